@@ -1,0 +1,35 @@
+from setuptools import find_packages, setup
+
+# Kept deliberately short; each runtime dependency is justified in README.md ("Dependencies").
+setup(
+    name="zartsalgo_pipelines",
+    version="0.1.0",
+    packages=find_packages(include=["zartsalgo_pipelines", "zartsalgo_pipelines.*"]),
+    package_data={"zartsalgo_pipelines": ["defs/**/*", "py.typed"]},
+    include_package_data=True,
+    python_requires=">=3.11",
+    install_requires=[
+        "dagster==1.13.*",
+        "dagster-webserver==1.13.*",
+        "dagster-dg-cli==1.13.*",
+        "pandas>=2.2",
+        "pandera>=0.35",
+        "sqlalchemy>=2.0.30",
+        "pymysql>=1.1",
+        "alembic>=1.13",
+        "jmespath>=1.0",
+        "requests>=2.31",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "ruff>=0.6",
+            "mypy>=1.11",
+            "pandas-stubs",
+            "types-requests",
+            "types-PyYAML",
+            "types-jmespath",
+        ],
+    },
+    entry_points={"console_scripts": ["zartsalgo=zartsalgo_pipelines.cli:main"]},
+)

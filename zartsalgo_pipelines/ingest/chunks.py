@@ -1,0 +1,307 @@
+"""Writing one mapped chunk: classify valid rows against what is stored, then write set-based.
+
+Everything for a chunk happens in the caller's transaction, so after a crash no record exists
+without its import row, and the batch counters always equal the import rows written.
+Per chunk: one SELECT of known payload hashes, one upsert per touched table, one SELECT of new
+ids for links, one executemany of import rows. No statement per row.
+"""
+
+import datetime as dt
+import json
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.batches import add_counts
+from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.mapping.apply import FAILED, VALID, MappedChunk
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import (
+    RECORD_MODELS,
+    DataImportRow,
+    IntegrationDeadLetter,
+    IntegrationExternalObject,
+    IntegrationObjectLink,
+    IntegrationObjectVersion,
+)
+from zartsalgo_pipelines.storage.upsert import insert_many, upsert
+
+objects = IntegrationExternalObject.__table__
+links = IntegrationObjectLink.__table__
+import_rows = DataImportRow.__table__
+dead_letters = IntegrationDeadLetter.__table__
+versions = IntegrationObjectVersion.__table__
+
+
+def write_chunk(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    first_row_number: int,
+    chunk: MappedChunk,
+) -> Counter[str]:
+    """Classify and store one chunk; return its outcome counts."""
+    statuses = list(chunk.outcomes)
+    latest: dict[str, int] = {}  # external id -> row index holding its newest valid version
+    changed: list[int] = []
+    valid_ids = {chunk.external_ids[i] for i in chunk.valid.index}
+    known = _known_versions(conn, spec, [i for i in valid_ids if i is not None])
+    for index in chunk.valid.index:
+        external_id = chunk.external_ids[index]
+        assert external_id is not None  # required by every spec (checked at load)
+        seen = known.setdefault(external_id, set())
+        if chunk.hashes[index] in seen:
+            statuses[index] = "duplicate"  # this exact payload was stored before
+            continue
+        statuses[index] = "updated" if seen else "created"
+        seen.add(chunk.hashes[index])
+        latest[external_id] = index
+        changed.append(index)
+    now = utcnow()
+    if latest:
+        _write_records(conn, spec, batch_id, chunk, latest, now)
+        _write_versions(conn, spec, batch_id, chunk, changed)
+    _write_import_rows(conn, batch_id, first_row_number, chunk, statuses)
+    _write_dead_letters(conn, spec, batch_id, first_row_number, chunk, now)
+    counts = Counter(statuses)
+    counts.pop(VALID, None)
+    add_counts(conn, batch_id, dict(counts))
+    return counts
+
+
+def _known_versions(
+    conn: sa.Connection, spec: ProviderSpec, ids: list[str]
+) -> dict[str, set[str]]:
+    known: dict[str, set[str]] = {}
+    if not ids:
+        return known
+    query = sa.select(versions.c.external_id, versions.c.payload_hash).where(
+        versions.c.provider_key == spec.key,
+        versions.c.object_type == spec.object_type,
+        versions.c.external_id.in_(ids),
+    )
+    for external_id, digest in conn.execute(query).tuples():
+        known.setdefault(external_id, set()).add(digest)
+    return known
+
+
+def _python_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Typed frame -> driver-ready dicts (naive UTC datetimes, None for missing)."""
+    columns: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            naive = series.dt.tz_convert(None)
+            columns[name] = [None if pd.isna(v) else v.to_pydatetime() for v in naive]
+        else:
+            columns[name] = series.astype(object).where(series.notna(), None).tolist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _write_records(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    chunk: MappedChunk,
+    latest: dict[str, int],
+    now: dt.datetime,
+) -> None:
+    table = RECORD_MODELS[spec.object_type].__table__  # type: ignore[attr-defined]
+    indexes = list(latest.values())
+    values = _python_rows(chunk.valid.loc[indexes])
+    records = []
+    externals = []
+    for index, row in zip(indexes, values, strict=True):
+        context = chunk.contexts.get(index)
+        records.append(
+            row
+            | {
+                "provider_key": spec.key,
+                "source_context": json.dumps(context, ensure_ascii=False, default=str)
+                if context
+                else None,
+                "last_batch_id": batch_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        externals.append(
+            {
+                "provider_key": spec.key,
+                "object_type": spec.object_type,
+                "external_id": chunk.external_ids[index],
+                "payload_hash": chunk.hashes[index],
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "source_updated_at": row.get("source_updated_at"),
+                "raw_payload": chunk.payloads[index],
+                "last_batch_id": batch_id,
+            }
+        )
+    mapped = [e.target for e in spec.fields]
+    upsert(
+        conn,
+        table,
+        records,
+        key=["provider_key", "external_id"],
+        update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
+        text_columns=["source_context"],
+    )
+    upsert(
+        conn,
+        objects,
+        externals,
+        key=["provider_key", "object_type", "external_id"],
+        update={c: "new" for c in ("payload_hash", "last_seen_at", "source_updated_at",
+                                    "raw_payload", "last_batch_id")},
+        text_columns=["raw_payload"],
+    )
+    _link(conn, spec, table, list(latest), batch_id, now)
+
+
+def _write_versions(
+    conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, changed: list[int]
+) -> None:
+    insert_many(
+        conn,
+        versions,
+        [
+            {
+                "provider_key": spec.key,
+                "object_type": spec.object_type,
+                "external_id": chunk.external_ids[index],
+                "payload_hash": chunk.hashes[index],
+                "batch_id": batch_id,
+            }
+            for index in changed
+        ],
+    )
+
+
+def _link(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    table: sa.Table,
+    external_ids: list[str],
+    batch_id: int,
+    now: dt.datetime,
+) -> None:
+    record_ids = dict(
+        conn.execute(
+            sa.select(table.c.external_id, table.c.id).where(
+                table.c.provider_key == spec.key, table.c.external_id.in_(external_ids)
+            )
+        ).tuples().all()
+    )
+    object_ids = dict(
+        conn.execute(
+            sa.select(objects.c.external_id, objects.c.id).where(
+                objects.c.provider_key == spec.key,
+                objects.c.object_type == spec.object_type,
+                objects.c.external_id.in_(external_ids),
+            )
+        ).tuples().all()
+    )
+    upsert(
+        conn,
+        links,
+        [
+            {
+                "external_object_id": object_ids[e],
+                "record_table": table.name,
+                "record_id": record_ids[e],
+                "match_method": "external_id",
+                "linked_at": now,
+                "batch_id": batch_id,
+            }
+            for e in external_ids
+        ],
+        key=["external_object_id", "record_table"],
+        update={},
+    )
+
+
+def _write_import_rows(
+    conn: sa.Connection,
+    batch_id: int,
+    first_row_number: int,
+    chunk: MappedChunk,
+    statuses: list[str],
+) -> None:
+    insert_many(
+        conn,
+        import_rows,
+        [
+            {
+                "batch_id": batch_id,
+                "row_number": first_row_number + index,
+                "external_id": (chunk.external_ids[index] or None) and chunk.external_ids[index][:191],
+                "status": status,
+                "reason": chunk.reasons[index],
+                "payload_hash": chunk.hashes[index],
+                "source_ref": row.source_ref[:255],
+                "source_position": row.position,
+            }
+            for index, (row, status) in enumerate(zip(chunk.rows, statuses, strict=True))
+        ],
+    )
+
+
+def _write_dead_letters(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    first_row_number: int,
+    chunk: MappedChunk,
+    now: dt.datetime,
+) -> None:
+    failed = [i for i, outcome in enumerate(chunk.outcomes) if outcome == FAILED]
+    if not failed:
+        return
+    rows = []
+    for index in failed:
+        first = chunk.failures[index][0]
+        payload = chunk.payloads[index]
+        rows.append(
+            {
+                "provider_key": spec.key,
+                "payload_hash": chunk.hashes[index],
+                "external_id": chunk.external_ids[index],
+                "first_batch_id": batch_id,
+                "last_batch_id": batch_id,
+                "row_number": first_row_number + index,
+                "source_ref": chunk.rows[index].source_ref[:255],
+                "source_position": chunk.rows[index].position,
+                "reason": chunk.reasons[index],
+                "failing_field": first.field[:64],
+                "failing_check": first.check[:200],
+                # An unparseable line is kept as its text, wrapped so the column stays JSON.
+                "raw_payload": payload if chunk.rows[index].record is not None
+                else json.dumps({"unparsed_text": chunk.rows[index].raw_text}, ensure_ascii=False),
+                "first_failed_at": now,
+                "last_failed_at": now,
+                "attempts": 1,
+                "state": "open",
+            }
+        )
+    upsert(
+        conn,
+        dead_letters,
+        rows,
+        key=["provider_key", "payload_hash"],
+        update={
+            "last_batch_id": "new",
+            "row_number": "new",
+            "source_ref": "new",
+            "source_position": "new",
+            "reason": "new",
+            "failing_field": "new",
+            "failing_check": "new",
+            "last_failed_at": "new",
+            # A literal, not a bound 1: pymysql cannot bind inside ON DUPLICATE KEY UPDATE.
+            "attempts": dead_letters.c.attempts + sa.literal_column("1"),
+        },
+        text_columns=["raw_payload"],
+    )

@@ -1,0 +1,152 @@
+"""The one ingestion path: rows in, every row accounted for. Assets, CLI and benchmark call this.
+
+A batch commits per chunk (mapping + every table touched + counters, in one transaction). If a
+chunk fails, its transaction rolls back, the batch is closed as ``failed`` with the error, and
+the chunks before it stay: a re-run then sees those rows as duplicates and finishes the rest.
+"""
+
+import hashlib
+import itertools
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.ingest.batches import (
+    BatchReview,
+    close_batch,
+    open_batch,
+    review,
+)
+from zartsalgo_pipelines.ingest.chunks import write_chunk
+from zartsalgo_pipelines.ingest.providers import record_sync_result, register_provider
+from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+
+@dataclass(frozen=True)
+class Extract:
+    """A landed raw extract: the batch it opened and the files it holds."""
+
+    batch_id: int
+    files: list[str]
+    bytes: int
+    fingerprint: str
+
+
+def landing_dir(provider_key: str, batch_id: int) -> Path:
+    return settings.data_dir() / "landing" / provider_key / f"batch-{batch_id}"
+
+
+def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extract:
+    """Land the provider's export files unchanged and open an ``extracted`` batch for them.
+
+    Landing a copy keeps the extract reproducible after the provider replaces its export.
+    """
+    paths = resolve_paths(spec.source.path, spec_dir)
+    if not paths:
+        raise FileNotFoundError(
+            f"Provider `{spec.key}`: no export file matches source.path `{spec.source.path}`"
+        )
+    names = [_relative_name(p, spec_dir) for p in paths]
+    digest = hashlib.sha256()
+    with engine.begin() as conn:
+        register_provider(conn, spec)
+        batch_id = open_batch(
+            conn, spec, source_kind="file", source_ref=", ".join(names), status="extracting"
+        )
+    target = landing_dir(spec.key, batch_id)
+    size = 0
+    for path, name in zip(paths, names, strict=True):
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        size += destination.stat().st_size
+        with destination.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE data_import_batches SET status = 'extracted', source_fingerprint = :f "
+                "WHERE id = :id"
+            ),
+            {"f": digest.hexdigest(), "id": batch_id},
+        )
+    return Extract(batch_id, names, size, digest.hexdigest())
+
+
+def _relative_name(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.name  # never store a machine path, only the file's name
+
+
+def landed_rows(spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
+    """Stream the rows of a landed extract, file by file, in name order."""
+    root = landing_dir(spec.key, batch_id)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        yield from iter_file_rows(path, spec.source.format, name, spec.source.encoding)
+
+
+def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def ingest_rows(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    batch_id: int,
+    rows: Iterable[SourceRow],
+    *,
+    chunk_size: int | None = None,
+    field_map: FieldMap | None = None,
+) -> BatchReview:
+    """Map, validate and store ``rows`` as batch ``batch_id``; returns the batch review.
+
+    Raises whatever stopped the batch after closing it as ``failed``.
+    """
+    field_map = field_map or FieldMap(spec)
+    size = chunk_size or spec.chunk_size or settings.chunk_size()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE data_import_batches SET status = 'running' WHERE id = :id"),
+            {"id": batch_id},
+        )
+    next_row = 1
+    try:
+        for chunk_rows in chunked(rows, size):
+            mapped = field_map.apply(chunk_rows)
+            with engine.begin() as conn:
+                write_chunk(conn, spec, batch_id, next_row, mapped)
+            next_row += len(chunk_rows)
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}"
+        with engine.begin() as conn:
+            close_batch(conn, batch_id, "failed", message)
+            record_sync_result(conn, spec.key, batch_id, message)
+        raise
+    with engine.begin() as conn:
+        close_batch(conn, batch_id, "succeeded")
+        record_sync_result(conn, spec.key, batch_id, None)
+        return review(conn, batch_id)
+
+
+def process_extract(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> BatchReview:
+    """Map and store a landed extract (what ``mapped_records`` does)."""
+    return ingest_rows(engine, spec, batch_id, landed_rows(spec, batch_id))
+
+
+def open_direct_batch(engine: sa.Engine, spec: ProviderSpec, source_kind: str, ref: str) -> int:
+    """A batch for rows that do not come through a landed extract (manual entry, replay)."""
+    with engine.begin() as conn:
+        register_provider(conn, spec)
+        return open_batch(conn, spec, source_kind=source_kind, source_ref=ref)

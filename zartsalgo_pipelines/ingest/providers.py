@@ -1,0 +1,98 @@
+"""Provider, connection and field-map records: the database's mirror of the spec files."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import (
+    IntegrationConnection,
+    IntegrationFieldMapping,
+    IntegrationProvider,
+)
+from zartsalgo_pipelines.storage.upsert import upsert
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:
+    """Upsert the provider and connection rows and mirror the active field map (by version)."""
+    now = utcnow()
+    providers = IntegrationProvider.__table__
+    upsert(
+        conn,
+        providers,
+        [
+            {
+                "key": spec.key,
+                "display_name": spec.display_name,
+                "object_type": spec.object_type,
+                "owner": spec.owner,
+                "reason": spec.reason,
+                "auth_model": spec.auth.model,
+                "scopes": list(spec.auth.scopes),
+                "credential_env_vars": sorted(spec.auth.credentials.values()),
+                "spec_version": spec.version,
+                "updated_at": now,
+            }
+        ],
+        key=["key"],
+        update={c: "new" for c in ("display_name", "object_type", "owner", "reason",
+                                    "auth_model", "scopes", "credential_env_vars",
+                                    "spec_version", "updated_at")},
+    )
+    upsert(
+        conn,
+        IntegrationConnection.__table__,
+        [{"provider_key": spec.key, "status": spec.status, "updated_at": now}],
+        key=["provider_key"],
+        update={"status": "new"},
+    )
+    mappings = IntegrationFieldMapping.__table__
+    upsert(
+        conn,
+        mappings,
+        [
+            {
+                "provider_key": spec.key,
+                "object_type": spec.object_type,
+                "spec_version": spec.version,
+                "position": position,
+                "source_path": entry.source,
+                "target_field": entry.target,
+                "field_type": entry.type,
+                "required": entry.required,
+                "portal_label": entry.label,
+                "unit": entry.unit,
+                "value_map": entry.values,
+                "checks": entry.model_dump(
+                    include={"format", "pattern", "min", "max", "max_length"}, exclude_none=True
+                ),
+                "active": True,
+                "created_at": now,
+            }
+            for position, entry in enumerate(spec.fields)
+        ],
+        key=["provider_key", "spec_version", "target_field"],
+        update={"active": "new"},
+    )
+    conn.execute(
+        sa.update(mappings)
+        .where(mappings.c.provider_key == spec.key, mappings.c.spec_version != spec.version)
+        .values(active=False)
+    )
+
+
+def record_sync_result(
+    conn: sa.Connection, provider_key: str, batch_id: int, error: str | None
+) -> None:
+    """Remember the last successful sync (or the last error) on the connection record."""
+    table = IntegrationConnection.__table__
+    values: dict[str, object] = {"last_batch_id": batch_id, "updated_at": utcnow()}
+    if error is None:
+        values |= {"last_successful_sync_at": utcnow(), "last_error": None}
+    else:
+        values["last_error"] = error[:2000]
+    conn.execute(sa.update(table).where(table.c.provider_key == provider_key).values(values))

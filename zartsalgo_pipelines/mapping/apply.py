@@ -1,0 +1,174 @@
+"""Applying a field map to a chunk of provider rows: extract, value-map, cast, validate.
+
+Every row of the chunk leaves with exactly one outcome: ``ignored`` (a spec ignore rule),
+``failed`` (with every failure: field, check, value) or ``valid`` (typed values in ``valid``).
+Whether a valid row is created, updated or a duplicate is for storage to decide.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+
+from zartsalgo_pipelines.mapping.casting import cast
+from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.paths import compile_getter, top_level_key
+from zartsalgo_pipelines.mapping.schema import build_schema
+from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+IGNORED, FAILED, VALID = "ignored", "failed", "valid"
+_CHECK_NAMES = {"not_nullable": "required"}
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    field: str
+    check: str
+    value: Any
+
+    def describe(self, label: str) -> str:
+        shown = "nothing" if self.value is None else repr(self.value)
+        return f"{self.field} ({label}): {self.check}; got {shown}"
+
+
+@dataclass
+class MappedChunk:
+    """The outcome of mapping one chunk; lists are aligned with ``rows``."""
+
+    rows: Sequence[SourceRow]
+    payloads: list[str]  # canonical JSON of each provider record (internal only)
+    hashes: list[str]
+    external_ids: list[str | None]
+    outcomes: list[str]
+    reasons: list[str | None]
+    failures: dict[int, list[Failure]] = field(default_factory=dict)
+    valid: pd.DataFrame = field(default_factory=pd.DataFrame)  # index = position in ``rows``
+    contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def canonical_json(record: Any) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def payload_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class FieldMap:
+    """A provider's field map, compiled once and applied to many chunks."""
+
+    def __init__(self, spec: ProviderSpec) -> None:
+        self.spec = spec
+        self.getters = [(e.target, compile_getter(e.source)) for e in spec.fields]
+        self.labels = {e.target: e.label for e in spec.fields}
+        self.value_maps = {e.target: e.values for e in spec.fields if e.values}
+        self.types = {e.target: e.type for e in spec.fields}
+        self.ignore = [(compile_getter(rule.when), rule.reason) for rule in spec.ignore]
+        self.mapped_keys = {top_level_key(e.source) for e in spec.fields}
+        self.schema: pa.DataFrameSchema = build_schema(spec)
+
+    def apply(self, rows: Sequence[SourceRow]) -> MappedChunk:
+        """Map one chunk of rows; raises SchemaLevelError when the export itself is wrong."""
+        payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
+        chunk = MappedChunk(
+            rows=rows,
+            payloads=payloads,
+            hashes=[payload_hash(p) for p in payloads],
+            external_ids=[None] * len(rows),
+            outcomes=[VALID] * len(rows),
+            reasons=[None] * len(rows),
+        )
+        candidates: list[int] = []
+        for index, row in enumerate(rows):
+            if row.record is None:
+                self._fail(chunk, index, [Failure("record", "parseable record", row.error)])
+                continue
+            reason = next((why for test, why in self.ignore if test(row.record)), None)
+            if reason is not None:
+                chunk.outcomes[index], chunk.reasons[index] = IGNORED, f"ignored: {reason}"
+                continue
+            candidates.append(index)
+        if candidates:
+            self._validate(chunk, candidates)
+        return chunk
+
+    def _validate(self, chunk: MappedChunk, candidates: list[int]) -> None:
+        records = [chunk.rows[i].record or {} for i in candidates]
+        raw = pd.DataFrame(
+            {target: [get(r) for r in records] for target, get in self.getters},
+            index=candidates,
+            dtype=object,
+        )
+        self._refuse_missing_required(raw, chunk)
+        failures: dict[int, list[Failure]] = {}
+        typed = {}
+        for target in raw.columns:
+            values = raw[target]
+            if target in self.value_maps:
+                mapping = self.value_maps[target]
+                values = values.map(lambda v, m=mapping: m.get(str(v).strip(), v), na_action="ignore")
+            typed[target], bad = cast(values, self.types[target])
+            for index in raw.index[bad.to_numpy()]:
+                failures.setdefault(index, []).append(
+                    Failure(target, f"not a valid {self.types[target]}", raw.at[index, target])
+                )
+        frame = pd.DataFrame(typed, index=raw.index)
+        try:
+            self.schema.validate(frame, lazy=True)
+        except pandera.errors.SchemaErrors as errors:
+            self._collect(errors.failure_cases, raw, failures)
+        external = raw["external_id"] if "external_id" in raw else None
+        for index in candidates:
+            if external is not None and external.at[index] is not None:
+                chunk.external_ids[index] = str(external.at[index])
+            if index in failures:
+                self._fail(chunk, index, failures[index])
+        valid_index = [i for i in candidates if i not in failures]
+        chunk.valid = frame.loc[valid_index]
+        for index in valid_index:
+            record = chunk.rows[index].record or {}
+            context = {k: v for k, v in record.items() if k not in self.mapped_keys}
+            if context:
+                chunk.contexts[index] = context
+
+    def _collect(
+        self, cases: pd.DataFrame, raw: pd.DataFrame, failures: dict[int, list[Failure]]
+    ) -> None:
+        if cases["index"].isna().any():
+            first = cases[cases["index"].isna()].iloc[0]
+            raise SchemaLevelError(
+                f"Provider `{self.spec.key}`: the field map failed as a whole on "
+                f"`{first['column']}`: {first['check']} ({first['failure_case']})"
+            )
+        for case in cases.itertuples(index=False):
+            index, target = int(case.index), str(case.column)
+            if any(f.field == target for f in failures.get(index, [])):
+                continue  # already failed to cast; the check on NA adds nothing
+            check = _CHECK_NAMES.get(str(case.check), str(case.check))
+            failures.setdefault(index, []).append(Failure(target, check, raw.at[index, target]))
+
+    def _refuse_missing_required(self, raw: pd.DataFrame, chunk: MappedChunk) -> None:
+        if len(raw) < 2:
+            return
+        for entry in self.spec.fields:
+            if entry.required and raw[entry.target].isna().all():
+                where = chunk.rows[int(raw.index[0])].source_ref
+                raise SchemaLevelError(
+                    f"Provider `{self.spec.key}`: required field `{entry.target}` (source "
+                    f"`{entry.source}`) is missing from every row of {where} from row "
+                    f"{chunk.rows[int(raw.index[0])].position}; the export does not match the "
+                    "field map, so the batch stops instead of dead-lettering every row"
+                )
+
+    def _fail(self, chunk: MappedChunk, index: int, failures: list[Failure]) -> None:
+        chunk.outcomes[index] = FAILED
+        chunk.failures[index] = failures
+        chunk.reasons[index] = "; ".join(
+            f.describe(self.labels.get(f.field, f.field)) for f in failures
+        )

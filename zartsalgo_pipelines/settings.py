@@ -1,0 +1,50 @@
+"""The one reader of the environment: database URL, data folder and chunk size.
+
+Everything else asks this module, so a deployment is configured in one place and tests can
+override a value with ``monkeypatch.setenv`` without chasing ``os.getenv`` calls.
+"""
+
+import os
+from pathlib import Path
+
+DATABASE_URL_ENV = "ZARTSALGO_DATABASE_URL"
+DATA_DIR_ENV = "ZARTSALGO_DATA_DIR"
+CHUNK_SIZE_ENV = "ZARTSALGO_CHUNK_SIZE"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFS_DIR = PACKAGE_DIR / "defs"
+# The package is installed in editable mode by the README commands, so its parent is the
+# repository; `data/` there is git-ignored.
+REPOSITORY_DIR = PACKAGE_DIR.parent
+
+DEFAULT_CHUNK_SIZE = 5000
+
+
+def data_dir() -> Path:
+    """Local, git-ignored folder for the embedded SQLite database and landed extracts."""
+    return Path(os.environ.get(DATA_DIR_ENV) or REPOSITORY_DIR / "data")
+
+
+def database_url_from_env() -> str | None:
+    """The SQLAlchemy URL named by ``ZARTSALGO_DATABASE_URL``, if set."""
+    return os.environ.get(DATABASE_URL_ENV) or None
+
+
+def database_url() -> str:
+    """The database to use: ``ZARTSALGO_DATABASE_URL``, else the embedded SQLite file."""
+    return database_url_from_env() or default_sqlite_url()
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{data_dir() / 'zartsalgo.sqlite'}"
+
+
+def chunk_size() -> int:
+    """Rows read, validated and written per transaction; bounds the pipeline's memory."""
+    raw = os.environ.get(CHUNK_SIZE_ENV)
+    if not raw:
+        return DEFAULT_CHUNK_SIZE
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{CHUNK_SIZE_ENV} must be a positive integer, got {raw!r}")
+    return value

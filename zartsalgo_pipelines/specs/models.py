@@ -1,0 +1,242 @@
+"""The provider spec: one declarative YAML document per provider, validated once at load.
+
+After validation the rest of the code trusts the shape (the dlt habit): every cross-field rule
+lives here, and every message names the field path, the bad value and what was expected.
+"""
+
+import hashlib
+import re
+from typing import Annotated, Any, Literal
+
+import jmespath
+import jmespath.exceptions
+import pydantic
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS
+
+FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "category"]
+ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
+AuthModel = Literal["none", "bearer", "api_key", "http_basic", "oauth2_client_credentials"]
+Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
+
+Identifier = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
+# Dagster validates owners the same way: an email address or `team:<name>`.
+Owner = Annotated[
+    str, pydantic.StringConstraints(pattern=r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+]
+
+# SQLAlchemy column type -> field types that may fill it.
+_COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
+    sa.String: frozenset({"string", "category"}),
+    sa.Text: frozenset({"string", "category"}),
+    sa.DateTime: frozenset({"datetime"}),
+    sa.Date: frozenset({"date"}),
+    sa.Numeric: frozenset({"decimal", "integer"}),
+    sa.Integer: frozenset({"integer"}),
+    sa.Boolean: frozenset({"boolean"}),
+}
+
+
+class _Frozen(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_jmespath(expression: str) -> str:
+    try:
+        jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as error:
+        raise ValueError(f"not a valid JMESPath expression ({error})") from None
+    return expression
+
+
+JmesPath = Annotated[str, pydantic.AfterValidator(_check_jmespath)]
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error})") from None
+    return pattern
+
+
+class FieldMapEntry(_Frozen):
+    """One provider field -> one field of the ZartsAlgo record."""
+
+    source: JmesPath = pydantic.Field(
+        description="JMESPath into the provider record, e.g. `contact.email` or "
+        "`answers[?field.ref=='budget'].number | [0]`."
+    )
+    target: Identifier = pydantic.Field(description="Column of the ZartsAlgo record it fills.")
+    type: FieldType
+    required: bool = False
+    label: str = pydantic.Field(min_length=1, max_length=60, description="Simple portal label.")
+    unit: str | None = pydantic.Field(None, max_length=40, description="e.g. EUR, requests.")
+    values: dict[str, str] | None = pydantic.Field(
+        None, description="Value map: provider value -> ZartsAlgo value (statuses, categories)."
+    )
+    format: Literal["email"] | None = pydantic.Field(None, description="A named format check.")
+    pattern: Annotated[str, pydantic.AfterValidator(_check_regex)] | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: pydantic.PositiveInt | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> "FieldMapEntry":
+        if self.type == "category" and not self.values:
+            raise ValueError(f"field `{self.target}` has type category and needs a `values` map")
+        numeric = self.type in {"integer", "decimal"}
+        if (self.min is not None or self.max is not None) and not numeric:
+            raise ValueError(f"field `{self.target}`: min/max apply to integer or decimal only")
+        textual = self.type in {"string", "category"}
+        if (self.format or self.pattern or self.max_length) and not textual:
+            raise ValueError(
+                f"field `{self.target}`: format/pattern/max_length apply to string only"
+            )
+        return self
+
+
+class IgnoreRule(_Frozen):
+    """Rows the provider sends that the spec skips on purpose (test submissions, spam)."""
+
+    when: JmesPath = pydantic.Field(description="JMESPath that is truthy for rows to ignore.")
+    reason: str = pydantic.Field(min_length=3)
+
+
+class AuthSpec(_Frozen):
+    """How the provider authenticates; secrets only by environment variable name."""
+
+    model: AuthModel = "none"
+    scopes: list[str] = []
+    credentials: dict[Identifier, EnvVarName] = pydantic.Field(
+        {}, description="Credential role -> NAME of the environment variable holding it."
+    )
+
+
+class FileSource(_Frozen):
+    """A provider export on disk: CSV, a JSON array or JSON lines, by path or glob."""
+
+    kind: Literal["file"] = "file"
+    path: str = pydantic.Field(
+        min_length=1, description="Path or glob, relative to the spec's folder."
+    )
+    format: Literal["csv", "json", "jsonl"]
+    encoding: str = "utf-8"
+
+
+class MetricSpec(_Frozen):
+    """A client metric; tracked only because source, period, unit and meaning are declared."""
+
+    key: Identifier
+    label: str = pydantic.Field(min_length=1, max_length=80)
+    source: str = pydantic.Field(min_length=3, description="Where the number comes from.")
+    period: Literal["day", "week", "month"]
+    unit: str = pydantic.Field(min_length=1, max_length=40)
+    client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
+    measure: Literal["count", "share_present", "sum", "average"]
+    field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
+    time_field: Identifier = pydantic.Field(description="Date/datetime target that sets the period.")
+    surface: Surface = "portal_card"
+    good_direction: Literal["up", "down"] = "up"
+    next_actions: dict[Literal["improving", "declining", "steady", "no_baseline"], str] = {
+        "improving": "Keep the current approach; we will confirm the trend next period.",
+        "declining": "We will review the source with you and suggest a fix.",
+        "steady": "No action needed; we keep watching.",
+        "no_baseline": "We are collecting a first period to compare against.",
+    }
+
+    @pydantic.model_validator(mode="after")
+    def _needs_field(self) -> "MetricSpec":
+        if self.measure != "count" and not self.field:
+            raise ValueError(f"metric `{self.key}`: measure {self.measure} needs `field`")
+        return self
+
+
+class ProviderSpec(_Frozen):
+    """Everything ZartsAlgo knows about one provider connection."""
+
+    key: Identifier = pydantic.Field(description="Provider key; also the Dagster asset group.")
+    display_name: str = pydantic.Field(min_length=1, max_length=200)
+    status: ConnectionStatus
+    owner: Owner = pydantic.Field(
+        description="Owns setup, verification, incident response and the client-facing summary "
+        "(an email or team:<name>); also the Dagster asset owner."
+    )
+    reason: str = pydantic.Field(min_length=10, description="Why this provider is connected.")
+    object_type: Identifier = pydantic.Field(description="ZartsAlgo record type it maps into.")
+    auth: AuthSpec = AuthSpec()
+    source: FileSource
+    fields: list[FieldMapEntry] = pydantic.Field(min_length=1)
+    ignore: list[IgnoreRule] = []
+    stale_after_hours: pydantic.PositiveFloat = pydantic.Field(
+        24, description="A provider whose last successful batch is older than this is stale."
+    )
+    tolerated_failure_share: float = pydantic.Field(
+        0.05, ge=0, le=1, description="Share of failed rows per field above which checks block."
+    )
+    chunk_size: pydantic.PositiveInt | None = pydantic.Field(
+        None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 5000."
+    )
+    metrics: list[MetricSpec] = []
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> "ProviderSpec":
+        model = RECORD_MODELS.get(self.object_type)
+        if model is None:
+            raise ValueError(
+                f"object_type `{self.object_type}` is unknown; valid: {sorted(RECORD_MODELS)}"
+            )
+        columns = {c.name: c for c in model.__table__.columns}  # type: ignore[attr-defined]
+        seen: set[str] = set()
+        for index, entry in enumerate(self.fields):
+            where = f"fields[{index}].target `{entry.target}`"
+            if entry.target in seen:
+                raise ValueError(f"{where} is mapped twice")
+            seen.add(entry.target)
+            column = columns.get(entry.target)
+            if column is None or entry.target in SYSTEM_COLUMNS:
+                valid = sorted(set(columns) - SYSTEM_COLUMNS)
+                raise ValueError(f"{where} is not a field of {self.object_type}; valid: {valid}")
+            allowed = next(
+                (v for k, v in _COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None
+            )
+            if allowed is not None and entry.type not in allowed:
+                raise ValueError(
+                    f"fields[{index}].type `{entry.type}` cannot fill {self.object_type}."
+                    f"{entry.target}; expected one of {sorted(allowed)}"
+                )
+        for name, column in columns.items():
+            if name in SYSTEM_COLUMNS or column.nullable:
+                continue
+            if not any(e.target == name and e.required for e in self.fields):
+                raise ValueError(
+                    f"fields: {self.object_type}.{name} must be mapped with required: true"
+                )
+        types = {e.target: e.type for e in self.fields}
+        for index, metric in enumerate(self.metrics):
+            if metric.field and metric.field not in types:
+                raise ValueError(
+                    f"metrics[{index}].field `{metric.field}` is not a mapped target; "
+                    f"valid: {sorted(types)}"
+                )
+            if types.get(metric.time_field) not in {"date", "datetime"}:
+                raise ValueError(
+                    f"metrics[{index}].time_field `{metric.time_field}` must be a mapped date or "
+                    f"datetime target; valid: {sorted(k for k, v in types.items() if 'date' in v)}"
+                )
+        return self
+
+    @property
+    def version(self) -> str:
+        """Content hash of the spec: what ``integration_field_mappings`` records as applied."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+    def field(self, target: str) -> FieldMapEntry | None:
+        return next((e for e in self.fields if e.target == target), None)
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use for ``defs.yaml`` attributes (published under docs/)."""
+    return ProviderSpec.model_json_schema()

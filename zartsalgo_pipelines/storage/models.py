@@ -1,0 +1,279 @@
+"""SQLAlchemy 2.x models: the seed's five integration tables, the ZartsAlgo records and the proof.
+
+Portal-facing tables (``client_metrics``) never carry provider payloads; raw payloads live only in
+``integration_external_objects.raw_payload`` and ``integration_dead_letters.raw_payload``.
+Strings that end up in unique keys stay at 191 characters so utf8mb4 keys fit every MySQL row
+format. Timestamps are naive UTC.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class IntegrationProvider(Base):
+    """One row per provider spec: who owns it, why it is connected, how it authenticates."""
+
+    __tablename__ = "integration_providers"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    object_type: Mapped[str] = mapped_column(sa.String(64))
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    auth_model: Mapped[str] = mapped_column(sa.String(40))
+    scopes: Mapped[list[Any]] = mapped_column(sa.JSON)
+    credential_env_vars: Mapped[list[Any]] = mapped_column(sa.JSON)  # names only, never values
+    spec_version: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class IntegrationConnection(Base):
+    """The live state of a provider's connection: status, last success, last error."""
+
+    __tablename__ = "integration_connections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("integration_providers.key"), unique=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20))
+    last_successful_sync_at: Mapped[dt.datetime | None]
+    last_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class IntegrationFieldMapping(Base):
+    """Mirror of each provider's active field map; the spec file stays the source of truth."""
+
+    __tablename__ = "integration_field_mappings"
+    __table_args__ = (sa.UniqueConstraint("provider_key", "spec_version", "target_field"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(64))
+    spec_version: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int]
+    source_path: Mapped[str] = mapped_column(sa.String(500))
+    target_field: Mapped[str] = mapped_column(sa.String(64))
+    field_type: Mapped[str] = mapped_column(sa.String(20))
+    required: Mapped[bool]
+    portal_label: Mapped[str] = mapped_column(sa.String(200))
+    unit: Mapped[str | None] = mapped_column(sa.String(40))
+    value_map: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    checks: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class IntegrationExternalObject(Base):
+    """The provider's view of one object: its id, the hash of its last payload, the payload."""
+
+    __tablename__ = "integration_external_objects"
+    __table_args__ = (sa.UniqueConstraint("provider_key", "object_type", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    object_type: Mapped[str] = mapped_column(sa.String(64))
+    external_id: Mapped[str] = mapped_column(sa.String(191))
+    payload_hash: Mapped[str] = mapped_column(sa.String(32))
+    first_seen_at: Mapped[dt.datetime]
+    # Moves only when the payload changes: an unchanged sighting is an import row, so a re-run
+    # of the same export leaves this table untouched.
+    last_seen_at: Mapped[dt.datetime]
+    source_updated_at: Mapped[dt.datetime | None]
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # internal only
+    last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class IntegrationObjectVersion(Base):
+    """Every payload version stored for an external object, so that re-reading any of them
+    (a re-run of an export that holds an old and a newer version of one id) is a duplicate."""
+
+    __tablename__ = "integration_object_versions"
+
+    provider_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    object_type: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    external_id: Mapped[str] = mapped_column(sa.String(191), primary_key=True)
+    payload_hash: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class IntegrationObjectLink(Base):
+    """External object -> ZartsAlgo record, and how the two were matched."""
+
+    __tablename__ = "integration_object_links"
+    __table_args__ = (sa.UniqueConstraint("external_object_id", "record_table"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    external_object_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("integration_external_objects.id")
+    )
+    record_table: Mapped[str] = mapped_column(sa.String(64))
+    record_id: Mapped[int] = mapped_column(sa.BigInteger)
+    match_method: Mapped[str] = mapped_column(sa.String(32))
+    linked_at: Mapped[dt.datetime]
+    batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class DataImportBatch(Base):
+    """One sync of one provider; the five counters always add up to ``rows_total``."""
+
+    __tablename__ = "data_import_batches"
+    __table_args__ = (sa.Index("ix_data_import_batches_provider_status", "provider_key", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    source_kind: Mapped[str] = mapped_column(sa.String(16))  # file, api, webhook, manual, replay
+    source_ref: Mapped[str] = mapped_column(sa.String(1000))
+    source_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    spec_version: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16))  # extracted, running, succeeded, failed
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_created: Mapped[int] = mapped_column(default=0)
+    rows_updated: Mapped[int] = mapped_column(default=0)
+    rows_failed: Mapped[int] = mapped_column(default=0)
+    rows_duplicate: Mapped[int] = mapped_column(default=0)
+    rows_ignored: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class DataImportRow(Base):
+    """Exactly one row per input row of a batch, with its outcome and where it came from."""
+
+    __tablename__ = "data_import_rows"
+
+    # A composite primary key instead of a surrogate id: one index fewer on the hottest table.
+    batch_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("data_import_batches.id"), primary_key=True
+    )
+    row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    external_id: Mapped[str | None] = mapped_column(sa.String(191))
+    status: Mapped[str] = mapped_column(sa.String(16))  # created, updated, failed, duplicate, ignored
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    payload_hash: Mapped[str] = mapped_column(sa.String(32))
+    source_ref: Mapped[str] = mapped_column(sa.String(255))  # file name, page URL or delivery id
+    source_position: Mapped[int]  # row / line / item number inside source_ref
+
+
+class IntegrationDeadLetter(Base):
+    """A row that failed the field map, kept whole with the reason so it can be replayed."""
+
+    __tablename__ = "integration_dead_letters"
+    __table_args__ = (sa.UniqueConstraint("provider_key", "payload_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    payload_hash: Mapped[str] = mapped_column(sa.String(32))
+    external_id: Mapped[str | None] = mapped_column(sa.String(191))
+    first_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+    last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+    row_number: Mapped[int]
+    source_ref: Mapped[str] = mapped_column(sa.String(255))
+    source_position: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    failing_field: Mapped[str] = mapped_column(sa.String(64))
+    failing_check: Mapped[str] = mapped_column(sa.String(200))
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # internal only
+    first_failed_at: Mapped[dt.datetime]
+    last_failed_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=1)
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, replayed, resolved
+    resolution_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class QuoteRequest(Base):
+    """The ZartsAlgo quote request record that reports, cards and automations build on."""
+
+    __tablename__ = "quote_requests"
+    __table_args__ = (sa.UniqueConstraint("provider_key", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    external_id: Mapped[str] = mapped_column(sa.String(191))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    submitted_at: Mapped[dt.datetime]
+    source_updated_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(sa.String(32))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    service: Mapped[str | None] = mapped_column(sa.String(64))
+    budget_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    budget_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(16))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    source_page: Mapped[str | None] = mapped_column(sa.String(500))
+    # Provider fields the map does not name: kept as context, never shown in the portal.
+    source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ClientMetric(Base):
+    """A client-safe metric value: what the portal card / report note shows. No payloads."""
+
+    __tablename__ = "client_metrics"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_key", "metric_key", "client_key", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    current_value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 4))
+    baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    unit: Mapped[str] = mapped_column(sa.String(40))
+    label: Mapped[str] = mapped_column(sa.String(200))
+    client_meaning: Mapped[str] = mapped_column(sa.String(500))
+    source: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    surface: Mapped[str] = mapped_column(sa.String(20))
+    computed_at: Mapped[dt.datetime]
+
+
+class IncidentAlert(Base):
+    """An operational alert for a provider's owner; one open row per provider and kind."""
+
+    __tablename__ = "incident_alerts"
+    __table_args__ = (sa.Index("ix_incident_alerts_open", "provider_key", "kind", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.String(1000))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    opened_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+
+
+# Object types providers may map into, and the columns the pipeline fills itself.
+RECORD_MODELS: dict[str, type[Base]] = {"quote_request": QuoteRequest}
+SYSTEM_COLUMNS = frozenset(
+    {"id", "provider_key", "source_context", "last_batch_id", "created_at", "updated_at"}
+)
