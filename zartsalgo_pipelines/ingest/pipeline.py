@@ -23,6 +23,7 @@ from zartsalgo_pipelines.ingest.batches import (
 )
 from zartsalgo_pipelines.ingest.chunks import write_chunk
 from zartsalgo_pipelines.ingest.providers import record_sync_result, register_provider
+from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -61,14 +62,19 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
         )
     target = landing_dir(spec.key, batch_id)
     size = 0
-    for path, name in zip(paths, names, strict=True):
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
-        size += destination.stat().st_size
-        with destination.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
+    try:
+        for path, name in zip(paths, names, strict=True):
+            destination = target / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+            size += destination.stat().st_size
+            with destination.open("rb") as handle:
+                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as error:
+        with engine.begin() as conn:
+            close_batch(conn, batch_id, "failed", f"extract failed: {type(error).__name__}")
+        raise
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -109,10 +115,12 @@ def ingest_rows(
     *,
     chunk_size: int | None = None,
     field_map: FieldMap | None = None,
+    stats: FailureStats | None = None,
 ) -> BatchReview:
     """Map, validate and store ``rows`` as batch ``batch_id``; returns the batch review.
 
-    Raises whatever stopped the batch after closing it as ``failed``.
+    Raises whatever stopped the batch after closing it as ``failed``. ``stats``, when given,
+    collects per-field failure counts for the asset checks.
     """
     field_map = field_map or FieldMap(spec)
     size = chunk_size or spec.chunk_size or settings.chunk_size()
@@ -125,6 +133,8 @@ def ingest_rows(
     try:
         for chunk_rows in chunked(rows, size):
             mapped = field_map.apply(chunk_rows)
+            if stats is not None:
+                stats.add(mapped)
             with engine.begin() as conn:
                 write_chunk(conn, spec, batch_id, next_row, mapped)
             next_row += len(chunk_rows)
@@ -140,9 +150,11 @@ def ingest_rows(
         return review(conn, batch_id)
 
 
-def process_extract(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> BatchReview:
+def process_extract(
+    engine: sa.Engine, spec: ProviderSpec, batch_id: int, stats: FailureStats | None = None
+) -> BatchReview:
     """Map and store a landed extract (what ``mapped_records`` does)."""
-    return ingest_rows(engine, spec, batch_id, landed_rows(spec, batch_id))
+    return ingest_rows(engine, spec, batch_id, landed_rows(spec, batch_id), stats=stats)
 
 
 def open_direct_batch(engine: sa.Engine, spec: ProviderSpec, source_kind: str, ref: str) -> int:

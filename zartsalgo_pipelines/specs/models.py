@@ -19,6 +19,13 @@ FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime
 ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
 AuthModel = Literal["none", "bearer", "api_key", "http_basic", "oauth2_client_credentials"]
 Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
+MetricStatus = Literal["improving", "declining", "steady", "no_baseline"]
+DEFAULT_NEXT_ACTIONS: dict[MetricStatus, str] = {
+    "improving": "Keep the current approach; we will confirm the trend next period.",
+    "declining": "We will review the source with you and suggest a fix.",
+    "steady": "No action needed; we keep watching.",
+    "no_baseline": "We are collecting a first period to compare against.",
+}
 
 Identifier = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
@@ -140,12 +147,14 @@ class MetricSpec(_Frozen):
     time_field: Identifier = pydantic.Field(description="Date/datetime target that sets the period.")
     surface: Surface = "portal_card"
     good_direction: Literal["up", "down"] = "up"
-    next_actions: dict[Literal["improving", "declining", "steady", "no_baseline"], str] = {
-        "improving": "Keep the current approach; we will confirm the trend next period.",
-        "declining": "We will review the source with you and suggest a fix.",
-        "steady": "No action needed; we keep watching.",
-        "no_baseline": "We are collecting a first period to compare against.",
-    }
+    next_actions: dict[MetricStatus, str] = pydantic.Field(
+        {}, description="Client-facing next action per status; unset ones use a neutral default."
+    )
+
+    @pydantic.field_validator("next_actions", mode="after")
+    @classmethod
+    def _fill_actions(cls, value: dict[MetricStatus, str]) -> dict[MetricStatus, str]:
+        return DEFAULT_NEXT_ACTIONS | value
 
     @pydantic.model_validator(mode="after")
     def _needs_field(self) -> "MetricSpec":

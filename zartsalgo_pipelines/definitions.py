@@ -1,0 +1,31 @@
+"""Every provider's definitions, loaded from ``defs/``, plus the shared database resource."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, default_database
+from zartsalgo_pipelines.specs.errors import explain_load_error
+
+ALL_PROVIDERS_JOB = "all_providers_sync"
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    try:
+        providers = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    except Exception as error:  # re-raised with the spec problem spelled out
+        raise explain_load_error(error) from error
+    return dg.Definitions.merge(
+        providers,
+        dg.Definitions(
+            resources={RESOURCE_KEY: default_database()},
+            jobs=[
+                dg.define_asset_job(
+                    ALL_PROVIDERS_JOB,
+                    selection=dg.AssetSelection.all(),
+                    description="Sync every provider (what the first README command runs).",
+                )
+            ],
+        ),
+    )

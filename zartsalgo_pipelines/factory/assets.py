@@ -1,0 +1,163 @@
+"""Spec -> the four assets of one provider: raw_extract -> mapped_records -> dead_letter ->
+client_metrics. Assets stay thin: they call ``ingest`` and ``proof`` and report metadata.
+Nothing they report carries a raw payload value or a secret: counts, ids, masked examples.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from zartsalgo_pipelines.factory.checks import accounting_check, field_checks, field_check_specs
+from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
+from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
+from zartsalgo_pipelines.ingest.queries import dead_letter_summary, failed_rows_without_dead_letter
+from zartsalgo_pipelines.ingest.stats import FailureStats
+from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+
+
+def asset_keys(spec: ProviderSpec) -> dict[str, dg.AssetKey]:
+    return {name: dg.AssetKey([spec.key, name]) for name in ASSET_NAMES}
+
+
+def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsDefinition]:
+    """The provider's asset group, its owners, kinds, freshness and field-map checks."""
+    keys = asset_keys(spec)
+    common = {
+        "group_name": spec.key,
+        "owners": [spec.owner],
+        "tags": {"provider": spec.key, "object_type": spec.object_type},
+        "freshness_policy": dg.FreshnessPolicy.time_window(
+            fail_window=dt.timedelta(hours=spec.stale_after_hours)
+        ),
+    }
+    about = {
+        "provider": spec.display_name,
+        "connection_status": spec.status,
+        "owner": spec.owner,
+        "reason": spec.reason,
+        "auth_model": spec.auth.model,
+        "spec_version": spec.version,
+    }
+
+    @dg.asset(
+        key=keys["raw_extract"],
+        kinds={"python", spec.source.format},
+        metadata=about | {"source": spec.source.path},
+        description=f"{spec.display_name}: the provider's export, landed unchanged as a batch.",
+        **common,
+    )
+    def raw_extract(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+        extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
+        return dg.MaterializeResult(
+            metadata={
+                "batch_id": extract.batch_id,
+                "files": extract.files,
+                "bytes": extract.bytes,
+                "sha256": extract.fingerprint,
+            }
+        )
+
+    @dg.asset(
+        key=keys["mapped_records"],
+        deps=[keys["raw_extract"]],
+        kinds={"python", "pandas", "mysql"},
+        metadata=about | {"object_type": spec.object_type},
+        check_specs=[*field_check_specs(spec, keys["mapped_records"]),
+                     dg.AssetCheckSpec("rows_accounted", asset=keys["mapped_records"],
+                                       blocking=True,
+                                       description="Every input row is exactly one import row.")],
+        description=f"{spec.display_name} mapped into ZartsAlgo `{spec.object_type}` records "
+        "through the field map; every row created, updated, failed, duplicate or ignored.",
+        **common,
+    )
+    def mapped_records(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+        engine = zartsalgo_db.engine()
+        with engine.connect() as conn:
+            pending = pending_batches(conn, spec.key)
+        if not pending:
+            raise dg.Failure(f"{spec.key}: no extracted batch is waiting; materialize raw_extract")
+        stats = FailureStats()
+        reviews = []
+        for batch_id in pending:
+            try:
+                reviews.append(process_extract(engine, spec, batch_id, stats))
+            except SchemaLevelError as error:
+                raise dg.Failure(str(error), metadata={"batch_id": batch_id}) from error
+        with engine.connect() as conn:
+            checks = [*field_checks(spec, stats), accounting_check(conn, reviews)]
+        last = reviews[-1]
+        return dg.MaterializeResult(
+            metadata=last.as_metadata()
+            | {"batch_ids": [r.batch_id for r in reviews], "dagster/row_count": last.rows_total},
+            check_results=checks,
+        )
+
+    @dg.asset(
+        key=keys["dead_letter"],
+        deps=[keys["mapped_records"]],
+        kinds={"python", "mysql"},
+        check_specs=[dg.AssetCheckSpec("every_failure_dead_lettered", asset=keys["dead_letter"],
+                                       blocking=True)],
+        description=f"{spec.display_name} rows that failed the field map, kept whole with the "
+        "reason, field and check, waiting for a fix and replay.",
+        **common,
+    )
+    def dead_letter(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+        with zartsalgo_db.engine().connect() as conn:
+            batch_id = latest_batch(conn, spec.key, "succeeded")
+            summary = dead_letter_summary(conn, spec.key)
+            missing = failed_rows_without_dead_letter(conn, spec.key, batch_id) if batch_id else 0
+            batch = review(conn, batch_id) if batch_id else None
+        return dg.MaterializeResult(
+            metadata={
+                "batch_id": batch_id or 0,
+                "failed_in_batch": batch.rows_failed if batch else 0,
+                "open_dead_letters": summary["open"],
+                "by_reason": dg.MetadataValue.json(summary["by_reason"][:20]),
+                "dagster/row_count": summary["open"],
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="every_failure_dead_lettered",
+                    passed=missing == 0,
+                    metadata={"failed_rows_without_dead_letter": missing},
+                )
+            ],
+        )
+
+    @dg.asset(
+        key=keys["client_metrics"],
+        deps=[keys["mapped_records"], keys["dead_letter"]],
+        kinds={"python", "mysql"},
+        metadata={"metrics": [m.key for m in spec.metrics]},
+        description=f"Client-safe metrics from {spec.display_name}: source, baseline, current "
+        "value, status and next action per client and period. Never a raw payload.",
+        **common,
+    )
+    def client_metrics(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+        with zartsalgo_db.engine().begin() as conn:
+            cards = refresh_client_metrics(conn, spec)
+        latest = sorted(cards, key=lambda c: c.period_start)[-5:]
+        preview = "\n".join(
+            f"| {c.metric_key} | {c.client_key} | {c.period_start} | {c.baseline_value} | "
+            f"{c.current_value} | {c.status} |"
+            for c in latest
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "cards": len(cards),
+                "dagster/row_count": len(cards),
+                "latest": dg.MetadataValue.md(
+                    "| metric | client | period | baseline | current | status |\n"
+                    "|---|---|---|---|---|---|\n" + preview
+                ),
+            }
+        )
+
+    return [raw_extract, mapped_records, dead_letter, client_metrics]

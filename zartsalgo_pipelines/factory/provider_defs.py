@@ -1,0 +1,25 @@
+"""Spec -> everything Dagster needs for one provider: assets, checks, job, sensor."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from zartsalgo_pipelines.factory.assets import build_provider_assets
+from zartsalgo_pipelines.factory.sensors import build_stale_sync_sensor
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+
+def sync_job_name(provider_key: str) -> str:
+    return f"{provider_key}_sync"
+
+
+def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
+    """All definitions of one provider; ``spec_dir`` resolves the spec's relative paths."""
+    assets = build_provider_assets(spec, spec_dir)
+    job = dg.define_asset_job(
+        sync_job_name(spec.key),
+        selection=dg.AssetSelection.groups(spec.key),
+        description=f"Sync {spec.display_name}: extract, map, dead-letter, metrics.",
+        tags={"provider": spec.key},
+    )
+    return dg.Definitions(assets=assets, jobs=[job], sensors=[build_stale_sync_sensor(spec, job)])

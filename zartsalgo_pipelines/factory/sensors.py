@@ -1,0 +1,75 @@
+"""Stale-sync watch: when a provider's last good batch is older than its window, record an
+incident for the owner and ask for a new sync; otherwise say how fresh it is."""
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+
+from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.ingest.queries import last_successful_sync
+from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+STALE_SYNC = "stale_sync"
+
+
+def _age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def build_stale_sync_sensor(
+    spec: ProviderSpec, job: Any
+) -> dg.SensorDefinition:
+    window = dt.timedelta(hours=spec.stale_after_hours)
+
+    @dg.sensor(
+        name=f"{spec.key}_stale_sync",
+        job=job,
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Opens a stale_sync incident and requests a sync when {spec.key} has not "
+        f"synced successfully for {spec.stale_after_hours:g} h.",
+    )
+    def stale_sync(
+        context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.SensorResult:
+        if spec.status != "connected":
+            reason = f"{spec.key} is {spec.status}; stale-sync watch applies to connected providers"
+            return dg.SensorResult(skip_reason=reason, cursor=context.cursor)
+        now = utcnow()
+        with zartsalgo_db.engine().begin() as conn:
+            last = last_successful_sync(conn, spec.key)
+            if last is not None and now - last <= window:
+                resolve_alerts(conn, spec.key, STALE_SYNC)
+                return dg.SensorResult(
+                    skip_reason=f"{spec.key} last synced {_age(now - last)} ago; stale after "
+                    f"{spec.stale_after_hours:g} h",
+                    cursor=last.isoformat(),
+                )
+            since = "never" if last is None else f"{_age(now - last)} ago"
+            open_alert(
+                conn,
+                provider_key=spec.key,
+                kind=STALE_SYNC,
+                severity="warning",
+                owner=spec.owner,
+                message=f"{spec.display_name} last synced successfully {since}; "
+                f"stale after {spec.stale_after_hours:g} h",
+                next_action="A new sync was requested; if it fails, check the export drop and "
+                "the run log, then load the file by hand with the manual fallback.",
+                details={
+                    "last_success": last.isoformat() if last else None,
+                    "window_hours": spec.stale_after_hours,
+                },
+            )
+        # One run per stale episode: the key changes only when a newer sync has succeeded.
+        run_key = f"{spec.key}-stale-since-{last.isoformat() if last else 'never'}"
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=run_key, tags={"trigger": STALE_SYNC})],
+            cursor=last.isoformat() if last else "never",
+        )
+
+    return stale_sync
