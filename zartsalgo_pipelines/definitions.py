@@ -10,10 +10,11 @@ from zartsalgo_pipelines.specs.errors import explain_load_error
 ALL_PROVIDERS_JOB = "all_providers_sync"
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
+def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
+    """Providers from the project's defs folder (one ``defs.yaml`` each), the resource and the
+    all-sync job. ``project`` is any path inside a dg project (tests pass a scratch one)."""
     try:
-        providers = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+        providers = dg.load_from_defs_folder(path_within_project=project)
     except Exception as error:  # re-raised with the spec problem spelled out
         raise explain_load_error(error) from error
     return dg.Definitions.merge(
@@ -29,3 +30,8 @@ def defs() -> dg.Definitions:
             ],
         ),
     )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

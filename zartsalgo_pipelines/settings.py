@@ -18,6 +18,7 @@ DEFS_DIR = PACKAGE_DIR / "defs"
 REPOSITORY_DIR = PACKAGE_DIR.parent
 
 DEFAULT_CHUNK_SIZE = 5000
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
 
 
 def data_dir() -> Path:
@@ -48,3 +49,8 @@ def chunk_size() -> int:
     if value < 1:
         raise ValueError(f"{CHUNK_SIZE_ENV} must be a positive integer, got {raw!r}")
     return value
+
+
+def dagster_home() -> Path:
+    """Dagster's instance folder: DAGSTER_HOME, else the git-ignored ``.dagster_home/``."""
+    return Path(os.environ.get(DAGSTER_HOME_ENV) or REPOSITORY_DIR / ".dagster_home")

@@ -5,10 +5,11 @@ Nothing they report carries a raw payload value or a secret: counts, ids, masked
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from zartsalgo_pipelines.factory.checks import accounting_check, field_checks, field_check_specs
+from zartsalgo_pipelines.factory.checks import accounting_check, field_check_specs, field_checks
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
 from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
@@ -28,7 +29,7 @@ def asset_keys(spec: ProviderSpec) -> dict[str, dg.AssetKey]:
 def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsDefinition]:
     """The provider's asset group, its owners, kinds, freshness and field-map checks."""
     keys = asset_keys(spec)
-    common = {
+    common: dict[str, Any] = {
         "group_name": spec.key,
         "owners": [spec.owner],
         "tags": {"provider": spec.key, "object_type": spec.object_type},
@@ -68,10 +69,15 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         deps=[keys["raw_extract"]],
         kinds={"python", "pandas", "mysql"},
         metadata=about | {"object_type": spec.object_type},
-        check_specs=[*field_check_specs(spec, keys["mapped_records"]),
-                     dg.AssetCheckSpec("rows_accounted", asset=keys["mapped_records"],
-                                       blocking=True,
-                                       description="Every input row is exactly one import row.")],
+        check_specs=[
+            *field_check_specs(spec, keys["mapped_records"]),
+            dg.AssetCheckSpec(
+                "rows_accounted",
+                asset=keys["mapped_records"],
+                blocking=True,
+                description="Every input row is exactly one import row.",
+            ),
+        ],
         description=f"{spec.display_name} mapped into ZartsAlgo `{spec.object_type}` records "
         "through the field map; every row created, updated, failed, duplicate or ignored.",
         **common,
@@ -102,8 +108,11 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         key=keys["dead_letter"],
         deps=[keys["mapped_records"]],
         kinds={"python", "mysql"},
-        check_specs=[dg.AssetCheckSpec("every_failure_dead_lettered", asset=keys["dead_letter"],
-                                       blocking=True)],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "every_failure_dead_lettered", asset=keys["dead_letter"], blocking=True
+            )
+        ],
         description=f"{spec.display_name} rows that failed the field map, kept whole with the "
         "reason, field and check, waiting for a fix and replay.",
         **common,

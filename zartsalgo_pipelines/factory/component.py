@@ -57,7 +57,11 @@ class ProviderComponent(dg.Component):
 
     @classmethod
     def load(cls, attributes: Any, context: dg.ComponentLoadContext) -> "ProviderComponent":
-        spec = attributes if isinstance(attributes, ProviderSpec) else ProviderSpec.model_validate(attributes)
+        spec = (
+            attributes
+            if isinstance(attributes, ProviderSpec)
+            else ProviderSpec.model_validate(attributes)
+        )
         return cls(spec)
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:

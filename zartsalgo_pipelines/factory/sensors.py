@@ -20,9 +20,7 @@ def _age(delta: dt.timedelta) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def build_stale_sync_sensor(
-    spec: ProviderSpec, job: Any
-) -> dg.SensorDefinition:
+def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
     window = dt.timedelta(hours=spec.stale_after_hours)
 
     @dg.sensor(

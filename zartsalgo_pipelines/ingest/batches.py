@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import DataImportBatch
+from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
-batches = DataImportBatch.__table__
+batches = table_of(DataImportBatch)
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,15 @@ from zartsalgo_pipelines.storage.models import (
     IntegrationExternalObject,
     IntegrationObjectLink,
     IntegrationObjectVersion,
+    table_of,
 )
 from zartsalgo_pipelines.storage.upsert import insert_many, upsert
 
-objects = IntegrationExternalObject.__table__
-links = IntegrationObjectLink.__table__
-import_rows = DataImportRow.__table__
-dead_letters = IntegrationDeadLetter.__table__
-versions = IntegrationObjectVersion.__table__
+objects = table_of(IntegrationExternalObject)
+links = table_of(IntegrationObjectLink)
+import_rows = table_of(DataImportRow)
+dead_letters = table_of(IntegrationDeadLetter)
+versions = table_of(IntegrationObjectVersion)
 
 
 def write_chunk(
@@ -71,9 +72,7 @@ def write_chunk(
     return counts
 
 
-def _known_versions(
-    conn: sa.Connection, spec: ProviderSpec, ids: list[str]
-) -> dict[str, set[str]]:
+def _known_versions(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> dict[str, set[str]]:
     known: dict[str, set[str]] = {}
     if not ids:
         return known
@@ -97,7 +96,9 @@ def _python_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             columns[name] = [None if pd.isna(v) else v.to_pydatetime() for v in naive]
         else:
             columns[name] = series.astype(object).where(series.notna(), None).tolist()
-    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
 
 
 def _write_records(
@@ -108,7 +109,7 @@ def _write_records(
     latest: dict[str, int],
     now: dt.datetime,
 ) -> None:
-    table = RECORD_MODELS[spec.object_type].__table__  # type: ignore[attr-defined]
+    table = table_of(RECORD_MODELS[spec.object_type])
     indexes = list(latest.values())
     values = _python_rows(chunk.valid.loc[indexes])
     records = []
@@ -154,8 +155,16 @@ def _write_records(
         objects,
         externals,
         key=["provider_key", "object_type", "external_id"],
-        update={c: "new" for c in ("payload_hash", "last_seen_at", "source_updated_at",
-                                    "raw_payload", "last_batch_id")},
+        update={
+            c: "new"
+            for c in (
+                "payload_hash",
+                "last_seen_at",
+                "source_updated_at",
+                "raw_payload",
+                "last_batch_id",
+            )
+        },
         text_columns=["raw_payload"],
     )
     _link(conn, spec, table, list(latest), batch_id, now)
@@ -193,7 +202,9 @@ def _link(
             sa.select(table.c.external_id, table.c.id).where(
                 table.c.provider_key == spec.key, table.c.external_id.in_(external_ids)
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     object_ids = dict(
         conn.execute(
@@ -202,7 +213,9 @@ def _link(
                 objects.c.object_type == spec.object_type,
                 objects.c.external_id.in_(external_ids),
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     upsert(
         conn,
@@ -237,7 +250,7 @@ def _write_import_rows(
             {
                 "batch_id": batch_id,
                 "row_number": first_row_number + index,
-                "external_id": (chunk.external_ids[index] or None) and chunk.external_ids[index][:191],
+                "external_id": _clip(chunk.external_ids[index], 191),
                 "status": status,
                 "reason": chunk.reasons[index],
                 "payload_hash": chunk.hashes[index],
@@ -247,6 +260,10 @@ def _write_import_rows(
             for index, (row, status) in enumerate(zip(chunk.rows, statuses, strict=True))
         ],
     )
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return value[:length] if value else None
 
 
 def _write_dead_letters(
@@ -268,7 +285,7 @@ def _write_dead_letters(
             {
                 "provider_key": spec.key,
                 "payload_hash": chunk.hashes[index],
-                "external_id": chunk.external_ids[index],
+                "external_id": _clip(chunk.external_ids[index], 191),
                 "first_batch_id": batch_id,
                 "last_batch_id": batch_id,
                 "row_number": first_row_number + index,
@@ -278,7 +295,8 @@ def _write_dead_letters(
                 "failing_field": first.field[:64],
                 "failing_check": first.check[:200],
                 # An unparseable line is kept as its text, wrapped so the column stays JSON.
-                "raw_payload": payload if chunk.rows[index].record is not None
+                "raw_payload": payload
+                if chunk.rows[index].record is not None
                 else json.dumps({"unparsed_text": chunk.rows[index].raw_text}, ensure_ascii=False),
                 "first_failed_at": now,
                 "last_failed_at": now,

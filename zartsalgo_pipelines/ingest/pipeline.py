@@ -69,7 +69,7 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
             shutil.copyfile(path, destination)
             size += destination.stat().st_size
             with destination.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                while block := handle.read(1 << 20):
                     digest.update(block)
     except OSError as error:
         with engine.begin() as conn:

@@ -9,6 +9,7 @@ from zartsalgo_pipelines.storage.models import (
     IntegrationConnection,
     IntegrationFieldMapping,
     IntegrationProvider,
+    table_of,
 )
 from zartsalgo_pipelines.storage.upsert import upsert
 
@@ -20,7 +21,7 @@ def utcnow() -> dt.datetime:
 def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:
     """Upsert the provider and connection rows and mirror the active field map (by version)."""
     now = utcnow()
-    providers = IntegrationProvider.__table__
+    providers = table_of(IntegrationProvider)
     upsert(
         conn,
         providers,
@@ -39,18 +40,29 @@ def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:
             }
         ],
         key=["key"],
-        update={c: "new" for c in ("display_name", "object_type", "owner", "reason",
-                                    "auth_model", "scopes", "credential_env_vars",
-                                    "spec_version", "updated_at")},
+        update={
+            c: "new"
+            for c in (
+                "display_name",
+                "object_type",
+                "owner",
+                "reason",
+                "auth_model",
+                "scopes",
+                "credential_env_vars",
+                "spec_version",
+                "updated_at",
+            )
+        },
     )
     upsert(
         conn,
-        IntegrationConnection.__table__,
+        table_of(IntegrationConnection),
         [{"provider_key": spec.key, "status": spec.status, "updated_at": now}],
         key=["provider_key"],
         update={"status": "new"},
     )
-    mappings = IntegrationFieldMapping.__table__
+    mappings = table_of(IntegrationFieldMapping)
     upsert(
         conn,
         mappings,
@@ -89,7 +101,7 @@ def record_sync_result(
     conn: sa.Connection, provider_key: str, batch_id: int, error: str | None
 ) -> None:
     """Remember the last successful sync (or the last error) on the connection record."""
-    table = IntegrationConnection.__table__
+    table = table_of(IntegrationConnection)
     values: dict[str, object] = {"last_batch_id": batch_id, "updated_at": utcnow()}
     if error is None:
         values |= {"last_successful_sync_at": utcnow(), "last_error": None}

@@ -10,12 +10,13 @@ from zartsalgo_pipelines.storage.models import (
     DataImportRow,
     IntegrationConnection,
     IntegrationDeadLetter,
+    table_of,
 )
 
-batches = DataImportBatch.__table__
-import_rows = DataImportRow.__table__
-dead_letters = IntegrationDeadLetter.__table__
-connections = IntegrationConnection.__table__
+batches = table_of(DataImportBatch)
+import_rows = table_of(DataImportRow)
+dead_letters = table_of(IntegrationDeadLetter)
+connections = table_of(IntegrationConnection)
 
 
 def import_row_counts(conn: sa.Connection, batch_id: int) -> dict[str, int]:

@@ -53,7 +53,9 @@ class MappedChunk:
 
 
 def canonical_json(record: Any) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(
+        record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
 
 
 def payload_hash(text: str) -> str:
@@ -112,7 +114,9 @@ class FieldMap:
             values = raw[target]
             if target in self.value_maps:
                 mapping = self.value_maps[target]
-                values = values.map(lambda v, m=mapping: m.get(str(v).strip(), v), na_action="ignore")
+                values = values.map(
+                    lambda v, m=mapping: m.get(str(v).strip(), v), na_action="ignore"
+                )
             typed[target], bad = cast(values, self.types[target])
             for index in raw.index[bad.to_numpy()]:
                 failures.setdefault(index, []).append(
@@ -123,9 +127,9 @@ class FieldMap:
             self.schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             self._collect(errors.failure_cases, raw, failures)
-        external = raw["external_id"] if "external_id" in raw else None
+        external = raw["external_id"]  # every spec maps it (checked when the spec loads)
         for index in candidates:
-            if external is not None and external.at[index] is not None:
+            if external.at[index] is not None:
                 chunk.external_ids[index] = str(external.at[index])
             if index in failures:
                 self._fail(chunk, index, failures[index])
@@ -146,11 +150,13 @@ class FieldMap:
                 f"Provider `{self.spec.key}`: the field map failed as a whole on "
                 f"`{first['column']}`: {first['check']} ({first['failure_case']})"
             )
-        for case in cases.itertuples(index=False):
-            index, target = int(case.index), str(case.column)
+        for row_index, column, check_text in cases[["index", "column", "check"]].itertuples(
+            index=False, name=None
+        ):
+            index, target = int(row_index), str(column)
             if any(f.field == target for f in failures.get(index, [])):
                 continue  # already failed to cast; the check on NA adds nothing
-            check = _CHECK_NAMES.get(str(case.check), str(case.check))
+            check = _CHECK_NAMES.get(str(check_text), str(check_text))
             failures.setdefault(index, []).append(Failure(target, check, raw.at[index, target]))
 
     def _refuse_missing_required(self, raw: pd.DataFrame, chunk: MappedChunk) -> None:

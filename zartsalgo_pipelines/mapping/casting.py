@@ -90,9 +90,11 @@ CASTS: dict[str, Callable[[pd.Series], pd.Series]] = {
 
 def is_given(values: pd.Series) -> pd.Series:
     """True where the provider sent a value (not missing, not an empty or blank string)."""
-    return values.map(
-        lambda v: not (isinstance(v, str) and not v.strip()), na_action="ignore"
-    ).fillna(False).astype(bool)
+    return (
+        values.map(lambda v: not (isinstance(v, str) and not v.strip()), na_action="ignore")
+        .fillna(False)
+        .astype(bool)
+    )
 
 
 def cast(values: pd.Series, field_type: str) -> tuple[pd.Series, pd.Series]:

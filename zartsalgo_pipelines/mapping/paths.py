@@ -30,7 +30,7 @@ def _field_chain(node: dict[str, Any]) -> list[str] | None:
 def compile_getter(expression: str) -> Getter:
     """A function returning the value at ``expression`` in a record, or None when absent."""
     compiled = jmespath.compile(expression)
-    chain = _field_chain(compiled.parsed)
+    chain = _field_chain(dict(compiled.parsed))
     if chain is None:
         return compiled.search
     if len(chain) == 1:

@@ -5,9 +5,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.storage.models import IncidentAlert
+from zartsalgo_pipelines.storage.models import IncidentAlert, table_of
 
-alerts = IncidentAlert.__table__
+alerts = table_of(IncidentAlert)
 
 
 def open_alert(

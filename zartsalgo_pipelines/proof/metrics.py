@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.specs.models import MetricSpec, ProviderSpec
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, ClientMetric
+from zartsalgo_pipelines.storage.models import RECORD_MODELS, ClientMetric, table_of
 from zartsalgo_pipelines.storage.upsert import upsert
 
 STEADY_BAND = Decimal("0.05")  # within +-5 % of the baseline counts as steady
@@ -69,7 +69,7 @@ def _status(metric: MetricSpec, current: Decimal, baseline: Decimal | None) -> s
 
 def compute_metric(conn: sa.Connection, spec: ProviderSpec, metric: MetricSpec) -> list[MetricCard]:
     """Every (client, period) value of one metric, each with the previous period as baseline."""
-    table = RECORD_MODELS[spec.object_type].__table__  # type: ignore[attr-defined]
+    table = table_of(RECORD_MODELS[spec.object_type])
     start = _period_start(table.c[metric.time_field], metric.period, conn.dialect.name)
     query = (
         sa.select(table.c.client_key, start.label("period_start"), _measure(table, metric))
@@ -105,7 +105,7 @@ def refresh_client_metrics(conn: sa.Connection, spec: ProviderSpec) -> list[Metr
         cards.extend(metric_cards)
         upsert(
             conn,
-            ClientMetric.__table__,
+            table_of(ClientMetric),
             [
                 {
                     "provider_key": spec.key,
@@ -128,8 +128,21 @@ def refresh_client_metrics(conn: sa.Connection, spec: ProviderSpec) -> list[Metr
                 for card in metric_cards
             ],
             key=["provider_key", "metric_key", "client_key", "period_start"],
-            update={c: "new" for c in ("period_end", "current_value", "baseline_value", "unit",
-                                        "label", "client_meaning", "source", "status",
-                                        "next_action", "surface", "computed_at")},
+            update={
+                c: "new"
+                for c in (
+                    "period_end",
+                    "current_value",
+                    "baseline_value",
+                    "unit",
+                    "label",
+                    "client_meaning",
+                    "source",
+                    "status",
+                    "next_action",
+                    "surface",
+                    "computed_at",
+                )
+            },
         )
     return cards

@@ -25,11 +25,29 @@ ANCHOR = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # fixed, so the output 
 CLIENTS = ["acme-roofing", "nordlicht-solar", "casa-verde", "kuchen-kraft", "blue-harbor-hvac"]
 SERVICES = ["roof repair", "solar install", "kitchen remodel", "hvac service", "garden design"]
 STATUSES = ["new", "in_review", "quoted", "won", "lost"]
-NAMES = ["Zoë Müller", "Łukasz Nowak", "François Dupré", "Søren Kjær", "José Peña", "Çağla Yıldız",
-         "Anna Schmidt", "Björn Ångström", "Chloé Martin", "Dmitri Ivanov", "佐藤 花子", "Mia Jones"]
-MESSAGES = ["Bitte um Rückruf, Dachrinne undicht.", "Need a quote before winter ❄️",
-            "Devis pour une cuisine équipée, merci !", "Solar på taget – hvad koster det?",
-            "Presupuesto para jardín pequeño 🌿", "Klimaanlage macht Geräusche.", ""]
+NAMES = [
+    "Zoë Müller",
+    "Łukasz Nowak",
+    "François Dupré",
+    "Søren Kjær",
+    "José Peña",
+    "Çağla Yıldız",
+    "Anna Schmidt",
+    "Björn Ångström",
+    "Chloé Martin",
+    "Dmitri Ivanov",
+    "佐藤 花子",
+    "Mia Jones",
+]
+MESSAGES = [
+    "Bitte um Rückruf, Dachrinne undicht.",
+    "Need a quote before winter ❄️",
+    "Devis pour une cuisine équipée, merci !",
+    "Solar på taget – hvad koster det?",
+    "Presupuesto para jardín pequeño 🌿",
+    "Klimaanlage macht Geräusche.",
+    "",
+]
 FAILURES = ["missing_id", "bad_email", "bad_date", "negative_budget", "unknown_status"]
 
 
@@ -56,8 +74,10 @@ def _record(rng: random.Random, number: int) -> dict[str, Any]:
         "budget": {"amount": round(rng.uniform(200, 25000), 2), "currency": "EUR"},
         "postal_code": f"{rng.randrange(10000, 99999)}",
         "message": rng.choice(MESSAGES),
-        "page": {"url": f"https://www.example.org/angebot/{service.replace(' ', '-')}",
-                 "utm_source": rng.choice(["google", "newsletter", "direct"])},
+        "page": {
+            "url": f"https://www.example.org/angebot/{service.replace(' ', '-')}",
+            "utm_source": rng.choice(["google", "newsletter", "direct"]),
+        },
         "form_version": "v3",
         "is_test": False,
     }

@@ -33,7 +33,9 @@ def resolve_paths(pattern: str, base_dir: Path) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
 
 
-def iter_file_rows(path: Path, fmt: str, source_ref: str, encoding: str = "utf-8") -> Iterator[SourceRow]:
+def iter_file_rows(
+    path: Path, fmt: str, source_ref: str, encoding: str = "utf-8"
+) -> Iterator[SourceRow]:
     """Rows of one export file, numbered from 1 (line, CSV row after the header, array item)."""
     readers = {"jsonl": _jsonl_rows, "csv": _csv_rows, "json": _json_array_rows}
     with path.open(encoding=encoding, newline="" if fmt == "csv" else None) as handle:
@@ -84,7 +86,9 @@ def _json_array_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
         except json.JSONDecodeError as error:
             more = handle.read(_READ_SIZE)
             if not more:
-                raise ValueError(f"{source_ref}: item {position + 1} is not valid JSON ({error})")
+                raise ValueError(
+                    f"{source_ref}: item {position + 1} is not valid JSON ({error})"
+                ) from error
             buffer += more
             continue
         position += 1

@@ -13,7 +13,7 @@ import jmespath.exceptions
 import pydantic
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS
+from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "category"]
 ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
@@ -144,7 +144,9 @@ class MetricSpec(_Frozen):
     client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
     measure: Literal["count", "share_present", "sum", "average"]
     field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
-    time_field: Identifier = pydantic.Field(description="Date/datetime target that sets the period.")
+    time_field: Identifier = pydantic.Field(
+        description="Date/datetime target that sets the period."
+    )
     surface: Surface = "portal_card"
     good_direction: Literal["up", "down"] = "up"
     next_actions: dict[MetricStatus, str] = pydantic.Field(
@@ -197,7 +199,7 @@ class ProviderSpec(_Frozen):
             raise ValueError(
                 f"object_type `{self.object_type}` is unknown; valid: {sorted(RECORD_MODELS)}"
             )
-        columns = {c.name: c for c in model.__table__.columns}  # type: ignore[attr-defined]
+        columns = {c.name: c for c in table_of(model).columns}
         seen: set[str] = set()
         for index, entry in enumerate(self.fields):
             where = f"fields[{index}].target `{entry.target}`"

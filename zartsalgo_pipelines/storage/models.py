@@ -8,7 +8,7 @@ format. Timestamps are naive UTC.
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -18,6 +18,11 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincre
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """The Core table of a model, typed as a Table (declarative types it as a FromClause)."""
+    return cast(sa.Table, model.__table__)
 
 
 def _now() -> dt.datetime:
@@ -165,7 +170,9 @@ class DataImportRow(Base):
     )
     row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     external_id: Mapped[str | None] = mapped_column(sa.String(191))
-    status: Mapped[str] = mapped_column(sa.String(16))  # created, updated, failed, duplicate, ignored
+    status: Mapped[str] = mapped_column(
+        sa.String(16)
+    )  # created, updated, failed, duplicate, ignored
     reason: Mapped[str | None] = mapped_column(sa.Text)
     payload_hash: Mapped[str] = mapped_column(sa.String(32))
     source_ref: Mapped[str] = mapped_column(sa.String(255))  # file name, page URL or delivery id

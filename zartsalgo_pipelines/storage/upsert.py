@@ -25,30 +25,30 @@ def upsert(
     if not rows:
         return
     binds = {name: sa.bindparam(name, type_=sa.Text) for name in text_columns}
+    stmt: sa.Executable
     if conn.dialect.name == "mysql":
-        stmt = mysql.insert(table).values(binds) if binds else mysql.insert(table)
-        new = stmt.inserted
-        stmt = stmt.on_duplicate_key_update(
-            {c: new[c] if v == "new" else v for c, v in update.items()} or {key[0]: table.c[key[0]]}
+        my = mysql.insert(table).values(binds) if binds else mysql.insert(table)
+        # With nothing to update, "key = key" is MySQL's idiom for "insert or ignore".
+        stmt = my.on_duplicate_key_update(
+            {c: my.inserted[c] if v == "new" else v for c, v in update.items()}
+            or {key[0]: table.c[key[0]]}
         )
     elif conn.dialect.name == "sqlite":
-        stmt = sqlite.insert(table).values(binds) if binds else sqlite.insert(table)
-        new = stmt.excluded
-        if update:
-            stmt = stmt.on_conflict_do_update(
+        lite = sqlite.insert(table).values(binds) if binds else sqlite.insert(table)
+        stmt = (
+            lite.on_conflict_do_update(
                 index_elements=list(key),
-                set_={c: new[c] if v == "new" else v for c, v in update.items()},
+                set_={c: lite.excluded[c] if v == "new" else v for c, v in update.items()},
             )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+            if update
+            else lite.on_conflict_do_nothing(index_elements=list(key))
+        )
     else:
         raise NotImplementedError(f"no upsert for dialect {conn.dialect.name}; use MySQL or SQLite")
     conn.execute(stmt, list(rows))
 
 
-def insert_many(
-    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
-) -> None:
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Plain executemany insert (pymysql folds it into multi-row INSERT statements)."""
     if rows:
         conn.execute(sa.insert(table), list(rows))

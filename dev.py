@@ -1,0 +1,68 @@
+"""Set up and run the project with nothing but Python 3.11+ and git.
+
+    python3 dev.py start [--no-ui]   # venv, install, migrate SQLite, sync every provider, UI
+    python3 dev.py test              # venv, install, ruff, mypy, dg check defs, pytest
+
+The virtual environment lives in .venv/ and is reinstalled only when setup.py or
+pyproject.toml change (a stamp file records their hash).
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".zartsalgo-install-stamp"
+
+
+def run(*command: str | Path) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    completed = subprocess.run([str(c) for c in command], cwd=ROOT)
+    if completed.returncode:
+        sys.exit(completed.returncode)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain itself on an old Python
+        sys.exit("zartsalgo_pipelines needs Python 3.11 or newer")
+    if not PYTHON.exists():
+        print(f"Creating {VENV.name}/", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = hashlib.sha256(
+        b"".join((ROOT / name).read_bytes() for name in ("setup.py", "pyproject.toml"))
+    ).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(wanted)
+
+
+def start(args: list[str]) -> None:
+    run(PYTHON, "-m", "zartsalgo_pipelines.quickstart", *args)
+
+
+def test(args: list[str]) -> None:
+    run(PYTHON, "-m", "ruff", "check", ".")
+    run(PYTHON, "-m", "ruff", "format", "--check", ".")
+    run(PYTHON, "-m", "mypy")
+    run(BIN / "dg", "check", "defs")
+    run(PYTHON, "-m", "pytest", *args)
+
+
+def main() -> None:
+    commands = {"start": start, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    ensure_venv()
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
