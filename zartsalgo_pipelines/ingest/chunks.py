@@ -81,7 +81,7 @@ def _known_versions(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> 
         versions.c.object_type == spec.object_type,
         versions.c.external_id.in_(ids),
     )
-    for external_id, digest in conn.execute(query).tuples():
+    for external_id, digest in conn.execute(query):
         known.setdefault(external_id, set()).add(digest)
     return known
 
@@ -202,9 +202,7 @@ def _link(
             sa.select(table.c.external_id, table.c.id).where(
                 table.c.provider_key == spec.key, table.c.external_id.in_(external_ids)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     object_ids = dict(
         conn.execute(
@@ -213,9 +211,7 @@ def _link(
                 objects.c.object_type == spec.object_type,
                 objects.c.external_id.in_(external_ids),
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     upsert(
         conn,

@@ -26,7 +26,7 @@ def import_row_counts(conn: sa.Connection, batch_id: int) -> dict[str, int]:
         .where(import_rows.c.batch_id == batch_id)
         .group_by(import_rows.c.status)
     )
-    return {status: count for status, count in conn.execute(query).tuples()}
+    return {status: count for status, count in conn.execute(query)}
 
 
 def failed_rows_without_dead_letter(conn: sa.Connection, provider_key: str, batch_id: int) -> int:
@@ -53,7 +53,7 @@ def dead_letter_summary(conn: sa.Connection, provider_key: str) -> dict[str, Any
     )
     groups = [
         {"field": field, "check": check, "rows": count}
-        for field, check, count in conn.execute(query).tuples()
+        for field, check, count in conn.execute(query)
     ]
     return {"open": sum(g["rows"] for g in groups), "by_reason": groups}
 

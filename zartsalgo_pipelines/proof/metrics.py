@@ -79,7 +79,7 @@ def compute_metric(conn: sa.Connection, spec: ProviderSpec, metric: MetricSpec) 
     )
     cards: list[MetricCard] = []
     previous: dict[str, Decimal] = {}
-    for client_key, period_start, value in conn.execute(query).tuples():
+    for client_key, period_start, value in conn.execute(query):
         current = Decimal(str(value or 0)).quantize(Decimal("0.0001"))
         baseline = previous.get(client_key)
         cards.append(

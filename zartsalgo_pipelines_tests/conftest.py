@@ -1,0 +1,112 @@
+"""Real databases for every test: a migrated SQLite file and a uniquely named MySQL database.
+
+The MySQL database is created for this test session and dropped at its end. Outside CI a
+missing server skips the MySQL cases with the reason shown; with CI=true it is an error.
+"""
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.engine import create_engine
+from zartsalgo_pipelines.storage.migrate import upgrade_head
+from zartsalgo_pipelines.storage.models import Base
+
+MYSQL_SERVER_URL = os.environ.get(
+    "ZARTSALGO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
+)
+SHIPPED_SPEC = DEFS_DIR / "quote_request" / "defs.yaml"
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    server = sa.engine.make_url(MYSQL_SERVER_URL)
+    name = f"zt_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.render_as_string(hide_password=False))
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"MySQL-compatible server at {server.host}:{server.port} unreachable: {error}")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade_head(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE {name}"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'zartsalgo.sqlite'}"
+    upgrade_head(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test runs once on SQLite and once on MySQL, starting from empty tables."""
+    url = request.getfixturevalue(f"{request.param}_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Landed extracts go to the test's own folder."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("ZARTSALGO_DATA_DIR", str(folder))
+    return folder
+
+
+def shipped_attributes() -> dict[str, Any]:
+    return yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))["attributes"]
+
+
+@pytest.fixture
+def make_spec() -> Callable[..., ProviderSpec]:
+    """The shipped quote_request spec with overrides (e.g. a test export path)."""
+
+    def make(**overrides: Any) -> ProviderSpec:
+        return ProviderSpec.model_validate(shipped_attributes() | overrides)
+
+    return make
+
+
+@pytest.fixture
+def write_export(tmp_path: Path) -> Callable[[list[Any], str], Path]:
+    """Write records as a JSON-lines export in the test's folder; returns its folder."""
+
+    def write(records: list[Any], name: str = "export.jsonl") -> Path:
+        folder = tmp_path / "exports"
+        folder.mkdir(exist_ok=True)
+        with (folder / name).open("w", encoding="utf-8") as handle:
+            for record in records:
+                text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
+                handle.write(text + "\n")
+        return folder
+
+    return write

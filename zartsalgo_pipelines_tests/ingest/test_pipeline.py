@@ -1,0 +1,229 @@
+"""Scenario: quote-request exports run through the one ingestion path on SQLite and MySQL.
+
+Every input row ends as exactly one of created, updated, failed, duplicate or ignored; the
+counters add up and match the import rows; a re-run changes nothing; a later export updates
+only what changed; failed rows are dead-lettered with the reason and their source context; a
+crash mid-batch leaves a consistent database that the next run completes.
+"""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.pipeline import (
+    extract_files,
+    ingest_rows,
+    landed_rows,
+    open_direct_batch,
+    process_extract,
+)
+from zartsalgo_pipelines.ingest.queries import import_row_counts
+from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines_tests.helpers import DROP, count, quote, snapshot
+
+RECORD_TABLES = {
+    "quote_requests": "external_id, status, contact_email, budget_amount, updated_at",
+    "integration_external_objects": "external_id, payload_hash, first_seen_at, last_seen_at",
+    "integration_object_links": "external_object_id, record_id, match_method, linked_at",
+}
+
+
+def sync(engine: sa.Engine, spec: ProviderSpec, folder: Path):  # type: ignore[no-untyped-def]
+    extract = extract_files(engine, spec, folder)
+    return process_extract(engine, spec, extract.batch_id)
+
+
+@pytest.fixture
+def spec(make_spec: Callable[..., ProviderSpec]) -> ProviderSpec:
+    return make_spec(source={"kind": "file", "path": "*.jsonl", "format": "jsonl"}, chunk_size=4)
+
+
+MIXED_EXPORT = [
+    quote(1),
+    quote(2),
+    quote(3, contact__email="not-an-email"),
+    quote(1),  # exact duplicate of row 1
+    quote(2, status="won", updated_at="2026-11-18T09:00:00Z"),  # later update of id 2
+    quote(4, is_test=True),  # ignored by the spec's rule
+    quote(5, id=DROP),
+    quote(6, submitted_at="31/02/2026 25:61"),
+    quote(7, budget__amount=-5),
+    quote(8, status="archived_by_crm"),
+    "{this line is not json",
+    quote(9, contact__email=DROP),  # optional field missing: still valid
+]
+
+
+def test_every_row_is_accounted_once(engine, spec, write_export) -> None:
+    review = sync(engine, spec, write_export(MIXED_EXPORT))
+    assert (review.rows_created, review.rows_updated, review.rows_duplicate) == (3, 1, 1)
+    assert (review.rows_failed, review.rows_ignored, review.rows_total) == (6, 1, 12)
+    assert review.adds_up and review.status == "succeeded"
+    with engine.connect() as conn:
+        assert import_row_counts(conn, review.batch_id) == {
+            "created": 3,
+            "updated": 1,
+            "duplicate": 1,
+            "failed": 6,
+            "ignored": 1,
+        }
+    assert count(engine, "quote_requests") == 3
+    assert count(engine, "integration_object_links") == 3
+    with engine.connect() as conn:
+        status = conn.execute(
+            sa.text("SELECT status FROM quote_requests WHERE external_id = 'QR-00002'")
+        ).scalar_one()
+    assert status == "won"  # the later version within the batch is the one stored
+
+
+def test_rerun_of_same_export_changes_nothing(engine, spec, write_export) -> None:
+    folder = write_export(MIXED_EXPORT)
+    first = sync(engine, spec, folder)
+    before = {table: snapshot(engine, table, cols) for table, cols in RECORD_TABLES.items()}
+    second = sync(engine, spec, folder)
+    assert second.batch_id != first.batch_id
+    assert (second.rows_created, second.rows_updated) == (0, 0)
+    assert second.rows_duplicate == first.rows_created + first.rows_updated + first.rows_duplicate
+    assert (second.rows_failed, second.rows_ignored) == (first.rows_failed, first.rows_ignored)
+    assert {t: snapshot(engine, t, c) for t, c in RECORD_TABLES.items()} == before
+
+
+def test_later_export_updates_only_changed_records(engine, spec, write_export, tmp_path) -> None:
+    sync(engine, spec, write_export([quote(1), quote(2), quote(3)], "day1.jsonl"))
+    untouched = snapshot(engine, "quote_requests", "external_id, updated_at, last_batch_id")
+    (tmp_path / "exports" / "day1.jsonl").unlink()
+    changed = quote(2, status="quoted", updated_at="2026-11-20T08:00:00Z")
+    review = sync(engine, spec, write_export([quote(1), changed, quote(3)], "day2.jsonl"))
+    assert (review.rows_updated, review.rows_duplicate, review.rows_created) == (1, 2, 0)
+    after = snapshot(engine, "quote_requests", "external_id, updated_at, last_batch_id")
+    assert [row for row in after if row[0] != "QR-00002"] == [
+        row for row in untouched if row[0] != "QR-00002"
+    ]
+    assert count(engine, "quote_requests", "WHERE status = 'quoted'") == 1
+
+
+FAILURES = [
+    ("missing id", quote(5, id=DROP), "external_id", "required"),
+    ("bad email", quote(3, contact__email="not-an-email"), "contact_email", "email format"),
+    ("bad date", quote(6, submitted_at="31/02/2026 25:61"), "submitted_at", "not a valid datetime"),
+    ("negative budget", quote(7, budget__amount=-5), "budget_amount", "at least 0"),
+    ("unknown status", quote(8, status="archived_by_crm"), "status", "one of"),
+    ("not json", "{oops", "record", "parseable record"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "record", "field", "check"), FAILURES, ids=[f[0] for f in FAILURES]
+)
+def test_failed_row_is_dead_lettered_with_reason_and_context(
+    engine, spec, write_export, case, record, field, check
+) -> None:
+    review = sync(engine, spec, write_export([quote(1), record], "drop.jsonl"))
+    assert review.rows_failed == 1
+    with engine.connect() as conn:
+        letter = conn.execute(
+            sa.text(
+                "SELECT reason, failing_field, failing_check, source_ref, source_position, "
+                "raw_payload, state, attempts FROM integration_dead_letters"
+            )
+        ).one()
+        row_reason = conn.execute(
+            sa.text("SELECT reason FROM data_import_rows WHERE status = 'failed'")
+        ).scalar_one()
+    assert letter.failing_field == field
+    assert letter.failing_check.startswith(check)
+    assert field in letter.reason and row_reason == letter.reason
+    assert (letter.source_ref, letter.source_position) == ("drop.jsonl", 2)
+    assert letter.state == "open" and letter.attempts == 1
+    assert letter.raw_payload  # the whole row is kept for replay
+
+
+def test_dead_letter_is_not_duplicated_by_a_rerun(engine, spec, write_export) -> None:
+    folder = write_export([quote(3, contact__email="bad")])
+    sync(engine, spec, folder)
+    sync(engine, spec, folder)
+    assert count(engine, "integration_dead_letters") == 1
+    assert count(engine, "integration_dead_letters", "WHERE attempts = 2") == 1
+
+
+def test_missing_required_column_fails_the_batch_not_every_row(engine, spec, write_export) -> None:
+    folder = write_export([quote(n, id=DROP) for n in range(1, 6)])
+    with pytest.raises(
+        SchemaLevelError, match="required field `external_id`.*missing from every row"
+    ):
+        sync(engine, spec, folder)
+    assert count(engine, "integration_dead_letters") == 0
+    assert count(engine, "data_import_batches", "WHERE status = 'failed'") == 1
+
+
+def _crashing(rows: Iterator[SourceRow], after: int) -> Iterator[SourceRow]:
+    for number, row in enumerate(rows, start=1):
+        if number > after:
+            raise OSError("export share went away mid-read")
+        yield row
+
+
+def test_crash_mid_batch_leaves_consistent_state_and_next_run_completes(
+    engine, spec, write_export
+) -> None:
+    records = [quote(n) for n in range(1, 11)]
+    folder = write_export(records)
+    extract = extract_files(engine, spec, folder)
+    with pytest.raises(OSError, match="went away"):
+        ingest_rows(
+            engine, spec, extract.batch_id, _crashing(landed_rows(spec, extract.batch_id), 6)
+        )
+    with engine.connect() as conn:
+        crashed = conn.execute(
+            sa.text("SELECT status, rows_total, rows_created, error FROM data_import_batches")
+        ).one()
+        orphans = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM quote_requests q WHERE NOT EXISTS (SELECT 1 FROM "
+                "data_import_rows r WHERE r.external_id = q.external_id AND r.status = 'created')"
+            )
+        ).scalar_one()
+    assert crashed.status == "failed" and "went away" in crashed.error
+    # chunk_size is 4: two whole chunks committed, the third never started
+    assert (crashed.rows_total, crashed.rows_created) == (4, 4)
+    assert count(engine, "data_import_rows") == 4 and orphans == 0
+    review = sync(engine, spec, folder)
+    assert (review.rows_duplicate, review.rows_created) == (4, 6)
+    assert count(engine, "quote_requests") == 10
+
+
+def test_field_map_is_mirrored_with_its_version(engine, spec, write_export, make_spec) -> None:
+    sync(engine, spec, write_export([quote(1)]))
+    relabelled = make_spec(
+        source=spec.source.model_dump(),
+        chunk_size=4,
+        fields=[
+            e.model_dump(exclude_none=True)
+            | ({"label": "Mail"} if e.target == "contact_email" else {})
+            for e in spec.fields
+        ],
+    )
+    sync(engine, relabelled, write_export([quote(1)]))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT spec_version, active, portal_label FROM integration_field_mappings "
+                "WHERE target_field = 'contact_email' ORDER BY id"
+            )
+        ).all()
+    assert [(r.spec_version, bool(r.active), r.portal_label) for r in rows] == [
+        (spec.version, False, "Email"),
+        (relabelled.version, True, "Mail"),
+    ]
+    assert count(engine, "integration_field_mappings", "WHERE active = 1") == len(spec.fields)
+
+
+def test_manual_batch_goes_through_the_same_path(engine, spec) -> None:
+    batch = open_direct_batch(engine, spec, "manual", "entered by ana@zartsalgo.example")
+    rows = [SourceRow("manual entry", 1, quote(1)), SourceRow("manual entry", 2, quote(2, id=DROP))]
+    review = ingest_rows(engine, spec, batch, rows)
+    assert (review.source_kind, review.rows_created, review.rows_failed) == ("manual", 1, 1)

@@ -1,0 +1,95 @@
+"""Scenario: the Dagster definitions load from the defs folder, and every provider appears as
+an asset group `<key>` with raw_extract -> mapped_records -> dead_letter -> client_metrics, its
+owner, kinds, descriptions, field-map checks, sync job and stale-sync sensor. A bad spec is
+refused at load with the file, line, field path, bad value and what was expected."""
+
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions, defs
+from zartsalgo_pipelines.specs.errors import ProviderSpecError
+from zartsalgo_pipelines_tests.conftest import SHIPPED_SPEC, shipped_attributes
+
+
+def test_definitions_are_loadable() -> None:
+    dg.Definitions.validate_loadable(build_definitions())
+    assert defs is not None
+
+
+def test_quote_request_group_has_the_four_assets_in_order() -> None:
+    graph = build_definitions().resolve_asset_graph()
+    key = dg.AssetKey
+    assert {k for k in graph.get_all_asset_keys() if k.path[0] == "quote_request"} == {
+        key(["quote_request", n])
+        for n in ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+    }
+    assert graph.get(key(["quote_request", "mapped_records"])).parent_keys == {
+        key(["quote_request", "raw_extract"])
+    }
+    assert graph.get(key(["quote_request", "dead_letter"])).parent_keys == {
+        key(["quote_request", "mapped_records"])
+    }
+    assert graph.get(key(["quote_request", "client_metrics"])).parent_keys == {
+        key(["quote_request", "mapped_records"]),
+        key(["quote_request", "dead_letter"]),
+    }
+
+
+def test_assets_carry_owner_kinds_description_and_group() -> None:
+    graph = build_definitions().resolve_asset_graph()
+    owner = shipped_attributes()["owner"]
+    for name in ("raw_extract", "mapped_records", "dead_letter", "client_metrics"):
+        node = graph.get(dg.AssetKey(["quote_request", name]))
+        assert node.group_name == "quote_request"
+        assert node.owners == [owner]
+        assert node.description and "python" in node.kinds
+
+
+def test_field_map_checks_are_blocking_asset_checks() -> None:
+    definitions = build_definitions()
+    mapped = definitions.resolve_assets_def(dg.AssetKey(["quote_request", "mapped_records"]))
+    checks = {spec.name: spec for spec in mapped.check_specs}
+    targets = [f["target"] for f in shipped_attributes()["fields"]]
+    assert {f"{t}_field_map" for t in targets} | {"rows_accounted"} == set(checks)
+    assert all(spec.blocking for spec in checks.values())
+
+
+def test_jobs_and_sensor_exist() -> None:
+    definitions = build_definitions()
+    assert definitions.resolve_job_def(ALL_PROVIDERS_JOB)
+    assert definitions.resolve_job_def("quote_request_sync")
+    assert definitions.resolve_sensor_def("quote_request_stale_sync")
+
+
+@pytest.fixture
+def scratch_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A throwaway dg project holding one provider spec, importable for this test only."""
+    package = f"scratch_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "project"
+    (root / package / "defs" / "broken_provider").mkdir(parents=True)
+    (root / package / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        f'[tool.dg]\ndirectory_type = "project"\n[tool.dg.project]\nroot_module = "{package}"\n'
+    )
+    monkeypatch.syspath_prepend(str(root))
+    return root / package, root / package / "defs" / "broken_provider" / "defs.yaml"
+
+
+def test_bad_spec_is_refused_at_load_naming_file_path_value_and_expectation(
+    scratch_project: tuple[Path, Path],
+) -> None:
+    package, spec_file = scratch_project
+    document = yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))
+    document["attributes"]["fields"][9]["type"] = "money"
+    spec_file.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    with pytest.raises(ProviderSpecError) as refused:
+        build_definitions(package)
+    message = str(refused.value)
+    assert "broken_provider/defs.yaml" in message
+    assert "attributes.fields.9.type" in message
+    assert "money" in message
+    assert "'string', 'integer', 'decimal', 'boolean', 'date', 'datetime' or 'category'" in message
