@@ -4,7 +4,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-
 DROP = object()  # quote(..., contact__email=DROP) removes the key
 
 

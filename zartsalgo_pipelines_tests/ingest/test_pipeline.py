@@ -153,7 +153,7 @@ def test_dead_letter_is_not_duplicated_by_a_rerun(engine, spec, write_export) ->
 def test_missing_required_column_fails_the_batch_not_every_row(engine, spec, write_export) -> None:
     folder = write_export([quote(n, id=DROP) for n in range(1, 6)])
     with pytest.raises(
-        SchemaLevelError, match="required field `external_id`.*missing from every row"
+        SchemaLevelError, match=r"required field `external_id`.*missing from every row"
     ):
         sync(engine, spec, folder)
     assert count(engine, "integration_dead_letters") == 0

@@ -1,0 +1,87 @@
+"""Scenario: the stale-sync sensor compares a provider's last successful sync with its spec's
+window. Stale: one incident for the owner (not one per tick) and one sync request per stale
+episode. Fresh: a skip that states the fact, and the incident resolves itself."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
+from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
+from zartsalgo_pipelines.ingest.pipeline import open_direct_batch
+from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines_tests.helpers import count
+
+
+def tick(spec: ProviderSpec, db_url: str, tmp_path, cursor: str | None = None) -> dg.SensorResult:
+    sensor = next(iter(build_provider_defs(spec, tmp_path).sensors or []))
+    assert isinstance(sensor, dg.SensorDefinition)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)},
+        )
+        result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def set_last_success(engine: sa.Engine, spec: ProviderSpec, hours_ago: float | None) -> None:
+    open_direct_batch(engine, spec, "manual", "registers the provider")
+    when = None if hours_ago is None else utcnow() - dt.timedelta(hours=hours_ago)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE integration_connections SET last_successful_sync_at = :t"), {"t": when}
+        )
+
+
+@pytest.fixture
+def spec(make_spec: Callable[..., ProviderSpec]) -> ProviderSpec:
+    return make_spec(stale_after_hours=24)
+
+
+@pytest.mark.parametrize("hours_ago", [None, 30.0], ids=["never synced", "30 h ago"])
+def test_stale_provider_opens_one_incident_and_requests_one_sync(
+    db_url, engine, spec, tmp_path, hours_ago
+) -> None:
+    set_last_success(engine, spec, hours_ago)
+    first = tick(spec, db_url, tmp_path)
+    second = tick(spec, db_url, tmp_path, cursor=first.cursor)
+    assert len(first.run_requests or []) == 1
+    assert first.run_requests and second.run_requests
+    assert first.run_requests[0].run_key == second.run_requests[0].run_key  # Dagster dedupes
+    assert count(engine, "incident_alerts", "WHERE resolved_at IS NULL") == 1
+    with engine.connect() as conn:
+        alert = conn.execute(
+            sa.text("SELECT kind, owner, message, details FROM incident_alerts")
+        ).one()
+    assert alert.kind == "stale_sync" and alert.owner == spec.owner
+    assert "stale after 24 h" in alert.message
+
+
+def test_fresh_provider_skips_with_the_fact_and_resolves_the_incident(
+    db_url, engine, spec, tmp_path
+) -> None:
+    set_last_success(engine, spec, None)
+    tick(spec, db_url, tmp_path)
+    set_last_success(engine, spec, 2.0)
+    result = tick(spec, db_url, tmp_path)
+    assert not result.run_requests
+    assert result.skip_reason is not None
+    assert (
+        result.skip_reason.skip_message == "quote_request last synced 2.0 h ago; stale after 24 h"
+    )
+    assert result.cursor is not None
+    assert count(engine, "incident_alerts", "WHERE resolved_at IS NULL") == 0
+    assert count(engine, "incident_alerts", "WHERE resolved_at IS NOT NULL") == 1
+
+
+def test_paused_provider_is_not_watched(db_url, make_spec, tmp_path) -> None:
+    result = tick(make_spec(status="paused"), db_url, tmp_path)
+    assert not result.run_requests
+    assert result.skip_reason is not None and "paused" in result.skip_reason.skip_message

@@ -1,0 +1,123 @@
+"""Scenario: the field map turns provider rows into typed ZartsAlgo values. Nested and list
+paths work; value maps translate statuses; each bad value fails its row with field, check and
+value; ignore rules skip rows with a reason; unmapped provider fields are kept as context."""
+
+from collections.abc import Callable
+from typing import Any
+
+import jmespath
+import pytest
+
+from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap
+from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.paths import compile_getter, top_level_key
+from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines_tests.helpers import DROP, quote
+
+
+def apply(spec: ProviderSpec, *records: Any):  # type: ignore[no-untyped-def]
+    return FieldMap(spec).apply([SourceRow("x.jsonl", i, r) for i, r in enumerate(records, 1)])
+
+
+@pytest.fixture
+def spec(make_spec: Callable[..., ProviderSpec]) -> ProviderSpec:
+    return make_spec()
+
+
+def test_valid_row_is_typed_value_mapped_and_keeps_context(spec: ProviderSpec) -> None:
+    chunk = apply(
+        spec,
+        quote(
+            1,
+            status="in_review",
+            answers=[
+                {"field": {"ref": "other"}, "text": "x"},
+                {"field": {"ref": "service"}, "text": "solar"},
+            ],
+        ),
+    )
+    assert chunk.outcomes == [VALID]
+    row = chunk.valid.iloc[0]
+    assert row["status"] == "in_progress"  # value map: provider in_review -> ZartsAlgo in_progress
+    assert row["service"] == "solar"  # list filter path
+    assert row["contact_email"] == "zoe1@example.org"  # nested path
+    assert row["budget_amount"] == 1200.5
+    assert str(row["submitted_at"]) == "2026-11-16 10:00:00+00:00"
+    assert chunk.contexts[0] == {"form_version": "v3", "is_test": False}
+
+
+BAD_VALUES = [
+    ("external_id", {"id": DROP}, "required", None),
+    ("contact_email", {"contact__email": "a@b"}, "email format", "a@b"),
+    ("submitted_at", {"submitted_at": "yesterday"}, "not a valid datetime", "yesterday"),
+    ("budget_amount", {"budget__amount": "twelve"}, "not a valid decimal", "twelve"),
+    ("budget_amount", {"budget__amount": -1}, "at least 0", -1),
+    ("status", {"status": "archived"}, "one of in_progress, lost, new, quoted, won", "archived"),
+    ("budget_currency", {"budget__currency": "XYZ"}, "one of CHF, EUR, GBP, USD", "XYZ"),
+    ("postal_code", {"postal_code": "1"}, "pattern", "1"),
+    ("client_key", {"client__slug": "x" * 65}, "at most 64 chars", "x" * 65),
+    ("contact_name", {"contact__name": {"first": "Zoë"}}, "not a valid string", {"first": "Zoë"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "changes", "check", "value"), BAD_VALUES, ids=[f"{b[0]}-{b[2]}" for b in BAD_VALUES]
+)
+def test_bad_value_fails_its_row_only(spec, field, changes, check, value) -> None:
+    chunk = apply(spec, quote(1), quote(2, **changes))
+    assert chunk.outcomes == [VALID, FAILED]
+    (failure,) = chunk.failures[1]
+    assert (failure.field, failure.value) == (field, value)
+    assert failure.check.startswith(check)
+    assert chunk.reasons[1] and field in chunk.reasons[1]
+    assert list(chunk.valid.index) == [0]
+
+
+def test_ignore_rule_skips_with_reason(spec: ProviderSpec) -> None:
+    chunk = apply(spec, quote(1, is_test=True, id=DROP))
+    assert chunk.outcomes == [IGNORED]
+    assert chunk.reasons[0] == "ignored: test submission from the website's QA checks"
+
+
+def test_required_field_absent_from_every_row_is_schema_level(spec: ProviderSpec) -> None:
+    with pytest.raises(
+        SchemaLevelError, match=r"`submitted_at`.*missing from every row of x\.jsonl"
+    ):
+        apply(spec, quote(1, submitted_at=DROP), quote(2, submitted_at=DROP))
+
+
+def test_same_record_has_same_hash_whatever_the_key_order(spec: ProviderSpec) -> None:
+    record = quote(1)
+    reordered = dict(reversed(list(record.items())))
+    chunk = apply(spec, record, reordered, quote(1, status="won"))
+    assert chunk.hashes[0] == chunk.hashes[1] != chunk.hashes[2]
+
+
+PATHS = [
+    "id",
+    "contact.email",
+    "budget.amount",
+    "a.b.c",
+    "answers[?field.ref=='service'].text | [0]",
+    "answers[0].text",
+    "missing.key",
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_fast_path_agrees_with_jmespath(path: str) -> None:
+    record = quote(1) | {"a": {"b": "not a dict"}}
+    assert compile_getter(path)(record) == jmespath.search(path, record)
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("id", "id"),
+        ("contact.email", "contact"),
+        ("answers[?field.ref=='x'].text | [0]", "answers"),
+    ],
+)
+def test_top_level_key_of_a_path(path: str, key: str) -> None:
+    assert top_level_key(path) == key
