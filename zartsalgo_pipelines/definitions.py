@@ -24,8 +24,8 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
             jobs=[
                 dg.define_asset_job(
                     ALL_PROVIDERS_JOB,
-                    selection=dg.AssetSelection.all(),
-                    description="Sync every provider (what the first README command runs).",
+                    selection=dg.AssetSelection.tag("connection_status", "connected"),
+                    description="Sync every connected provider (what `dev.py start` runs).",
                 )
             ],
         ),

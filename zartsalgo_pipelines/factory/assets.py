@@ -32,7 +32,11 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     common: dict[str, Any] = {
         "group_name": spec.key,
         "owners": [spec.owner],
-        "tags": {"provider": spec.key, "object_type": spec.object_type},
+        "tags": {
+            "provider": spec.key,
+            "object_type": spec.object_type,
+            "connection_status": spec.status,
+        },
         "freshness_policy": dg.FreshnessPolicy.time_window(
             fail_window=dt.timedelta(hours=spec.stale_after_hours)
         ),
@@ -54,6 +58,11 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         **common,
     )
     def raw_extract(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+        if spec.status != "connected":
+            raise dg.Failure(
+                f"{spec.key} is {spec.status}; only connected providers sync "
+                "(set `status: connected` in its defs.yaml once access is confirmed)"
+            )
         extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
         return dg.MaterializeResult(
             metadata={

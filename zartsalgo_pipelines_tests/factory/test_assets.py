@@ -114,3 +114,14 @@ def test_mapped_records_without_an_extract_fails_clearly(
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert failure is not None and "no extracted batch is waiting" in failure.message
+
+
+def test_provider_that_is_not_connected_refuses_to_sync(
+    db_url: str, engine, make_spec: Callable[..., ProviderSpec], write_export
+) -> None:
+    spec = make_spec(source=SOURCE, status="paused")
+    result = materialize(spec, write_export([quote(1)]), db_url)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert failure is not None and "quote_request is paused" in failure.message
+    assert count(engine, "data_import_batches") == 0

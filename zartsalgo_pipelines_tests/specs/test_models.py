@@ -3,6 +3,7 @@ refused with the field path, the bad value and what was expected; the published 
 matches the models."""
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -166,3 +167,21 @@ def test_published_json_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), (
         "run `python -m zartsalgo_pipelines.specs.schema` and commit docs/provider_spec.schema.json"
     )
+
+
+def _property_names(node: object) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, dict):
+        names |= set(node.get("properties", {}))
+        for value in node.values():
+            names |= _property_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _property_names(value)
+    return names
+
+
+def test_every_spec_key_is_documented() -> None:
+    reference = (SCHEMA_PATH.parent / "provider_spec.md").read_text(encoding="utf-8")
+    undocumented = {n for n in _property_names(json.loads(render())) if f"`{n}`" not in reference}
+    assert not undocumented, f"document these keys in docs/provider_spec.md: {sorted(undocumented)}"
