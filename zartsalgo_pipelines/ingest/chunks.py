@@ -148,7 +148,6 @@ def _write_records(
         records,
         key=["provider_key", "external_id"],
         update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
-        text_columns=["source_context"],
     )
     upsert(
         conn,
@@ -165,7 +164,6 @@ def _write_records(
                 "last_batch_id",
             )
         },
-        text_columns=["raw_payload"],
     )
     _link(conn, spec, table, list(latest), batch_id, now)
 
@@ -317,5 +315,4 @@ def _write_dead_letters(
             # A literal, not a bound 1: pymysql cannot bind inside ON DUPLICATE KEY UPDATE.
             "attempts": dead_letters.c.attempts + sa.literal_column("1"),
         },
-        text_columns=["raw_payload"],
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
@@ -102,26 +103,22 @@ class FieldMap:
 
     def _validate(self, chunk: MappedChunk, candidates: list[int]) -> None:
         records = [chunk.rows[i].record or {} for i in candidates]
-        raw = pd.DataFrame(
-            {target: [get(r) for r in records] for target, get in self.getters},
-            index=candidates,
-            dtype=object,
-        )
-        self._refuse_missing_required(raw, chunk)
+        columns = {target: [get(r) for r in records] for target, get in self.getters}
+        self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
         typed = {}
-        for target in raw.columns:
-            values = raw[target]
-            if target in self.value_maps:
-                mapping = self.value_maps[target]
-                values = values.map(
-                    lambda v, m=mapping: m.get(str(v).strip(), v), na_action="ignore"
+        for target, values in columns.items():
+            mapping = self.value_maps.get(target)
+            if mapping:
+                values = [mapping.get(v.strip(), v) if type(v) is str else v for v in values]
+            series, bad = cast(values, self.types[target])
+            series.index = candidates
+            typed[target] = series
+            for position in np.flatnonzero(bad):
+                failures.setdefault(candidates[position], []).append(
+                    Failure(target, f"not a valid {self.types[target]}", columns[target][position])
                 )
-            typed[target], bad = cast(values, self.types[target])
-            for index in raw.index[bad.to_numpy()]:
-                failures.setdefault(index, []).append(
-                    Failure(target, f"not a valid {self.types[target]}", raw.at[index, target])
-                )
+        raw = pd.DataFrame(columns, index=candidates, dtype=object)
         frame = pd.DataFrame(typed, index=raw.index)
         try:
             self.schema.validate(frame, lazy=True)
@@ -159,17 +156,19 @@ class FieldMap:
             check = _CHECK_NAMES.get(str(check_text), str(check_text))
             failures.setdefault(index, []).append(Failure(target, check, raw.at[index, target]))
 
-    def _refuse_missing_required(self, raw: pd.DataFrame, chunk: MappedChunk) -> None:
-        if len(raw) < 2:
+    def _refuse_missing_required(
+        self, columns: dict[str, list[Any]], chunk: MappedChunk, candidates: list[int]
+    ) -> None:
+        if len(candidates) < 2:
             return
+        first = chunk.rows[candidates[0]]
         for entry in self.spec.fields:
-            if entry.required and raw[entry.target].isna().all():
-                where = chunk.rows[int(raw.index[0])].source_ref
+            if entry.required and all(v is None for v in columns[entry.target]):
                 raise SchemaLevelError(
                     f"Provider `{self.spec.key}`: required field `{entry.target}` (source "
-                    f"`{entry.source}`) is missing from every row of {where} from row "
-                    f"{chunk.rows[int(raw.index[0])].position}; the export does not match the "
-                    "field map, so the batch stops instead of dead-lettering every row"
+                    f"`{entry.source}`) is missing from every row of {first.source_ref} from row "
+                    f"{first.position}; the export does not match the field map, so the batch "
+                    "stops instead of dead-lettering every row"
                 )
 
     def _fail(self, chunk: MappedChunk, index: int, failures: list[Failure]) -> None:

@@ -2,16 +2,29 @@
 
 Casting happens before pandera because pandera's own coercion reports a failed cast and then
 runs the value checks on the uncast column, which raise TypeErrors that carry no row index and
-take minutes on large chunks. Here a failed cast is a row-level failure with the raw value.
+took minutes on large chunks. Here a failed cast is a row-level failure with the raw value.
+Values arrive as plain lists (one per field); list comprehensions with inline type tests are the
+cheapest per-value step in Python, and pandas does the parsing in bulk.
 """
 
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-_TRUE = {"true", "yes", "1", "y", "t"}
-_FALSE = {"false", "no", "0", "n", "f"}
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "y": True,
+    "t": True,
+    "false": False,
+    "no": False,
+    "0": False,
+    "n": False,
+    "f": False,
+}
 
 DTYPES: dict[str, Any] = {
     "string": "str",
@@ -23,61 +36,78 @@ DTYPES: dict[str, Any] = {
     "date": pd.DatetimeTZDtype(unit="us", tz="UTC"),
 }
 
-
-def _text(values: pd.Series) -> pd.Series:
-    def one(value: Any) -> Any:
-        if value is None or isinstance(value, dict | list):
-            return value
-        text = str(value).strip()
-        return text or None
-
-    return values.map(one, na_action="ignore").astype(object)
+_MISSING = object()  # a value that cannot be cast (kept apart from "not given")
 
 
-def _string(values: pd.Series) -> pd.Series:
-    text = _text(values)
-    # A nested object where text is expected does not cast (it fails with its value shown).
-    is_text = text.map(lambda v: isinstance(v, str)).astype(bool)
-    return text.where(is_text, None).astype("str")
+def _text(value: Any) -> Any:
+    if type(value) is str:
+        return value.strip() or None
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return _MISSING
+    return str(value)
 
 
-def _numeric(values: pd.Series) -> pd.Series:
+def _string(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    texts = [v.strip() or None if type(v) is str else _text(v) for v in values]
+    failed = np.fromiter((t is _MISSING for t in texts), dtype=bool, count=len(texts))
+    if failed.any():
+        texts = [None if t is _MISSING else t for t in texts]
+    return pd.Series(texts, dtype="str"), failed
+
+
+def _numbers(values: list[Any]) -> pd.Series:
     # Booleans are numbers to pandas; a provider sending `true` as a budget is a bad value.
-    plain = values.map(lambda v: None if isinstance(v, bool) else v, na_action="ignore")
-    return pd.to_numeric(plain.astype(object), errors="coerce")
+    plain = [None if type(v) is bool or isinstance(v, dict | list) else v for v in values]
+    return pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce")
 
 
-def _integer(values: pd.Series) -> pd.Series:
-    numbers = _numeric(values)
+def _integer(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    numbers = _numbers(values)
     whole = numbers.where(numbers.isna() | (numbers % 1 == 0))
-    return whole.astype("Int64")
+    return whole.astype("Int64"), _failed(values, whole)
 
 
-def _decimal(values: pd.Series) -> pd.Series:
-    return _numeric(values).astype("Float64")
+def _decimal(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    numbers = _numbers(values).astype("Float64")
+    return numbers, _failed(values, numbers)
 
 
-def _boolean(values: pd.Series) -> pd.Series:
-    def one(value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        return True if text in _TRUE else False if text in _FALSE else None
-
-    return values.map(one, na_action="ignore").astype("boolean")
-
-
-def _datetime(values: pd.Series) -> pd.Series:
-    text = _text(values).map(lambda v: v if isinstance(v, str) else None, na_action="ignore")
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    return parsed.astype(DTYPES["datetime"])
+def _boolean(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    flags = [
+        v if type(v) is bool else None if v is None else _BOOLEANS.get(str(v).strip().lower())
+        for v in values
+    ]
+    series = pd.Series(flags, dtype="boolean")
+    return series, _failed(values, series)
 
 
-def _date(values: pd.Series) -> pd.Series:
-    return _datetime(values).dt.normalize()
+def _datetime(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    texts = [v if type(v) is str else None for v in values]
+    parsed = pd.to_datetime(
+        pd.Series(texts, dtype=object), errors="coerce", utc=True, format="ISO8601"
+    )
+    series = parsed.astype(DTYPES["datetime"])
+    return series, _failed(values, series)
 
 
-CASTS: dict[str, Callable[[pd.Series], pd.Series]] = {
+def _date(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+    series, failed = _datetime(values)
+    return series.dt.normalize(), failed
+
+
+def _failed(values: list[Any], typed: pd.Series) -> np.ndarray:
+    """Given values (not missing, not blank) that came out missing did not cast."""
+    given = np.fromiter(
+        (v is not None and not (type(v) is str and not v.strip()) for v in values),
+        dtype=bool,
+        count=len(values),
+    )
+    return given & typed.isna().to_numpy()
+
+
+CASTS: dict[str, Callable[[list[Any]], tuple[pd.Series, np.ndarray]]] = {
     "string": _string,
     "category": _string,
     "integer": _integer,
@@ -88,17 +118,7 @@ CASTS: dict[str, Callable[[pd.Series], pd.Series]] = {
 }
 
 
-def is_given(values: pd.Series) -> pd.Series:
-    """True where the provider sent a value (not missing, not an empty or blank string)."""
-    return (
-        values.map(lambda v: not (isinstance(v, str) and not v.strip()), na_action="ignore")
-        .fillna(False)
-        .astype(bool)
-    )
-
-
-def cast(values: pd.Series, field_type: str) -> tuple[pd.Series, pd.Series]:
-    """Cast ``values``; return the typed series and a mask of given values that did not cast."""
-    typed = CASTS[field_type](values)
-    failed = is_given(values) & typed.isna().to_numpy()
-    return typed, failed
+def cast(values: list[Any], field_type: str) -> tuple[pd.Series, np.ndarray]:
+    """Cast ``values``; return the typed series (positional index) and a mask of given values
+    that did not cast."""
+    return CASTS[field_type](values)

@@ -99,15 +99,27 @@ PATHS = [
     "contact.email",
     "budget.amount",
     "a.b.c",
-    "answers[?field.ref=='service'].text | [0]",
-    "answers[0].text",
+    "contact.email.x",
     "missing.key",
+    "answers[?field.ref=='service'].text | [0]",
+    "answers[?field.ref!='service'].text",
+    "answers[0].text",
+    "answers[-1].field",
+    "answers[5]",
+    "answers[*].field.ref",
+    "answers[?callback].field.ref",
+    "n[?@ == `true`]",
+    "n[?@ != `1`]",
+    "n[?@]",
+    "answers[].text",
+    "length(answers)",
 ]
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_fast_path_agrees_with_jmespath(path: str) -> None:
-    record = quote(1) | {"a": {"b": "not a dict"}}
+def test_compiled_path_agrees_with_jmespath(path: str) -> None:
+    record = quote(1) | {"a": {"b": "not a dict"}, "n": [1, True, 0, "", None, {"k": 1}]}
+    record["answers"].append({"field": {"ref": "callback"}, "callback": True})
     assert compile_getter(path)(record) == jmespath.search(path, record)
 
 

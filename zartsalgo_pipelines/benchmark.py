@@ -1,0 +1,263 @@
+"""Throughput and memory of the ingestion path against the database floor, in one run.
+
+    python -m zartsalgo_pipelines.benchmark --rows 300000 [--database-url URL]
+
+1. generates N deterministic quote-request records in the shipped export format (JSON lines);
+2. floor: the valid mapped rows written with the fastest plain driver path (executemany of an
+   INSERT .. ON DUPLICATE KEY UPDATE / ON CONFLICT DO UPDATE) into one scratch table;
+3. pipeline: the functions the assets call (``extract_files`` + ``process_extract``);
+4. the pipeline again on the same export (every row a duplicate);
+5. prints rows/s, ratios to the floor, peak RSS of the pipeline process, the time to load
+   definitions with 100 generated provider specs, and a JSON summary as the last line.
+
+The database is a scratch one: a temporary SQLite file, or a new database on the MySQL server
+that ``--database-url`` names (created and dropped here; the named database is not touched).
+Pipeline runs happen in a child process so their peak RSS is their own.
+"""
+
+import argparse
+import contextlib
+import json
+import multiprocessing
+import platform
+import resource
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.ingest.chunks import _python_rows
+from zartsalgo_pipelines.ingest.pipeline import chunked, extract_files, process_extract
+from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.providers.quote_request_sample import generate_records, write_jsonl
+from zartsalgo_pipelines.sources.files import iter_file_rows
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.engine import create_engine, mask_url
+from zartsalgo_pipelines.storage.migrate import upgrade_head
+from zartsalgo_pipelines.storage.models import QuoteRequest, table_of
+
+SHIPPED_SPEC = settings.DEFS_DIR / "quote_request" / "defs.yaml"
+
+
+def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
+    attributes = yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))["attributes"]
+    attributes["source"] = {"kind": "file", "path": str(export_dir / "*.jsonl"), "format": "jsonl"}
+    attributes["chunk_size"] = chunk_size
+    return ProviderSpec.model_validate(attributes)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
+    if not server_url:
+        yield f"sqlite:///{workdir / 'bench.sqlite'}"
+        return
+    url = sa.engine.make_url(server_url)
+    name = f"zt_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
+def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -> tuple[int, float]:
+    """Rows/s of the plain driver upsert of pre-mapped rows (mapping happens off the clock)."""
+    engine = create_engine(url)
+    metadata = sa.MetaData()
+    floor = table_of(QuoteRequest).to_metadata(metadata, name="bench_floor")
+    metadata.create_all(engine)
+    columns = [e.target for e in spec.fields]
+    quoted = ", ".join(columns)
+    if engine.dialect.name == "mysql":
+        marks = ", ".join(["%s"] * len(columns))
+        updates = ", ".join(f"{c} = VALUES({c})" for c in columns if c != "external_id")
+        statement = (
+            f"INSERT INTO bench_floor (provider_key, last_batch_id, created_at, updated_at, "
+            f"{quoted}) VALUES (%s, %s, %s, %s, {marks}) ON DUPLICATE KEY UPDATE {updates}"
+        )
+    else:
+        marks = ", ".join(["?"] * len(columns))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "external_id")
+        statement = (
+            f"INSERT INTO bench_floor (provider_key, last_batch_id, created_at, updated_at, "
+            f"{quoted}) VALUES (?, ?, ?, ?, {marks}) "
+            f"ON CONFLICT (provider_key, external_id) DO UPDATE SET {updates}"
+        )
+    field_map = FieldMap(spec)
+    written, seconds = 0, 0.0
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    raw = engine.raw_connection()
+    try:
+        rows = iter_file_rows(export, "jsonl", export.name)
+        for chunk in chunked(rows, chunk_size):
+            mapped = _python_rows(field_map.apply(chunk).valid)
+            params = [("bench", 1, now, now, *(row[c] for c in columns)) for row in mapped]
+            started = time.perf_counter()
+            cursor = raw.cursor()
+            cursor.executemany(statement, params)
+            raw.commit()
+            cursor.close()
+            seconds += time.perf_counter() - started
+            written += len(params)
+    finally:
+        raw.close()
+        floor.drop(engine)
+        engine.dispose()
+    return written, seconds
+
+
+def _pipeline_child(url: str, export_dir: str, chunk_size: int, data_dir: str, out: Any) -> None:
+    import os
+
+    os.environ[settings.DATA_DIR_ENV] = data_dir  # this process only: landing under workdir
+    engine = create_engine(url)
+    spec = load_spec(Path(export_dir), chunk_size)
+    started = time.perf_counter()
+    extract = extract_files(engine, spec, Path(export_dir))
+    review = process_extract(engine, spec, extract.batch_id)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.send({"seconds": seconds, "review": review.as_metadata(), "peak_rss_mb": peak_kb / 1024})
+
+
+def run_pipeline(url: str, export_dir: Path, chunk_size: int, data_dir: Path) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_pipeline_child, args=(url, str(export_dir), chunk_size, str(data_dir), send)
+    )
+    child.start()
+    result = receive.recv()
+    child.join()
+    if child.exitcode:
+        raise RuntimeError(f"pipeline process failed with exit code {child.exitcode}")
+    return dict(result)
+
+
+def _definitions_child(specs: int, workdir: str, out: Any) -> None:
+    import sys
+
+    root = Path(workdir) / "defs_bench"
+    package = f"bench_{uuid.uuid4().hex[:8]}"
+    defs = root / package / "defs"
+    document = yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))
+    for number in range(specs):
+        key = f"provider_{number:03d}"
+        (defs / key).mkdir(parents=True)
+        document["attributes"]["key"] = key
+        (defs / key / "defs.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+    (root / package / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        f'[tool.dg]\ndirectory_type = "project"\n[tool.dg.project]\nroot_module = "{package}"\n'
+    )
+    sys.path.insert(0, str(root))
+    import dagster  # noqa: F401  (imports are not what is being measured)
+
+    from zartsalgo_pipelines.definitions import build_definitions
+
+    started = time.perf_counter()
+    definitions = build_definitions(root / package)
+    assets = len(definitions.resolve_asset_graph().get_all_asset_keys())
+    out.send({"seconds": time.perf_counter() - started, "assets": assets})
+
+
+def measure_definitions(specs: int, workdir: Path) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_definitions_child, args=(specs, str(workdir), send))
+    child.start()
+    result = receive.recv()
+    child.join()
+    return dict(result)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--database-url", default=None, help="a MySQL server URL (default SQLite)")
+    parser.add_argument("--chunk-size", type=int, default=settings.DEFAULT_CHUNK_SIZE)
+    parser.add_argument("--specs", type=int, default=100, help="provider specs for the load test")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="zartsalgo-bench-"))
+    try:
+        export_dir = workdir / "export"
+        export = export_dir / "quote_requests.jsonl"
+        write_jsonl(generate_records(args.rows), export)
+        print(f"machine: {platform.platform()}, python {platform.python_version()}")
+        print(f"export: {args.rows:,} rows, {export.stat().st_size / 1e6:.1f} MB JSON lines")
+        with scratch_database(args.database_url, workdir) as url:
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                server = (
+                    conn.dialect.name
+                    + " "
+                    + ".".join(map(str, conn.dialect.server_version_info or ()))
+                )
+            engine.dispose()
+            print(f"database: {mask_url(url)} ({server})")
+            upgrade_head(url)
+            floor_rows, floor_seconds = measure_floor(
+                url, load_spec(export_dir, args.chunk_size), export, args.chunk_size
+            )
+            first = run_pipeline(url, export_dir, args.chunk_size, workdir / "data")
+            rerun = run_pipeline(url, export_dir, args.chunk_size, workdir / "data")
+        definitions = measure_definitions(args.specs, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    floor_rate = floor_rows / floor_seconds
+    first_rate = args.rows / first["seconds"]
+    rerun_rate = args.rows / rerun["seconds"]
+    review = first["review"]
+    print(
+        f"floor:    {floor_rows:,} mapped rows upserted in {floor_seconds:.2f} s "
+        f"= {floor_rate:,.0f} rows/s"
+    )
+    print(
+        f"pipeline: {args.rows:,} rows in {first['seconds']:.2f} s = {first_rate:,.0f} rows/s "
+        f"({first_rate / floor_rate:.2f}x floor); review {review}"
+    )
+    print(
+        f"rerun:    {args.rows:,} rows in {rerun['seconds']:.2f} s = {rerun_rate:,.0f} rows/s "
+        f"({rerun_rate / floor_rate:.2f}x floor); duplicates {rerun['review']['rows_duplicate']:,}"
+    )
+    peak = max(first["peak_rss_mb"], rerun["peak_rss_mb"])
+    print(f"peak RSS of the pipeline process: {peak:.0f} MB")
+    print(
+        f"definitions with {args.specs} provider specs: {definitions['seconds']:.2f} s "
+        f"({definitions['assets']} assets)"
+    )
+    print(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "database": server,
+                "chunk_size": args.chunk_size,
+                "floor_rows_per_s": round(floor_rate),
+                "pipeline_rows_per_s": round(first_rate),
+                "rerun_rows_per_s": round(rerun_rate),
+                "pipeline_ratio": round(first_rate / floor_rate, 3),
+                "rerun_ratio": round(rerun_rate / floor_rate, 3),
+                "peak_rss_mb": round(max(first["peak_rss_mb"], rerun["peak_rss_mb"])),
+                "definitions_load_s": round(definitions["seconds"], 2),
+                "definitions_specs": args.specs,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
