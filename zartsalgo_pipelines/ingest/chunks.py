@@ -2,8 +2,9 @@
 
 Everything for a chunk happens in the caller's transaction, so after a crash no record exists
 without its import row, and the batch counters always equal the import rows written.
-Per chunk: one SELECT of known payload hashes, one upsert per touched table, one SELECT of new
-ids for links, one executemany of import rows. No statement per row.
+Per chunk: one SELECT of stored payload hashes (made by the caller before mapping), one upsert
+per touched table, one INSERT .. SELECT for links, one bulk insert of import rows. No statement
+per row.
 """
 
 import datetime as dt
@@ -42,21 +43,27 @@ def write_chunk(
     batch_id: int,
     first_row_number: int,
     chunk: MappedChunk,
+    stored: dict[str, set[str]],
 ) -> Counter[str]:
-    """Classify and store one chunk; return its outcome counts."""
+    """Classify and store one chunk; return its outcome counts.
+
+    ``stored`` is what ``stored_versions`` returned for the chunk's ids before mapping; it is
+    updated in place as rows of the chunk add versions.
+    """
     statuses = list(chunk.outcomes)
     latest: dict[str, int] = {}  # external id -> row index holding its newest valid version
     changed: list[int] = []
-    valid_ids = {chunk.external_ids[i] for i in chunk.valid.index}
-    known = _known_versions(conn, spec, [i for i in valid_ids if i is not None])
+    created: list[str] = []
     for index in chunk.valid.index:
         external_id = chunk.external_ids[index]
         assert external_id is not None  # required by every spec (checked at load)
-        seen = known.setdefault(external_id, set())
+        seen = stored.setdefault(external_id, set())
         if chunk.hashes[index] in seen:
             statuses[index] = "duplicate"  # this exact payload was stored before
             continue
         statuses[index] = "updated" if seen else "created"
+        if not seen:
+            created.append(external_id)
         seen.add(chunk.hashes[index])
         latest[external_id] = index
         changed.append(index)
@@ -64,6 +71,7 @@ def write_chunk(
     if latest:
         _write_records(conn, spec, batch_id, chunk, latest, now)
         _write_versions(conn, spec, batch_id, chunk, changed)
+        _link(conn, spec, created, batch_id, now)
     _write_import_rows(conn, batch_id, first_row_number, chunk, statuses)
     _write_dead_letters(conn, spec, batch_id, first_row_number, chunk, now)
     counts = Counter(statuses)
@@ -72,7 +80,8 @@ def write_chunk(
     return counts
 
 
-def _known_versions(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> dict[str, set[str]]:
+def stored_versions(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> dict[str, set[str]]:
+    """Payload hashes already stored for ``ids`` (one query per chunk)."""
     known: dict[str, set[str]] = {}
     if not ids:
         return known
@@ -165,7 +174,6 @@ def _write_records(
             )
         },
     )
-    _link(conn, spec, table, list(latest), batch_id, now)
 
 
 def _write_versions(
@@ -188,46 +196,41 @@ def _write_versions(
 
 
 def _link(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    table: sa.Table,
-    external_ids: list[str],
-    batch_id: int,
-    now: dt.datetime,
+    conn: sa.Connection, spec: ProviderSpec, created: list[str], batch_id: int, now: dt.datetime
 ) -> None:
-    record_ids = dict(
-        conn.execute(
-            sa.select(table.c.external_id, table.c.id).where(
-                table.c.provider_key == spec.key, table.c.external_id.in_(external_ids)
-            )
-        ).all()
+    """Link new external objects to their records with one INSERT .. SELECT (no ids travel)."""
+    if not created:
+        return
+    records = table_of(RECORD_MODELS[spec.object_type])
+    pairs = (
+        sa.select(
+            objects.c.id,
+            sa.literal(records.name),
+            records.c.id,
+            sa.literal("external_id"),
+            sa.literal(now, sa.DateTime()),
+            sa.literal(batch_id, sa.BigInteger()),
+        )
+        .join(
+            records,
+            (records.c.provider_key == objects.c.provider_key)
+            & (records.c.external_id == objects.c.external_id),
+        )
+        .where(
+            objects.c.provider_key == spec.key,
+            objects.c.object_type == spec.object_type,
+            objects.c.external_id.in_(created),
+        )
     )
-    object_ids = dict(
-        conn.execute(
-            sa.select(objects.c.external_id, objects.c.id).where(
-                objects.c.provider_key == spec.key,
-                objects.c.object_type == spec.object_type,
-                objects.c.external_id.in_(external_ids),
-            )
-        ).all()
-    )
-    upsert(
-        conn,
-        links,
-        [
-            {
-                "external_object_id": object_ids[e],
-                "record_table": table.name,
-                "record_id": record_ids[e],
-                "match_method": "external_id",
-                "linked_at": now,
-                "batch_id": batch_id,
-            }
-            for e in external_ids
-        ],
-        key=["external_object_id", "record_table"],
-        update={},
-    )
+    columns = [
+        "external_object_id",
+        "record_table",
+        "record_id",
+        "match_method",
+        "linked_at",
+        "batch_id",
+    ]
+    conn.execute(sa.insert(links).from_select(columns, pairs))
 
 
 def _write_import_rows(

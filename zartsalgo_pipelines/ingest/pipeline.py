@@ -21,7 +21,7 @@ from zartsalgo_pipelines.ingest.batches import (
     open_batch,
     review,
 )
-from zartsalgo_pipelines.ingest.chunks import write_chunk
+from zartsalgo_pipelines.ingest.chunks import stored_versions, write_chunk
 from zartsalgo_pipelines.ingest.providers import record_sync_result, register_provider
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
@@ -132,11 +132,12 @@ def ingest_rows(
     next_row = 1
     try:
         for chunk_rows in chunked(rows, size):
-            mapped = field_map.apply(chunk_rows)
+            with engine.begin() as conn:
+                stored = stored_versions(conn, spec, field_map.external_ids(chunk_rows))
+                mapped = field_map.apply(chunk_rows, stored)
+                write_chunk(conn, spec, batch_id, next_row, mapped, stored)
             if stats is not None:
                 stats.add(mapped)
-            with engine.begin() as conn:
-                write_chunk(conn, spec, batch_id, next_row, mapped)
             next_row += len(chunk_rows)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"

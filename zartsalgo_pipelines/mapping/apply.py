@@ -7,7 +7,7 @@ Whether a valid row is created, updated or a duplicate is for storage to decide.
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from zartsalgo_pipelines.mapping.schema import build_schema
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
-IGNORED, FAILED, VALID = "ignored", "failed", "valid"
+IGNORED, FAILED, VALID, DUPLICATE = "ignored", "failed", "valid", "duplicate"
 _CHECK_NAMES = {"not_nullable": "required"}
 
 
@@ -74,10 +74,25 @@ class FieldMap:
         self.types = {e.target: e.type for e in spec.fields}
         self.ignore = [(compile_getter(rule.when), rule.reason) for rule in spec.ignore]
         self.mapped_keys = {top_level_key(e.source) for e in spec.fields}
+        self.external_id = compile_getter(
+            next(e.source for e in spec.fields if e.target == "external_id")
+        )
         self.schema: pa.DataFrameSchema = build_schema(spec)
 
-    def apply(self, rows: Sequence[SourceRow]) -> MappedChunk:
-        """Map one chunk of rows; raises SchemaLevelError when the export itself is wrong."""
+    def external_ids(self, rows: Sequence[SourceRow]) -> list[str]:
+        """The distinct external ids a chunk mentions (to look up stored versions first)."""
+        ids = {self.external_id(r.record) for r in rows if r.record is not None}
+        return [str(i) for i in ids if i is not None]
+
+    def apply(
+        self, rows: Sequence[SourceRow], stored: Mapping[str, set[str]] | None = None
+    ) -> MappedChunk:
+        """Map one chunk of rows; raises SchemaLevelError when the export itself is wrong.
+
+        ``stored`` maps external ids to the payload hashes already stored for them: a row
+        whose payload is among them is a ``duplicate`` without being validated again (a re-run
+        of an unchanged export costs hashing, not mapping).
+        """
         payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
         chunk = MappedChunk(
             rows=rows,
@@ -96,6 +111,14 @@ class FieldMap:
             if reason is not None:
                 chunk.outcomes[index], chunk.reasons[index] = IGNORED, f"ignored: {reason}"
                 continue
+            if stored:
+                external_id = self.external_id(row.record)
+                if external_id is not None and chunk.hashes[index] in stored.get(
+                    str(external_id), ()
+                ):
+                    chunk.outcomes[index] = DUPLICATE
+                    chunk.external_ids[index] = str(external_id)
+                    continue
             candidates.append(index)
         if candidates:
             self._validate(chunk, candidates)

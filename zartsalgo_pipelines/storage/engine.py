@@ -19,7 +19,8 @@ def create_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
         # Provider payloads carry emoji and every script: utf8mb4 or the row fails.
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    # local_infile: bulk writes send CSV files with LOAD DATA LOCAL (storage/bulk_mysql.py).
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"local_infile": True})
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

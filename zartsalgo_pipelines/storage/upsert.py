@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
+from zartsalgo_pipelines.storage import bulk_mysql
+
 NEW = "new"  # in ``update``: take the value the row tried to insert
 
 
@@ -35,11 +37,19 @@ def upsert(
     stmt: sa.Executable
     if conn.dialect.name == "mysql":
         my = mysql.insert(table)
+        staged = len(rows) >= bulk_mysql.BULK_MIN_ROWS
+        if staged:
+            names = list(rows[0])
+            source = bulk_mysql.stage(conn, table, names, rows)
+            my = mysql.insert(table).from_select(names, sa.select(*source.c))
         # With nothing to update, "key = key" is MySQL's idiom for "insert or ignore".
         stmt = my.on_duplicate_key_update(
             {c: my.inserted[c] if v == NEW else v for c, v in update.items()}
             or {key[0]: table.c[key[0]]}
         )
+        if staged:
+            conn.execute(stmt)
+            return
     elif conn.dialect.name == "sqlite":
         lite = sqlite.insert(table)
         stmt = (
@@ -57,7 +67,11 @@ def upsert(
 
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Plain executemany insert (pymysql folds it into multi-row INSERT statements)."""
-    if rows:
+    if not rows:
+        return
+    if conn.dialect.name == "mysql" and len(rows) >= bulk_mysql.BULK_MIN_ROWS:
+        bulk_mysql.load_into(conn, table.name, list(rows[0]), rows)
+    else:
         _executemany(conn, table, sa.insert(table), rows)
 
 

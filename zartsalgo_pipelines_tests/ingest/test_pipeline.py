@@ -6,6 +6,7 @@ only what changed; failed rows are dead-lettered with the reason and their sourc
 crash mid-batch leaves a consistent database that the next run completes.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -227,3 +228,41 @@ def test_manual_batch_goes_through_the_same_path(engine, spec) -> None:
     rows = [SourceRow("manual entry", 1, quote(1)), SourceRow("manual entry", 2, quote(2, id=DROP))]
     review = ingest_rows(engine, spec, batch, rows)
     assert (review.source_kind, review.rows_created, review.rows_failed) == ("manual", 1, 1)
+
+
+TRICKY = [
+    'He said "hi", then left',
+    "line one\nline two",
+    "back\\slash \\N",
+    "NULL",
+    "a,b,,c",
+    "tab\there",
+    "Zoë ❄️ 北京",
+    "'single' quotes; DROP TABLE x",
+]
+
+
+def test_bulk_chunks_store_every_value_exactly(engine, make_spec, write_export) -> None:
+    """Chunks big enough for MySQL's LOAD DATA path keep quotes, commas, newlines, backslashes
+    and the text NULL exactly, in records and in the raw payload."""
+    spec = make_spec(source={"kind": "file", "path": "*.jsonl", "format": "jsonl"}, chunk_size=1000)
+    records = [quote(n, message=TRICKY[n % len(TRICKY)], contact__name=None) for n in range(1, 601)]
+    review = sync(engine, spec, write_export(records))
+    assert (review.rows_created, review.rows_total) == (600, 600)
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(sa.text("SELECT external_id, message FROM quote_requests")).all()
+        )
+        names = conn.execute(
+            sa.text("SELECT COUNT(*) FROM quote_requests WHERE contact_name IS NULL")
+        )
+        payloads = conn.execute(
+            sa.text("SELECT external_id, raw_payload FROM integration_external_objects")
+        ).all()
+    assert stored == {r["id"]: r["message"] for r in records}
+    assert names.scalar_one() == 600  # JSON null is SQL NULL, not the text "NULL"
+    by_id = {r["id"]: r for r in records}
+    assert all((p if isinstance(p, dict) else json.loads(p)) == by_id[i] for i, p in payloads)
+    assert count(engine, "integration_object_links") == 600
+    rerun = sync(engine, spec, write_export(records))
+    assert (rerun.rows_duplicate, rerun.rows_created, rerun.rows_updated) == (600, 0, 0)
