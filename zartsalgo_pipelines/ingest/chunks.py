@@ -10,6 +10,7 @@ per row.
 import datetime as dt
 import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -37,44 +38,52 @@ dead_letters = table_of(IntegrationDeadLetter)
 versions = table_of(IntegrationObjectVersion)
 
 
-def write_chunk(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    first_row_number: int,
-    chunk: MappedChunk,
-    stored: dict[str, set[str]],
-) -> Counter[str]:
-    """Classify and store one chunk; return its outcome counts.
+@dataclass
+class ChunkPlan:
+    """What a chunk will do, decided before anything is written."""
 
-    ``stored`` is what ``stored_versions`` returned for the chunk's ids before mapping; it is
-    updated in place as rows of the chunk add versions.
+    first_row_number: int
+    statuses: list[str]
+    latest: dict[str, int]  # external id -> row index holding its newest new version
+    changed: list[int]  # rows that add a payload version (created or updated)
+    created: list[str]  # external ids seen for the first time
+
+
+def plan_chunk(chunk: MappedChunk, stored: dict[str, set[str]], first_row_number: int) -> ChunkPlan:
+    """Classify the valid rows of a chunk against the payload versions already stored.
+
+    ``stored`` (external id -> payload hashes) is updated in place with the chunk's new
+    versions, so a later row of the same chunk, or a caller's overlay, sees them.
     """
-    statuses = list(chunk.outcomes)
-    latest: dict[str, int] = {}  # external id -> row index holding its newest valid version
-    changed: list[int] = []
-    created: list[str] = []
+    plan = ChunkPlan(first_row_number, list(chunk.outcomes), {}, [], [])
     for index in chunk.valid.index:
         external_id = chunk.external_ids[index]
         assert external_id is not None  # required by every spec (checked at load)
         seen = stored.setdefault(external_id, set())
         if chunk.hashes[index] in seen:
-            statuses[index] = "duplicate"  # this exact payload was stored before
+            plan.statuses[index] = "duplicate"  # this exact payload was stored before
             continue
-        statuses[index] = "updated" if seen else "created"
+        plan.statuses[index] = "updated" if seen else "created"
         if not seen:
-            created.append(external_id)
+            plan.created.append(external_id)
         seen.add(chunk.hashes[index])
-        latest[external_id] = index
-        changed.append(index)
+        plan.latest[external_id] = index
+        plan.changed.append(index)
+    return plan
+
+
+def write_chunk(
+    conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, plan: ChunkPlan
+) -> Counter[str]:
+    """Store one planned chunk in the caller's transaction; return its outcome counts."""
     now = utcnow()
-    if latest:
-        _write_records(conn, spec, batch_id, chunk, latest, now)
-        _write_versions(conn, spec, batch_id, chunk, changed)
-        _link(conn, spec, created, batch_id, now)
-    _write_import_rows(conn, batch_id, first_row_number, chunk, statuses)
-    _write_dead_letters(conn, spec, batch_id, first_row_number, chunk, now)
-    counts = Counter(statuses)
+    if plan.latest:
+        _write_records(conn, spec, batch_id, chunk, plan.latest, now)
+        _write_versions(conn, spec, batch_id, chunk, plan.changed)
+        _link(conn, spec, plan.created, batch_id, now)
+    _write_import_rows(conn, batch_id, plan.first_row_number, chunk, plan.statuses)
+    _write_dead_letters(conn, spec, batch_id, plan.first_row_number, chunk, now)
+    counts = Counter(plan.statuses)
     counts.pop(VALID, None)
     add_counts(conn, batch_id, dict(counts))
     return counts

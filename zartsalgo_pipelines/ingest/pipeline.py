@@ -21,9 +21,9 @@ from zartsalgo_pipelines.ingest.batches import (
     open_batch,
     review,
 )
-from zartsalgo_pipelines.ingest.chunks import stored_versions, write_chunk
 from zartsalgo_pipelines.ingest.providers import record_sync_result, register_provider
 from zartsalgo_pipelines.ingest.stats import FailureStats
+from zartsalgo_pipelines.ingest.writer import ChunkWriter
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -130,15 +130,19 @@ def ingest_rows(
             {"id": batch_id},
         )
     next_row = 1
+    writer = ChunkWriter(engine, spec, batch_id)
     try:
-        for chunk_rows in chunked(rows, size):
-            with engine.begin() as conn:
-                stored = stored_versions(conn, spec, field_map.external_ids(chunk_rows))
-                mapped = field_map.apply(chunk_rows, stored)
-                write_chunk(conn, spec, batch_id, next_row, mapped, stored)
-            if stats is not None:
-                stats.add(mapped)
-            next_row += len(chunk_rows)
+        try:
+            for chunk_rows in chunked(rows, size):
+                mapped, plan = writer.plan(field_map, chunk_rows, next_row)
+                writer.submit(mapped, plan)
+                if stats is not None:
+                    stats.add(mapped)
+                next_row += len(chunk_rows)
+        except BaseException:
+            writer.drain()
+            raise
+        writer.close()
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         with engine.begin() as conn:

@@ -24,6 +24,7 @@ from zartsalgo_pipelines.ingest.queries import import_row_counts
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import DataImportRow
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote, snapshot
 
 RECORD_TABLES = {
@@ -266,3 +267,33 @@ def test_bulk_chunks_store_every_value_exactly(engine, make_spec, write_export) 
     assert count(engine, "integration_object_links") == 600
     rerun = sync(engine, spec, write_export(records))
     assert (rerun.rows_duplicate, rerun.rows_created, rerun.rows_updated) == (600, 0, 0)
+
+
+def test_database_error_in_a_chunk_rolls_that_chunk_back(engine, spec) -> None:
+    """A chunk whose write fails in the database (here: an import row that already exists)
+    leaves nothing of itself behind; chunks before it stay, and the batch is marked failed."""
+    batch = open_direct_batch(engine, spec, "manual", "conflict test")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(DataImportRow).values(
+                batch_id=batch,
+                row_number=6,
+                status="ignored",
+                payload_hash="x",
+                source_ref="planted",
+                source_position=6,
+            )
+        )
+    rows = [SourceRow("manual entry", n, quote(n)) for n in range(1, 13)]
+    with pytest.raises(sa.exc.IntegrityError):
+        ingest_rows(engine, spec, batch, rows)  # chunk_size 4: rows 5-8 hit the planted row
+    with engine.connect() as conn:
+        status, total = conn.execute(
+            sa.text("SELECT status, rows_total FROM data_import_batches WHERE id = :b"),
+            {"b": batch},
+        ).one()
+        stored = set(conn.execute(sa.text("SELECT external_id FROM quote_requests")).scalars())
+    assert (status, total) == ("failed", 4)
+    assert stored == {f"QR-{n:05d}" for n in range(1, 5)}
+    assert count(engine, "integration_object_versions") == 4
+    assert count(engine, "data_import_rows", "WHERE source_ref = 'manual entry'") == 4

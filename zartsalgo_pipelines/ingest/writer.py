@@ -1,0 +1,85 @@
+"""A background writer: the database stores chunk k while Python maps chunk k+1.
+
+Mapping is CPU in this process; storing is mostly the database server's work on its own core.
+Overlapping the two is where the time goes down. The queue holds at most one chunk, so memory
+stays bounded by two chunks in flight. Classification stays in the calling thread: it reads the
+versions the database has committed plus an overlay of the versions of chunks still queued or
+being written, so its answer does not depend on when a commit lands.
+"""
+
+import queue
+import threading
+from collections import deque
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.chunks import ChunkPlan, plan_chunk, stored_versions, write_chunk
+from zartsalgo_pipelines.mapping.apply import FieldMap, MappedChunk
+from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+_DONE = None
+
+
+class ChunkWriter:
+    """Writes planned chunks in order, each in its own transaction, on one worker thread."""
+
+    def __init__(self, engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> None:
+        self.engine, self.spec, self.batch_id = engine, spec, batch_id
+        self._queue: queue.Queue[tuple[MappedChunk, ChunkPlan] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        # New versions of the chunks not yet known to be committed (at most three: queued,
+        # being written, and the one just planned).
+        self._in_flight: deque[dict[str, set[str]]] = deque(maxlen=3)
+        self._thread = threading.Thread(target=self._run, name="zartsalgo-chunk-writer")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                chunk, plan = item
+                try:
+                    with self.engine.begin() as conn:
+                        write_chunk(conn, self.spec, self.batch_id, chunk, plan)
+                except BaseException as error:  # handed to the producer, which re-raises it
+                    self._error = error
+
+    def plan(
+        self, field_map: FieldMap, rows: list[SourceRow], first_row: int
+    ) -> tuple[MappedChunk, ChunkPlan]:
+        """Map and classify one chunk against committed and in-flight versions."""
+        self._raise_if_failed()
+        ids = field_map.external_ids(rows)
+        with self.engine.connect() as conn:
+            stored = stored_versions(conn, self.spec, ids)
+        wanted = set(ids)
+        for versions in self._in_flight:
+            for external_id in wanted.intersection(versions):
+                stored.setdefault(external_id, set()).update(versions[external_id])
+        chunk = field_map.apply(rows, stored)
+        before = {k: set(v) for k, v in stored.items()}
+        plan = plan_chunk(chunk, stored, first_row)
+        self._in_flight.append(
+            {k: v - before.get(k, set()) for k, v in stored.items() if v != before.get(k)}
+        )
+        return chunk, plan
+
+    def submit(self, chunk: MappedChunk, plan: ChunkPlan) -> None:
+        self._raise_if_failed()
+        self._queue.put((chunk, plan))
+
+    def close(self) -> None:
+        """Wait for every submitted chunk; re-raise the first write error."""
+        self._queue.put(_DONE)
+        self._thread.join()
+        self._raise_if_failed()
+
+    def drain(self) -> None:
+        """Write what was submitted (the source failed, the chunks are whole), do not raise:
+        the caller re-raises the error that stopped it."""
+        self._queue.put(_DONE)
+        self._thread.join()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
