@@ -18,6 +18,7 @@ setup(
         "pymysql>=1.1",
         "alembic>=1.13",
         "jmespath>=1.0",
+        "orjson>=3.9",
         "requests>=2.31",
     ],
     extras_require={

@@ -77,11 +77,12 @@ def write_chunk(
 ) -> Counter[str]:
     """Store one planned chunk in the caller's transaction; return its outcome counts."""
     now = utcnow()
-    if plan.latest:
-        _write_records(conn, spec, batch_id, chunk, plan.latest, now)
-        _write_versions(conn, spec, batch_id, chunk, plan.changed)
-        _link(conn, spec, plan.created, batch_id, now)
     _write_import_rows(conn, batch_id, plan.first_row_number, chunk, plan.statuses)
+    if plan.latest:
+        _write_records(conn, spec, batch_id, chunk, plan.latest, set(plan.created), now)
+        _write_versions(conn, spec, batch_id, chunk, plan.changed)
+        if plan.created:
+            _link(conn, spec, batch_id, plan.first_row_number, len(chunk.rows), now)
     _write_dead_letters(conn, spec, batch_id, plan.first_row_number, chunk, now)
     counts = Counter(plan.statuses)
     counts.pop(VALID, None)
@@ -125,8 +126,12 @@ def _write_records(
     batch_id: int,
     chunk: MappedChunk,
     latest: dict[str, int],
+    created: set[str],
     now: dt.datetime,
 ) -> None:
+    """Write the newest version of each changed object. Objects first seen in this chunk are
+    plain inserts (nothing can clash: records, objects and versions commit together), which the
+    MySQL bulk path loads straight into the table; known ones are upserts."""
     table = table_of(RECORD_MODELS[spec.object_type])
     indexes = list(latest.values())
     values = _python_rows(chunk.valid.loc[indexes])
@@ -155,22 +160,25 @@ def _write_records(
                 "first_seen_at": now,
                 "last_seen_at": now,
                 "source_updated_at": row.get("source_updated_at"),
-                "raw_payload": chunk.payloads[index],
+                "raw_payload": chunk.payloads[index].decode(),
                 "last_batch_id": batch_id,
             }
         )
+    new = [external_id in created for external_id in latest]
+    insert_many(conn, table, [r for r, n in zip(records, new, strict=True) if n])
+    insert_many(conn, objects, [e for e, n in zip(externals, new, strict=True) if n])
     mapped = [e.target for e in spec.fields]
     upsert(
         conn,
         table,
-        records,
+        [r for r, n in zip(records, new, strict=True) if not n],
         key=["provider_key", "external_id"],
         update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
     )
     upsert(
         conn,
         objects,
-        externals,
+        [e for e, n in zip(externals, new, strict=True) if not n],
         key=["provider_key", "object_type", "external_id"],
         update={
             c: "new"
@@ -205,11 +213,18 @@ def _write_versions(
 
 
 def _link(
-    conn: sa.Connection, spec: ProviderSpec, created: list[str], batch_id: int, now: dt.datetime
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    first_row: int,
+    rows: int,
+    now: dt.datetime,
 ) -> None:
-    """Link new external objects to their records with one INSERT .. SELECT (no ids travel)."""
-    if not created:
-        return
+    """Link this chunk's new external objects to their records with one INSERT .. SELECT.
+
+    The chunk's ``created`` import rows (a primary-key range) name the new objects; both joins
+    use unique keys, so no ids travel to the client and no IN list is built.
+    """
     records = table_of(RECORD_MODELS[spec.object_type])
     pairs = (
         sa.select(
@@ -220,15 +235,22 @@ def _link(
             sa.literal(now, sa.DateTime()),
             sa.literal(batch_id, sa.BigInteger()),
         )
+        .select_from(import_rows)
+        .join(
+            objects,
+            (objects.c.provider_key == spec.key)
+            & (objects.c.object_type == spec.object_type)
+            & (objects.c.external_id == import_rows.c.external_id),
+        )
         .join(
             records,
-            (records.c.provider_key == objects.c.provider_key)
-            & (records.c.external_id == objects.c.external_id),
+            (records.c.provider_key == spec.key)
+            & (records.c.external_id == import_rows.c.external_id),
         )
         .where(
-            objects.c.provider_key == spec.key,
-            objects.c.object_type == spec.object_type,
-            objects.c.external_id.in_(created),
+            import_rows.c.batch_id == batch_id,
+            import_rows.c.row_number.between(first_row, first_row + rows - 1),
+            import_rows.c.status == "created",
         )
     )
     columns = [

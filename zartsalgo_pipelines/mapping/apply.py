@@ -6,12 +6,12 @@ Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
@@ -43,7 +43,7 @@ class MappedChunk:
     """The outcome of mapping one chunk; lists are aligned with ``rows``."""
 
     rows: Sequence[SourceRow]
-    payloads: list[str]  # canonical JSON of each provider record (internal only)
+    payloads: list[bytes]  # canonical JSON of each provider record (internal only)
     hashes: list[str]
     external_ids: list[str | None]
     outcomes: list[str]
@@ -53,14 +53,13 @@ class MappedChunk:
     contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def canonical_json(record: Any) -> str:
-    return json.dumps(
-        record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-    )
+def canonical_json(record: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same record hashes the same in any key order."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def payload_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def payload_hash(payload: bytes) -> str:
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
 class FieldMap:
@@ -141,16 +140,15 @@ class FieldMap:
                 failures.setdefault(candidates[position], []).append(
                     Failure(target, f"not a valid {self.types[target]}", columns[target][position])
                 )
-        raw = pd.DataFrame(columns, index=candidates, dtype=object)
-        frame = pd.DataFrame(typed, index=raw.index)
+        frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:
-            self._collect(errors.failure_cases, raw, failures)
-        external = raw["external_id"]  # every spec maps it (checked when the spec loads)
-        for index in candidates:
-            if external.at[index] is not None:
-                chunk.external_ids[index] = str(external.at[index])
+            self._collect(errors.failure_cases, columns, candidates, failures)
+        # every spec maps external_id (checked when the spec loads)
+        for index, external_id in zip(candidates, columns["external_id"], strict=True):
+            if external_id is not None:
+                chunk.external_ids[index] = str(external_id)
             if index in failures:
                 self._fail(chunk, index, failures[index])
         valid_index = [i for i in candidates if i not in failures]
@@ -162,7 +160,11 @@ class FieldMap:
                 chunk.contexts[index] = context
 
     def _collect(
-        self, cases: pd.DataFrame, raw: pd.DataFrame, failures: dict[int, list[Failure]]
+        self,
+        cases: pd.DataFrame,
+        columns: dict[str, list[Any]],
+        candidates: list[int],
+        failures: dict[int, list[Failure]],
     ) -> None:
         if cases["index"].isna().any():
             first = cases[cases["index"].isna()].iloc[0]
@@ -170,6 +172,7 @@ class FieldMap:
                 f"Provider `{self.spec.key}`: the field map failed as a whole on "
                 f"`{first['column']}`: {first['check']} ({first['failure_case']})"
             )
+        position = {index: p for p, index in enumerate(candidates)}
         for row_index, column, check_text in cases[["index", "column", "check"]].itertuples(
             index=False, name=None
         ):
@@ -177,7 +180,8 @@ class FieldMap:
             if any(f.field == target for f in failures.get(index, [])):
                 continue  # already failed to cast; the check on NA adds nothing
             check = _CHECK_NAMES.get(str(check_text), str(check_text))
-            failures.setdefault(index, []).append(Failure(target, check, raw.at[index, target]))
+            value = columns[target][position[index]]
+            failures.setdefault(index, []).append(Failure(target, check, value))
 
     def _refuse_missing_required(
         self, columns: dict[str, list[Any]], chunk: MappedChunk, candidates: list[int]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _READ_SIZE = 1 << 16
 
 
@@ -56,8 +58,8 @@ def _jsonl_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
             # A blank line is not a row the provider sent; skipping it loses nothing.
             continue
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
             yield SourceRow(source_ref, position, None, f"line is not valid JSON ({error})", text)
             continue
         yield _as_row(source_ref, position, value, text)
