@@ -323,7 +323,7 @@ def _write_dead_letters(
                 "failing_field": first.field[:64],
                 "failing_check": first.check[:200],
                 # An unparseable line is kept as its text, wrapped so the column stays JSON.
-                "raw_payload": payload
+                "raw_payload": payload.decode()
                 if chunk.rows[index].record is not None
                 else json.dumps({"unparsed_text": chunk.rows[index].raw_text}, ensure_ascii=False),
                 "first_failed_at": now,

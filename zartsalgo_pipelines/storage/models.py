@@ -157,6 +157,9 @@ class DataImportBatch(Base):
     rows_duplicate: Mapped[int] = mapped_column(default=0)
     rows_ignored: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Manual entries and replays record who started them and why.
+    entered_by: Mapped[str | None] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class DataImportRow(Base):
@@ -201,7 +204,9 @@ class IntegrationDeadLetter(Base):
     first_failed_at: Mapped[dt.datetime]
     last_failed_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(default=1)
-    state: Mapped[str] = mapped_column(sa.String(16), default="open")  # open, replayed, resolved
+    # open, replayed (a replay batch stored it), resolved or ignored (by a person, with a note)
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")
+    replayed_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     resolution_note: Mapped[str | None] = mapped_column(sa.Text)
 
 

@@ -141,7 +141,13 @@ def test_failed_row_is_dead_lettered_with_reason_and_context(
     assert field in letter.reason and row_reason == letter.reason
     assert (letter.source_ref, letter.source_position) == ("drop.jsonl", 2)
     assert letter.state == "open" and letter.attempts == 1
-    assert letter.raw_payload  # the whole row is kept for replay
+    kept = (
+        letter.raw_payload
+        if isinstance(letter.raw_payload, dict)
+        else json.loads(letter.raw_payload)
+    )
+    # the whole row is kept for replay: the record itself, or the text of a line that did not parse
+    assert kept == (record if isinstance(record, dict) else {"unparsed_text": record})
 
 
 def test_dead_letter_is_not_duplicated_by_a_rerun(engine, spec, write_export) -> None:

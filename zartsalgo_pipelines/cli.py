@@ -1,0 +1,281 @@
+"""`zartsalgo`: the data owner's command line, on the same code paths as the Dagster assets.
+
+    zartsalgo validate                       every spec, with clear errors
+    zartsalgo status                         connection, last success, staleness, alerts
+    zartsalgo test-sync PROVIDER [--limit N] [--file PATH]   what a sync would do; writes nothing
+    zartsalgo replay PROVIDER [--id N ...] [--reason-contains TEXT]
+    zartsalgo resolve PROVIDER ID ... --state resolved|ignored --note TEXT
+    zartsalgo manual PROVIDER FILE --by NAME --reason TEXT
+
+Every command takes --json for scripts and exits non-zero on failure. The database is
+ZARTSALGO_DATABASE_URL (or the embedded SQLite file), migrated with `alembic upgrade head`.
+"""
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
+from zartsalgo_pipelines.ingest.operations import (
+    dry_run,
+    file_rows,
+    manual_entry,
+    replay_dead_letters,
+    resolve_dead_letters,
+)
+from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.ingest.queries import dead_letter_summary, last_successful_sync
+from zartsalgo_pipelines.proof.alerts import open_alerts
+from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
+from zartsalgo_pipelines.specs.errors import ProviderSpecError
+from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs
+from zartsalgo_pipelines.storage.engine import create_engine, mask_url
+
+
+def _engine() -> sa.Engine:
+    url = settings.database_url()
+    engine = create_engine(url)
+    if not sa.inspect(engine).has_table("data_import_batches"):
+        raise click.ClickException(
+            f"{mask_url(url)} has no ZartsAlgo schema; run `alembic upgrade head` first"
+        )
+    return engine
+
+
+def _provider(key: str) -> LoadedSpec:
+    try:
+        specs = load_specs()
+    except ProviderSpecError as error:
+        raise click.ClickException(str(error)) from None
+    if key not in specs:
+        raise click.ClickException(f"unknown provider `{key}`; known: {', '.join(sorted(specs))}")
+    return specs[key]
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers], *[["-" if v is None else str(v) for v in r] for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _emit(as_json: bool, payload: Any, text: str) -> None:
+    click.echo(json.dumps(payload, default=str, indent=2) if as_json else text)
+
+
+def _review_text(review: BatchReview) -> str:
+    counts = [getattr(review, f"rows_{o}") for o in OUTCOMES]
+    return f"batch {review.batch_id} ({review.source_kind}) {review.status}\n" + _table(
+        ["total", *OUTCOMES], [[review.rows_total, *counts]]
+    )
+
+
+@click.group(help=__doc__.split("\n\n")[0])
+def main() -> None:
+    pass
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def validate(as_json: bool) -> None:
+    """Validate every provider spec under zartsalgo_pipelines/defs/."""
+    try:
+        specs = load_specs()
+    except ProviderSpecError as error:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "error": str(error)}))
+            raise SystemExit(1) from None
+        raise click.ClickException(str(error)) from None
+    rows = [
+        [k, s.spec.status, s.spec.owner, len(s.spec.fields), s.spec.version]
+        for k, s in specs.items()
+    ]
+    _emit(
+        as_json,
+        {"valid": True, "providers": {k: s.spec.version for k, s in specs.items()}},
+        _table(["provider", "status", "owner", "fields", "spec version"], rows)
+        + f"\n{len(specs)} provider spec(s) valid",
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def status(as_json: bool) -> None:
+    """Per provider: connection status, last success, staleness, open alerts and dead letters."""
+    specs = load_specs()
+    engine = _engine()
+    now = utcnow()
+    report = []
+    with engine.connect() as conn:
+        for key, loaded in specs.items():
+            connection = conn.execute(
+                sa.text("SELECT status FROM integration_connections WHERE provider_key = :k"),
+                {"k": key},
+            ).scalar()
+            last = last_successful_sync(conn, key)
+            hours = None if last is None else round((now - last).total_seconds() / 3600, 1)
+            stale = loaded.spec.status == "connected" and (
+                hours is None or hours > loaded.spec.stale_after_hours
+            )
+            report.append(
+                {
+                    "provider": key,
+                    "spec_status": loaded.spec.status,
+                    "connection_status": connection or "never synced",
+                    "last_success": last.isoformat(timespec="seconds") if last else None,
+                    "hours_since_success": hours,
+                    "stale": stale,
+                    "open_alerts": [a["kind"] for a in open_alerts(conn, key)],
+                    "open_dead_letters": dead_letter_summary(conn, key)["open"],
+                }
+            )
+    _emit(
+        as_json,
+        report,
+        _table(
+            [
+                "provider",
+                "connection",
+                "last success (UTC)",
+                "hours ago",
+                "stale",
+                "alerts",
+                "dead letters",
+            ],
+            [
+                [
+                    r["provider"],
+                    r["connection_status"],
+                    r["last_success"],
+                    r["hours_since_success"],
+                    "yes" if r["stale"] else "no",
+                    ", ".join(r["open_alerts"]) or "-",
+                    r["open_dead_letters"],
+                ]
+                for r in report
+            ],
+        ),
+    )
+
+
+@main.command("test-sync")
+@click.argument("provider")
+@click.option("--limit", type=click.IntRange(min=1), help="at most this many rows")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="read this file instead of the provider's source",
+)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def test_sync_command(provider: str, limit: int | None, path: Path | None, as_json: bool) -> None:
+    """Show what a sync would create, update, fail, skip as duplicate or ignore; write nothing."""
+    loaded = _provider(provider)
+    spec = loaded.spec
+    if path is not None:
+        rows = file_rows(path, spec.source.encoding)
+    else:
+        files = resolve_paths(spec.source.path, loaded.folder)
+        if not files:
+            raise click.ClickException(f"no file matches source.path `{spec.source.path}`")
+        rows = (
+            row
+            for f in files
+            for row in iter_file_rows(f, spec.source.format, f.name, spec.source.encoding)
+        )
+    review = dry_run(_engine(), spec, rows, limit)
+    result = review.as_dict()
+    failures = [
+        [name, check, count, ", ".join(f["masked_examples"])]
+        for name, f in result["failures"].items()
+        for check, count in f["checks"].items()
+    ]
+    text = (
+        f"test sync of {provider} (nothing written)\n"
+        + _table(
+            ["total", *OUTCOMES], [[review.total, *(review.counts.get(o, 0) for o in OUTCOMES)]]
+        )
+        + (
+            "\n\nfailures by field and check\n"
+            + _table(["field", "check", "rows", "masked examples"], failures)
+            if failures
+            else ""
+        )
+    )
+    _emit(as_json, result, text)
+
+
+def _finish(review: BatchReview | None, as_json: bool, extra: dict[str, Any]) -> None:
+    payload = (review.as_metadata() if review else {}) | extra
+    text = _review_text(review) if review else "nothing to do"
+    _emit(as_json, payload, text + "".join(f"\n{k}: {v}" for k, v in extra.items()))
+    if review and review.status != "succeeded":
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("provider")
+@click.option("--id", "ids", type=int, multiple=True, help="dead letter id (repeatable)")
+@click.option("--reason-contains", help="only dead letters whose reason contains this text")
+@click.option("--by", "requested_by", default="zartsalgo replay", help="who asks for the replay")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def replay(
+    provider: str,
+    ids: tuple[int, ...],
+    reason_contains: str | None,
+    requested_by: str,
+    as_json: bool,
+) -> None:
+    """Replay open dead letters through the current field map as a new batch."""
+    result = replay_dead_letters(
+        _engine(),
+        _provider(provider).spec,
+        ids=ids,
+        reason_contains=reason_contains,
+        requested_by=requested_by,
+    )
+    _finish(
+        result.review, as_json, {"replayed": result.replayed, "still_failing": result.still_failing}
+    )
+
+
+@main.command()
+@click.argument("provider")
+@click.argument("ids", type=int, nargs=-1, required=True)
+@click.option("--state", type=click.Choice(["resolved", "ignored"]), required=True)
+@click.option("--note", required=True, help="why they are closed by hand")
+def resolve(provider: str, ids: tuple[int, ...], state: str, note: str) -> None:
+    """Close open dead letters by hand, with a note."""
+    closed = resolve_dead_letters(_engine(), _provider(provider).spec, ids, state=state, note=note)
+    click.echo(f"{closed} dead letter(s) marked {state}")
+    if closed != len(set(ids)):
+        raise click.ClickException(f"{len(set(ids)) - closed} id(s) were not open for {provider}")
+
+
+@main.command()
+@click.argument("provider")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "entered_by", required=True, help="who entered the records")
+@click.option("--reason", required=True, help="why they are entered by hand")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def manual(provider: str, path: Path, entered_by: str, reason: str, as_json: bool) -> None:
+    """Enter a small CSV / JSON / JSON-lines file of records as a manual batch."""
+    try:
+        review = manual_entry(
+            _engine(), _provider(provider).spec, path, entered_by=entered_by, reason=reason
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    _finish(review, as_json, {"entered_by": entered_by})
+
+
+if __name__ == "__main__":
+    main()

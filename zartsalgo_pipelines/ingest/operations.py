@@ -1,0 +1,190 @@
+"""The data owner's tools, on the same ingestion path as the assets: a test sync that writes
+nothing, dead-letter replay, resolving dead letters by hand, and manual entry of records."""
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
+from zartsalgo_pipelines.ingest.chunks import plan_chunk, stored_versions
+from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
+from zartsalgo_pipelines.ingest.stats import FailureStats
+from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import DataImportBatch, IntegrationDeadLetter, table_of
+
+dead_letters = table_of(IntegrationDeadLetter)
+batches = table_of(DataImportBatch)
+FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+@dataclass
+class DryRunReview:
+    """What a sync would do: counts per outcome, failures by field and check, masked examples."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    stats: FailureStats = field(default_factory=FailureStats)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows_total": self.total,
+            **{f"rows_{o}": self.counts.get(o, 0) for o in OUTCOMES},
+            "failures": {
+                name: {"rows": f.count, "checks": f.checks, "masked_examples": f.examples}
+                for name, f in self.stats.fields.items()
+            },
+        }
+
+
+def dry_run(
+    engine: sa.Engine, spec: ProviderSpec, rows: Iterable[SourceRow], limit: int | None = None
+) -> DryRunReview:
+    """Map, validate and classify up to ``limit`` rows against what is stored; write nothing.
+
+    The versions the run would add are kept in memory so later rows classify as a real sync
+    would (use ``limit`` on very large exports).
+    """
+    field_map = FieldMap(spec)
+    review = DryRunReview()
+    would_add: dict[str, set[str]] = {}
+    selected = itertools.islice(rows, limit) if limit else rows
+    next_row = 1
+    with engine.connect() as conn:
+        for chunk_rows in chunked(selected, spec.chunk_size or settings.chunk_size()):
+            ids = field_map.external_ids(chunk_rows)
+            stored = stored_versions(conn, spec, ids)
+            for external_id in set(ids).intersection(would_add):
+                stored.setdefault(external_id, set()).update(would_add[external_id])
+            mapped = field_map.apply(chunk_rows, stored)
+            plan = plan_chunk(mapped, stored, next_row)
+            for index in plan.changed:
+                changed_id = mapped.external_ids[index]
+                if changed_id is not None:
+                    would_add.setdefault(changed_id, set()).add(mapped.hashes[index])
+            review.counts.update(plan.statuses)
+            review.stats.add(mapped)
+            next_row += len(chunk_rows)
+    return review
+
+
+def file_rows(path: Path, encoding: str = "utf-8") -> Iterator[SourceRow]:
+    """Rows of a CSV / JSON / JSON-lines file chosen by its extension."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path.name}: unknown file type; use one of {sorted(FORMATS)}")
+    return iter_file_rows(path, fmt, path.name, encoding)
+
+
+def manual_entry(
+    engine: sa.Engine, spec: ProviderSpec, path: Path, *, entered_by: str, reason: str
+) -> BatchReview:
+    """The manual fallback: a small file of records, entered as a ``manual`` batch."""
+    if not entered_by.strip() or not reason.strip():
+        raise ValueError("a manual entry needs who entered it (--by) and why (--reason)")
+    batch_id = open_direct_batch(engine, spec, "manual", path.name)
+    _describe_batch(engine, batch_id, entered_by, reason)
+    return ingest_rows(engine, spec, batch_id, file_rows(path))
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    review: BatchReview | None
+    replayed: list[int]  # dead letters now stored (state replayed)
+    still_failing: list[int]  # dead letters that failed again (attempts raised, still open)
+
+
+def replay_dead_letters(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    *,
+    ids: Sequence[int] = (),
+    reason_contains: str | None = None,
+    requested_by: str = "replay",
+) -> ReplayResult:
+    """Run open dead letters through the current field map as a ``replay`` batch.
+
+    Each one ends as created, updated, duplicate or failed. Stored ones become ``replayed``
+    with the batch that took them; failing ones stay ``open`` with ``attempts`` raised (by the
+    normal dead-letter write, since the payload is the same).
+    """
+    query = sa.select(dead_letters.c.id, dead_letters.c.raw_payload).where(
+        dead_letters.c.provider_key == spec.key, dead_letters.c.state == "open"
+    )
+    if ids:
+        query = query.where(dead_letters.c.id.in_(list(ids)))
+    if reason_contains:
+        query = query.where(dead_letters.c.reason.contains(reason_contains))
+    with engine.connect() as conn:
+        letters = conn.execute(query.order_by(dead_letters.c.id)).all()
+    if not letters:
+        return ReplayResult(None, [], [])
+    batch_id = open_direct_batch(engine, spec, "replay", f"{len(letters)} dead letters")
+    _describe_batch(engine, batch_id, requested_by, reason_contains or "replay")
+    review = ingest_rows(engine, spec, batch_id, (_replay_row(i, p) for i, p in letters))
+    with engine.begin() as conn:
+        outcome: dict[int, str] = dict(
+            conn.execute(
+                sa.text("SELECT source_position, status FROM data_import_rows WHERE batch_id = :b"),
+                {"b": batch_id},
+            ).all()
+        )
+        replayed = [i for i, _ in letters if outcome.get(i) not in (None, "failed", "ignored")]
+        if replayed:
+            conn.execute(
+                sa.update(dead_letters)
+                .where(dead_letters.c.id.in_(replayed))
+                .values(state="replayed", replayed_batch_id=batch_id)
+            )
+    failing = [i for i, _ in letters if i not in set(replayed)]
+    return ReplayResult(review, replayed, failing)
+
+
+def _replay_row(letter_id: int, payload: Any) -> SourceRow:
+    record = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
+    ref = f"dead letter {letter_id}"
+    if isinstance(record, dict) and set(record) == {"unparsed_text"}:
+        text = record["unparsed_text"]
+        return SourceRow(ref, letter_id, None, "line is not valid JSON (replayed)", text)
+    return SourceRow(ref, letter_id, record)
+
+
+def resolve_dead_letters(
+    engine: sa.Engine, spec: ProviderSpec, ids: Sequence[int], *, state: str, note: str
+) -> int:
+    """Close dead letters by hand (``resolved`` or ``ignored``) with a note; returns how many."""
+    if state not in {"resolved", "ignored"}:
+        raise ValueError("state must be resolved or ignored")
+    if not note.strip():
+        raise ValueError("closing a dead letter by hand needs a note")
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(dead_letters)
+            .where(
+                dead_letters.c.provider_key == spec.key,
+                dead_letters.c.id.in_(list(ids)),
+                dead_letters.c.state == "open",
+            )
+            .values(state=state, resolution_note=note)
+        )
+    return result.rowcount or 0
+
+
+def _describe_batch(engine: sa.Engine, batch_id: int, entered_by: str, note: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(batches)
+            .where(batches.c.id == batch_id)
+            .values(entered_by=entered_by[:200], note=note)
+        )
