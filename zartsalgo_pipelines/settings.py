@@ -10,6 +10,7 @@ from pathlib import Path
 DATABASE_URL_ENV = "ZARTSALGO_DATABASE_URL"
 DATA_DIR_ENV = "ZARTSALGO_DATA_DIR"
 CHUNK_SIZE_ENV = "ZARTSALGO_CHUNK_SIZE"
+ALERT_WEBHOOK_ENV = "ZARTSALGO_ALERT_WEBHOOK_URL"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFS_DIR = PACKAGE_DIR / "defs"
@@ -54,3 +55,8 @@ def chunk_size() -> int:
 def dagster_home() -> Path:
     """Dagster's instance folder: DAGSTER_HOME, else the git-ignored ``.dagster_home/``."""
     return Path(os.environ.get(DAGSTER_HOME_ENV) or REPOSITORY_DIR / ".dagster_home")
+
+
+def alert_webhook_url() -> str | None:
+    """Where alert events are posted (a Slack-compatible incoming webhook), if anywhere."""
+    return os.environ.get(ALERT_WEBHOOK_ENV) or None

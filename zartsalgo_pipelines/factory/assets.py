@@ -50,8 +50,17 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         "spec_version": spec.version,
     }
 
+    retry = spec.retries
+    retry_policy = dg.RetryPolicy(
+        max_retries=retry.max_retries,
+        delay=retry.delay_seconds,
+        backoff=dg.Backoff[retry.backoff.upper()],
+        jitter=None if retry.jitter == "none" else dg.Jitter[retry.jitter.upper()],
+    )
+
     @dg.asset(
         key=keys["raw_extract"],
+        retry_policy=retry_policy,
         kinds={"python", spec.source.format},
         metadata=about | {"source": spec.source.path},
         description=f"{spec.display_name}: the provider's export, landed unchanged as a batch.",
@@ -61,7 +70,8 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         if spec.status != "connected":
             raise dg.Failure(
                 f"{spec.key} is {spec.status}; only connected providers sync "
-                "(set `status: connected` in its defs.yaml once access is confirmed)"
+                "(set `status: connected` in its defs.yaml once access is confirmed)",
+                allow_retries=False,
             )
         extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
         return dg.MaterializeResult(

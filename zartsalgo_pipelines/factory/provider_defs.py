@@ -22,4 +22,25 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
         description=f"Sync {spec.display_name}: extract, map, dead-letter, metrics.",
         tags={"provider": spec.key},
     )
-    return dg.Definitions(assets=assets, jobs=[job], sensors=[build_stale_sync_sensor(spec, job)])
+    schedules = []
+    if spec.schedule is not None:
+        schedules.append(
+            dg.ScheduleDefinition(
+                name=f"{spec.key}_schedule",
+                cron_schedule=spec.schedule.cron,
+                execution_timezone=spec.schedule.timezone,
+                target=job,
+                description=f"Sync {spec.display_name} on `{spec.schedule.cron}` "
+                f"({spec.schedule.timezone}).",
+                # A provider that is not connected is declared but never runs on its own.
+                default_status=dg.DefaultScheduleStatus.RUNNING
+                if spec.status == "connected"
+                else dg.DefaultScheduleStatus.STOPPED,
+            )
+        )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[job],
+        schedules=schedules,
+        sensors=[build_stale_sync_sensor(spec, job)],
+    )

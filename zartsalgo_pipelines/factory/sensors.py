@@ -10,6 +10,7 @@ from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.ingest.queries import last_successful_sync
 from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
+from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 STALE_SYNC = "stale_sync"
@@ -40,34 +41,43 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
         now = utcnow()
         with zartsalgo_db.engine().begin() as conn:
             last = last_successful_sync(conn, spec.key)
-            if last is not None and now - last <= window:
-                resolve_alerts(conn, spec.key, STALE_SYNC)
-                return dg.SensorResult(
-                    skip_reason=f"{spec.key} last synced {_age(now - last)} ago; stale after "
-                    f"{spec.stale_after_hours:g} h",
-                    cursor=last.isoformat(),
+            fresh = last is not None and now - last <= window
+            if fresh:
+                events = resolve_alerts(conn, spec.key, STALE_SYNC)
+            else:
+                since = "never" if last is None else f"{_age(now - last)} ago"
+                opened = open_alert(
+                    conn,
+                    provider_key=spec.key,
+                    kind=STALE_SYNC,
+                    severity="warning",
+                    owner=spec.owner,
+                    message=f"{spec.display_name} last synced successfully {since}; "
+                    f"stale after {spec.stale_after_hours:g} h",
+                    next_action="A new sync was requested; if it fails, check the export drop "
+                    "and the run log, then load the file by hand with the manual fallback.",
+                    details={
+                        "last_success": last.isoformat() if last else None,
+                        "window_hours": spec.stale_after_hours,
+                    },
                 )
-            since = "never" if last is None else f"{_age(now - last)} ago"
-            open_alert(
-                conn,
-                provider_key=spec.key,
-                kind=STALE_SYNC,
-                severity="warning",
-                owner=spec.owner,
-                message=f"{spec.display_name} last synced successfully {since}; "
-                f"stale after {spec.stale_after_hours:g} h",
-                next_action="A new sync was requested; if it fails, check the export drop and "
-                "the run log, then load the file by hand with the manual fallback.",
-                details={
-                    "last_success": last.isoformat() if last else None,
-                    "window_hours": spec.stale_after_hours,
-                },
+                events = [opened] if opened else []
+        notify(events)  # after the commit: never announce what was rolled back
+        cursor = last.isoformat() if last else "never"
+        if fresh and last is not None:
+            return dg.SensorResult(
+                skip_reason=f"{spec.key} last synced {_age(now - last)} ago; stale after "
+                f"{spec.stale_after_hours:g} h",
+                cursor=cursor,
             )
         # One run per stale episode: the key changes only when a newer sync has succeeded.
-        run_key = f"{spec.key}-stale-since-{last.isoformat() if last else 'never'}"
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=run_key, tags={"trigger": STALE_SYNC})],
-            cursor=last.isoformat() if last else "never",
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"{spec.key}-stale-since-{cursor}", tags={"trigger": STALE_SYNC}
+                )
+            ],
+            cursor=cursor,
         )
 
     return stale_sync

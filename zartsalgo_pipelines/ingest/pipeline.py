@@ -27,6 +27,8 @@ from zartsalgo_pipelines.ingest.providers import record_sync_result, register_pr
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.ingest.writer import ChunkWriter
 from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
+from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
@@ -52,9 +54,13 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
     """
     paths = resolve_paths(spec.source.path, spec_dir)
     if not paths:
-        raise FileNotFoundError(
-            f"Provider `{spec.key}`: no export file matches source.path `{spec.source.path}`"
-        )
+        # A missing export is a failed sync: it counts towards the failed-batches alert.
+        message = f"Provider `{spec.key}`: no export file matches source.path `{spec.source.path}`"
+        with engine.begin() as conn:
+            register_provider(conn, spec)
+            batch_id = open_batch(conn, spec, source_kind="file", source_ref=spec.source.path)
+        fail_batch(engine, spec, batch_id, message)
+        raise FileNotFoundError(message)
     names = [_relative_name(p, spec_dir) for p in paths]
     digest = hashlib.sha256()
     with engine.begin() as conn:
@@ -167,15 +173,24 @@ def ingest_rows(
             raise
         writer.close()
     except Exception as error:
-        message = f"{type(error).__name__}: {error}"
-        with engine.begin() as conn:
-            close_batch(conn, batch_id, "failed", message)
-            record_sync_result(conn, spec.key, batch_id, message)
+        fail_batch(engine, spec, batch_id, f"{type(error).__name__}: {error}")
         raise
     with engine.begin() as conn:
         close_batch(conn, batch_id, "succeeded")
         record_sync_result(conn, spec.key, batch_id, None)
-        return review(conn, batch_id)
+        events = evaluate_batch_alerts(conn, spec)
+        result = review(conn, batch_id)
+    notify(events)
+    return result
+
+
+def fail_batch(engine: sa.Engine, spec: ProviderSpec, batch_id: int, message: str) -> None:
+    """Close a batch as failed, remember the error on the connection, raise the alerts due."""
+    with engine.begin() as conn:
+        close_batch(conn, batch_id, "failed", message)
+        record_sync_result(conn, spec.key, batch_id, message)
+        events = evaluate_batch_alerts(conn, spec)
+    notify(events)
 
 
 def process_extract(

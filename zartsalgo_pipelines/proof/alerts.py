@@ -1,13 +1,43 @@
-"""Incident alerts: at most one open alert per provider and kind; it resolves itself."""
+"""Incident alerts: at most one open alert per provider and kind; each resolves itself when its
+condition clears, and the connection status follows (connected -> degraded -> connected).
 
+Conditions: stale sync (the stale-sync sensor), a batch whose failed share is above the spec's
+threshold, and N failed batches in a row (both checked after every batch here).
+"""
+
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.storage.models import IncidentAlert, table_of
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import (
+    DataImportBatch,
+    IncidentAlert,
+    IntegrationConnection,
+    table_of,
+)
 
 alerts = table_of(IncidentAlert)
+connections = table_of(IntegrationConnection)
+batches = table_of(DataImportBatch)
+
+FAILED_SHARE = "failed_share"
+FAILED_BATCHES = "failed_batches"
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """An alert that was opened or resolved: what the owner is told (never payload data)."""
+
+    state: str  # opened, resolved
+    provider_key: str
+    kind: str
+    severity: str
+    owner: str
+    message: str
+    next_action: str
 
 
 def open_alert(
@@ -20,8 +50,8 @@ def open_alert(
     message: str,
     next_action: str,
     details: dict[str, Any],
-) -> bool:
-    """Open an alert unless one of this kind is already open; True when a new one was opened."""
+) -> AlertEvent | None:
+    """Open an alert unless one of this kind is already open; the event when one was opened."""
     already = conn.execute(
         sa.select(alerts.c.id).where(
             alerts.c.provider_key == provider_key,
@@ -30,7 +60,7 @@ def open_alert(
         )
     ).first()
     if already:
-        return False
+        return None
     conn.execute(
         sa.insert(alerts).values(
             provider_key=provider_key,
@@ -43,21 +73,44 @@ def open_alert(
             opened_at=utcnow(),
         )
     )
-    return True
+    _set_status(conn, provider_key, "degraded", only_from="connected")
+    return AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)
 
 
-def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> int:
-    """Close open alerts of ``kind``; returns how many were closed."""
-    result = conn.execute(
-        sa.update(alerts)
-        .where(
-            alerts.c.provider_key == provider_key,
-            alerts.c.kind == kind,
-            alerts.c.resolved_at.is_(None),
+def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
+    """Close open alerts of ``kind``; when none of any kind stays open, degraded -> connected."""
+    open_rows = (
+        conn.execute(
+            sa.select(alerts).where(
+                alerts.c.provider_key == provider_key,
+                alerts.c.kind == kind,
+                alerts.c.resolved_at.is_(None),
+            )
         )
+        .mappings()
+        .all()
+    )
+    if not open_rows:
+        return []
+    conn.execute(
+        sa.update(alerts)
+        .where(alerts.c.id.in_([r["id"] for r in open_rows]))
         .values(resolved_at=utcnow())
     )
-    return result.rowcount or 0
+    if not open_alerts(conn, provider_key):
+        _set_status(conn, provider_key, "connected", only_from="degraded")
+    return [
+        AlertEvent(
+            "resolved",
+            provider_key,
+            kind,
+            r["severity"],
+            r["owner"],
+            f"resolved: {r['message']}",
+            "No action needed.",
+        )
+        for r in open_rows
+    ]
 
 
 def open_alerts(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
@@ -65,3 +118,70 @@ def open_alerts(conn: sa.Connection, provider_key: str | None = None) -> list[di
     if provider_key:
         query = query.where(alerts.c.provider_key == provider_key)
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _set_status(conn: sa.Connection, provider_key: str, status: str, *, only_from: str) -> None:
+    conn.execute(
+        sa.update(connections)
+        .where(connections.c.provider_key == provider_key, connections.c.status == only_from)
+        .values(status=status, updated_at=utcnow())
+    )
+
+
+def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[AlertEvent]:
+    """After a batch: open or resolve the failed-share and failed-batches-in-a-row alerts."""
+    events: list[AlertEvent] = []
+    limit = spec.alerts.failed_batches_in_a_row
+    recent = conn.execute(
+        sa.select(
+            batches.c.status,
+            batches.c.rows_total,
+            batches.c.rows_failed,
+            batches.c.rows_ignored,
+            batches.c.error,
+        )
+        .where(batches.c.provider_key == spec.key, batches.c.status.in_(["succeeded", "failed"]))
+        .order_by(batches.c.id.desc())
+        .limit(limit)
+    ).all()
+    if not recent:
+        return events
+    if len(recent) == limit and all(r.status == "failed" for r in recent):
+        event = open_alert(
+            conn,
+            provider_key=spec.key,
+            kind=FAILED_BATCHES,
+            severity="critical",
+            owner=spec.owner,
+            message=f"{spec.display_name}: the last {limit} batches failed",
+            next_action="Read the last error on the connection record, fix the source or the "
+            "spec, and enter urgent client updates with `zartsalgo manual` meanwhile.",
+            details={"batches": limit, "last_error": (recent[0].error or "")[:300]},
+        )
+        events += [event] if event else []
+    elif recent[0].status == "succeeded":
+        events += resolve_alerts(conn, spec.key, FAILED_BATCHES)
+    latest = recent[0]
+    if latest.status == "succeeded":
+        checked = latest.rows_total - latest.rows_ignored
+        share = latest.rows_failed / checked if checked else 0.0
+        threshold = spec.alerts.max_failed_share
+        if threshold is None:
+            threshold = spec.tolerated_failure_share
+        if share > threshold:
+            event = open_alert(
+                conn,
+                provider_key=spec.key,
+                kind=FAILED_SHARE,
+                severity="warning",
+                owner=spec.owner,
+                message=f"{spec.display_name}: {share:.0%} of the last batch failed the field "
+                f"map (alert above {threshold:.0%})",
+                next_action="Review the dead letters by reason, fix the field map or ask the "
+                "provider, then replay them.",
+                details={"failed_share": round(share, 4), "threshold": threshold},
+            )
+            events += [event] if event else []
+        else:
+            events += resolve_alerts(conn, spec.key, FAILED_SHARE)
+    return events

@@ -133,6 +133,54 @@ class FileSource(_Frozen):
     encoding: str = "utf-8"
 
 
+def _check_cron(expression: str) -> str:
+    parts = expression.split()
+    if len(parts) != 5:
+        raise ValueError("a cron expression has five fields: minute hour day month weekday")
+    return expression
+
+
+def _check_timezone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
+        ) from None
+    return name
+
+
+class ScheduleSpec(_Frozen):
+    """When the provider's sync runs on its own; paused or disconnected providers never run."""
+
+    cron: Annotated[str, pydantic.AfterValidator(_check_cron)] = pydantic.Field(
+        description="Five-field cron expression, e.g. `0 6 * * *`."
+    )
+    timezone: Annotated[str, pydantic.AfterValidator(_check_timezone)] = "UTC"
+
+
+class RetrySpec(_Frozen):
+    """Dagster step retries of the extract (separate from HTTP-level retries)."""
+
+    max_retries: int = pydantic.Field(3, ge=0, le=20)
+    delay_seconds: float = pydantic.Field(30, ge=0)
+    backoff: Literal["linear", "exponential"] = "exponential"
+    jitter: Literal["none", "full", "plus_minus"] = "plus_minus"
+
+
+class AlertSpec(_Frozen):
+    """When the owner is alerted (each opens one incident until it clears)."""
+
+    max_failed_share: float | None = pydantic.Field(
+        None, ge=0, le=1, description="Batch failed share that opens an alert; default tolerance."
+    )
+    failed_batches_in_a_row: pydantic.PositiveInt = pydantic.Field(
+        3, description="This many failed batches in a row open an alert."
+    )
+
+
 class MetricSpec(_Frozen):
     """A client metric; tracked only because source, period, unit and meaning are declared."""
 
@@ -187,6 +235,11 @@ class ProviderSpec(_Frozen):
     tolerated_failure_share: float = pydantic.Field(
         0.05, ge=0, le=1, description="Share of failed rows per field above which checks block."
     )
+    schedule: ScheduleSpec | None = pydantic.Field(
+        None, description="Cron schedule of the sync; none means syncs are started by hand."
+    )
+    retries: RetrySpec = RetrySpec()
+    alerts: AlertSpec = AlertSpec()
     chunk_size: pydantic.PositiveInt | None = pydantic.Field(
         None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 5000."
     )
