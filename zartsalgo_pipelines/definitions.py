@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from zartsalgo_pipelines.factory.operations_jobs import OPERATIONS_JOBS
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, default_database
 from zartsalgo_pipelines.specs.errors import explain_load_error
 
@@ -22,11 +23,12 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
         dg.Definitions(
             resources={RESOURCE_KEY: default_database()},
             jobs=[
+                *OPERATIONS_JOBS,
                 dg.define_asset_job(
                     ALL_PROVIDERS_JOB,
                     selection=dg.AssetSelection.tag("connection_status", "connected"),
                     description="Sync every connected provider (what `dev.py start` runs).",
-                )
+                ),
             ],
         ),
     )

@@ -1,6 +1,7 @@
 """Provider, connection and field-map records: the database's mirror of the spec files."""
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -55,12 +56,21 @@ def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:
             )
         },
     )
+    connections = table_of(IntegrationConnection)
     upsert(
         conn,
-        table_of(IntegrationConnection),
+        connections,
         [{"provider_key": spec.key, "status": spec.status, "updated_at": now}],
         key=["provider_key"],
-        update={"status": "new"},
+        update={},
+    )
+    # The spec declares the status; events refine it: a connected provider with an open alert
+    # stays `degraded` until the alert resolves (proof/alerts.py).
+    status: Any = spec.status
+    if spec.status == "connected":
+        status = sa.case((connections.c.status == "degraded", "degraded"), else_="connected")
+    conn.execute(
+        sa.update(connections).where(connections.c.provider_key == spec.key).values(status=status)
     )
     mappings = table_of(IntegrationFieldMapping)
     upsert(

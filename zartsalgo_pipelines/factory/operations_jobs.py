@@ -1,0 +1,131 @@
+"""Jobs the data owner launches from the UI launchpad: dead-letter replay, manual entry and a
+test sync. They call the same functions as the `zartsalgo` CLI; replay and manual batches are
+reported as materializations of `<provider>/mapped_records`, so they appear in the asset's
+history and lineage like any other batch."""
+
+from pathlib import Path
+
+import dagster as dg
+import pydantic
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.ingest.batches import BatchReview
+from zartsalgo_pipelines.ingest.operations import (
+    dry_run,
+    file_rows,
+    manual_entry,
+    replay_dead_letters,
+)
+from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
+from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs
+
+
+def _provider(key: str) -> LoadedSpec:
+    specs = load_specs()
+    if key not in specs:
+        raise dg.Failure(f"unknown provider `{key}`; known: {', '.join(sorted(specs))}")
+    return specs[key]
+
+
+def _materialization(review: BatchReview, **extra: str) -> dg.AssetMaterialization:
+    return dg.AssetMaterialization(
+        asset_key=dg.AssetKey([review.provider_key, "mapped_records"]),
+        description=f"{review.source_kind} batch {review.batch_id}",
+        metadata={**review.as_metadata(), **extra},
+    )
+
+
+class ReplayConfig(dg.Config):
+    provider: str = pydantic.Field(description="Provider key, e.g. quote_request.")
+    reason_contains: str | None = pydantic.Field(None, description="Only matching reasons.")
+    dead_letter_ids: list[int] = pydantic.Field([], description="Only these dead letters.")
+    requested_by: str = pydantic.Field("dagster launchpad", description="Who asks for it.")
+
+
+@dg.op(description="Replay open dead letters through the current field map as a new batch.")
+def replay_dead_letters_op(
+    context: dg.OpExecutionContext, config: ReplayConfig, zartsalgo_db: ZartsalgoDatabase
+) -> None:
+    result = replay_dead_letters(
+        zartsalgo_db.engine(),
+        _provider(config.provider).spec,
+        ids=config.dead_letter_ids,
+        reason_contains=config.reason_contains,
+        requested_by=config.requested_by,
+    )
+    if result.review is None:
+        context.log.info(f"{config.provider}: no open dead letter matches")
+        return
+    context.log_event(_materialization(result.review, requested_by=config.requested_by))
+    context.log.info(
+        f"replayed {len(result.replayed)} dead letters; {len(result.still_failing)} still fail"
+    )
+
+
+class ManualEntryConfig(dg.Config):
+    provider: str = pydantic.Field(description="Provider key, e.g. quote_request.")
+    path: str = pydantic.Field(description="CSV / JSON / JSON-lines file, relative to the repo.")
+    entered_by: str = pydantic.Field(description="Who entered the records.")
+    reason: str = pydantic.Field(description="Why they are entered by hand.")
+
+
+@dg.op(description="Enter a small file of records as a manual batch (the manual fallback).")
+def manual_entry_op(
+    context: dg.OpExecutionContext, config: ManualEntryConfig, zartsalgo_db: ZartsalgoDatabase
+) -> None:
+    path = Path(config.path)
+    path = path if path.is_absolute() else settings.REPOSITORY_DIR / path
+    if not path.is_file():
+        raise dg.Failure(f"manual entry file not found: {config.path}")
+    try:
+        review = manual_entry(
+            zartsalgo_db.engine(),
+            _provider(config.provider).spec,
+            path,
+            entered_by=config.entered_by,
+            reason=config.reason,
+        )
+    except ValueError as error:
+        raise dg.Failure(str(error)) from error
+    context.log_event(_materialization(review, entered_by=config.entered_by))
+
+
+class TestSyncConfig(dg.Config):
+    provider: str = pydantic.Field(description="Provider key, e.g. quote_request.")
+    limit: int | None = pydantic.Field(1000, description="At most this many rows.")
+    path: str | None = pydantic.Field(None, description="A file instead of the source.")
+
+
+@dg.op(description="What a sync would create, update, fail, skip or ignore; writes nothing.")
+def test_sync_op(
+    context: dg.OpExecutionContext, config: TestSyncConfig, zartsalgo_db: ZartsalgoDatabase
+) -> dict[str, object]:
+    loaded = _provider(config.provider)
+    spec = loaded.spec
+    if config.path:
+        rows = file_rows(Path(config.path))
+    else:
+        files = resolve_paths(spec.source.path, loaded.folder)
+        rows = (r for f in files for r in iter_file_rows(f, spec.source.format, f.name))
+    review = dry_run(zartsalgo_db.engine(), spec, rows, config.limit).as_dict()
+    context.add_output_metadata({"review": dg.MetadataValue.json(review)})
+    return review
+
+
+@dg.job(description="Replay open dead letters (config: provider; reason_contains or ids).")
+def dead_letter_replay() -> None:
+    replay_dead_letters_op()
+
+
+@dg.job(description="Manual fallback: enter a small file of records for one provider.")
+def manual_records_entry() -> None:
+    manual_entry_op()
+
+
+@dg.job(description="Dry run of a provider's sync before launch; writes nothing.")
+def provider_test_sync() -> None:
+    test_sync_op()
+
+
+OPERATIONS_JOBS = [dead_letter_replay, manual_records_entry, provider_test_sync]

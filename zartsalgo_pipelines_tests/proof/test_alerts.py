@@ -1,0 +1,70 @@
+"""Scenario: after every batch the failed-share and failed-batches-in-a-row conditions are
+checked. Each opens one incident for the owner (not one per batch), the connection goes
+connected -> degraded, and when the condition clears the incident resolves and the
+connection is connected again."""
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines_tests.helpers import count, quote
+
+SOURCE = {"kind": "file", "path": "*.jsonl", "format": "jsonl"}
+
+
+def connection_status(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(sa.text("SELECT status FROM integration_connections")).scalar_one())
+
+
+def open_kinds(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text("SELECT kind FROM incident_alerts WHERE resolved_at IS NULL ORDER BY kind")
+            ).scalars()
+        )
+
+
+def sync(engine, spec, folder):  # type: ignore[no-untyped-def]
+    return process_extract(engine, spec, extract_files(engine, spec, folder).batch_id)
+
+
+def test_failed_share_opens_once_and_resolves(
+    engine, make_spec: Callable[..., ProviderSpec], write_export, tmp_path
+) -> None:
+    spec = make_spec(source=SOURCE, alerts={"max_failed_share": 0.2})
+    bad = [quote(1), quote(2, contact__email="x"), quote(3, status="nope")]
+    sync(engine, spec, write_export(bad, "a.jsonl"))
+    sync(engine, spec, write_export(bad, "a.jsonl"))
+    assert open_kinds(engine) == ["failed_share"]
+    assert count(engine, "incident_alerts") == 1
+    assert connection_status(engine) == "degraded"
+    (tmp_path / "exports" / "a.jsonl").unlink()
+    sync(engine, spec, write_export([quote(4), quote(5)], "b.jsonl"))
+    assert open_kinds(engine) == []
+    assert connection_status(engine) == "connected"
+
+
+def test_failed_batches_in_a_row_open_a_critical_alert(
+    engine, make_spec: Callable[..., ProviderSpec], write_export, tmp_path
+) -> None:
+    spec = make_spec(source=SOURCE, alerts={"failed_batches_in_a_row": 2})
+    empty = tmp_path / "nothing_dropped"
+    empty.mkdir()
+    for _ in range(2):
+        with pytest.raises(FileNotFoundError, match="no export file matches"):
+            extract_files(engine, spec, empty)
+    assert open_kinds(engine) == ["failed_batches"]
+    with engine.connect() as conn:
+        alert = conn.execute(
+            sa.text("SELECT severity, owner, next_action FROM incident_alerts")
+        ).one()
+        error = conn.execute(sa.text("SELECT last_error FROM integration_connections")).scalar_one()
+    assert alert.severity == "critical" and alert.owner == spec.owner
+    assert "zartsalgo manual" in alert.next_action and "no export file" in error
+    sync(engine, spec, write_export([quote(1)]))
+    assert open_kinds(engine) == [] and connection_status(engine) == "connected"
