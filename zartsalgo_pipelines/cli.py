@@ -29,7 +29,11 @@ from zartsalgo_pipelines.ingest.operations import (
     resolve_dead_letters,
 )
 from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.ingest.queries import dead_letter_summary, last_successful_sync
+from zartsalgo_pipelines.ingest.queries import (
+    connection_status,
+    dead_letter_summary,
+    last_successful_sync,
+)
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
@@ -116,10 +120,7 @@ def status(as_json: bool) -> None:
     report = []
     with engine.connect() as conn:
         for key, loaded in specs.items():
-            connection = conn.execute(
-                sa.text("SELECT status FROM integration_connections WHERE provider_key = :k"),
-                {"k": key},
-            ).scalar()
+            connection = connection_status(conn, key)
             last = last_successful_sync(conn, key)
             hours = None if last is None else round((now - last).total_seconds() / 3600, 1)
             stale = loaded.spec.status == "connected" and (

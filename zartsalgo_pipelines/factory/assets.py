@@ -13,7 +13,11 @@ from zartsalgo_pipelines.factory.checks import accounting_check, field_check_spe
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
 from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
-from zartsalgo_pipelines.ingest.queries import dead_letter_summary, failed_rows_without_dead_letter
+from zartsalgo_pipelines.ingest.queries import (
+    connection_status,
+    dead_letter_summary,
+    failed_rows_without_dead_letter,
+)
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
@@ -116,10 +120,15 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                 raise dg.Failure(str(error), metadata={"batch_id": batch_id}) from error
         with engine.connect() as conn:
             checks = [*field_checks(spec, stats), accounting_check(conn, reviews)]
+            connection = connection_status(conn, spec.key)
         last = reviews[-1]
         return dg.MaterializeResult(
             metadata=last.as_metadata()
-            | {"batch_ids": [r.batch_id for r in reviews], "dagster/row_count": last.rows_total},
+            | {
+                "batch_ids": [r.batch_id for r in reviews],
+                "connection_status": connection or "unknown",
+                "dagster/row_count": last.rows_total,
+            },
             check_results=checks,
         )
 

@@ -64,3 +64,9 @@ def last_successful_sync(conn: sa.Connection, provider_key: str) -> dt.datetime 
             connections.c.provider_key == provider_key
         )
     ).scalar()
+
+
+def connection_status(conn: sa.Connection, provider_key: str) -> str | None:
+    return conn.execute(
+        sa.select(connections.c.status).where(connections.c.provider_key == provider_key)
+    ).scalar()

@@ -25,6 +25,8 @@ batches = table_of(DataImportBatch)
 
 FAILED_SHARE = "failed_share"
 FAILED_BATCHES = "failed_batches"
+AUTH_FAILURE = "auth_failure"
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,14 @@ def open_alerts(conn: sa.Connection, provider_key: str | None = None) -> list[di
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def _set_status(conn: sa.Connection, provider_key: str, status: str, *, only_from: str) -> None:
+def _set_status(
+    conn: sa.Connection, provider_key: str, status: str, *, only_from: str | tuple[str, ...]
+) -> None:
+    # Only event-driven states move: a spec's paused / planned / disconnected is never touched.
+    sources = (only_from,) if isinstance(only_from, str) else only_from
     conn.execute(
         sa.update(connections)
-        .where(connections.c.provider_key == provider_key, connections.c.status == only_from)
+        .where(connections.c.provider_key == provider_key, connections.c.status.in_(sources))
         .values(status=status, updated_at=utcnow())
     )
 
@@ -185,3 +191,58 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
         else:
             events += resolve_alerts(conn, spec.key, FAILED_SHARE)
     return events
+
+
+def record_auth_result(
+    conn: sa.Connection, spec: ProviderSpec, *, ok: bool, detail: str = ""
+) -> list[AlertEvent]:
+    """What an intake or connection check learnt about the credentials.
+
+    A refusal (401/403) opens a critical `auth_failure` alert and marks the connection
+    `disconnected` (no sync can work until someone renews the credentials); a later success
+    resolves it and brings the connection back to `connected`. ``detail`` must not hold a
+    secret: the caller passes a status code or the provider's error name.
+    """
+    if ok:
+        events = resolve_alerts(conn, spec.key, AUTH_FAILURE)
+        if events and spec.status == "connected":
+            after = "degraded" if open_alerts(conn, spec.key) else "connected"
+            _set_status(conn, spec.key, after, only_from="disconnected")
+        return events
+    event = open_alert(
+        conn,
+        provider_key=spec.key,
+        kind=AUTH_FAILURE,
+        severity="critical",
+        owner=spec.owner,
+        message=f"{spec.display_name}: the provider refused our credentials ({detail[:200]})",
+        next_action="Renew the credentials in the environment variables the spec names "
+        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}), then run a "
+        "test sync.",
+        details={"detail": detail[:200]},
+    )
+    _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
+    return [event] if event else []
+
+
+def record_rate_limit_wait(
+    conn: sa.Connection, spec: ProviderSpec, *, waited_seconds: float, hits: int
+) -> list[AlertEvent]:
+    """After a sync: open `rate_limited` when it waited longer than the spec allows, else
+    resolve it."""
+    allowed = spec.alerts.max_rate_limited_minutes * 60
+    if waited_seconds <= allowed:
+        return resolve_alerts(conn, spec.key, RATE_LIMITED)
+    event = open_alert(
+        conn,
+        provider_key=spec.key,
+        kind=RATE_LIMITED,
+        severity="warning",
+        owner=spec.owner,
+        message=f"{spec.display_name}: a sync waited {waited_seconds / 60:.1f} min on rate "
+        f"limits ({hits} responses), more than the {allowed / 60:g} min allowed",
+        next_action="Lower the request budget or move the schedule to a quieter hour; ask the "
+        "provider for a higher limit if syncs keep waiting.",
+        details={"waited_seconds": round(waited_seconds, 1), "hits": hits},
+    )
+    return [event] if event else []

@@ -58,6 +58,7 @@ def test_group_materializes_with_review_metadata(
         and mapped["batch_id"] == metadata_of(result, "raw_extract")["batch_id"]
     )
     assert metadata_of(result, "dead_letter")["open_dead_letters"] == 1
+    assert mapped["connection_status"] == "connected"
     assert metadata_of(result, "client_metrics")["cards"] == count(engine, "client_metrics")
     checks = check_results(result)
     assert checks["contact_email_field_map"].passed is False

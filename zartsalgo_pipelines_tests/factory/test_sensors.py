@@ -85,3 +85,25 @@ def test_paused_provider_is_not_watched(db_url, make_spec, tmp_path) -> None:
     result = tick(make_spec(status="paused"), db_url, tmp_path)
     assert not result.run_requests
     assert result.skip_reason is not None and "paused" in result.skip_reason.skip_message
+
+
+@pytest.mark.parametrize(
+    ("status", "default"),
+    [("connected", dg.DefaultScheduleStatus.RUNNING), ("paused", dg.DefaultScheduleStatus.STOPPED)],
+)
+def test_schedule_comes_from_the_spec_and_never_runs_a_paused_provider(
+    make_spec, tmp_path, status, default
+) -> None:
+    spec = make_spec(status=status, schedule={"cron": "15 6 * * *", "timezone": "Europe/Berlin"})
+    (schedule,) = build_provider_defs(spec, tmp_path).schedules or []
+    assert isinstance(schedule, dg.ScheduleDefinition)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("15 6 * * *", "Europe/Berlin")
+    assert schedule.default_status == default
+    assert schedule.job_name == "quote_request_sync"
+    with dg.instance_for_test() as instance:
+        result = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+    assert result.run_requests is not None and len(result.run_requests) == 1
+
+
+def test_no_schedule_declared_means_no_schedule(make_spec, tmp_path) -> None:
+    assert not build_provider_defs(make_spec(schedule=None), tmp_path).schedules

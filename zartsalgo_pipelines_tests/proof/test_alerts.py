@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
+from zartsalgo_pipelines.proof.alerts import record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import count, quote
 
@@ -68,3 +69,30 @@ def test_failed_batches_in_a_row_open_a_critical_alert(
     assert "zartsalgo manual" in alert.next_action and "no export file" in error
     sync(engine, spec, write_export([quote(1)]))
     assert open_kinds(engine) == [] and connection_status(engine) == "connected"
+
+
+def test_auth_failure_disconnects_until_credentials_work_again(
+    engine, make_spec: Callable[..., ProviderSpec], write_export
+) -> None:
+    spec = make_spec(source=SOURCE, auth={"model": "bearer", "credentials": {"token": "QR_TOKEN"}})
+    sync(engine, spec, write_export([quote(1)]))
+    with engine.begin() as conn:
+        (opened,) = record_auth_result(conn, spec, ok=False, detail="HTTP 401")
+        assert record_auth_result(conn, spec, ok=False, detail="HTTP 401") == []  # one incident
+    assert opened.severity == "critical" and "QR_TOKEN" in opened.next_action
+    assert connection_status(engine) == "disconnected" and open_kinds(engine) == ["auth_failure"]
+    with engine.begin() as conn:
+        (resolved,) = record_auth_result(conn, spec, ok=True)
+    assert resolved.state == "resolved"
+    assert connection_status(engine) == "connected" and open_kinds(engine) == []
+
+
+@pytest.mark.parametrize(("waited", "expected"), [(30.0, []), (900.0, ["rate_limited"])])
+def test_rate_limit_waits_beyond_the_allowance_open_an_alert(
+    engine, make_spec: Callable[..., ProviderSpec], write_export, waited, expected
+) -> None:
+    spec = make_spec(source=SOURCE, alerts={"max_rate_limited_minutes": 10})
+    sync(engine, spec, write_export([quote(1)]))
+    with engine.begin() as conn:
+        record_rate_limit_wait(conn, spec, waited_seconds=waited, hits=12)
+    assert open_kinds(engine) == expected
