@@ -12,6 +12,7 @@ ZARTSALGO_DATABASE_URL (or the embedded SQLite file), migrated with `alembic upg
 """
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,18 @@ def test_sync_command(provider: str, limit: int | None, path: Path | None, as_js
             for f in files
             for row in iter_file_rows(f, spec.source.format, f.name, spec.source.encoding)
         )
-    review = dry_run(_engine(), spec, rows, limit)
+    show = not as_json and sys.stderr.isatty()
+    review = dry_run(
+        _engine(),
+        spec,
+        rows,
+        limit,
+        on_chunk=(lambda done: click.echo(f"\rchecked {done:,} rows", err=True, nl=False))
+        if show
+        else None,
+    )
+    if show:
+        click.echo(err=True)
     result = review.as_dict()
     failures = [
         [name, check, count, ", ".join(f["masked_examples"])]

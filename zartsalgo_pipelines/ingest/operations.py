@@ -3,7 +3,7 @@ nothing, dead-letter replay, resolving dead letters by hand, and manual entry of
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,11 @@ class DryRunReview:
 
 
 def dry_run(
-    engine: sa.Engine, spec: ProviderSpec, rows: Iterable[SourceRow], limit: int | None = None
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    rows: Iterable[SourceRow],
+    limit: int | None = None,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> DryRunReview:
     """Map, validate and classify up to ``limit`` rows against what is stored; write nothing.
 
@@ -76,6 +80,8 @@ def dry_run(
             review.counts.update(plan.statuses)
             review.stats.add(mapped)
             next_row += len(chunk_rows)
+            if on_chunk is not None:
+                on_chunk(next_row - 1)
     return review
 
 
