@@ -23,7 +23,12 @@ STAMP = VENV / ".zartsalgo-install-stamp"
 
 def run(*command: str | Path) -> None:
     print("+", " ".join(str(c) for c in command), flush=True)
-    completed = subprocess.run([str(c) for c in command], cwd=ROOT)
+    # As if the venv were activated: dg checks that the active venv is the project's.
+    env = os.environ | {
+        "VIRTUAL_ENV": str(VENV),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    completed = subprocess.run([str(c) for c in command], cwd=ROOT, env=env)
     if completed.returncode:
         sys.exit(completed.returncode)
 
