@@ -49,24 +49,38 @@ class ChunkPlan:
     created: list[str]  # external ids seen for the first time
 
 
-def plan_chunk(chunk: MappedChunk, stored: dict[str, set[str]], first_row_number: int) -> ChunkPlan:
-    """Classify the valid rows of a chunk against the payload versions already stored.
+@dataclass
+class KnownVersions:
+    """What is stored for a chunk: payload hashes, and which external ids exist at all.
 
-    ``stored`` (external id -> payload hashes) is updated in place with the chunk's new
-    versions, so a later row of the same chunk, or a caller's overlay, sees them.
+    A payload contains its own external id, so its hash alone identifies (id, payload).
+    """
+
+    hashes: set[str]
+    ids: set[str]
+
+
+def plan_chunk(chunk: MappedChunk, known: KnownVersions, first_row_number: int) -> ChunkPlan:
+    """Classify the valid rows of a chunk against the versions already stored.
+
+    ``known`` is updated in place with the chunk's new versions, so a later row of the same
+    chunk, or a caller's overlay, sees them.
     """
     plan = ChunkPlan(first_row_number, list(chunk.outcomes), {}, [], [])
     for index in chunk.valid.index:
         external_id = chunk.external_ids[index]
         assert external_id is not None  # required by every spec (checked at load)
-        seen = stored.setdefault(external_id, set())
-        if chunk.hashes[index] in seen:
+        digest = chunk.hashes[index]
+        if digest in known.hashes:
             plan.statuses[index] = "duplicate"  # this exact payload was stored before
             continue
-        plan.statuses[index] = "updated" if seen else "created"
-        if not seen:
+        if external_id in known.ids:
+            plan.statuses[index] = "updated"
+        else:
+            plan.statuses[index] = "created"
             plan.created.append(external_id)
-        seen.add(chunk.hashes[index])
+            known.ids.add(external_id)
+        known.hashes.add(digest)
         plan.latest[external_id] = index
         plan.changed.append(index)
     return plan
@@ -90,19 +104,54 @@ def write_chunk(
     return counts
 
 
-def stored_versions(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> dict[str, set[str]]:
-    """Payload hashes already stored for ``ids`` (one query per chunk)."""
-    known: dict[str, set[str]] = {}
-    if not ids:
-        return known
-    query = sa.select(versions.c.external_id, versions.c.payload_hash).where(
-        versions.c.provider_key == spec.key,
-        versions.c.object_type == spec.object_type,
-        versions.c.external_id.in_(ids),
+def _of_ids(spec: ProviderSpec, ids: list[str]) -> Any:
+    return (
+        (versions.c.provider_key == spec.key)
+        & (versions.c.object_type == spec.object_type)
+        & versions.c.external_id.in_(ids)
     )
-    for external_id, digest in conn.execute(query):
-        known.setdefault(external_id, set()).add(digest)
-    return known
+
+
+def stored_hashes(conn: sa.Connection, spec: ProviderSpec, ids: list[str]) -> set[str]:
+    """Payload hashes stored for ``ids``, fetched as one GROUP_CONCAT value.
+
+    Reading thousands of one-column rows through pymysql cost more than the rest of a re-run;
+    one concatenated value does not. If the server truncated it (group_concat_max_len), the
+    count tells, and the hashes are read row by row instead.
+    """
+    if not ids:
+        return set()
+    where = _of_ids(spec, ids)
+    total, joined = conn.execute(
+        sa.select(sa.func.count(), sa.func.group_concat(versions.c.payload_hash)).where(where)
+    ).one()
+    digests = joined.split(",") if joined else []
+    if len(digests) != total:
+        return set(conn.execute(sa.select(versions.c.payload_hash).where(where)).scalars())
+    return set(digests)
+
+
+def existing_ids(conn: sa.Connection, spec: ProviderSpec, ids: set[str]) -> set[str]:
+    """Which of ``ids`` have any stored version (asked only for rows that are not duplicates)."""
+    if not ids:
+        return set()
+    query = sa.select(versions.c.external_id).distinct().where(_of_ids(spec, sorted(ids)))
+    return set(conn.execute(query).scalars())
+
+
+def known_versions(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    field_map: Any,
+    rows: list[Any],
+    pending: KnownVersions,
+) -> tuple[MappedChunk, KnownVersions]:
+    """Map a chunk against what is stored plus ``pending`` (versions not yet committed)."""
+    hashes = stored_hashes(conn, spec, field_map.external_ids(rows)) | pending.hashes
+    chunk = field_map.apply(rows, hashes)
+    candidates = {chunk.external_ids[i] for i in chunk.valid.index} - {None}
+    ids = (candidates & pending.ids) | existing_ids(conn, spec, candidates - pending.ids)
+    return chunk, KnownVersions(hashes, ids)
 
 
 def _python_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

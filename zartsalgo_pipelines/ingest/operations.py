@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.ingest.chunks import plan_chunk, stored_versions
+from zartsalgo_pipelines.ingest.chunks import KnownVersions, known_versions, plan_chunk
 from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
@@ -62,21 +62,16 @@ def dry_run(
     """
     field_map = FieldMap(spec)
     review = DryRunReview()
-    would_add: dict[str, set[str]] = {}
+    would_add = KnownVersions(set(), set())
     selected = itertools.islice(rows, limit) if limit else rows
     next_row = 1
     with engine.connect() as conn:
         for chunk_rows in chunked(selected, spec.chunk_size or settings.chunk_size()):
-            ids = field_map.external_ids(chunk_rows)
-            stored = stored_versions(conn, spec, ids)
-            for external_id in set(ids).intersection(would_add):
-                stored.setdefault(external_id, set()).update(would_add[external_id])
-            mapped = field_map.apply(chunk_rows, stored)
-            plan = plan_chunk(mapped, stored, next_row)
-            for index in plan.changed:
-                changed_id = mapped.external_ids[index]
-                if changed_id is not None:
-                    would_add.setdefault(changed_id, set()).add(mapped.hashes[index])
+            mapped, known = known_versions(conn, spec, field_map, chunk_rows, would_add)
+            before_hashes, before_ids = set(known.hashes), set(known.ids)
+            plan = plan_chunk(mapped, known, next_row)
+            would_add.hashes |= known.hashes - before_hashes
+            would_add.ids |= known.ids - before_ids
             review.counts.update(plan.statuses)
             review.stats.add(mapped)
             next_row += len(chunk_rows)

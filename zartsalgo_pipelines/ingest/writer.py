@@ -13,7 +13,13 @@ from collections import deque
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.chunks import ChunkPlan, plan_chunk, stored_versions, write_chunk
+from zartsalgo_pipelines.ingest.chunks import (
+    ChunkPlan,
+    KnownVersions,
+    known_versions,
+    plan_chunk,
+    write_chunk,
+)
 from zartsalgo_pipelines.mapping.apply import FieldMap, MappedChunk
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -30,7 +36,7 @@ class ChunkWriter:
         self._error: BaseException | None = None
         # New versions of the chunks not yet known to be committed (at most three: queued,
         # being written, and the one just planned).
-        self._in_flight: deque[dict[str, set[str]]] = deque(maxlen=3)
+        self._in_flight: deque[tuple[set[str], set[str]]] = deque(maxlen=3)
         self._thread = threading.Thread(target=self._run, name="zartsalgo-chunk-writer")
         self._thread.start()
 
@@ -49,19 +55,15 @@ class ChunkWriter:
     ) -> tuple[MappedChunk, ChunkPlan]:
         """Map and classify one chunk against committed and in-flight versions."""
         self._raise_if_failed()
-        ids = field_map.external_ids(rows)
+        pending = KnownVersions(set(), set())
+        for hashes, ids in self._in_flight:
+            pending.hashes |= hashes
+            pending.ids |= ids
         with self.engine.connect() as conn:
-            stored = stored_versions(conn, self.spec, ids)
-        wanted = set(ids)
-        for versions in self._in_flight:
-            for external_id in wanted.intersection(versions):
-                stored.setdefault(external_id, set()).update(versions[external_id])
-        chunk = field_map.apply(rows, stored)
-        before = {k: set(v) for k, v in stored.items()}
-        plan = plan_chunk(chunk, stored, first_row)
-        self._in_flight.append(
-            {k: v - before.get(k, set()) for k, v in stored.items() if v != before.get(k)}
-        )
+            chunk, known = known_versions(conn, self.spec, field_map, rows, pending)
+        hashes_before, ids_before = set(known.hashes), set(known.ids)
+        plan = plan_chunk(chunk, known, first_row)
+        self._in_flight.append((known.hashes - hashes_before, known.ids - ids_before))
         return chunk, plan
 
     def submit(self, chunk: MappedChunk, plan: ChunkPlan) -> None:

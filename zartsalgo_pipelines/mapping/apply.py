@@ -6,7 +6,8 @@ Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,13 +85,13 @@ class FieldMap:
         return [str(i) for i in ids if i is not None]
 
     def apply(
-        self, rows: Sequence[SourceRow], stored: Mapping[str, set[str]] | None = None
+        self, rows: Sequence[SourceRow], stored: AbstractSet[str] | None = None
     ) -> MappedChunk:
         """Map one chunk of rows; raises SchemaLevelError when the export itself is wrong.
 
-        ``stored`` maps external ids to the payload hashes already stored for them: a row
-        whose payload is among them is a ``duplicate`` without being validated again (a re-run
-        of an unchanged export costs hashing, not mapping).
+        ``stored`` holds payload hashes already stored: a row whose payload is among them is a
+        ``duplicate`` without being validated again (a re-run of an unchanged export costs
+        hashing, not mapping).
         """
         payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
         chunk = MappedChunk(
@@ -110,14 +111,11 @@ class FieldMap:
             if reason is not None:
                 chunk.outcomes[index], chunk.reasons[index] = IGNORED, f"ignored: {reason}"
                 continue
-            if stored:
+            if stored and chunk.hashes[index] in stored:
                 external_id = self.external_id(row.record)
-                if external_id is not None and chunk.hashes[index] in stored.get(
-                    str(external_id), ()
-                ):
-                    chunk.outcomes[index] = DUPLICATE
-                    chunk.external_ids[index] = str(external_id)
-                    continue
+                chunk.outcomes[index] = DUPLICATE
+                chunk.external_ids[index] = None if external_id is None else str(external_id)
+                continue
             candidates.append(index)
         if candidates:
             self._validate(chunk, candidates)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.ingest.chunks import stored_hashes
 from zartsalgo_pipelines.ingest.pipeline import (
     extract_files,
     ingest_rows,
@@ -303,3 +304,19 @@ def test_database_error_in_a_chunk_rolls_that_chunk_back(engine, spec) -> None:
     assert stored == {f"QR-{n:05d}" for n in range(1, 5)}
     assert count(engine, "integration_object_versions") == 4
     assert count(engine, "data_import_rows", "WHERE source_ref = 'manual entry'") == 4
+
+
+def test_stored_hashes_survive_a_truncated_group_concat(engine, spec) -> None:
+    """The hashes come back as one GROUP_CONCAT value; when the server truncates it
+    (group_concat_max_len), the count gives it away and they are read row by row."""
+    rows = [SourceRow("x.jsonl", n, quote(n)) for n in range(1, 11)]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "x.jsonl"), rows)
+    ids = [f"QR-{n:05d}" for n in range(1, 11)]
+    with engine.connect() as conn:
+        expected = set(
+            conn.execute(sa.text("SELECT payload_hash FROM integration_object_versions")).scalars()
+        )
+        if engine.dialect.name == "mysql":
+            conn.execute(sa.text("SET SESSION group_concat_max_len = 64"))  # two hashes fit
+        assert stored_hashes(conn, spec, ids) == expected
+    assert len(expected) == 10
