@@ -38,7 +38,7 @@ from zartsalgo_pipelines.ingest.queries import (
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
-from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs
+from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs, provider_spec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 
 
@@ -54,12 +54,9 @@ def _engine() -> sa.Engine:
 
 def _provider(key: str) -> LoadedSpec:
     try:
-        specs = load_specs()
+        return provider_spec(key)
     except ProviderSpecError as error:
         raise click.ClickException(str(error)) from None
-    if key not in specs:
-        raise click.ClickException(f"unknown provider `{key}`; known: {', '.join(sorted(specs))}")
-    return specs[key]
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

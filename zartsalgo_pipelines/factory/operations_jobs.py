@@ -18,14 +18,15 @@ from zartsalgo_pipelines.ingest.operations import (
     replay_dead_letters,
 )
 from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
-from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs
+from zartsalgo_pipelines.specs.errors import ProviderSpecError
+from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
 
 
 def _provider(key: str) -> LoadedSpec:
-    specs = load_specs()
-    if key not in specs:
-        raise dg.Failure(f"unknown provider `{key}`; known: {', '.join(sorted(specs))}")
-    return specs[key]
+    try:
+        return provider_spec(key)
+    except ProviderSpecError as error:
+        raise dg.Failure(str(error), allow_retries=False) from error
 
 
 def _materialization(review: BatchReview, **extra: str) -> dg.AssetMaterialization:

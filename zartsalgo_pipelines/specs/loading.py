@@ -53,3 +53,11 @@ def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:
             raise ProviderSpecError(f"{path}: provider key `{loaded.spec.key}` is used twice")
         found[loaded.spec.key] = loaded
     return found
+
+
+def provider_spec(key: str, defs_dir: Path = DEFS_DIR) -> LoadedSpec:
+    """One provider's spec by key; ProviderSpecError names the known keys when it is unknown."""
+    specs = load_specs(defs_dir)
+    if key not in specs:
+        raise ProviderSpecError(f"unknown provider `{key}`; known: {', '.join(sorted(specs))}")
+    return specs[key]
