@@ -33,7 +33,7 @@ import sqlalchemy as sa
 import yaml
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.chunks import _python_rows
+from zartsalgo_pipelines.ingest.chunks import driver_rows
 from zartsalgo_pipelines.ingest.pipeline import chunked, extract_files, process_extract
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.providers.quote_request_sample import generate_records, write_jsonl
@@ -101,7 +101,7 @@ def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -
     try:
         rows = iter_file_rows(export, "jsonl", export.name)
         for chunk in chunked(rows, chunk_size):
-            mapped = _python_rows(field_map.apply(chunk).valid)
+            mapped = driver_rows(field_map.apply(chunk).valid)
             params = [("bench", 1, now, now, *(row[c] for c in columns)) for row in mapped]
             started = time.perf_counter()
             cursor = raw.cursor()

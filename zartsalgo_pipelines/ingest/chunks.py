@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.batches import add_counts
 from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.mapping.apply import FAILED, VALID, MappedChunk
+from zartsalgo_pipelines.mapping.apply import FAILED, VALID, FieldMap, MappedChunk
+from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
     RECORD_MODELS,
@@ -142,8 +143,8 @@ def existing_ids(conn: sa.Connection, spec: ProviderSpec, ids: set[str]) -> set[
 def known_versions(
     conn: sa.Connection,
     spec: ProviderSpec,
-    field_map: Any,
-    rows: list[Any],
+    field_map: FieldMap,
+    rows: list[SourceRow],
     pending: KnownVersions,
 ) -> tuple[MappedChunk, KnownVersions]:
     """Map a chunk against what is stored plus ``pending`` (versions not yet committed)."""
@@ -154,7 +155,7 @@ def known_versions(
     return chunk, KnownVersions(hashes, ids)
 
 
-def _python_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def driver_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Typed frame -> driver-ready dicts (naive UTC datetimes, None for missing)."""
     columns: dict[str, list[Any]] = {}
     for name in frame.columns:
@@ -183,7 +184,7 @@ def _write_records(
     MySQL bulk path loads straight into the table; known ones are upserts."""
     table = table_of(RECORD_MODELS[spec.object_type])
     indexes = list(latest.values())
-    values = _python_rows(chunk.valid.loc[indexes])
+    values = driver_rows(chunk.valid.loc[indexes])
     records = []
     externals = []
     for index, row in zip(indexes, values, strict=True):
