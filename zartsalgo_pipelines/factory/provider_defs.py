@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from zartsalgo_pipelines.factory.assets import build_provider_assets
-from zartsalgo_pipelines.factory.sensors import build_stale_sync_sensor
+from zartsalgo_pipelines.factory.sensors import build_run_health_sensor, build_stale_sync_sensor
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 
@@ -42,5 +42,8 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
         assets=assets,
         jobs=[job],
         schedules=schedules,
-        sensors=[build_stale_sync_sensor(spec, job)],
+        sensors=[
+            build_stale_sync_sensor(spec, job),
+            build_run_health_sensor(spec, sync_job_name(spec.key)),
+        ],
     )

@@ -81,3 +81,55 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
         )
 
     return stale_sync
+
+
+FAILED_RUNS = "failed_runs"
+_FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+
+
+def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefinition:
+    """Opens `failed_runs` when the last N finished runs of the provider's sync job all failed
+    (a crash before any batch opened counts too); resolves it after a successful run."""
+    limit = spec.alerts.failed_runs_in_a_row
+
+    @dg.sensor(
+        name=f"{spec.key}_run_health",
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Alerts the owner after {limit} failed `{job_name}` runs in a row.",
+    )
+    def run_health(
+        context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.SensorResult:
+        runs = context.instance.get_runs(
+            filters=dg.RunsFilter(job_name=job_name, statuses=_FINISHED), limit=limit
+        )
+        if not runs:
+            return dg.SensorResult(skip_reason=f"{job_name} has no finished run yet", cursor=None)
+        failed = [r for r in runs if r.status != dg.DagsterRunStatus.SUCCESS]
+        with zartsalgo_db.engine().begin() as conn:
+            if len(runs) == limit and len(failed) == limit:
+                opened = open_alert(
+                    conn,
+                    provider_key=spec.key,
+                    kind=FAILED_RUNS,
+                    severity="critical",
+                    owner=spec.owner,
+                    message=f"{spec.display_name}: the last {limit} `{job_name}` runs failed",
+                    next_action="Open the latest failed run in the Dagster UI; while it is "
+                    "being fixed, enter urgent client updates with `zartsalgo manual`.",
+                    details={"run_ids": [r.run_id for r in runs]},
+                )
+                events = [opened] if opened else []
+            elif runs[0].status == dg.DagsterRunStatus.SUCCESS:
+                events = resolve_alerts(conn, spec.key, FAILED_RUNS)
+            else:
+                events = []
+        notify(events)
+        return dg.SensorResult(
+            skip_reason=f"{len(failed)} of the last {len(runs)} `{job_name}` runs failed; "
+            f"alert after {limit} in a row",
+            cursor=runs[0].run_id,
+        )
+
+    return run_health

@@ -107,3 +107,47 @@ def test_schedule_comes_from_the_spec_and_never_runs_a_paused_provider(
 
 def test_no_schedule_declared_means_no_schedule(make_spec, tmp_path) -> None:
     assert not build_provider_defs(make_spec(schedule=None), tmp_path).schedules
+
+
+def test_failed_runs_in_a_row_open_one_alert_and_a_success_resolves_it(
+    db_url, engine, make_spec, tmp_path
+) -> None:
+    spec = make_spec(alerts={"failed_runs_in_a_row": 2})
+    open_direct_batch(engine, spec, "manual", "registers the provider")
+    sensor = next(
+        s
+        for s in build_provider_defs(spec, tmp_path).sensors or []
+        if isinstance(s, dg.SensorDefinition) and s.name == "quote_request_run_health"
+    )
+    resources = {RESOURCE_KEY: ZartsalgoDatabase(url=db_url)}
+
+    def add_run(status: dg.DagsterRunStatus) -> None:
+        instance.add_run(dg.DagsterRun(job_name="quote_request_sync", status=status))
+
+    def tick() -> dg.SensorResult:
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(result, dg.SensorResult)
+        return result
+
+    with dg.instance_for_test() as instance:
+        assert tick().skip_reason is not None  # no run yet
+        add_run(dg.DagsterRunStatus.FAILURE)
+        tick()
+        assert count(engine, "incident_alerts") == 0  # one failure is not yet a pattern
+        add_run(dg.DagsterRunStatus.FAILURE)
+        tick()
+        tick()
+        assert (
+            count(engine, "incident_alerts", "WHERE kind = 'failed_runs' AND resolved_at IS NULL")
+            == 1
+        )
+        with engine.connect() as conn:
+            status = conn.execute(
+                sa.text("SELECT status FROM integration_connections")
+            ).scalar_one()
+        assert status == "degraded"
+        add_run(dg.DagsterRunStatus.SUCCESS)
+        result = tick()
+    assert count(engine, "incident_alerts", "WHERE resolved_at IS NULL") == 0
+    assert result.skip_reason is not None
+    assert "1 of the last 2" in result.skip_reason.skip_message
