@@ -46,7 +46,7 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
                 events = resolve_alerts(conn, spec.key, STALE_SYNC)
             else:
                 since = "never" if last is None else f"{_age(now - last)} ago"
-                opened = open_alert(
+                events = open_alert(
                     conn,
                     provider_key=spec.key,
                     kind=STALE_SYNC,
@@ -61,7 +61,6 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
                         "window_hours": spec.stale_after_hours,
                     },
                 )
-                events = [opened] if opened else []
         notify(events)  # after the commit: never announce what was rolled back
         cursor = last.isoformat() if last else "never"
         if fresh and last is not None:
@@ -109,7 +108,7 @@ def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefin
         failed = [r for r in runs if r.status != dg.DagsterRunStatus.SUCCESS]
         with zartsalgo_db.engine().begin() as conn:
             if len(runs) == limit and len(failed) == limit:
-                opened = open_alert(
+                events = open_alert(
                     conn,
                     provider_key=spec.key,
                     kind=FAILED_RUNS,
@@ -120,7 +119,6 @@ def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefin
                     "being fixed, enter urgent client updates with `zartsalgo manual`.",
                     details={"run_ids": [r.run_id for r in runs]},
                 )
-                events = [opened] if opened else []
             elif runs[0].status == dg.DagsterRunStatus.SUCCESS:
                 events = resolve_alerts(conn, spec.key, FAILED_RUNS)
             else:

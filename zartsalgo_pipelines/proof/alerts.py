@@ -52,8 +52,8 @@ def open_alert(
     message: str,
     next_action: str,
     details: dict[str, Any],
-) -> AlertEvent | None:
-    """Open an alert unless one of this kind is already open; the event when one was opened."""
+) -> list[AlertEvent]:
+    """Open an alert unless one of this kind is already open; the event, if one was opened."""
     already = conn.execute(
         sa.select(alerts.c.id).where(
             alerts.c.provider_key == provider_key,
@@ -62,7 +62,7 @@ def open_alert(
         )
     ).first()
     if already:
-        return None
+        return []
     conn.execute(
         sa.insert(alerts).values(
             provider_key=provider_key,
@@ -76,7 +76,7 @@ def open_alert(
         )
     )
     _set_status(conn, provider_key, "degraded", only_from="connected")
-    return AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)
+    return [AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)]
 
 
 def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
@@ -153,7 +153,7 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
     if not recent:
         return events
     if len(recent) == limit and all(r.status == "failed" for r in recent):
-        event = open_alert(
+        events += open_alert(
             conn,
             provider_key=spec.key,
             kind=FAILED_BATCHES,
@@ -164,7 +164,6 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
             "spec, and enter urgent client updates with `zartsalgo manual` meanwhile.",
             details={"batches": limit, "last_error": (recent[0].error or "")[:300]},
         )
-        events += [event] if event else []
     elif recent[0].status == "succeeded":
         events += resolve_alerts(conn, spec.key, FAILED_BATCHES)
     latest = recent[0]
@@ -175,7 +174,7 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
         if threshold is None:
             threshold = spec.tolerated_failure_share
         if share > threshold:
-            event = open_alert(
+            events += open_alert(
                 conn,
                 provider_key=spec.key,
                 kind=FAILED_SHARE,
@@ -187,7 +186,6 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
                 "provider, then replay them.",
                 details={"failed_share": round(share, 4), "threshold": threshold},
             )
-            events += [event] if event else []
         else:
             events += resolve_alerts(conn, spec.key, FAILED_SHARE)
     return events
@@ -209,7 +207,7 @@ def record_auth_result(
             after = "degraded" if open_alerts(conn, spec.key) else "connected"
             _set_status(conn, spec.key, after, only_from="disconnected")
         return events
-    event = open_alert(
+    events = open_alert(
         conn,
         provider_key=spec.key,
         kind=AUTH_FAILURE,
@@ -222,7 +220,7 @@ def record_auth_result(
         details={"detail": detail[:200]},
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
-    return [event] if event else []
+    return events
 
 
 def record_rate_limit_wait(
@@ -233,7 +231,7 @@ def record_rate_limit_wait(
     allowed = spec.alerts.max_rate_limited_minutes * 60
     if waited_seconds <= allowed:
         return resolve_alerts(conn, spec.key, RATE_LIMITED)
-    event = open_alert(
+    events = open_alert(
         conn,
         provider_key=spec.key,
         kind=RATE_LIMITED,
@@ -245,4 +243,4 @@ def record_rate_limit_wait(
         "provider for a higher limit if syncs keep waiting.",
         details={"waited_seconds": round(waited_seconds, 1), "hits": hits},
     )
-    return [event] if event else []
+    return events
