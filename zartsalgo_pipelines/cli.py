@@ -28,6 +28,7 @@ from zartsalgo_pipelines.ingest.operations import (
     manual_entry,
     replay_dead_letters,
     resolve_dead_letters,
+    source_rows,
 )
 from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.ingest.queries import (
@@ -36,7 +37,6 @@ from zartsalgo_pipelines.ingest.queries import (
     last_successful_sync,
 )
 from zartsalgo_pipelines.proof.alerts import open_alerts
-from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs, provider_spec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
@@ -179,27 +179,20 @@ def test_sync_command(provider: str, limit: int | None, path: Path | None, as_js
     """Show what a sync would create, update, fail, skip as duplicate or ignore; write nothing."""
     loaded = _provider(provider)
     spec = loaded.spec
-    if path is not None:
-        rows = file_rows(path, spec.source.encoding)
-    else:
-        files = resolve_paths(spec.source.path, loaded.folder)
-        if not files:
-            raise click.ClickException(f"no file matches source.path `{spec.source.path}`")
-        rows = (
-            row
-            for f in files
-            for row in iter_file_rows(f, spec.source.format, f.name, spec.source.encoding)
-        )
+    rows = file_rows(path, spec.source.encoding) if path is not None else source_rows(loaded)
     show = not as_json and sys.stderr.isatty()
-    review = dry_run(
-        _engine(),
-        spec,
-        rows,
-        limit,
-        on_chunk=(lambda done: click.echo(f"\rchecked {done:,} rows", err=True, nl=False))
-        if show
-        else None,
-    )
+    try:
+        review = dry_run(
+            _engine(),
+            spec,
+            rows,
+            limit,
+            on_chunk=(lambda done: click.echo(f"\rchecked {done:,} rows", err=True, nl=False))
+            if show
+            else None,
+        )
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
     if show:
         click.echo(err=True)
     result = review.as_dict()

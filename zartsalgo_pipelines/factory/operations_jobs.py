@@ -16,8 +16,8 @@ from zartsalgo_pipelines.ingest.operations import (
     file_rows,
     manual_entry,
     replay_dead_letters,
+    source_rows,
 )
-from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
 
@@ -27,6 +27,12 @@ def _provider(key: str) -> LoadedSpec:
         return provider_spec(key)
     except ProviderSpecError as error:
         raise dg.Failure(str(error), allow_retries=False) from error
+
+
+def _repo_path(text: str) -> Path:
+    """Launchpad paths are relative to the repository (or absolute)."""
+    path = Path(text)
+    return path if path.is_absolute() else settings.REPOSITORY_DIR / path
 
 
 def _materialization(review: BatchReview, **extra: str) -> dg.AssetMaterialization:
@@ -75,8 +81,7 @@ class ManualEntryConfig(dg.Config):
 def manual_entry_op(
     context: dg.OpExecutionContext, config: ManualEntryConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
-    path = Path(config.path)
-    path = path if path.is_absolute() else settings.REPOSITORY_DIR / path
+    path = _repo_path(config.path)
     if not path.is_file():
         raise dg.Failure(f"manual entry file not found: {config.path}")
     try:
@@ -104,12 +109,15 @@ def test_sync_op(
 ) -> dict[str, object]:
     loaded = _provider(config.provider)
     spec = loaded.spec
-    if config.path:
-        rows = file_rows(Path(config.path))
-    else:
-        files = resolve_paths(spec.source.path, loaded.folder)
-        rows = (r for f in files for r in iter_file_rows(f, spec.source.format, f.name))
-    review = dry_run(zartsalgo_db.engine(), spec, rows, config.limit).as_dict()
+    rows = (
+        file_rows(_repo_path(config.path), spec.source.encoding)
+        if config.path
+        else source_rows(loaded)
+    )
+    try:
+        review = dry_run(zartsalgo_db.engine(), spec, rows, config.limit).as_dict()
+    except FileNotFoundError as error:
+        raise dg.Failure(str(error), allow_retries=False) from error
     context.add_output_metadata({"review": dg.MetadataValue.json(review)})
     return review
 

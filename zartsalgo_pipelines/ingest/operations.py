@@ -17,7 +17,8 @@ from zartsalgo_pipelines.ingest.chunks import KnownVersions, known_versions, pla
 from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
-from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows
+from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportBatch, IntegrationDeadLetter, table_of
 
@@ -86,6 +87,18 @@ def file_rows(path: Path, encoding: str = "utf-8") -> Iterator[SourceRow]:
     if fmt is None:
         raise ValueError(f"{path.name}: unknown file type; use one of {sorted(FORMATS)}")
     return iter_file_rows(path, fmt, path.name, encoding)
+
+
+def source_rows(loaded: LoadedSpec) -> Iterator[SourceRow]:
+    """Rows of the provider's own export files, read in place (a test sync lands nothing)."""
+    spec = loaded.spec
+    files = resolve_paths(spec.source.path, loaded.folder)
+    if not files:
+        raise FileNotFoundError(
+            f"Provider `{spec.key}`: no export file matches source.path `{spec.source.path}`"
+        )
+    for path in files:
+        yield from iter_file_rows(path, spec.source.format, path.name, spec.source.encoding)
 
 
 def manual_entry(

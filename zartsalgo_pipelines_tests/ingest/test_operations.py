@@ -15,9 +15,11 @@ from zartsalgo_pipelines.ingest.operations import (
     manual_entry,
     replay_dead_letters,
     resolve_dead_letters,
+    source_rows,
 )
 from zartsalgo_pipelines.ingest.pipeline import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import Base
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote
@@ -151,3 +153,21 @@ def test_manual_files_are_read_by_extension(tmp_path: Path, name: str, content: 
     assert row.record is not None and row.record["id"] == "QR-1"
     with pytest.raises(ValueError, match="unknown file type"):
         file_rows(tmp_path / "records.xlsx")
+
+
+def test_source_rows_read_the_provider_files_in_place_or_say_none_match(
+    make_spec, write_export, tmp_path: Path
+) -> None:
+    spec = make_spec(source={"kind": "file", "path": "*.jsonl", "format": "jsonl"})
+    folder = write_export([quote(1), quote(2)], "b.jsonl")
+    write_export([quote(3)], "a.jsonl")
+    rows = list(source_rows(LoadedSpec(spec, folder)))
+    assert [(r.source_ref, r.record["id"]) for r in rows if r.record] == [
+        ("a.jsonl", "QR-00003"),
+        ("b.jsonl", "QR-00001"),
+        ("b.jsonl", "QR-00002"),
+    ]
+    empty = tmp_path / "no_drop_yet"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match=r"no export file matches source\.path `\*\.jsonl`"):
+        list(source_rows(LoadedSpec(spec, empty)))
