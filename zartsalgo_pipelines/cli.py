@@ -6,6 +6,8 @@
     zartsalgo replay PROVIDER [--id N ...] [--reason-contains TEXT]
     zartsalgo resolve PROVIDER ID ... --state resolved|ignored --note TEXT
     zartsalgo manual PROVIDER FILE --by NAME --reason TEXT
+    zartsalgo check-connection PROVIDER      call the provider once: connected / auth_failed / ...
+    zartsalgo webhooks serve [--host H] [--port P]   the webhook receiver
 
 Every command takes --json for scripts and exits non-zero on failure. The database is
 ZARTSALGO_DATABASE_URL (or the embedded SQLite file), migrated with `alembic upgrade head`.
@@ -22,7 +24,9 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
+from zartsalgo_pipelines.ingest.connection_check import check_connection
 from zartsalgo_pipelines.ingest.operations import (
+    SOURCE_ERRORS,
     dry_run,
     file_rows,
     manual_entry,
@@ -179,7 +183,7 @@ def test_sync_command(provider: str, limit: int | None, path: Path | None, as_js
     """Show what a sync would create, update, fail, skip as duplicate or ignore; write nothing."""
     loaded = _provider(provider)
     spec = loaded.spec
-    rows = file_rows(path, spec.source.encoding) if path is not None else source_rows(loaded)
+    rows = file_rows(path, spec.text_encoding) if path is not None else source_rows(loaded)
     show = not as_json and sys.stderr.isatty()
     try:
         review = dry_run(
@@ -191,7 +195,7 @@ def test_sync_command(provider: str, limit: int | None, path: Path | None, as_js
             if show
             else None,
         )
-    except FileNotFoundError as error:
+    except SOURCE_ERRORS as error:
         raise click.ClickException(str(error)) from None
     if show:
         click.echo(err=True)
@@ -282,3 +286,45 @@ def manual(provider: str, path: Path, entered_by: str, reason: str, as_json: boo
 
 if __name__ == "__main__":
     main()
+
+
+@main.command("check-connection")
+@click.argument("provider")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def check_connection_command(provider: str, as_json: bool) -> None:
+    """Call the provider once with the configured credentials; update the connection status.
+
+    Exits 0 when connected, 1 otherwise (auth_failed, unreachable, not_configured,
+    unexpected_response)."""
+    loaded = _provider(provider)
+    check = check_connection(_engine(), loaded.spec, loaded.folder)
+    text = (
+        f"{provider}: {check.result}\n{check.detail}\nconnection status: {check.connection_status}"
+    )
+    _emit(as_json, check.as_dict(), text)
+    if check.result != "connected":
+        raise SystemExit(1)
+
+
+@main.group()
+def webhooks() -> None:
+    """The webhook receiver for providers that declare `webhook`."""
+
+
+@webhooks.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+def webhooks_serve(host: str, port: int) -> None:
+    """Receive signed deliveries on POST /webhooks/<provider>; store, then acknowledge."""
+    import logging
+
+    from zartsalgo_pipelines.webhook_receiver import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        specs = [loaded.spec for loaded in load_specs().values()]
+    except ProviderSpecError as error:
+        raise click.ClickException(str(error)) from None
+    if not any(spec.webhook for spec in specs):
+        raise click.ClickException("no provider spec declares `webhook`")
+    serve(_engine(), specs, host, port)

@@ -1,4 +1,5 @@
-"""The one reader of the environment: database URL, data folder and chunk size.
+"""The one reader of the environment: database URL, data folder, chunk size and the provider
+secrets a spec names (read at run time through ``dg.EnvVar``, never at definitions load).
 
 Everything else asks this module, so a deployment is configured in one place and tests can
 override a value with ``monkeypatch.setenv`` without chasing ``os.getenv`` calls.
@@ -60,3 +61,23 @@ def dagster_home() -> Path:
 def alert_webhook_url() -> str | None:
     """Where alert events are posted (a Slack-compatible incoming webhook), if anywhere."""
     return os.environ.get(ALERT_WEBHOOK_ENV) or None
+
+
+class MissingSecretError(RuntimeError):
+    """A secret the spec names is not set; the message names the variable, never a value."""
+
+
+def secret(env_var: str, purpose: str) -> str:
+    """The value of the environment variable ``env_var`` (named in a spec), or a clear error.
+
+    ``purpose`` says which spec key named it, so the message points at what to set.
+    """
+    import dagster as dg  # here, not at the top: the CLI and the webhook receiver stay light
+
+    value = dg.EnvVar(env_var).get_value()
+    if not value:
+        raise MissingSecretError(
+            f"environment variable {env_var} is not set (needed for {purpose}); set it where "
+            "Dagster and the zartsalgo CLI run, e.g. in a .env file beside the webserver"
+        )
+    return value

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pydantic
 
 from zartsalgo_pipelines.factory.checks import accounting_check, field_check_specs, field_checks
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.ingest.api_extract import extract_api
 from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
 from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
 from zartsalgo_pipelines.ingest.queries import (
@@ -19,11 +21,23 @@ from zartsalgo_pipelines.ingest.queries import (
     failed_rows_without_dead_letter,
 )
 from zartsalgo_pipelines.ingest.stats import FailureStats
+from zartsalgo_pipelines.ingest.webhooks import process_deliveries
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+from zartsalgo_pipelines.settings import MissingSecretError
+from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.rest import RestSource
 
 ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+
+
+class ExtractConfig(dg.Config):
+    full_resync: bool = pydantic.Field(
+        False,
+        description="REST sources: ignore the stored incremental cursor and read everything "
+        "from the spec's initial_value (a full re-sync).",
+    )
 
 
 def asset_keys(spec: ProviderSpec) -> dict[str, dg.AssetKey]:
@@ -62,26 +76,54 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         jitter=None if retry.jitter == "none" else dg.Jitter[retry.jitter.upper()],
     )
 
+    source = spec.source
+    if isinstance(source, RestSource):
+        source_kinds = {"python", "api"}
+        source_about = {"source": f"{source.method} {source.base_url}{source.path}"}
+        landed = "the provider's API pages, read with the spec's paginator and landed as a batch"
+    else:
+        source_kinds = {"python", source.format}
+        source_about = {"source": source.path}
+        landed = "the provider's export, landed unchanged as a batch"
+
     @dg.asset(
         key=keys["raw_extract"],
         retry_policy=retry_policy,
-        kinds={"python", spec.source.format},
-        metadata=about | {"source": spec.source.path},
-        description=f"{spec.display_name}: the provider's export, landed unchanged as a batch.",
+        kinds=source_kinds,
+        metadata=about | source_about,
+        description=f"{spec.display_name}: {landed}.",
         **common,
     )
-    def raw_extract(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def raw_extract(config: ExtractConfig, zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         if spec.status != "connected":
             raise dg.Failure(
                 f"{spec.key} is {spec.status}; only connected providers sync "
                 "(set `status: connected` in its defs.yaml once access is confirmed)",
                 allow_retries=False,
             )
-        extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
+        if not isinstance(spec.source, RestSource):
+            extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
+            metadata: dict[str, Any] = {"files": extract.files}
+        else:
+            try:
+                api = extract_api(zartsalgo_db.engine(), spec, full_resync=config.full_resync)
+            except (AuthFailedError, MissingSecretError) as error:
+                # Retrying cannot fix a refused or missing credential.
+                raise dg.Failure(str(error), allow_retries=False) from None
+            except ExtractError as error:
+                raise dg.Failure(str(error)) from None
+            extract = api
+            metadata = {
+                "pages": api.pages,
+                "records": api.records,
+                "incremental_from": str(api.incremental_from or ""),
+                "incremental_cursor": api.incremental_cursor or "",
+                **api.http,
+            }
         return dg.MaterializeResult(
             metadata={
                 "batch_id": extract.batch_id,
-                "files": extract.files,
+                **metadata,
                 "bytes": extract.bytes,
                 "sha256": extract.fingerprint,
             }
@@ -109,8 +151,6 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         engine = zartsalgo_db.engine()
         with engine.connect() as conn:
             pending = pending_batches(conn, spec.key)
-        if not pending:
-            raise dg.Failure(f"{spec.key}: no extracted batch is waiting; materialize raw_extract")
         stats = FailureStats()
         reviews = []
         for batch_id in pending:
@@ -118,6 +158,13 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                 reviews.append(process_extract(engine, spec, batch_id, stats))
             except SchemaLevelError as error:
                 raise dg.Failure(str(error), metadata={"batch_id": batch_id}) from error
+        # Stored webhook deliveries go through the same path, as `webhook` batches.
+        reviews += process_deliveries(engine, spec, stats)
+        if not reviews:
+            raise dg.Failure(
+                f"{spec.key}: no extracted batch or webhook delivery is waiting; "
+                "materialize raw_extract"
+            )
         with engine.connect() as conn:
             checks = [*field_checks(spec, stats), accounting_check(conn, reviews)]
             connection = connection_status(conn, spec.key)

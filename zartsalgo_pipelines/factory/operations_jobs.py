@@ -11,7 +11,9 @@ import pydantic
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.batches import BatchReview
+from zartsalgo_pipelines.ingest.connection_check import check_connection
 from zartsalgo_pipelines.ingest.operations import (
+    SOURCE_ERRORS,
     dry_run,
     file_rows,
     manual_entry,
@@ -110,16 +112,32 @@ def test_sync_op(
     loaded = _provider(config.provider)
     spec = loaded.spec
     rows = (
-        file_rows(_repo_path(config.path), spec.source.encoding)
+        file_rows(_repo_path(config.path), spec.text_encoding)
         if config.path
         else source_rows(loaded)
     )
     try:
         review = dry_run(zartsalgo_db.engine(), spec, rows, config.limit).as_dict()
-    except FileNotFoundError as error:
-        raise dg.Failure(str(error), allow_retries=False) from error
+    except SOURCE_ERRORS as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
     context.add_output_metadata({"review": dg.MetadataValue.json(review)})
     return review
+
+
+class ConnectionCheckConfig(dg.Config):
+    provider: str = pydantic.Field(description="Provider key, e.g. crm_deals.")
+
+
+@dg.op(description="Call the provider once; report connected / auth_failed / unreachable.")
+def connection_check_op(
+    context: dg.OpExecutionContext, config: ConnectionCheckConfig, zartsalgo_db: ZartsalgoDatabase
+) -> dict[str, str]:
+    loaded = _provider(config.provider)
+    check = check_connection(zartsalgo_db.engine(), loaded.spec, loaded.folder)
+    context.add_output_metadata(check.as_dict())
+    if check.result != "connected":
+        raise dg.Failure(f"{check.result}: {check.detail}", allow_retries=False)
+    return check.as_dict()
 
 
 @dg.job(description="Replay open dead letters (config: provider; reason_contains or ids).")
@@ -137,4 +155,14 @@ def provider_test_sync() -> None:
     test_sync_op()
 
 
-OPERATIONS_JOBS = [dead_letter_replay, manual_records_entry, provider_test_sync]
+@dg.job(description="Connection check: call a provider once with its configured credentials.")
+def provider_connection_check() -> None:
+    connection_check_op()
+
+
+OPERATIONS_JOBS = [
+    dead_letter_replay,
+    manual_records_entry,
+    provider_test_sync,
+    provider_connection_check,
+]

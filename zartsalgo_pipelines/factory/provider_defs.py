@@ -4,8 +4,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from zartsalgo_pipelines.factory.assets import build_provider_assets
-from zartsalgo_pipelines.factory.sensors import build_run_health_sensor, build_stale_sync_sensor
+from zartsalgo_pipelines.factory.assets import asset_keys, build_provider_assets
+from zartsalgo_pipelines.factory.sensors import (
+    build_run_health_sensor,
+    build_stale_sync_sensor,
+    build_webhook_sensor,
+)
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 
@@ -38,12 +42,22 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
                 else dg.DefaultScheduleStatus.STOPPED,
             )
         )
-    return dg.Definitions(
-        assets=assets,
-        jobs=[job],
-        schedules=schedules,
-        sensors=[
-            build_stale_sync_sensor(spec, job),
-            build_run_health_sensor(spec, sync_job_name(spec.key)),
-        ],
-    )
+    jobs = [job]
+    sensors = [
+        build_stale_sync_sensor(spec, job),
+        build_run_health_sensor(spec, sync_job_name(spec.key)),
+    ]
+    if spec.webhook is not None:
+        keys = asset_keys(spec)
+        webhook_job = dg.define_asset_job(
+            f"{spec.key}_webhook_ingest",
+            selection=dg.AssetSelection.assets(
+                keys["mapped_records"], keys["dead_letter"], keys["client_metrics"]
+            ),
+            description=f"Map stored {spec.display_name} webhook deliveries, then refresh the "
+            "dead letters and metrics.",
+            tags={"provider": spec.key, "trigger": "webhook"},
+        )
+        jobs.append(webhook_job)
+        sensors.append(build_webhook_sensor(spec, webhook_job))
+    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors)

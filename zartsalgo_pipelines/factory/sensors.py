@@ -9,6 +9,7 @@ import dagster as dg
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.ingest.queries import last_successful_sync
+from zartsalgo_pipelines.ingest.webhooks import pending_deliveries
 from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -131,3 +132,45 @@ def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefin
         )
 
     return run_health
+
+
+def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
+    """Turns stored webhook deliveries into runs of the provider's mapped records.
+
+    The run key is the newest stored delivery id, so one burst of deliveries asks for one run;
+    the run itself claims deliveries, so a delivery is processed once however many runs start.
+    """
+
+    @dg.sensor(
+        name=f"{spec.key}_webhook_deliveries",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING
+        if spec.status == "connected"
+        else dg.DefaultSensorStatus.STOPPED,
+        description=f"Requests a `{spec.key}` mapped-records run when webhook deliveries wait.",
+    )
+    def webhook_deliveries(
+        context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.SensorResult:
+        if spec.status != "connected":
+            return dg.SensorResult(
+                skip_reason=f"{spec.key} is {spec.status}; deliveries are kept until it is "
+                "connected",
+                cursor=context.cursor,
+            )
+        with zartsalgo_db.engine().connect() as conn:
+            pending = pending_deliveries(conn, spec.key)
+        if not pending.count:
+            return dg.SensorResult(skip_reason="no webhook delivery waiting", cursor=context.cursor)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"{spec.key}-deliveries-to-{pending.newest_id}",
+                    tags={"trigger": "webhook", "pending_deliveries": str(pending.count)},
+                )
+            ],
+            cursor=str(pending.newest_id),
+        )
+
+    return webhook_deliveries

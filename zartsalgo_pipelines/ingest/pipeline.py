@@ -23,14 +23,18 @@ from zartsalgo_pipelines.ingest.batches import (
     open_batch,
     review,
 )
-from zartsalgo_pipelines.ingest.providers import record_sync_result, register_provider
+from zartsalgo_pipelines.ingest.providers import (
+    advance_cursor,
+    record_sync_result,
+    register_provider,
+)
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.ingest.writer import ChunkWriter
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
-from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,14 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
 
     Landing a copy keeps the extract reproducible after the provider replaces its export.
     """
-    paths = resolve_paths(spec.source.path, spec_dir)
+    source = spec.file_source
+    paths = resolve_paths(source.path, spec_dir)
     if not paths:
         # A missing export is a failed sync: it counts towards the failed-batches alert.
-        message = f"Provider `{spec.key}`: no export file matches source.path `{spec.source.path}`"
+        message = f"Provider `{spec.key}`: no export file matches source.path `{source.path}`"
         with engine.begin() as conn:
             register_provider(conn, spec)
-            batch_id = open_batch(conn, spec, source_kind="file", source_ref=spec.source.path)
+            batch_id = open_batch(conn, spec, source_kind="file", source_ref=source.path)
         fail_batch(engine, spec, batch_id, message)
         raise FileNotFoundError(message)
     names = [_relative_name(p, spec_dir) for p in paths]
@@ -104,9 +109,14 @@ def _relative_name(path: Path, base: Path) -> str:
 def landed_rows(spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
     """Stream the rows of a landed extract, file by file, in name order."""
     root = landing_dir(spec.key, batch_id)
+    # API pages land as JSON lines (ingest/api_extract.py); exports keep their own format.
+    source = spec.source
+    fmt, encoding = (
+        (source.format, source.encoding) if isinstance(source, FileSource) else ("jsonl", "utf-8")
+    )
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = path.relative_to(root).as_posix()
-        yield from iter_file_rows(path, spec.source.format, name, spec.source.encoding)
+        yield from iter_file_rows(path, fmt, name, encoding)
 
 
 def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
@@ -178,6 +188,7 @@ def ingest_rows(
     with engine.begin() as conn:
         close_batch(conn, batch_id, "succeeded")
         record_sync_result(conn, spec.key, batch_id, None)
+        advance_cursor(conn, spec, batch_id)
         events = evaluate_batch_alerts(conn, spec)
         result = review(conn, batch_id)
     notify(events)

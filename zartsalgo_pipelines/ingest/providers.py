@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
+    DataImportBatch,
     IntegrationConnection,
     IntegrationFieldMapping,
     IntegrationProvider,
@@ -118,3 +119,34 @@ def record_sync_result(
     else:
         values["last_error"] = error[:2000]
     conn.execute(sa.update(table).where(table.c.provider_key == provider_key).values(values))
+
+
+def stored_cursor(conn: sa.Connection, provider_key: str) -> str | None:
+    """The incremental high-water mark of the last successful batch, if any."""
+    table = table_of(IntegrationConnection)
+    return conn.execute(
+        sa.select(table.c.incremental_cursor).where(table.c.provider_key == provider_key)
+    ).scalar()
+
+
+def advance_cursor(conn: sa.Connection, spec: ProviderSpec, batch_id: int) -> None:
+    """After a successful batch: store its highest cursor value on the connection, if newer.
+
+    Only a batch that succeeded moves the cursor, so a failed sync is asked for again in full.
+    """
+    incremental = getattr(spec.source, "incremental", None)
+    if incremental is None:
+        return
+    from zartsalgo_pipelines.sources.rest import newer_cursor  # the REST source's comparison
+
+    batch = table_of(DataImportBatch)
+    candidate = conn.execute(
+        sa.select(batch.c.incremental_cursor).where(batch.c.id == batch_id)
+    ).scalar()
+    if newer_cursor(incremental, stored_cursor(conn, spec.key), candidate):
+        table = table_of(IntegrationConnection)
+        conn.execute(
+            sa.update(table)
+            .where(table.c.provider_key == spec.key)
+            .values(incremental_cursor=candidate)
+        )

@@ -5,14 +5,21 @@ lives here, and every message names the field path, the bad value and what was e
 """
 
 import hashlib
-import re
 from typing import Annotated, Any, Literal
 
-import jmespath
-import jmespath.exceptions
 import pydantic
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.specs.rest import RestSource
+from zartsalgo_pipelines.specs.types import (
+    EnvVarName,
+    Frozen,
+    Identifier,
+    JmesPath,
+    Owner,
+    Regex,
+)
+from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "category"]
@@ -27,13 +34,6 @@ DEFAULT_NEXT_ACTIONS: dict[MetricStatus, str] = {
     "no_baseline": "We are collecting a first period to compare against.",
 }
 
-Identifier = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
-# Dagster validates owners the same way: an email address or `team:<name>`.
-Owner = Annotated[
-    str, pydantic.StringConstraints(pattern=r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
-]
-
 # SQLAlchemy column type -> field types that may fill it.
 _COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
     sa.String: frozenset({"string", "category"}),
@@ -46,30 +46,7 @@ _COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
 }
 
 
-class _Frozen(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_jmespath(expression: str) -> str:
-    try:
-        jmespath.compile(expression)
-    except jmespath.exceptions.JMESPathError as error:
-        raise ValueError(f"not a valid JMESPath expression ({error})") from None
-    return expression
-
-
-JmesPath = Annotated[str, pydantic.AfterValidator(_check_jmespath)]
-
-
-def _check_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"not a valid regular expression ({error})") from None
-    return pattern
-
-
-class FieldMapEntry(_Frozen):
+class FieldMapEntry(Frozen):
     """One provider field -> one field of the ZartsAlgo record."""
 
     source: JmesPath = pydantic.Field(
@@ -85,7 +62,7 @@ class FieldMapEntry(_Frozen):
         None, description="Value map: provider value -> ZartsAlgo value (statuses, categories)."
     )
     format: Literal["email"] | None = pydantic.Field(None, description="A named format check.")
-    pattern: Annotated[str, pydantic.AfterValidator(_check_regex)] | None = None
+    pattern: Regex | None = None
     min: float | None = None
     max: float | None = None
     max_length: pydantic.PositiveInt | None = None
@@ -105,14 +82,24 @@ class FieldMapEntry(_Frozen):
         return self
 
 
-class IgnoreRule(_Frozen):
+class IgnoreRule(Frozen):
     """Rows the provider sends that the spec skips on purpose (test submissions, spam)."""
 
     when: JmesPath = pydantic.Field(description="JMESPath that is truthy for rows to ignore.")
     reason: str = pydantic.Field(min_length=3)
 
 
-class AuthSpec(_Frozen):
+# Credential roles each auth model needs (the names dlt's `auth` uses).
+AUTH_ROLES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "bearer": ("token",),
+    "api_key": ("api_key",),
+    "http_basic": ("username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
+
+
+class AuthSpec(Frozen):
     """How the provider authenticates; secrets only by environment variable name."""
 
     model: AuthModel = "none"
@@ -120,9 +107,30 @@ class AuthSpec(_Frozen):
     credentials: dict[Identifier, EnvVarName] = pydantic.Field(
         {}, description="Credential role -> NAME of the environment variable holding it."
     )
+    api_key_name: str | None = pydantic.Field(
+        None, description="api_key: the header or query parameter that carries the key."
+    )
+    api_key_location: Literal["header", "query"] = "header"
+    token_url: Annotated[str, pydantic.StringConstraints(pattern=r"^https?://\S+$")] | None = (
+        pydantic.Field(None, description="oauth2_client_credentials: the token endpoint.")
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _roles(self) -> "AuthSpec":
+        missing = [r for r in AUTH_ROLES[self.model] if r not in self.credentials]
+        if missing:
+            raise ValueError(
+                f"auth model {self.model} needs credentials {missing} "
+                "(role -> environment variable name)"
+            )
+        if self.model == "api_key" and not self.api_key_name:
+            raise ValueError("auth model api_key needs api_key_name (the header or parameter)")
+        if self.model == "oauth2_client_credentials" and not self.token_url:
+            raise ValueError("auth model oauth2_client_credentials needs token_url")
+        return self
 
 
-class FileSource(_Frozen):
+class FileSource(Frozen):
     """A provider export on disk: CSV, a JSON array or JSON lines, by path or glob."""
 
     kind: Literal["file"] = "file"
@@ -131,6 +139,18 @@ class FileSource(_Frozen):
     )
     format: Literal["csv", "json", "jsonl"]
     encoding: str = "utf-8"
+
+
+def _source_kind(value: Any) -> str:
+    # `kind` may be left out for a file source (specs written before REST sources existed).
+    kind = value.get("kind", "file") if isinstance(value, dict) else getattr(value, "kind", "")
+    return str(kind)
+
+
+Source = Annotated[
+    Annotated[FileSource, pydantic.Tag("file")] | Annotated[RestSource, pydantic.Tag("rest_api")],
+    pydantic.Discriminator(_source_kind),
+]
 
 
 def _check_cron(expression: str) -> str:
@@ -152,7 +172,7 @@ def _check_timezone(name: str) -> str:
     return name
 
 
-class ScheduleSpec(_Frozen):
+class ScheduleSpec(Frozen):
     """When the provider's sync runs on its own; paused or disconnected providers never run."""
 
     cron: Annotated[str, pydantic.AfterValidator(_check_cron)] = pydantic.Field(
@@ -161,7 +181,7 @@ class ScheduleSpec(_Frozen):
     timezone: Annotated[str, pydantic.AfterValidator(_check_timezone)] = "UTC"
 
 
-class RetrySpec(_Frozen):
+class RetrySpec(Frozen):
     """Dagster step retries of the extract (separate from HTTP-level retries)."""
 
     max_retries: int = pydantic.Field(3, ge=0, le=20)
@@ -170,7 +190,7 @@ class RetrySpec(_Frozen):
     jitter: Literal["none", "full", "plus_minus"] = "plus_minus"
 
 
-class AlertSpec(_Frozen):
+class AlertSpec(Frozen):
     """When the owner is alerted (each opens one incident until it clears)."""
 
     max_failed_share: float | None = pydantic.Field(
@@ -187,7 +207,7 @@ class AlertSpec(_Frozen):
     )
 
 
-class MetricSpec(_Frozen):
+class MetricSpec(Frozen):
     """A client metric; tracked only because source, period, unit and meaning are declared."""
 
     key: Identifier
@@ -219,7 +239,7 @@ class MetricSpec(_Frozen):
         return self
 
 
-class ProviderSpec(_Frozen):
+class ProviderSpec(Frozen):
     """Everything ZartsAlgo knows about one provider connection."""
 
     key: Identifier = pydantic.Field(description="Provider key; also the Dagster asset group.")
@@ -232,7 +252,10 @@ class ProviderSpec(_Frozen):
     reason: str = pydantic.Field(min_length=10, description="Why this provider is connected.")
     object_type: Identifier = pydantic.Field(description="ZartsAlgo record type it maps into.")
     auth: AuthSpec = AuthSpec()
-    source: FileSource
+    source: Source
+    webhook: WebhookSpec | None = pydantic.Field(
+        None, description="Signed pushes, received by `zartsalgo webhooks serve`."
+    )
     fields: list[FieldMapEntry] = pydantic.Field(min_length=1)
     ignore: list[IgnoreRule] = []
     stale_after_hours: pydantic.PositiveFloat = pydantic.Field(
@@ -302,6 +325,18 @@ class ProviderSpec(_Frozen):
     def version(self) -> str:
         """Content hash of the spec: what ``integration_field_mappings`` records as applied."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+    @property
+    def file_source(self) -> FileSource:
+        """The file source; a TypeError for a provider whose source is an API."""
+        if not isinstance(self.source, FileSource):
+            raise TypeError(f"provider `{self.key}` has a {self.source.kind} source, not a file")
+        return self.source
+
+    @property
+    def text_encoding(self) -> str:
+        """Encoding of files entered for this provider (its exports, manual entries)."""
+        return self.source.encoding if isinstance(self.source, FileSource) else "utf-8"
 
     def field(self, target: str) -> FieldMapEntry | None:
         return next((e for e in self.fields if e.target == target), None)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -59,6 +60,8 @@ class IntegrationConnection(Base):
     last_successful_sync_at: Mapped[dt.datetime | None]
     last_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Incremental REST syncs: the highest cursor value of the last successful batch.
+    incremental_cursor: Mapped[str | None] = mapped_column(sa.String(191))
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
 
 
@@ -160,6 +163,12 @@ class DataImportBatch(Base):
     # Manual entries and replays record who started them and why.
     entered_by: Mapped[str | None] = mapped_column(sa.String(200))
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # REST extracts: requests made, 429 answers met and seconds waited on rate limits, and the
+    # highest incremental cursor seen (stored on the connection once the batch succeeds).
+    http_requests: Mapped[int] = mapped_column(default=0, server_default="0")
+    rate_limit_hits: Mapped[int] = mapped_column(default=0, server_default="0")
+    rate_limit_wait_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    incremental_cursor: Mapped[str | None] = mapped_column(sa.String(191))
 
 
 class DataImportRow(Base):
@@ -239,6 +248,54 @@ class QuoteRequest(Base):
     updated_at: Mapped[dt.datetime]
 
 
+class CrmDeal(Base):
+    """A deal from a client's CRM: the pipeline value and outcomes reports build on."""
+
+    __tablename__ = "crm_deals"
+    __table_args__ = (sa.UniqueConstraint("provider_key", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    external_id: Mapped[str] = mapped_column(sa.String(191))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    deal_name: Mapped[str | None] = mapped_column(sa.String(300))
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    pipeline: Mapped[str | None] = mapped_column(sa.String(64))
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    close_date: Mapped[dt.date | None]
+    source_created_at: Mapped[dt.datetime]
+    source_updated_at: Mapped[dt.datetime | None]
+    source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class IntegrationWebhookDelivery(Base):
+    """A signed push, stored before it is acknowledged; internal only (it holds the payload).
+
+    ``batch_id`` is set when an import batch claims the delivery and cleared again if that
+    batch fails, so every delivery is processed by exactly one successful batch.
+    """
+
+    __tablename__ = "integration_webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_key", "delivery_id"),
+        sa.Index("ix_integration_webhook_deliveries_pending", "provider_key", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    delivery_id: Mapped[str] = mapped_column(sa.String(191))
+    received_at: Mapped[dt.datetime]
+    body_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # LONGTEXT on MySQL: TEXT stops at 64 KB and deliveries may be up to max_body_bytes.
+    body: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), "mysql"))
+    batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    processed_at: Mapped[dt.datetime | None]
+
+
 class ClientMetric(Base):
     """A client-safe metric value: what the portal card / report note shows. No payloads."""
 
@@ -285,7 +342,7 @@ class IncidentAlert(Base):
 
 
 # Object types providers may map into, and the columns the pipeline fills itself.
-RECORD_MODELS: dict[str, type[Base]] = {"quote_request": QuoteRequest}
+RECORD_MODELS: dict[str, type[Base]] = {"quote_request": QuoteRequest, "deal": CrmDeal}
 SYSTEM_COLUMNS = frozenset(
     {"id", "provider_key", "source_context", "last_batch_id", "created_at", "updated_at"}
 )

@@ -1,0 +1,101 @@
+"""The connection check: call the provider once with the configured credentials and say
+connected / auth_failed / unreachable, updating the connection status and alerts.
+
+`zartsalgo check-connection PROVIDER` and the `provider_connection_check` job call this. It
+works for paused providers too, which is how access is confirmed before `status: connected`.
+"""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.providers import register_provider
+from zartsalgo_pipelines.ingest.queries import connection_status
+from zartsalgo_pipelines.proof.alerts import (
+    AlertEvent,
+    open_alert,
+    record_auth_result,
+    resolve_alerts,
+)
+from zartsalgo_pipelines.proof.notify import notify
+from zartsalgo_pipelines.settings import MissingSecretError
+from zartsalgo_pipelines.sources.files import resolve_paths
+from zartsalgo_pipelines.sources.http import (
+    AuthFailedError,
+    ExtractError,
+    RetryBudgetExceededError,
+    UnreachableError,
+)
+from zartsalgo_pipelines.sources.rest import (
+    RateLimitedError,
+    cursor_to_send,
+    iter_pages,
+    open_provider_session,
+)
+from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
+
+UNREACHABLE: Final = "unreachable"
+Result = Literal["connected", "auth_failed", "unreachable", "not_configured", "unexpected_response"]
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    provider_key: str
+    result: Result
+    detail: str  # secret-free: the messages of sources.rest
+    connection_status: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> ConnectionCheck:
+    """One request (the first page) for an API; for a file source, whether an export is there."""
+    result: Result
+    answer = ""
+    events: list[AlertEvent] = []
+    if isinstance(spec.source, FileSource):
+        found = resolve_paths(spec.source.path, spec_dir)
+        result = "connected" if found else UNREACHABLE
+        detail = f"{len(found)} export file(s) match source.path `{spec.source.path}`"
+    else:
+        source = spec.source
+        since = cursor_to_send(source.incremental, None) if source.incremental else None
+        try:
+            with open_provider_session(spec) as http:
+                page = next(iter_pages(spec, http, incremental_value=since, page_limit=1))
+            result, detail = "connected", f"{page.url}: {len(page.records)} records on page 1"
+        except MissingSecretError as error:
+            result, detail = "not_configured", str(error)
+        except AuthFailedError as error:
+            result, detail, answer = "auth_failed", str(error), error.answer
+        except (UnreachableError, RateLimitedError, RetryBudgetExceededError) as error:
+            result, detail = UNREACHABLE, str(error)
+        except ExtractError as error:  # it answered, but not as the spec expects
+            result, detail = "unexpected_response", str(error)
+    with engine.begin() as conn:
+        register_provider(conn, spec)
+        if result == "auth_failed":
+            events += record_auth_result(conn, spec, ok=False, detail=answer)
+        elif result in ("connected", "unexpected_response"):
+            # The credentials were accepted even if the answer was odd.
+            events += record_auth_result(conn, spec, ok=True)
+        if result == UNREACHABLE:
+            events += open_alert(
+                conn,
+                provider_key=spec.key,
+                kind=UNREACHABLE,
+                severity="warning",
+                owner=spec.owner,
+                message=f"{spec.display_name}: the connection check could not reach the provider",
+                next_action="Check the provider's status page and our network; run "
+                f"`zartsalgo check-connection {spec.key}` again once it is back.",
+                details={"detail": detail[:300]},
+            )
+        elif result in ("connected", "unexpected_response"):
+            events += resolve_alerts(conn, spec.key, UNREACHABLE)
+        status = connection_status(conn, spec.key) or spec.status
+    notify(events)
+    return ConnectionCheck(spec.key, result, detail, status)

@@ -1,0 +1,377 @@
+"""The HTTP mechanics of a REST source: a ``requests`` session whose adapter retries with
+urllib3's ``Retry``, a request budget, the spec's auth, and secret-free error messages.
+
+Why urllib3's ``Retry`` and not dlt's REST client: the session is all we need from a client
+(pagination and record selection are ours, driven by the spec), ``Retry`` already does
+exponential backoff with jitter, ``Retry-After`` and per-status retries, and requests/urllib3 are
+already dependencies. A small subclass adds what ``Retry`` lacks: a cap on the total wait of a
+sync, a shared request budget, and a record of how often and how long it waited.
+"""
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+import requests.auth
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.specs.models import AuthSpec
+from zartsalgo_pipelines.specs.rest import HttpRetrySpec
+
+_REFRESH_MARGIN = dt.timedelta(seconds=60)
+# Loggers urllib3 writes retried URLs to (query strings included); a filter applies only to
+# records logged on its own logger, so each one gets it.
+_URLLIB3_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.util.retry")
+
+
+class ExtractError(RuntimeError):
+    """An extract that cannot go on; the message names the provider and a secret-free URL."""
+
+
+class AuthFailedError(ExtractError):
+    """The provider refused the credentials (401/403, or the token endpoint said no)."""
+
+    def __init__(self, message: str, answer: str) -> None:
+        super().__init__(message)
+        self.answer = answer  # e.g. "HTTP 401": what the connection record may show
+
+
+class UnreachableError(ExtractError):
+    """Connection errors, timeouts or 5xx answers outlasted the retries."""
+
+
+class RetryBudgetExceededError(ExtractError):
+    """Waiting any longer would pass ``http_retries.max_total_wait_seconds``."""
+
+
+@dataclass
+class HttpStats:
+    """What a sync's HTTP traffic cost; stored on the batch and shown in Dagster metadata."""
+
+    requests: int = 0  # attempts, retries included
+    retries: int = 0
+    rate_limit_hits: int = 0  # 429 answers
+    rate_limit_wait_seconds: float = 0.0  # waited after 429s (Retry-After or backoff)
+    retry_wait_seconds: float = 0.0  # waited after 5xx, timeouts and connection errors
+    budget_wait_seconds: float = 0.0  # spacing the request budget added
+
+    def as_metadata(self) -> dict[str, float | int]:
+        return {
+            "http_requests": self.requests,
+            "http_retries": self.retries,
+            "rate_limit_hits": self.rate_limit_hits,
+            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
+            "retry_wait_seconds": round(self.retry_wait_seconds, 3),
+            "budget_wait_seconds": round(self.budget_wait_seconds, 3),
+        }
+
+
+class RequestBudget:
+    """Spaces requests at least ``interval`` seconds apart (the provider's published limit)."""
+
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self, at_least: float = 0.0) -> float:
+        """Wait for the next slot (and at least ``at_least`` seconds); returns the wait."""
+        with self._lock:
+            now = self._clock()
+            wait = max(at_least, self._next - now, 0.0)
+            if wait:
+                self._sleep(wait)
+            self._next = now + wait + self.interval
+            return wait
+
+
+class Redactor:
+    """Removes secret values from text: messages, exceptions and urllib3's log lines."""
+
+    def __init__(self, secrets: list[str], query_names: list[str]) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._query_names = {n.lower() for n in query_names}
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, "***")
+        return value
+
+    def url(self, url: str) -> str:
+        """The URL with secret query parameters masked (and any secret value removed)."""
+        parts = urlsplit(url)
+        query = [
+            (k, "***" if k.lower() in self._query_names else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        clean = urlunsplit(parts._replace(query=urlencode(query, safe="*:,"), fragment=""))
+        return self.text(clean)
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.text(record.getMessage())
+        record.args = ()
+        return True
+
+
+class BudgetedRetry(urllib3.Retry):
+    """urllib3's Retry, plus: waits go through the request budget, count into ``HttpStats``
+    and stop at the sync's total-wait cap instead of sleeping past it."""
+
+    def __init__(
+        self,
+        *args: Any,
+        stats: HttpStats | None = None,
+        budget: RequestBudget | None = None,
+        max_total_wait: float = float("inf"),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.stats = stats or HttpStats()
+        self.budget = budget or RequestBudget(0.0)
+        self.max_total_wait = max_total_wait
+
+    def new(self, **kw: Any) -> "BudgetedRetry":
+        retry = super().new(**kw)
+        retry.stats, retry.budget, retry.max_total_wait = (
+            self.stats,
+            self.budget,
+            self.max_total_wait,
+        )
+        return retry
+
+    def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
+        rate_limited = response is not None and response.status == 429
+        planned = None
+        if response is not None and self.respect_retry_after_header:
+            planned = self.get_retry_after(response)
+        if planned is None:
+            planned = self.get_backoff_time()
+        stats = self.stats
+        waited = stats.rate_limit_wait_seconds + stats.retry_wait_seconds
+        if waited + planned > self.max_total_wait:
+            cause = f"HTTP {response.status}" if response is not None else "connection error"
+            raise RetryBudgetExceededError(
+                f"after {stats.retries} retries ({cause}), waiting {planned:.0f} s more would "
+                f"pass http_retries.max_total_wait_seconds ({self.max_total_wait:g} s)"
+            )
+        stats.retries += 1
+        stats.requests += 1
+        if rate_limited:
+            stats.rate_limit_hits += 1
+        slept = self.budget.acquire(at_least=planned)
+        if rate_limited:
+            stats.rate_limit_wait_seconds += slept
+        else:
+            stats.retry_wait_seconds += slept
+
+
+class _HeaderAuth(requests.auth.AuthBase):
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self.name] = self.value
+        return request
+
+
+class _QueryAuth(requests.auth.AuthBase):
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.prepare_url(request.url, {self.name: self.value})
+        return request
+
+
+class OAuth2ClientCredentials(requests.auth.AuthBase):
+    """Fetches a token from ``token_url`` with the client id and secret, caches it until a
+    minute before it expires, and fetches a new one when the API says 401."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scopes: list[str],
+        timeout: float,
+        describe: Callable[[str], str],
+    ) -> None:
+        self.session = session
+        self.token_url = token_url
+        self.client_id, self.client_secret = client_id, client_secret
+        self.scopes = scopes
+        self.timeout = timeout
+        self.describe = describe
+        self.token: str | None = None
+        self.expires_at = dt.datetime.min.replace(tzinfo=dt.UTC)
+        self.fetched = 0
+
+    def invalidate(self) -> None:
+        self.token = None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self.token is None or dt.datetime.now(dt.UTC) >= self.expires_at - _REFRESH_MARGIN:
+            self._fetch()
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+    def _fetch(self) -> None:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        if self.scopes:
+            form["scope"] = " ".join(self.scopes)
+        where = self.describe(f"POST {self.token_url}")
+        try:
+            response = self.session.post(self.token_url, data=form, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise UnreachableError(
+                f"{where}: token endpoint unreachable ({type(error).__name__})"
+            ) from None
+        if response.status_code in (400, 401, 403):
+            raise AuthFailedError(
+                f"{where}: the token endpoint refused the client credentials "
+                f"(HTTP {response.status_code})",
+                f"token endpoint HTTP {response.status_code}",
+            )
+        try:
+            body = response.json()
+            token = body["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise ExtractError(
+                f"{where}: the token endpoint answered HTTP {response.status_code} without an "
+                "access_token"
+            ) from None
+        self.token = str(token)
+        lifetime = float(body.get("expires_in") or 3600)
+        self.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime)
+        self.fetched += 1
+
+
+@dataclass
+class HttpSession:
+    """A configured session and what comes with it; use as a context manager."""
+
+    session: requests.Session
+    auth: requests.auth.AuthBase | None
+    redactor: Redactor
+    stats: HttpStats
+    budget: RequestBudget
+    timeout: float
+    _filter: _RedactingFilter
+
+    def __enter__(self) -> "HttpSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in _URLLIB3_LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)
+        self.session.close()
+
+    def request(
+        self, method: str, url: str, *, params: dict[str, Any] | None, body: Any
+    ) -> requests.Response:
+        """One logical request (urllib3 retries inside it); 401 refreshes an OAuth2 token once."""
+        for attempt in range(2):
+            self.stats.budget_wait_seconds += self.budget.acquire()
+            self.stats.requests += 1
+            response = self.session.request(
+                method, url, params=params, json=body, auth=self.auth, timeout=self.timeout
+            )
+            refreshable = isinstance(self.auth, OAuth2ClientCredentials)
+            if response.status_code == 401 and refreshable and attempt == 0:
+                assert isinstance(self.auth, OAuth2ClientCredentials)
+                self.auth.invalidate()
+                continue
+            return response
+        return response
+
+
+def open_session(
+    auth: AuthSpec,
+    retries: HttpRetrySpec,
+    *,
+    provider_key: str,
+    min_interval: float,
+    timeout: float,
+) -> HttpSession:
+    """A session with the spec's auth, retries and budget. Secrets are read here, at run time;
+    a missing variable raises ``MissingSecretError`` naming it."""
+    values = {
+        role: settings.secret(env, f"auth.credentials.{role} of provider `{provider_key}`")
+        for role, env in auth.credentials.items()
+    }
+    query_names = (
+        [auth.api_key_name] if auth.api_key_location == "query" and auth.api_key_name else []
+    )
+    redactor = Redactor(list(values.values()), query_names)
+    stats = HttpStats()
+    budget = RequestBudget(min_interval)
+    retry = BudgetedRetry(
+        total=retries.max_retries,
+        status_forcelist=retries.statuses,
+        allowed_methods=None,  # POST searches are reads: retry them like GETs
+        backoff_factor=retries.backoff_factor,
+        backoff_max=retries.backoff_max_seconds,
+        backoff_jitter=retries.jitter_seconds,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last answer is classified by the caller
+        stats=stats,
+        budget=budget,
+        max_total_wait=retries.max_total_wait_seconds,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "zartsalgo-pipelines"
+    session.headers["Accept"] = "application/json"
+    # urllib3 logs retried URLs (query strings included) at WARNING: mask them.
+    log_filter = _RedactingFilter(redactor)
+    for name in _URLLIB3_LOGGERS:
+        logging.getLogger(name).addFilter(log_filter)
+    http_auth: requests.auth.AuthBase | None = None
+    if auth.model == "bearer":
+        http_auth = _HeaderAuth("Authorization", f"Bearer {values['token']}")
+    elif auth.model == "api_key":
+        assert auth.api_key_name is not None  # checked at load
+        cls = _QueryAuth if auth.api_key_location == "query" else _HeaderAuth
+        http_auth = cls(auth.api_key_name, values["api_key"])
+    elif auth.model == "http_basic":
+        http_auth = requests.auth.HTTPBasicAuth(values["username"], values["password"])
+    elif auth.model == "oauth2_client_credentials":
+        assert auth.token_url is not None  # checked at load
+        http_auth = OAuth2ClientCredentials(
+            session,
+            auth.token_url,
+            values["client_id"],
+            values["client_secret"],
+            list(auth.scopes),
+            timeout,
+            lambda text: f"Provider `{provider_key}`: {redactor.url(text)}",
+        )
+    return HttpSession(session, http_auth, redactor, stats, budget, timeout, log_filter)

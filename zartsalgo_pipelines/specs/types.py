@@ -1,0 +1,45 @@
+"""Value types every part of the provider spec shares: identifiers, environment variable names,
+owners, JMESPath expressions and regular expressions, each checked where it is declared."""
+
+import re
+from typing import Annotated
+
+import jmespath
+import jmespath.exceptions
+import pydantic
+
+Identifier = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+# Only the NAME of a variable ever appears in a spec; its value is read at run time.
+EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
+# Dagster validates owners the same way: an email address or `team:<name>`.
+Owner = Annotated[
+    str, pydantic.StringConstraints(pattern=r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+]
+
+
+class Frozen(pydantic.BaseModel):
+    """Spec sections: unknown keys are refused (a typo must not be silently ignored)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_jmespath(expression: str) -> str:
+    try:
+        jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as error:
+        raise ValueError(f"not a valid JMESPath expression ({error})") from None
+    return expression
+
+
+JmesPath = Annotated[str, pydantic.AfterValidator(_check_jmespath)]
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression ({error})") from None
+    return pattern
+
+
+Regex = Annotated[str, pydantic.AfterValidator(_check_regex)]
