@@ -113,4 +113,4 @@ def write_export(tmp_path: Path) -> Callable[[list[Any], str], Path]:
 
 
 # The fake provider API (a real HTTP server on 127.0.0.1) for REST source tests.
-from zartsalgo_pipelines_tests.fake_api import fake_api  # noqa: E402, F401
+from zartsalgo_pipelines_tests.fake_api import api, fake_api  # noqa: E402, F401

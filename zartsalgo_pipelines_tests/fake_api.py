@@ -25,6 +25,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.specs.loading import load_spec_file
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
 
 @dataclass
 class Fault:
@@ -102,10 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet test output
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle("POST")
 
     def _handle(self, method: str) -> None:
@@ -178,7 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         token = uuid.uuid4().hex
         api.tokens[token] = 0
-        self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": api.token_lifetime})
+        self._json(
+            200, {"access_token": token, "token_type": "bearer", "expires_in": api.token_lifetime}
+        )
 
     def _deals(self, body: dict[str, Any]) -> None:
         api = self.server.api
@@ -188,7 +194,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if condition["propertyName"] == "hs_lastmodifieddate":
                     since = int(condition["value"])
         rows = sorted(
-            (d for d in api.deals if since is None or _epoch_ms(d["properties"]["hs_lastmodifieddate"]) >= since),
+            (
+                d
+                for d in api.deals
+                if since is None or _epoch_ms(d["properties"]["hs_lastmodifieddate"]) >= since
+            ),
             key=lambda d: d["properties"]["hs_lastmodifieddate"],
         )
         start = int(body.get("after") or 0)
@@ -210,7 +220,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif paginator == "page":
             page = int(query.get("page", "1"))
             size = int(query.get("per_page", size))
-            self._json(200, {"data": rows[(page - 1) * size : page * size], "total_pages": total_pages})
+            self._json(
+                200, {"data": rows[(page - 1) * size : page * size], "total_pages": total_pages}
+            )
         elif paginator == "offset":
             offset, limit = int(query["offset"]), int(query["limit"])
             self._json(200, {"data": rows[offset : offset + limit], "total": len(rows)})
@@ -220,7 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
             more = start + size < len(rows)
             self._json(
                 200,
-                {"data": rows[start : start + size], "next_cursor": str(following) if more else None, "has_more": more},
+                {
+                    "data": rows[start : start + size],
+                    "next_cursor": str(following) if more else None,
+                    "has_more": more,
+                },
             )
         elif paginator in ("json_link", "header_link"):
             start = int(query.get("start", "0"))
@@ -267,3 +283,35 @@ def fake_api() -> Iterator[FakeApi]:
     api.release.set()
     server.shutdown()
     server.server_close()
+
+
+TOKEN = "pat-na1-test-token"
+
+
+def crm_spec(api: FakeApi, **source: Any) -> ProviderSpec:
+    """The shipped crm_deals spec, connected, pointed at the fake API with fast retries."""
+    shipped = load_spec_file(DEFS_DIR / "crm_deals" / "defs.yaml").spec
+    data = shipped.model_dump()
+    data["status"] = "connected"
+    data["source"] |= {
+        "base_url": api.url,
+        "http_retries": {"max_retries": 3, "backoff_factor": 0.01, "jitter_seconds": 0.01},
+        "rate_limit": {},
+    } | source
+    return ProviderSpec.model_validate(data)
+
+
+@pytest.fixture
+def api(fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
+    monkeypatch.setenv("HUBSPOT_PRIVATE_APP_TOKEN", TOKEN)
+    fake_api.auth = ("bearer", TOKEN)
+    fake_api.deals = [
+        deal(1, "2026-11-01T08:00:00.000Z"),
+        deal(2, "2026-11-02T08:00:00.000Z", dealstage="closedwon"),
+        deal(3, "2026-11-03T08:00:00.000Z", dealstage="closedlost"),
+        deal(4, "2026-11-04T08:00:00.000Z", dealstage="no_such_stage"),  # fails the value map
+        deal(5, "2026-11-05T08:00:00.000Z", amount="-5"),  # fails min: 0
+        deal(6, "2026-11-06T08:00:00.000Z") | {"archived": True},  # ignored
+        deal(7, "2026-11-07T08:00:00.000Z", zartsalgo_client=None),  # required client missing
+    ]
+    yield fake_api

@@ -114,7 +114,10 @@ def test_mapped_records_without_an_extract_fails_clearly(
     )
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
-    assert failure is not None and "no extracted batch or webhook delivery is waiting" in failure.message
+    assert (
+        failure is not None
+        and "no extracted batch or webhook delivery is waiting" in failure.message
+    )
 
 
 def test_provider_that_is_not_connected_refuses_to_sync(

@@ -68,7 +68,10 @@ PAGINATORS = [
         id="page_number-empty-page",
     ),
     pytest.param(
-        {"path": "/items/offset", "paginator": {"type": "offset", "limit": 4, "total_path": "total"}},
+        {
+            "path": "/items/offset",
+            "paginator": {"type": "offset", "limit": 4, "total_path": "total"},
+        },
         id="offset-total",
     ),
     pytest.param(
@@ -95,10 +98,15 @@ PAGINATORS = [
         id="cursor-has_more",
     ),
     pytest.param(
-        {"path": "/items/json_link", "paginator": {"type": "json_link", "next_url_path": "links.next"}},
+        {
+            "path": "/items/json_link",
+            "paginator": {"type": "json_link", "next_url_path": "links.next"},
+        },
         id="json_link",
     ),
-    pytest.param({"path": "/items/header_link", "paginator": {"type": "header_link"}}, id="header_link"),
+    pytest.param(
+        {"path": "/items/header_link", "paginator": {"type": "header_link"}}, id="header_link"
+    ),
 ]
 
 
@@ -124,7 +132,11 @@ def test_cursor_in_the_request_body_pages_a_post_search(
         method="POST",
         body={"limit": 100},
         records_path="results",
-        paginator={"type": "cursor", "cursor_path": "paging.next.after", "cursor_body_path": "after"},
+        paginator={
+            "type": "cursor",
+            "cursor_path": "paging.next.after",
+            "cursor_body_path": "after",
+        },
     )
     records = read_all(spec)
     assert [r["id"] for r in records] == [str(n) for n in range(1, 8)]
@@ -137,12 +149,19 @@ def test_cursor_in_the_request_body_pages_a_post_search(
         pytest.param(
             {
                 "path": "/items/cursor",
-                "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
+                "paginator": {
+                    "type": "cursor",
+                    "cursor_path": "next_cursor",
+                    "cursor_param": "cursor",
+                },
             },
             id="cursor",
         ),
         pytest.param(
-            {"path": "/items/json_link", "paginator": {"type": "json_link", "next_url_path": "links.next"}},
+            {
+                "path": "/items/json_link",
+                "paginator": {"type": "json_link", "next_url_path": "links.next"},
+            },
             id="json_link",
         ),
         pytest.param(
@@ -155,7 +174,7 @@ def test_a_repeating_cursor_or_link_fails_instead_of_looping(
 ) -> None:
     fake_api.items = [quote(n) for n in range(1, 11)]
     fake_api.repeat_cursor = True
-    with pytest.raises(PaginationLoopError, match="same (cursor|next link) twice"):
+    with pytest.raises(PaginationLoopError, match=r"same (cursor|next link) twice"):
         read_all(rest_spec(make_spec, fake_api, **source))
     assert len(fake_api.api_requests()) == 2  # the page that repeated it is the last one read
 
@@ -240,7 +259,11 @@ def test_every_auth_kind_is_accepted_with_the_right_secret_and_refused_with_a_wr
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     spec = rest_spec(
-        make_spec, fake_api, path="/items/page", paginator={"type": "page_number"}, auth=_auth(auth, fake_api)
+        make_spec,
+        fake_api,
+        path="/items/page",
+        paginator={"type": "page_number"},
+        auth=_auth(auth, fake_api),
     )
     assert len(read_all(spec)) == 7
     # Now a wrong value for the last secret: refused, and no secret in the message.
@@ -266,7 +289,9 @@ def test_a_missing_secret_is_named_at_run_time(
     for name in env:
         monkeypatch.delenv(name, raising=False)
     spec = rest_spec(make_spec, fake_api, auth=_auth(auth, fake_api))  # loads without them
-    with pytest.raises(MissingSecretError, match=f"environment variable {list(env)[0]} is not set"):
+    with pytest.raises(
+        MissingSecretError, match=f"environment variable {next(iter(env))} is not set"
+    ):
         read_all(spec)
     assert fake_api.seen == []
 
@@ -321,7 +346,11 @@ def test_5xx_and_timeouts_are_retried_with_backoff(
     fake_api.items = [quote(n) for n in range(1, 8)]
     fake_api.faults = {1: fault, 2: fault}
     spec = rest_spec(
-        make_spec, fake_api, path="/items/page", paginator={"type": "page_number"}, timeout_seconds=0.5
+        make_spec,
+        fake_api,
+        path="/items/page",
+        paginator={"type": "page_number"},
+        timeout_seconds=0.5,
     )
     with open_provider_session(spec) as http:
         records = [r for p in iter_pages(spec, http) for r in p.records]
@@ -349,9 +378,13 @@ def test_still_rate_limited_after_the_retries(
         read_all(rest_spec(make_spec, fake_api))
 
 
-def test_the_total_wait_is_capped(fake_api: FakeApi, make_spec: Callable[..., ProviderSpec]) -> None:
+def test_the_total_wait_is_capped(
+    fake_api: FakeApi, make_spec: Callable[..., ProviderSpec]
+) -> None:
     fake_api.faults = {1: Fault(429, headers={"Retry-After": "3600"})}
-    spec = rest_spec(make_spec, fake_api, http_retries=FAST_RETRIES | {"max_total_wait_seconds": 60})
+    spec = rest_spec(
+        make_spec, fake_api, http_retries=FAST_RETRIES | {"max_total_wait_seconds": 60}
+    )
     with pytest.raises(RetryBudgetExceededError, match=r"waiting 3600 s more would pass"):
         read_all(spec)
     assert len(fake_api.api_requests()) == 1  # it did not sleep an hour first
@@ -400,7 +433,9 @@ def test_request_budget_spaces_requests_by_its_interval() -> None:
             r"the response is an HTML page \(HTTP 200, Content-Type text/html",
             id="html-page",
         ),
-        pytest.param(Fault(200, b'{"data": [1, 2'), "the response is not valid JSON", id="malformed-json"),
+        pytest.param(
+            Fault(200, b'{"data": [1, 2'), "the response is not valid JSON", id="malformed-json"
+        ),
         pytest.param(
             Fault(200, b'{"data": {"id": "QR-1"}}'),
             "records_path `data` found a JSON object, not a list of records",
@@ -471,9 +506,19 @@ def test_secrets_in_query_strings_never_reach_urllib3_logs(
 @pytest.mark.parametrize(
     ("incremental", "stored", "full", "expected"),
     [
-        ({"cursor_path": "u", "initial_value": "2024-01-01T00:00:00Z", "param": "since"}, None, False, "2024-01-01T00:00:00Z"),
         (
-            {"cursor_path": "u", "initial_value": "2024-01-01T00:00:00Z", "param": "since", "lookback_seconds": 300},
+            {"cursor_path": "u", "initial_value": "2024-01-01T00:00:00Z", "param": "since"},
+            None,
+            False,
+            "2024-01-01T00:00:00Z",
+        ),
+        (
+            {
+                "cursor_path": "u",
+                "initial_value": "2024-01-01T00:00:00Z",
+                "param": "since",
+                "lookback_seconds": 300,
+            },
             "2026-11-20T10:00:00Z",
             False,
             "2026-11-20T09:55:00Z",
@@ -485,13 +530,25 @@ def test_secrets_in_query_strings_never_reach_urllib3_logs(
             "2024-01-01T00:00:00Z",
         ),
         (
-            {"cursor_path": "u", "initial_value": "2024-01-01T00:00:00Z", "param": "s", "send_as": "epoch_milliseconds"},
+            {
+                "cursor_path": "u",
+                "initial_value": "2024-01-01T00:00:00Z",
+                "param": "s",
+                "send_as": "epoch_milliseconds",
+            },
             "2026-11-20T10:00:00+01:00",
             False,
             1795165200000,
         ),
         (
-            {"cursor_path": "u", "cursor_type": "integer", "initial_value": "0", "param": "s", "send_as": "integer", "lookback_seconds": 10},
+            {
+                "cursor_path": "u",
+                "cursor_type": "integer",
+                "initial_value": "0",
+                "param": "s",
+                "send_as": "integer",
+                "lookback_seconds": 10,
+            },
             "1500",
             False,
             1490,

@@ -1,0 +1,203 @@
+"""REST extracts through the one ingestion path, on SQLite and MySQL: the shipped crm_deals
+spec against the fake HubSpot API. Counts add up, nothing is lost or loaded twice, the
+incremental cursor moves only after a successful batch, and failures load nothing."""
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.ingest.api_extract import extract_api
+from zartsalgo_pipelines.ingest.batches import review
+from zartsalgo_pipelines.ingest.connection_check import check_connection
+from zartsalgo_pipelines.ingest.pipeline import landing_dir, process_extract
+from zartsalgo_pipelines.ingest.providers import stored_cursor
+from zartsalgo_pipelines.ingest.queries import connection_status
+from zartsalgo_pipelines.proof.alerts import open_alerts
+from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.sources.http import AuthFailedError
+from zartsalgo_pipelines.sources.rest import MalformedResponseError
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import DataImportRow, table_of
+from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec, deal
+from zartsalgo_pipelines_tests.helpers import count
+
+rows = table_of(DataImportRow)
+
+
+def sync(engine: sa.Engine, spec: ProviderSpec, **kwargs: Any) -> Any:
+    extract = extract_api(engine, spec, **kwargs)
+    return extract, process_extract(engine, spec, extract.batch_id)
+
+
+def test_a_rest_sync_accounts_for_every_record_with_its_page(
+    engine: sa.Engine, api: FakeApi
+) -> None:
+    spec = crm_spec(api)
+    extract, result = sync(engine, spec)
+    assert extract.pages == 3 and extract.records == 7  # page size 3 on the fake API
+    assert (result.rows_total, result.rows_created, result.rows_failed, result.rows_ignored) == (
+        7,
+        3,
+        3,
+        1,
+    )
+    assert result.adds_up
+    assert count(engine, "crm_deals") == 3
+    assert count(engine, "integration_dead_letters") == 3
+    with engine.connect() as conn:
+        stages = dict(conn.execute(sa.text("SELECT external_id, stage FROM crm_deals")).all())
+        refs = conn.execute(
+            sa.select(rows.c.source_ref, rows.c.source_position, rows.c.status)
+            .where(rows.c.batch_id == extract.batch_id)
+            .order_by(rows.c.row_number)
+        ).all()
+    assert stages == {"1": "open", "2": "won", "3": "lost"}
+    assert refs[0][:2] == ("page-000001.jsonl", 1) and refs[6][:2] == ("page-000003.jsonl", 1)
+    # The first request asked from the initial value, in epoch milliseconds.
+    first = api.api_requests()[0].body
+    assert first["filterGroups"][0]["filters"][0]["value"] == 1704067200000 - 300_000
+
+
+def test_incremental_state_moves_after_success_and_a_rerun_changes_nothing(
+    engine: sa.Engine, api: FakeApi
+) -> None:
+    spec = crm_spec(api)
+    sync(engine, spec)
+    with engine.connect() as conn:
+        assert stored_cursor(conn, spec.key) == "2026-11-07T08:00:00Z"
+    api.seen.clear()
+    api.deals.append(deal(8, "2026-11-08T08:00:00.000Z", dealstage="contractsent"))
+    api.deals[0] = deal(1, "2026-11-09T08:00:00.000Z", dealstage="closedwon")  # edited
+    _, second = sync(engine, spec)
+    sent = api.api_requests()[0].body["filterGroups"][0]["filters"][0]["value"]
+    assert sent == 1794038400000 - 300_000  # 2026-11-07T08:00Z minus the 5 min lookback
+    # Only deals modified since then come back: 7 (inside the lookback, a duplicate), 8, 1.
+    assert (second.rows_total, second.rows_created, second.rows_updated, second.rows_failed) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert second.adds_up
+    with engine.connect() as conn:
+        assert stored_cursor(conn, spec.key) == "2026-11-09T08:00:00Z"
+    before = count(engine, "crm_deals"), count(engine, "integration_external_objects")
+    _, third = sync(engine, spec)  # nothing new: the lookback re-reads deal 1 as a duplicate
+    assert third.rows_created == third.rows_updated == 0 and third.adds_up
+    assert (count(engine, "crm_deals"), count(engine, "integration_external_objects")) == before
+
+
+def test_full_resync_reads_from_the_initial_value(engine: sa.Engine, api: FakeApi) -> None:
+    spec = crm_spec(api)
+    sync(engine, spec)
+    _, again = sync(engine, spec, full_resync=True)
+    assert again.rows_total == 7
+    assert again.rows_duplicate + again.rows_failed + again.rows_ignored == 7
+
+
+def test_a_bad_page_mid_sync_loads_nothing_and_keeps_the_cursor(
+    engine: sa.Engine, api: FakeApi
+) -> None:
+    spec = crm_spec(api)
+    api.faults = {3: Fault(200, b"<html>Bad gateway</html>", content_type="text/html")}
+    with pytest.raises(MalformedResponseError, match="the response is an HTML page"):
+        extract_api(engine, spec)
+    with engine.connect() as conn:
+        batch_id = conn.execute(sa.text("SELECT MAX(id) FROM data_import_batches")).scalar_one()
+        failed = review(conn, batch_id)
+        assert stored_cursor(conn, spec.key) is None
+    assert failed.status == "failed" and failed.rows_total == 0
+    assert not landing_dir(spec.key, batch_id).exists()  # the two good pages were dropped
+    assert count(engine, "crm_deals") == count(engine, "data_import_rows") == 0
+    api.faults = {}
+    _, result = sync(engine, spec)
+    assert result.rows_total == 7 and result.rows_created == 3
+
+
+def test_rate_limiting_is_recorded_on_the_batch_and_alerts_past_the_limit(
+    engine: sa.Engine, api: FakeApi
+) -> None:
+    spec = crm_spec(api).model_copy(
+        update={
+            "alerts": crm_spec(api).alerts.model_copy(update={"max_rate_limited_minutes": 0.01})
+        }
+    )
+    api.faults = {2: Fault(429, headers={"Retry-After": "1"})}
+    extract, result = sync(engine, spec)
+    assert extract.http["rate_limit_hits"] == 1 and extract.http["rate_limit_wait_seconds"] >= 1
+    assert result.rows_total == 7
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT http_requests, rate_limit_hits, rate_limit_wait_seconds "
+                "FROM data_import_batches WHERE id = :b"
+            ),
+            {"b": extract.batch_id},
+        ).one()
+        kinds = [a["kind"] for a in open_alerts(conn, spec.key)]
+    assert row[0] == 4 and row[1] == 1 and row[2] >= 1
+    assert "rate_limited" in kinds
+
+
+def test_refused_credentials_disconnect_and_a_good_check_reconnects(
+    engine: sa.Engine, api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = crm_spec(api)
+    monkeypatch.setenv("HUBSPOT_PRIVATE_APP_TOKEN", "expired-token")
+    with pytest.raises(AuthFailedError):
+        extract_api(engine, spec)
+    with engine.connect() as conn:
+        assert connection_status(conn, spec.key) == "disconnected"
+        alert = next(a for a in open_alerts(conn, spec.key) if a["kind"] == "auth_failure")
+        error = conn.execute(
+            sa.text("SELECT last_error FROM integration_connections WHERE provider_key = :k"),
+            {"k": spec.key},
+        ).scalar_one()
+    assert "HTTP 401" in alert["message"] and "expired-token" not in alert["message"] + error
+    monkeypatch.setenv("HUBSPOT_PRIVATE_APP_TOKEN", TOKEN)
+    check = check_connection(engine, spec, DEFS_DIR / "crm_deals")
+    assert (check.result, check.connection_status) == ("connected", "connected")
+    assert len(api.api_requests()) == 2  # the check called the provider once
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        pytest.param({"token": "wrong"}, "auth_failed", id="auth_failed"),
+        pytest.param({"base_url": "http://127.0.0.1:9"}, "unreachable", id="unreachable"),
+        pytest.param({"token": None}, "not_configured", id="not_configured"),
+        pytest.param({"fault": Fault(200, b"[]")}, "unexpected_response", id="unexpected"),
+    ],
+)
+def test_connection_check_reports_each_outcome(
+    engine: sa.Engine,
+    api: FakeApi,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: dict[str, Any],
+    expected: str,
+) -> None:
+    source = {"base_url": setup["base_url"]} if "base_url" in setup else {}
+    spec = crm_spec(api, **source)
+    if "token" in setup:
+        if setup["token"] is None:
+            monkeypatch.delenv("HUBSPOT_PRIVATE_APP_TOKEN")
+        else:
+            monkeypatch.setenv("HUBSPOT_PRIVATE_APP_TOKEN", setup["token"])
+    if "fault" in setup:
+        api.faults = {1: setup["fault"]}
+    check = check_connection(engine, spec, DEFS_DIR / "crm_deals")
+    assert check.result == expected
+    assert len(api.api_requests()) <= 4  # one call (plus its retries for an unreachable host)
+    with engine.connect() as conn:
+        status = connection_status(conn, spec.key)
+        kinds = {a["kind"] for a in open_alerts(conn, spec.key)}
+    expected_status = {
+        "auth_failed": "disconnected",
+        "unreachable": "degraded",
+        "not_configured": "connected",
+        "unexpected_response": "connected",
+    }[expected]
+    assert status == check.connection_status == expected_status
+    assert ("auth_failure" in kinds) == (expected == "auth_failed")
+    assert ("unreachable" in kinds) == (expected == "unreachable")
