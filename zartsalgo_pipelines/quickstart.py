@@ -14,6 +14,7 @@ import dagster as dg
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions
 from zartsalgo_pipelines.ingest.batches import OUTCOMES, latest_batch, review
+from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.migrate import upgrade_head
 
@@ -25,7 +26,8 @@ def prepare_dagster_home() -> None:
     os.environ[settings.DAGSTER_HOME_ENV] = str(home)  # for this process and the UI it starts
 
 
-def print_review(url: str, provider_keys: list[str]) -> None:
+def print_review(url: str, statuses: dict[str, str]) -> None:
+    """The latest batch of each provider; providers that are not connected say so."""
     engine = create_engine(url)
     header = f"{'provider':<24}{'batch':>7}{'status':>11}{'total':>8}" + "".join(
         f"{o:>11}" for o in OUTCOMES
@@ -33,10 +35,11 @@ def print_review(url: str, provider_keys: list[str]) -> None:
     print("\nSync review", f"({mask_url(url)})")
     print(header)
     with engine.connect() as conn:
-        for key in provider_keys:
+        for key, status in sorted(statuses.items()):
             batch_id = latest_batch(conn, key)
             if batch_id is None:
-                print(f"{key:<24}{'-':>7}  no batch yet")
+                why = "no batch yet" if status == "connected" else f"{status}: not synced"
+                print(f"{key:<24}{'-':>7}  {why}")
                 continue
             r = review(conn, batch_id)
             counts = "".join(f"{getattr(r, f'rows_{o}'):>11}" for o in OUTCOMES)
@@ -63,8 +66,8 @@ def main() -> int:
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-    providers = sorted({key.path[0] for key in definitions.resolve_all_asset_keys()})
-    print_review(url, providers)
+    statuses = {key: loaded.spec.status for key, loaded in load_specs().items()}
+    print_review(url, statuses)
     if not result.success:
         print("\nThe sync did not fully succeed; open the run in the UI for the failing step.")
     if args.no_ui:

@@ -2,13 +2,18 @@
 entry point), against the test databases: validate, status, test-sync, manual, replay and
 resolve print readable tables or JSON and exit non-zero on failure."""
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from zartsalgo_pipelines_tests.helpers import count, quote
@@ -58,8 +63,10 @@ def test_manual_then_status_then_replay_then_resolve(
 
     status = run(db_url, data_dir, "status", "--json")
     assert status.returncode == 0, status.stderr
-    (row,) = json.loads(status.stdout)
-    assert row["provider"] == "quote_request" and row["open_dead_letters"] == 2
+    rows = {r["provider"]: r for r in json.loads(status.stdout)}
+    assert rows["crm_deals"]["spec_status"] == "paused" and rows["crm_deals"]["stale"] is False
+    row = rows["quote_request"]
+    assert row["open_dead_letters"] == 2
     assert row["stale"] is False and row["last_success"] is not None
 
     replay = run(
@@ -116,3 +123,57 @@ def test_failures_exit_non_zero_with_a_reason(db_url, data_dir, args, message) -
     done = run(db_url, data_dir, *args)
     assert done.returncode != 0
     assert message in done.stderr
+
+
+def test_check_connection_reports_and_exits_by_result(db_url, data_dir) -> None:
+    connected = run(db_url, data_dir, "check-connection", "quote_request", "--json")
+    assert connected.returncode == 0, connected.stderr
+    assert json.loads(connected.stdout)["result"] == "connected"
+    # crm_deals needs HUBSPOT_PRIVATE_APP_TOKEN, which the test environment does not set.
+    env_free = run(db_url, data_dir, "check-connection", "crm_deals", "--json")
+    assert env_free.returncode == 1
+    answer = json.loads(env_free.stdout)
+    assert answer["result"] == "not_configured"
+    assert "HUBSPOT_PRIVATE_APP_TOKEN is not set" in answer["detail"]
+
+
+def test_webhooks_serve_is_the_documented_receiver(db_url, data_dir, engine) -> None:
+    secret = "whsec-cli-test"
+    env = os.environ | {
+        "ZARTSALGO_DATABASE_URL": db_url,
+        "ZARTSALGO_DATA_DIR": str(data_dir),
+        "QUOTE_REQUEST_WEBHOOK_SECRET": secret,
+    }
+    env.pop("QUOTE_REQUEST_WEBHOOK_SECRET_PREVIOUS", None)
+    server = subprocess.Popen(
+        [str(ZARTSALGO), "webhooks", "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        # The receiver logs its address once it is bound: wait for that line, not for a time.
+        url = ""
+        for line in server.stderr:
+            if "webhook receiver on " in line:
+                url = line.split("webhook receiver on ")[1].split()[0]
+                break
+        assert url.startswith("http://127.0.0.1:")
+        body = json.dumps({"type": "quote_request.created", "data": quote(1)}).encode()
+        stamp = str(int(time.time()))
+        mac = hmac.new(secret.encode(), b"msg_cli." + stamp.encode() + b"." + body, hashlib.sha256)
+        headers = {
+            "webhook-id": "msg_cli",
+            "webhook-timestamp": stamp,
+            "webhook-signature": "v1," + base64.b64encode(mac.digest()).decode(),
+        }
+        answer = requests.post(
+            f"{url}/webhooks/quote_request", data=body, headers=headers, timeout=10
+        )
+        assert answer.status_code == 202, answer.text
+        assert requests.get(f"{url}/healthz", timeout=10).json()["providers"] == ["quote_request"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert count(engine, "integration_webhook_deliveries") == 1

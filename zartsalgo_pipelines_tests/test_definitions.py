@@ -65,6 +65,24 @@ def test_jobs_and_sensor_exist() -> None:
     assert definitions.resolve_sensor_def("quote_request_stale_sync")
 
 
+def test_intake_jobs_sensors_and_the_paused_rest_provider() -> None:
+    definitions = build_definitions()
+    assert definitions.resolve_job_def("quote_request_webhook_ingest")
+    assert definitions.resolve_job_def("provider_connection_check")
+    webhook_sensor = definitions.resolve_sensor_def("quote_request_webhook_deliveries")
+    assert webhook_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    # crm_deals ships paused: its group exists, nothing of it runs on its own.
+    raw = definitions.resolve_assets_def(dg.AssetKey(["crm_deals", "raw_extract"]))
+    assert (
+        raw.tags_by_key[dg.AssetKey(["crm_deals", "raw_extract"])]["connection_status"] == "paused"
+    )
+    assert "api" in raw.specs_by_key[dg.AssetKey(["crm_deals", "raw_extract"])].kinds
+    schedule = definitions.resolve_schedule_def("crm_deals_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    selected = definitions.resolve_job_def(ALL_PROVIDERS_JOB).asset_layer.selected_asset_keys
+    assert {k.path[0] for k in selected} == {"quote_request"}
+
+
 @pytest.fixture
 def scratch_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A throwaway dg project holding one provider spec, importable for this test only."""

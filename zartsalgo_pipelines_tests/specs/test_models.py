@@ -25,12 +25,64 @@ def field_entry(attributes: dict[str, Any], target: str) -> dict[str, Any]:
     return next(f for f in attributes["fields"] if f["target"] == target)
 
 
+REST = {"kind": "rest_api", "base_url": "https://api.example.com", "records_path": "data"}
+
+
+def rest(**changes: Any) -> Any:
+    return lambda a: a.update(source=REST | changes)
+
+
+def webhook(**changes: Any) -> Any:
+    return lambda a: a["webhook"].update(changes)
+
+
 VALID = [
     ("shipped spec", lambda a: None),
     ("no metrics", lambda a: a.update(metrics=[])),
     ("csv source", lambda a: a.update(source={"kind": "file", "path": "x.csv", "format": "csv"})),
     ("team owner", lambda a: a.update(owner="team:data")),
     ("partial next actions", lambda a: a["metrics"][0].update(next_actions={"steady": "Fine."})),
+    ("file source without kind", lambda a: a["source"].pop("kind")),
+    ("rest single page", rest()),
+    ("rest page_number", rest(paginator={"type": "page_number", "total_path": "pages"})),
+    ("rest offset", rest(paginator={"type": "offset", "limit": 100})),
+    ("rest json_link", rest(paginator={"type": "json_link", "next_url_path": "links.next"})),
+    ("rest header_link", rest(paginator={"type": "header_link"})),
+    (
+        "rest POST search with body cursor and body incremental",
+        rest(
+            method="POST",
+            body={"filters": [{"value": None}]},
+            paginator={"type": "cursor", "cursor_path": "next", "cursor_body_path": "after"},
+            incremental={
+                "cursor_path": "updated",
+                "initial_value": "2024-01-01T00:00:00Z",
+                "body_path": "filters.0.value",
+                "send_as": "epoch_milliseconds",
+            },
+        ),
+    ),
+    (
+        "oauth2 auth",
+        lambda a: a.update(
+            auth={
+                "model": "oauth2_client_credentials",
+                "credentials": {"client_id": "X_ID", "client_secret": "X_SECRET"},
+                "token_url": "https://auth.example.com/token",
+            }
+        ),
+    ),
+    (
+        "github-style webhook",
+        webhook(
+            signature_prefix="sha256=",
+            encoding="hex",
+            signed_content="{body}",
+            timestamp_header=None,
+            delivery_id_header="X-GitHub-Delivery",
+        ),
+    ),
+    ("no webhook", lambda a: a.pop("webhook")),
 ]
 
 INVALID = [
@@ -126,6 +178,140 @@ INVALID = [
         r"metrics\[1\]\.field `fax`",
         "fax",
         "valid:",
+    ),
+    (
+        "unknown source kind",
+        lambda a: a.update(source={"kind": "ftp", "path": "x"}),
+        r"source",
+        "ftp",
+        "'file', 'rest_api'",
+    ),
+    (
+        "unknown paginator",
+        rest(paginator={"type": "link"}),
+        r"source\.rest_api\.paginator",
+        "link",
+        "'single_page', 'page_number', 'offset', 'cursor', 'json_link', 'header_link'",
+    ),
+    (
+        "cursor without a place to send it",
+        rest(paginator={"type": "cursor", "cursor_path": "next"}),
+        r"source\.rest_api\.paginator\.cursor",
+        "next",
+        "exactly one of cursor_param, cursor_body_path",
+    ),
+    (
+        "base_url with a query",
+        rest(base_url="https://api.example.com/v1?key=1"),
+        r"source\.rest_api\.base_url",
+        "key=1",
+        "should match pattern",
+    ),
+    (
+        "credential header outside auth",
+        rest(headers={"Authorization": "Bearer abc"}),
+        r"source\.rest_api\.headers",
+        "Authorization",
+        "declare it under `auth`",
+    ),
+    (
+        "bearer without token",
+        lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
+        r"auth",
+        "bearer",
+        "needs credentials ['token']",
+    ),
+    (
+        "api_key without its name",
+        lambda a: a.update(auth={"model": "api_key", "credentials": {"api_key": "K"}}),
+        r"auth",
+        "api_key",
+        "needs api_key_name",
+    ),
+    (
+        "oauth2 without token_url",
+        lambda a: a.update(
+            auth={
+                "model": "oauth2_client_credentials",
+                "credentials": {"client_id": "I", "client_secret": "S"},
+            }
+        ),
+        r"auth",
+        "oauth2_client_credentials",
+        "needs token_url",
+    ),
+    (
+        "incremental initial value not a datetime",
+        rest(incremental={"cursor_path": "u", "initial_value": "last week", "param": "since"}),
+        r"source\.rest_api\.incremental",
+        "last week",
+        "is not a datetime",
+    ),
+    (
+        "body on a GET",
+        rest(body={"limit": 10}),
+        r"source\.rest_api",
+        "limit",
+        "needs method POST",
+    ),
+    (
+        "body cursor without a body",
+        rest(
+            method="POST",
+            paginator={"type": "cursor", "cursor_path": "n", "cursor_body_path": "after"},
+        ),
+        r"source\.rest_api",
+        "after",
+        "needs a `body`",
+    ),
+    (
+        "two rates",
+        rest(rate_limit={"requests_per_second": 1, "requests_per_minute": 60}),
+        r"source\.rest_api\.rate_limit",
+        "60",
+        "not both",
+    ),
+    (
+        "webhook without secrets",
+        webhook(secrets=[]),
+        r"webhook\.secrets",
+        "secrets",
+        "at least 1 item",
+    ),
+    (
+        "webhook secret value instead of env name",
+        webhook(secrets=["whsec_abc"]),
+        r"webhook\.secrets\.0",
+        "whsec_abc",
+        "pattern",
+    ),
+    (
+        "webhook signing without the body",
+        webhook(signed_content="{id}.{timestamp}"),
+        r"webhook",
+        "{id}.{timestamp}",
+        "must include {body}",
+    ),
+    (
+        "webhook unknown placeholder",
+        webhook(signed_content="{method}.{body}"),
+        r"webhook",
+        "{method}",
+        "may only use the placeholders",
+    ),
+    (
+        "webhook timestamp signed but no header",
+        webhook(timestamp_header=None),
+        r"webhook",
+        "{timestamp}",
+        "set timestamp_header",
+    ),
+    (
+        "webhook id in header and body",
+        webhook(delivery_id_path="event_id"),
+        r"webhook",
+        "event_id",
+        "exactly one of delivery_id_header, delivery_id_path",
     ),
     (
         "tolerance above one",
