@@ -277,7 +277,9 @@ def fake_api() -> Iterator[FakeApi]:
     api = FakeApi()
     server = _Server(api)
     api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.01,), daemon=True
+    )  # quick shutdown
     thread.start()
     yield api
     api.release.set()

@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.webhooks import pending_deliveries
+from zartsalgo_pipelines.ingest.webhooks import pending_deliveries, process_deliveries
 from zartsalgo_pipelines.sources.webhooks import sign
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.webhook_receiver import WebhookServer
@@ -33,7 +33,9 @@ def receiver(
     monkeypatch.setenv("QUOTE_REQUEST_WEBHOOK_SECRET", CURRENT)
     monkeypatch.setenv("QUOTE_REQUEST_WEBHOOK_SECRET_PREVIOUS", PREVIOUS)
     server = WebhookServer(("127.0.0.1", 0), engine, [spec], clock=lambda: NOW)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.01,), daemon=True
+    )  # quick shutdown
     thread.start()
     yield server
     server.shutdown()
@@ -117,6 +119,10 @@ def test_each_delivery_rule_decides_the_answer_and_what_is_stored(
     assert answer.status_code == status
     assert says in json.dumps(answer.json())
     assert count(engine, "integration_webhook_deliveries") == stored
+    # Accounting: what was stored becomes exactly one import row; what was refused, none.
+    reviews = process_deliveries(engine, spec)
+    assert sum(r.rows_total for r in reviews) == stored and all(r.adds_up for r in reviews)
+    assert count(engine, "data_import_rows") == count(engine, "quote_requests") == stored
 
 
 def test_a_replayed_delivery_is_acknowledged_but_stored_once(
@@ -127,6 +133,10 @@ def test_a_replayed_delivery_is_acknowledged_but_stored_once(
     assert (first.status_code, first.json()["status"]) == (202, "stored")
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
     assert count(engine, "integration_webhook_deliveries") == 1
+    process_deliveries(engine, spec)
+    deliver(receiver, spec, envelope(1), delivery_id="msg_42")  # once more, after processing
+    assert process_deliveries(engine, spec) == []
+    assert count(engine, "data_import_rows") == count(engine, "quote_requests") == 1
 
 
 def test_an_oversized_body_is_refused_with_413_and_not_stored(

@@ -2,6 +2,7 @@
 spec against the fake HubSpot API. Counts add up, nothing is lost or loaded twice, the
 incremental cursor moves only after a successful batch, and failures load nothing."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from zartsalgo_pipelines.sources.rest import MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportRow, table_of
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec, deal
-from zartsalgo_pipelines_tests.helpers import count
+from zartsalgo_pipelines_tests.helpers import count, quote
 
 rows = table_of(DataImportRow)
 
@@ -201,3 +202,74 @@ def test_connection_check_reports_each_outcome(
     assert status == check.connection_status == expected_status
     assert ("auth_failure" in kinds) == (expected == "auth_failed")
     assert ("unreachable" in kinds) == (expected == "unreachable")
+
+
+LOOPBACK_SOURCES = [
+    pytest.param({"path": "/items/single"}, {}, id="single_page"),
+    pytest.param(
+        {"path": "/items/page", "paginator": {"type": "page_number", "total_path": "total_pages"}},
+        {3: Fault(429, headers={"Retry-After": "0"})},
+        id="page_number+429",
+    ),
+    pytest.param(
+        {"path": "/items/offset", "paginator": {"type": "offset", "limit": 4}},
+        {2: Fault(500), 3: Fault(502)},
+        id="offset+5xx",
+    ),
+    pytest.param(
+        {
+            "path": "/items/cursor",
+            "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
+        },
+        {2: Fault(hold=True)},
+        id="cursor+timeout",
+    ),
+    pytest.param(
+        {
+            "path": "/items/json_link",
+            "paginator": {"type": "json_link", "next_url_path": "links.next"},
+        },
+        {1: Fault(503)},
+        id="json_link+503",
+    ),
+    pytest.param(
+        {"path": "/items/header_link", "paginator": {"type": "header_link"}},
+        {4: Fault(429, headers={"Retry-After": "0"})},
+        id="header_link+429",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "faults"), LOOPBACK_SOURCES)
+def test_every_paginator_and_retried_fault_stores_each_record_exactly_once(
+    engine: sa.Engine,
+    fake_api: FakeApi,
+    make_spec: Callable[..., ProviderSpec],
+    source: dict[str, Any],
+    faults: dict[int, Fault],
+) -> None:
+    fake_api.items = [quote(n) for n in range(1, 10)] + [quote(10, contact__email="nope")]
+    fake_api.faults = faults
+    spec = make_spec(
+        webhook=None,
+        source={
+            "kind": "rest_api",
+            "base_url": fake_api.url,
+            "records_path": "data",
+            "timeout_seconds": 0.5,
+            "http_retries": {"max_retries": 3, "backoff_factor": 0.01, "jitter_seconds": 0.01},
+        }
+        | source,
+    )
+    extract, result = sync(engine, spec)
+    assert extract.http["http_retries"] == len(faults)
+    assert (result.rows_total, result.rows_created, result.rows_failed) == (10, 9, 1)
+    assert result.adds_up
+    with engine.connect() as conn:
+        stored = (
+            conn.execute(sa.select(rows.c.external_id).where(rows.c.batch_id == extract.batch_id))
+            .scalars()
+            .all()
+        )
+    assert sorted(stored) == [f"QR-{n:05d}" for n in range(1, 11)]  # nothing lost, nothing twice
+    assert count(engine, "quote_requests") == 9

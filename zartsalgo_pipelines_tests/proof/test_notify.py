@@ -54,7 +54,9 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
     server = Receiver(fail_first=getattr(request, "param", 0))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.01,), daemon=True
+    )  # quick shutdown
     thread.start()
     yield server
     server.shutdown()
