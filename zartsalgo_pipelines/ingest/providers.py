@@ -36,7 +36,12 @@ def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:
                 "reason": spec.reason,
                 "auth_model": spec.auth.model,
                 "scopes": list(spec.auth.scopes),
-                "credential_env_vars": sorted(spec.auth.credentials.values()),
+                "credential_env_vars": sorted(
+                    {
+                        *spec.auth.credentials.values(),
+                        *(spec.webhook.secrets if spec.webhook else []),
+                    }
+                ),
                 "spec_version": spec.version,
                 "updated_at": now,
             }

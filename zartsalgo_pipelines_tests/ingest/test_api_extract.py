@@ -16,7 +16,7 @@ from zartsalgo_pipelines.ingest.providers import stored_cursor
 from zartsalgo_pipelines.ingest.queries import connection_status
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.settings import DEFS_DIR
-from zartsalgo_pipelines.sources.http import AuthFailedError
+from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
 from zartsalgo_pipelines.sources.rest import MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportRow, table_of
@@ -273,3 +273,33 @@ def test_every_paginator_and_retried_fault_stores_each_record_exactly_once(
         )
     assert sorted(stored) == [f"QR-{n:05d}" for n in range(1, 11)]  # nothing lost, nothing twice
     assert count(engine, "quote_requests") == 9
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"),
+    [
+        pytest.param({"faults": {2: Fault(500), 3: Fault(500)}}, None, id="500s-retried"),
+        pytest.param({"repeat_cursor": True}, "sent the same cursor twice", id="repeating-cursor"),
+        pytest.param(
+            {"faults": {2: Fault(200, b'{"results": [')}}, "not valid JSON", id="malformed"
+        ),
+    ],
+)
+def test_the_shipped_crm_spec_survives_or_fails_cleanly(
+    engine: sa.Engine, api: FakeApi, setup: dict[str, Any], error: str | None
+) -> None:
+    spec = crm_spec(api)
+    api.faults = setup.get("faults", {})
+    api.repeat_cursor = setup.get("repeat_cursor", False)
+    if error is None:
+        _, result = sync(engine, spec)
+        assert result.rows_total == 7 and result.adds_up
+        assert count(engine, "crm_deals") == 3
+        return
+    with pytest.raises(ExtractError, match=error):
+        extract_api(engine, spec)
+    with engine.connect() as conn:
+        assert stored_cursor(conn, spec.key) is None
+        status = conn.execute(sa.text("SELECT status FROM data_import_batches")).scalar_one()
+    assert status == "failed"
+    assert count(engine, "crm_deals") == count(engine, "data_import_rows") == 0
