@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -26,7 +27,7 @@ def prepare_dagster_home() -> None:
     os.environ[settings.DAGSTER_HOME_ENV] = str(home)  # for this process and the UI it starts
 
 
-def print_review(url: str, statuses: dict[str, str]) -> None:
+def print_review(url: str, statuses: Mapping[str, str]) -> None:
     """The latest batch of each provider; providers that are not connected say so."""
     engine = create_engine(url)
     header = f"{'provider':<24}{'batch':>7}{'status':>11}{'total':>8}" + "".join(
