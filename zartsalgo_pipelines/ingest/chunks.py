@@ -18,11 +18,12 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.batches import add_counts
 from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.mapping.apply import FAILED, VALID, FieldMap, MappedChunk
+from zartsalgo_pipelines.mapping.apply import FAILED, VALID, FieldMap, KnownFailure, MappedChunk
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
     RECORD_MODELS,
+    DataImportBatch,
     DataImportRow,
     IntegrationDeadLetter,
     IntegrationExternalObject,
@@ -37,6 +38,7 @@ links = table_of(IntegrationObjectLink)
 import_rows = table_of(DataImportRow)
 dead_letters = table_of(IntegrationDeadLetter)
 versions = table_of(IntegrationObjectVersion)
+batches = table_of(DataImportBatch)
 
 
 @dataclass
@@ -59,6 +61,21 @@ class KnownVersions:
 
     hashes: set[str]
     ids: set[str]
+
+    @classmethod
+    def empty(cls) -> "KnownVersions":
+        return cls(set(), set())
+
+    def copy(self) -> "KnownVersions":
+        return KnownVersions(set(self.hashes), set(self.ids))
+
+    def since(self, before: "KnownVersions") -> "KnownVersions":
+        """What this one holds that ``before`` did not (a chunk's additions)."""
+        return KnownVersions(self.hashes - before.hashes, self.ids - before.ids)
+
+    def add(self, other: "KnownVersions") -> None:
+        self.hashes |= other.hashes
+        self.ids |= other.ids
 
 
 def plan_chunk(chunk: MappedChunk, known: KnownVersions, first_row_number: int) -> ChunkPlan:
@@ -140,16 +157,54 @@ def existing_ids(conn: sa.Connection, spec: ProviderSpec, ids: set[str]) -> set[
     return set(conn.execute(query).scalars())
 
 
+def known_failures(
+    conn: sa.Connection, spec: ProviderSpec, hashes: list[str]
+) -> dict[str, KnownFailure]:
+    """Which of ``hashes`` are open dead letters that failed under the current field map, with
+    how they failed.
+
+    A dead letter's last batch records the spec version it failed under; after a spec change
+    the payload is validated again (it may pass now).
+    """
+    if not hashes:
+        return {}
+    query = (
+        sa.select(dead_letters.c.payload_hash, dead_letters.c.reason, dead_letters.c.failures)
+        .join(batches, batches.c.id == dead_letters.c.last_batch_id)
+        .where(
+            dead_letters.c.provider_key == spec.key,
+            dead_letters.c.state == "open",
+            dead_letters.c.failures.is_not(None),
+            batches.c.spec_version == spec.version,
+            dead_letters.c.payload_hash.in_(hashes),
+        )
+    )
+    return {
+        digest: KnownFailure.from_json(reason, failures)
+        for digest, reason, failures in conn.execute(query)
+    }
+
+
 def known_versions(
     conn: sa.Connection,
     spec: ProviderSpec,
     field_map: FieldMap,
     rows: list[SourceRow],
     pending: KnownVersions,
+    *,
+    revalidate_failures: bool = False,
 ) -> tuple[MappedChunk, KnownVersions]:
-    """Map a chunk against what is stored plus ``pending`` (versions not yet committed)."""
+    """Map a chunk against what is stored plus ``pending`` (versions not yet committed).
+
+    Payloads already dead-lettered under this spec fail again as recorded, without being
+    validated; ``revalidate_failures`` validates them anyway (a dead-letter replay).
+    """
+    fingerprints = field_map.fingerprints(rows)
     hashes = stored_hashes(conn, spec, field_map.external_ids(rows)) | pending.hashes
-    chunk = field_map.apply(rows, hashes)
+    failed = None
+    if not revalidate_failures:
+        failed = known_failures(conn, spec, sorted(set(fingerprints[1]) - hashes))
+    chunk = field_map.apply(rows, hashes, failed_before=failed, fingerprints=fingerprints)
     candidates = {chunk.external_ids[i] for i in chunk.valid.index} - {None}
     ids = (candidates & pending.ids) | existing_ids(conn, spec, candidates - pending.ids)
     return chunk, KnownVersions(hashes, ids)
@@ -370,6 +425,7 @@ def _write_dead_letters(
                 "source_ref": chunk.rows[index].source_ref[:255],
                 "source_position": chunk.rows[index].position,
                 "reason": chunk.reasons[index],
+                "failures": KnownFailure.to_json(chunk.failures[index]),
                 "failing_field": first.field[:64],
                 "failing_check": first.check[:200],
                 # An unparseable line is kept as its text, wrapped so the column stays JSON.
@@ -393,6 +449,7 @@ def _write_dead_letters(
             "source_ref": "new",
             "source_position": "new",
             "reason": "new",
+            "failures": "new",
             "failing_field": "new",
             "failing_check": "new",
             "last_failed_at": "new",

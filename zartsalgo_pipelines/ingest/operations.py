@@ -74,16 +74,15 @@ def dry_run(
     """
     field_map = FieldMap(spec)
     review = DryRunReview()
-    would_add = KnownVersions(set(), set())
+    would_add = KnownVersions.empty()
     selected = itertools.islice(rows, limit) if limit else rows
     next_row = 1
     with engine.connect() as conn:
         for chunk_rows in chunked(selected, spec.chunk_size or settings.chunk_size()):
             mapped, known = known_versions(conn, spec, field_map, chunk_rows, would_add)
-            before_hashes, before_ids = set(known.hashes), set(known.ids)
+            before = known.copy()
             plan = plan_chunk(mapped, known, next_row)
-            would_add.hashes |= known.hashes - before_hashes
-            would_add.ids |= known.ids - before_ids
+            would_add.add(known.since(before))
             review.counts.update(plan.statuses)
             review.stats.add(mapped)
             next_row += len(chunk_rows)
@@ -177,7 +176,14 @@ def replay_dead_letters(
         return ReplayResult(None, [], [])
     batch_id = open_direct_batch(engine, spec, "replay", f"{len(letters)} dead letters")
     _describe_batch(engine, batch_id, requested_by, reason_contains or "replay")
-    review = ingest_rows(engine, spec, batch_id, (_replay_row(i, p) for i, p in letters))
+    # Replays validate again even under an unchanged map: they exist to try once more.
+    review = ingest_rows(
+        engine,
+        spec,
+        batch_id,
+        (_replay_row(i, p) for i, p in letters),
+        revalidate_failures=True,
+    )
     with engine.begin() as conn:
         outcome: dict[int, str] = dict(
             conn.execute(

@@ -153,11 +153,14 @@ def ingest_rows(
     chunk_size: int | None = None,
     field_map: FieldMap | None = None,
     stats: FailureStats | None = None,
+    revalidate_failures: bool = False,
 ) -> BatchReview:
     """Map, validate and store ``rows`` as batch ``batch_id``; returns the batch review.
 
     Raises whatever stopped the batch after closing it as ``failed``. ``stats``, when given,
-    collects per-field failure counts for the asset checks.
+    collects per-field failure counts for the asset checks. ``revalidate_failures`` validates
+    payloads already dead-lettered under this field map instead of counting them as duplicates
+    (a replay).
     """
     field_map = field_map or FieldMap(spec)
     size = chunk_size or spec.chunk_size or settings.chunk_size()
@@ -167,7 +170,7 @@ def ingest_rows(
             {"id": batch_id},
         )
     next_row = 1
-    writer = ChunkWriter(engine, spec, batch_id)
+    writer = ChunkWriter(engine, spec, batch_id, revalidate_failures=revalidate_failures)
     try:
         try:
             with young_generation_gc() as collect:

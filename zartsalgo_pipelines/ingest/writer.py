@@ -30,13 +30,21 @@ _DONE = None
 class ChunkWriter:
     """Writes planned chunks in order, each in its own transaction, on one worker thread."""
 
-    def __init__(self, engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        spec: ProviderSpec,
+        batch_id: int,
+        *,
+        revalidate_failures: bool = False,
+    ) -> None:
         self.engine, self.spec, self.batch_id = engine, spec, batch_id
+        self.revalidate_failures = revalidate_failures
         self._queue: queue.Queue[tuple[MappedChunk, ChunkPlan] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
-        # New versions of the chunks not yet known to be committed (at most three: queued,
-        # being written, and the one just planned).
-        self._in_flight: deque[tuple[set[str], set[str]]] = deque(maxlen=3)
+        # New versions and failures of the chunks not yet known to be committed (at most
+        # three: queued, being written, and the one just planned).
+        self._in_flight: deque[KnownVersions] = deque(maxlen=3)
         self._thread = threading.Thread(target=self._run, name="zartsalgo-chunk-writer")
         self._thread.start()
 
@@ -55,15 +63,21 @@ class ChunkWriter:
     ) -> tuple[MappedChunk, ChunkPlan]:
         """Map and classify one chunk against committed and in-flight versions."""
         self._raise_if_failed()
-        pending = KnownVersions(set(), set())
-        for hashes, ids in self._in_flight:
-            pending.hashes |= hashes
-            pending.ids |= ids
+        pending = KnownVersions.empty()
+        for additions in self._in_flight:
+            pending.add(additions)
         with self.engine.connect() as conn:
-            chunk, known = known_versions(conn, self.spec, field_map, rows, pending)
-        hashes_before, ids_before = set(known.hashes), set(known.ids)
+            chunk, known = known_versions(
+                conn,
+                self.spec,
+                field_map,
+                rows,
+                pending,
+                revalidate_failures=self.revalidate_failures,
+            )
+        before = known.copy()
         plan = plan_chunk(chunk, known, first_row)
-        self._in_flight.append((known.hashes - hashes_before, known.ids - ids_before))
+        self._in_flight.append(known.since(before))
         return chunk, plan
 
     def submit(self, chunk: MappedChunk, plan: ChunkPlan) -> None:

@@ -6,7 +6,7 @@ Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,24 @@ class Failure:
     def describe(self, label: str) -> str:
         shown = "nothing" if self.value is None else repr(self.value)
         return f"{self.field} ({label}): {self.check}; got {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFailure:
+    """How a payload failed under a field map, as its dead letter records it."""
+
+    reason: str
+    failures: tuple[Failure, ...]
+
+    @staticmethod
+    def to_json(failures: Sequence[Failure]) -> str:
+        """Failures as stored on a dead letter: ``[[field, check, value], ...]``."""
+        return orjson.dumps([[f.field, f.check, f.value] for f in failures], default=str).decode()
+
+    @classmethod
+    def from_json(cls, reason: str, text: str | bytes | list[Any]) -> "KnownFailure":
+        entries = orjson.loads(text) if isinstance(text, str | bytes) else text
+        return cls(reason, tuple(Failure(str(f), str(c), v) for f, c, v in entries))
 
 
 @dataclass
@@ -84,26 +102,45 @@ class FieldMap:
         ids = {self.external_id(r.record) for r in rows if r.record is not None}
         return [str(i) for i in ids if i is not None]
 
+    def fingerprints(self, rows: Sequence[SourceRow]) -> tuple[list[bytes], list[str]]:
+        """Canonical payload and its hash per row (an unparseable line hashes its text)."""
+        payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
+        return payloads, [payload_hash(p) for p in payloads]
+
     def apply(
-        self, rows: Sequence[SourceRow], stored: AbstractSet[str] | None = None
+        self,
+        rows: Sequence[SourceRow],
+        stored: AbstractSet[str] | None = None,
+        *,
+        failed_before: Mapping[str, KnownFailure] | None = None,
+        fingerprints: tuple[list[bytes], list[str]] | None = None,
     ) -> MappedChunk:
         """Map one chunk of rows; raises SchemaLevelError when the export itself is wrong.
 
         ``stored`` holds payload hashes already stored: a row whose payload is among them is a
         ``duplicate`` without being validated again (a re-run of an unchanged export costs
-        hashing, not mapping).
+        hashing, not mapping). ``failed_before`` holds payloads that already failed under this
+        same field map, with their reason and failures: validation is a pure function of the
+        payload and the map, so they fail again exactly as recorded, without pandas or pandera.
         """
-        payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
+        payloads, hashes = fingerprints or self.fingerprints(rows)
         chunk = MappedChunk(
             rows=rows,
             payloads=payloads,
-            hashes=[payload_hash(p) for p in payloads],
+            hashes=hashes,
             external_ids=[None] * len(rows),
             outcomes=[VALID] * len(rows),
             reasons=[None] * len(rows),
         )
         candidates: list[int] = []
         for index, row in enumerate(rows):
+            known = failed_before.get(hashes[index]) if failed_before else None
+            if known is not None:
+                external_id = self.external_id(row.record) if row.record is not None else None
+                chunk.external_ids[index] = None if external_id is None else str(external_id)
+                chunk.outcomes[index], chunk.reasons[index] = FAILED, known.reason
+                chunk.failures[index] = list(known.failures)
+                continue
             if row.record is None:
                 self._fail(chunk, index, [Failure("record", "parseable record", row.error)])
                 continue

@@ -207,6 +207,9 @@ class IntegrationDeadLetter(Base):
     source_ref: Mapped[str] = mapped_column(sa.String(255))
     source_position: Mapped[int]
     reason: Mapped[str] = mapped_column(sa.Text)
+    # Every failure as [field, check, value]: a re-read of the same payload under the same
+    # spec fails again exactly so, without validating it again.
+    failures: Mapped[list[Any] | None] = mapped_column(sa.JSON)
     failing_field: Mapped[str] = mapped_column(sa.String(64))
     failing_check: Mapped[str] = mapped_column(sa.String(200))
     raw_payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # internal only

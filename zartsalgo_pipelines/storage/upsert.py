@@ -70,7 +70,7 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     if not rows:
         return
     if conn.dialect.name == "mysql" and len(rows) >= bulk_mysql.BULK_MIN_ROWS:
-        bulk_mysql.load_into(conn, table.name, list(rows[0]), rows, table)
+        bulk_mysql.load_into(conn, table.name, list(rows[0]), rows)
     else:
         _executemany(conn, table, sa.insert(table), rows)
 

@@ -22,6 +22,7 @@ from zartsalgo_pipelines.ingest.pipeline import (
     process_extract,
 )
 from zartsalgo_pipelines.ingest.queries import import_row_counts
+from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -157,6 +158,57 @@ def test_dead_letter_is_not_duplicated_by_a_rerun(engine, spec, write_export) ->
     sync(engine, spec, folder)
     assert count(engine, "integration_dead_letters") == 1
     assert count(engine, "integration_dead_letters", "WHERE attempts = 2") == 1
+
+
+def _reasons(engine: sa.Engine, batch_id: int) -> list[tuple[object, ...]]:
+    rows = DataImportRow.__table__
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.select(rows.c.source_position, rows.c.status, rows.c.reason)
+                .where(rows.c.batch_id == batch_id)
+                .order_by(rows.c.row_number)
+            )
+        ]
+
+
+def test_a_rerun_fails_known_failures_exactly_as_the_first_run_did(
+    engine, spec, write_export
+) -> None:
+    folder = write_export(MIXED_EXPORT)
+    extract = extract_files(engine, spec, folder)
+    first_stats = FailureStats()
+    first = ingest_rows(
+        engine, spec, extract.batch_id, landed_rows(spec, extract.batch_id), stats=first_stats
+    )
+    extract = extract_files(engine, spec, folder)
+    again_stats = FailureStats()
+    again = ingest_rows(
+        engine, spec, extract.batch_id, landed_rows(spec, extract.batch_id), stats=again_stats
+    )
+    # Same reasons on every failed row, same per-field counts, checks and masked examples.
+    failed_first = [r for r in _reasons(engine, first.batch_id) if r[1] == "failed"]
+    failed_again = [r for r in _reasons(engine, again.batch_id) if r[1] == "failed"]
+    assert failed_again == failed_first and len(failed_first) == 6
+    assert again_stats == first_stats
+    assert count(engine, "integration_dead_letters", "WHERE attempts = 2") == 6
+
+
+def test_a_spec_change_validates_known_failures_again(engine, spec, write_export) -> None:
+    folder = write_export([quote(3, contact__email="not-an-email"), quote(8, status="archived")])
+    assert sync(engine, spec, folder).rows_failed == 2
+    relaxed = spec.model_copy(
+        update={
+            "fields": [
+                e.model_copy(update={"format": None}) if e.target == "contact_email" else e
+                for e in spec.fields
+            ]
+        }
+    )
+    review = sync(engine, relaxed, folder)
+    assert (review.rows_created, review.rows_failed) == (1, 1)  # the email now passes
+    assert count(engine, "quote_requests", "WHERE contact_email = 'not-an-email'") == 1
 
 
 def test_missing_required_column_fails_the_batch_not_every_row(engine, spec, write_export) -> None:
