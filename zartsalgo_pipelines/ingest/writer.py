@@ -78,6 +78,7 @@ class ChunkWriter:
         before = known.copy()
         plan = plan_chunk(chunk, known, first_row)
         self._in_flight.append(known.since(before))
+        chunk.drop_records()
         return chunk, plan
 
     def submit(self, chunk: MappedChunk, plan: ChunkPlan) -> None:

@@ -56,6 +56,24 @@ def test_unparseable_lines_become_error_rows(tmp_path: Path, line: str, error: s
     assert rows[1].raw_text == line and rows[1].position == 2
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_line_that_is_not_in_the_declared_encoding_is_one_error_row(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "x.jsonl"
+    bad = '{"id": "b", "text": "caf\xe9"}'.encode("latin-1")  # Latin-1 bytes, not UTF-8
+    path.write_bytes(b'{"id": "a"}\n' + bad + b'\n  \n{"id": "c"}\n')
+    rows = list(iter_file_rows(path, "jsonl", "x.jsonl", encoding))
+    assert [r.position for r in rows] == [1, 2, 4]
+    if encoding == "utf-8":
+        # The UTF-8 reader keeps going: the bad line is dead-lettered, the rest are read.
+        assert rows[1].record is None and rows[1].error and "not valid JSON" in rows[1].error
+        assert rows[1].raw_text == '{"id": "b", "text": "caf\ufffd"}'
+    else:
+        assert rows[1].record == {"id": "b", "text": "café"}
+    assert rows[2].record == {"id": "c"}
+
+
 def test_csv_empty_cells_are_missing(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("id,email\na,\n", "utf-8")
