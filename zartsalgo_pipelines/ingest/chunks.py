@@ -421,6 +421,9 @@ def _write_dead_letters(
     now: dt.datetime,
 ) -> None:
     failed = [i for i, outcome in enumerate(chunk.outcomes) if outcome == FAILED]
+    if conn.dialect.name == "mysql" and chunk.known_failures:
+        _touch_known_dead_letters(conn, spec, batch_id, first_row_number, chunk, now)
+        failed = [i for i in failed if i not in chunk.known_failures]
     if not failed:
         return
     rows = []
@@ -468,5 +471,47 @@ def _write_dead_letters(
             "last_failed_at": "new",
             # A literal, not a bound 1: pymysql cannot bind inside ON DUPLICATE KEY UPDATE.
             "attempts": dead_letters.c.attempts + sa.literal_column("1"),
+        },
+    )
+
+
+def _touch_known_dead_letters(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    first_row_number: int,
+    chunk: MappedChunk,
+    now: dt.datetime,
+) -> None:
+    """Record that open dead letters failed again, in one UPDATE joined to a JSON_TABLE.
+
+    Their payload, reason and failures are what the dead letter already holds (that is how
+    they were recognised), so only where and when they were last seen changes; sending each
+    700-byte payload back through the upsert cost a re-run more than all its lookups.
+    """
+    seen = [
+        [
+            chunk.hashes[index],
+            first_row_number + index,
+            chunk.rows[index].source_ref[:255],
+            chunk.rows[index].position,
+        ]
+        for index in sorted(chunk.known_failures)
+    ]
+    conn.execute(
+        sa.text(
+            "UPDATE integration_dead_letters AS d JOIN JSON_TABLE(:seen, '$[*]' COLUMNS ("
+            "payload_hash VARCHAR(32) PATH '$[0]', `row_number` BIGINT PATH '$[1]', "
+            "source_ref VARCHAR(255) PATH '$[2]', source_position BIGINT PATH '$[3]')) AS s "
+            "ON d.provider_key = :provider_key AND d.payload_hash = s.payload_hash "
+            "SET d.attempts = d.attempts + 1, d.last_batch_id = :batch_id, "
+            "d.`row_number` = s.`row_number`, d.source_ref = s.source_ref, "
+            "d.source_position = s.source_position, d.last_failed_at = :now"
+        ),
+        {
+            "seen": orjson.dumps(seen).decode(),
+            "provider_key": spec.key,
+            "batch_id": batch_id,
+            "now": now,
         },
     )

@@ -71,6 +71,8 @@ class MappedChunk:
     failures: dict[int, list[Failure]] = field(default_factory=dict)
     valid: pd.DataFrame = field(default_factory=pd.DataFrame)  # index = position in ``rows``
     contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Rows that failed exactly as an open dead letter of theirs records (``failed_before``).
+    known_failures: set[int] = field(default_factory=set)
 
     def drop_records(self) -> None:
         """Free the parsed provider records once the chunk is mapped and classified.
@@ -154,6 +156,7 @@ class FieldMap:
                 chunk.external_ids[index] = None if external_id is None else str(external_id)
                 chunk.outcomes[index], chunk.reasons[index] = FAILED, known.reason
                 chunk.failures[index] = list(known.failures)
+                chunk.known_failures.add(index)
                 continue
             if row.record is None:
                 self._fail(chunk, index, [Failure("record", "parseable record", row.error)])

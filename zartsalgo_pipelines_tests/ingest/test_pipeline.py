@@ -193,6 +193,15 @@ def test_a_rerun_fails_known_failures_exactly_as_the_first_run_did(
     assert failed_again == failed_first and len(failed_first) == 6
     assert again_stats == first_stats
     assert count(engine, "integration_dead_letters", "WHERE attempts = 2") == 6
+    with engine.connect() as conn:
+        seen = conn.execute(
+            sa.text(
+                "SELECT first_batch_id, last_batch_id, source_ref, source_position "
+                "FROM integration_dead_letters ORDER BY source_position"
+            )
+        ).all()
+    assert {(r[0], r[1]) for r in seen} == {(first.batch_id, again.batch_id)}
+    assert [r[3] for r in seen] == [r[0] for r in failed_first]  # where it was last seen
 
 
 def test_a_spec_change_validates_known_failures_again(engine, spec, write_export) -> None:
