@@ -22,6 +22,7 @@ from zartsalgo_pipelines.ingest.providers import utcnow
 from zartsalgo_pipelines.mapping.apply import FAILED, VALID, FieldMap, KnownFailure, MappedChunk
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import bulk_mysql
 from zartsalgo_pipelines.storage.models import (
     RECORD_MODELS,
     DataImportBatch,
@@ -382,6 +383,18 @@ def _link(
     conn.execute(sa.insert(links).from_select(columns, pairs))
 
 
+IMPORT_ROW_COLUMNS = [
+    "batch_id",
+    "row_number",
+    "external_id",
+    "status",
+    "reason",
+    "payload_hash",
+    "source_ref",
+    "source_position",
+]
+
+
 def _write_import_rows(
     conn: sa.Connection,
     batch_id: int,
@@ -389,6 +402,9 @@ def _write_import_rows(
     chunk: MappedChunk,
     statuses: list[str],
 ) -> None:
+    if conn.dialect.name == "mysql" and len(chunk.rows) >= bulk_mysql.BULK_MIN_ROWS:
+        _load_import_rows(conn, batch_id, first_row_number, chunk, statuses)
+        return
     insert_many(
         conn,
         import_rows,
@@ -406,6 +422,35 @@ def _write_import_rows(
             for index, (row, status) in enumerate(zip(chunk.rows, statuses, strict=True))
         ],
     )
+
+
+def _load_import_rows(
+    conn: sa.Connection,
+    batch_id: int,
+    first_row_number: int,
+    chunk: MappedChunk,
+    statuses: list[str],
+) -> None:
+    """The MySQL path for the one table every row writes: file lines formatted directly.
+
+    Batch id, row number, status, hash and position never need escaping; the source ref is
+    escaped once per file; only external id and reason go through the general escaper.
+    Building a dict per row and escaping all eight values was a quarter of a re-run's time.
+    """
+    field = bulk_mysql.field
+    batch = str(batch_id)
+    refs: dict[str, str] = {}
+    lines = []
+    for index, (row, status) in enumerate(zip(chunk.rows, statuses, strict=True)):
+        ref = refs.get(row.source_ref)
+        if ref is None:
+            ref = refs[row.source_ref] = field(row.source_ref[:255])
+        lines.append(
+            f"{batch}\t{first_row_number + index}\t"
+            f"{field(_clip(chunk.external_ids[index], 191))}\t{status}\t"
+            f"{field(chunk.reasons[index])}\t{chunk.hashes[index]}\t{ref}\t{row.position}\n"
+        )
+    bulk_mysql.load_text(conn, import_rows.name, IMPORT_ROW_COLUMNS, "".join(lines))
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -54,21 +54,22 @@ def field(value: Any) -> str:
     return _text(str(value))  # int, float, Decimal, datetime ("2026-11-16 10:00:00"), date
 
 
-def write_rows(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as a LOAD DATA file (one line per row, values in the order of the first row)."""
-    handle, path = tempfile.mkstemp(prefix="zartsalgo-", suffix=".tsv")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-        out.write("".join("\t".join(map(field, row.values())) + "\n" for row in rows))
-    return path
-
-
 def load_into(
     conn: sa.Connection, table_name: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """LOAD DATA LOCAL INFILE ``rows`` (dicts with keys ``names``, in that order) into
     ``table_name``."""
-    path = write_rows(rows)
+    text = "".join("\t".join(map(field, row.values())) + "\n" for row in rows)
+    load_text(conn, table_name, names, text)
+
+
+def load_text(conn: sa.Connection, table_name: str, names: Sequence[str], text: str) -> None:
+    """LOAD DATA LOCAL INFILE ``text``, already in the format (see ``field``), into
+    ``table_name``'s columns ``names``."""
+    handle, path = tempfile.mkstemp(prefix="zartsalgo-", suffix=".tsv")
     try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
         columns = ", ".join(f"`{n}`" for n in names)
         conn.exec_driver_sql(
             f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "

@@ -381,3 +381,30 @@ def test_stored_hashes_survive_a_truncated_group_concat(engine, spec) -> None:
             conn.execute(sa.text("SET SESSION group_concat_max_len = 64"))  # two hashes fit
         assert stored_hashes(conn, spec, ids) == expected
     assert len(expected) == 10
+
+
+def test_import_rows_of_a_large_chunk_keep_every_character(
+    engine, make_spec: Callable[..., ProviderSpec], write_export
+) -> None:
+    # Above the bulk threshold, so MySQL takes the LOAD DATA path for import rows.
+    spec = make_spec(source={"kind": "file", "path": "*.jsonl", "format": "jsonl"})
+    odd_ids = ["QR\t1", "QR\\2", "QR\\N", "QR-ü-❄️"]
+    records = [quote(n) for n in range(1, 260)] + [
+        quote(9000 + n, id=i) for n, i in enumerate(odd_ids)
+    ]
+    records.append(quote(9999, contact__email="tab\there\nnewline"))
+    folder = write_export(records, "odd\tname.jsonl")
+    review = sync(engine, spec, folder)
+    assert review.rows_total == 264 and review.rows_created == 263 and review.rows_failed == 1
+    rows = DataImportRow.__table__
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(rows.c.external_id, rows.c.reason, rows.c.source_ref, rows.c.source_position)
+            .where(rows.c.batch_id == review.batch_id)
+            .order_by(rows.c.row_number)
+        ).all()
+    assert [r[0] for r in stored[-5:-1]] == odd_ids
+    assert {r[2] for r in stored} == {"odd\tname.jsonl"}
+    assert [r[3] for r in stored] == list(range(1, 265))
+    assert stored[-1][1] == "contact_email (Email): email format; got 'tab\\there\\nnewline'"
+    assert [r[1] for r in stored[:-1]] == [None] * 263
