@@ -133,3 +133,30 @@ def test_connection_check_job_reports_the_result(db_url: str) -> None:
     )
     assert result.success
     assert result.output_for_node("connection_check_op")["result"] == "connected"
+
+
+def test_full_resync_is_a_launch_config_of_raw_extract(db_url: str, api: FakeApi) -> None:
+    spec = crm_spec(api)
+    definitions = build_provider_defs(spec, Path("."))
+    raw = next(
+        a
+        for a in definitions.assets or []
+        if isinstance(a, dg.AssetsDefinition) and a.key == dg.AssetKey(["crm_deals", "raw_extract"])
+    )
+
+    def extract(config: dict[str, object]) -> dict[str, object]:
+        result = dg.materialize(
+            [raw],
+            resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)},
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config={"ops": {"crm_deals__raw_extract": {"config": config}}},
+        )
+        return metadata(result, "crm_deals", "raw_extract")
+
+    first = extract({})
+    # Mark the first batch succeeded with its cursor, as mapped_records would.
+    materialize(spec, db_url, selection=["crm_deals/mapped_records"])
+    incremental = extract({})
+    full = extract({"full_resync": True})
+    assert first["incremental_from"] == full["incremental_from"] == "1704066900000"
+    assert incremental["incremental_from"] != first["incremental_from"]
