@@ -159,8 +159,8 @@ def ingest_rows(
 
     Raises whatever stopped the batch after closing it as ``failed``. ``stats``, when given,
     collects per-field failure counts for the asset checks. ``revalidate_failures`` validates
-    payloads already dead-lettered under this field map instead of counting them as duplicates
-    (a replay).
+    payloads already dead-lettered under this spec instead of failing them again as their dead
+    letter records (a replay).
     """
     field_map = field_map or FieldMap(spec)
     size = chunk_size or spec.chunk_size or settings.chunk_size()

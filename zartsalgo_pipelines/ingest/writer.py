@@ -42,8 +42,8 @@ class ChunkWriter:
         self.revalidate_failures = revalidate_failures
         self._queue: queue.Queue[tuple[MappedChunk, ChunkPlan] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
-        # New versions and failures of the chunks not yet known to be committed (at most
-        # three: queued, being written, and the one just planned).
+        # New versions of the chunks not yet known to be committed (at most three: queued,
+        # being written, and the one just planned).
         self._in_flight: deque[KnownVersions] = deque(maxlen=3)
         self._thread = threading.Thread(target=self._run, name="zartsalgo-chunk-writer")
         self._thread.start()
