@@ -138,6 +138,9 @@ def _matching(conn: sa.Connection, query: sa.Select[Any], column: Any, values: l
     """
     if conn.dialect.name != "mysql":
         return query.where(column.in_(values))
+    # JSON_TABLE cuts longer values to the column width, which could match a stored prefix;
+    # no stored key is longer than 191 characters, so such values cannot match anything.
+    values = [v for v in values if len(v) <= 191]
     listed = sa.text(
         "JSON_TABLE(:zt_listed, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS zt_listed"
     ).bindparams(zt_listed=orjson.dumps(values).decode())
