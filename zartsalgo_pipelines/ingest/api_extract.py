@@ -28,7 +28,6 @@ from zartsalgo_pipelines.sources.rest import (
     cursor_to_send,
     iter_pages,
     open_provider_session,
-    rest_source,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
@@ -52,7 +51,7 @@ def extract_api(engine: sa.Engine, spec: ProviderSpec, *, full_resync: bool = Fa
     recording what it learnt: a refused credential opens ``auth_failure``, long rate-limit waits
     open ``rate_limited``.
     """
-    source = rest_source(spec)
+    source = spec.rest_source
     with engine.begin() as conn:
         register_provider(conn, spec)
         stored = stored_cursor(conn, spec.key)

@@ -24,7 +24,6 @@ from zartsalgo_pipelines.sources.rest import (
     cursor_to_send,
     iter_pages,
     open_provider_session,
-    rest_source,
 )
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -118,7 +117,7 @@ def source_rows(loaded: LoadedSpec) -> Iterator[SourceRow]:
 
 def api_rows(spec: ProviderSpec) -> Iterator[SourceRow]:
     """The records of the provider's API pages as rows, page by page (nothing is landed)."""
-    source = rest_source(spec)
+    source = spec.rest_source
     since = cursor_to_send(source.incremental, None) if source.incremental else None
     with open_provider_session(spec) as http:
         for page in iter_pages(spec, http, incremental_value=since):

@@ -24,7 +24,7 @@ from zartsalgo_pipelines.sources.http import (
     open_session,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.specs.rest import IncrementalSpec, RestSource
+from zartsalgo_pipelines.specs.rest import IncrementalSpec
 
 
 class MalformedResponseError(ExtractError):
@@ -46,14 +46,8 @@ class Page:
     records: list[Any]
 
 
-def rest_source(spec: ProviderSpec) -> RestSource:
-    if not isinstance(spec.source, RestSource):
-        raise TypeError(f"provider `{spec.key}` has a {spec.source.kind} source, not rest_api")
-    return spec.source
-
-
 def open_provider_session(spec: ProviderSpec) -> HttpSession:
-    source = rest_source(spec)
+    source = spec.rest_source
     return open_session(
         spec.auth,
         source.http_retries,
@@ -169,7 +163,7 @@ def iter_pages(
     ``page_limit`` stops early (a connection check reads one page); ``max_pages`` in the spec
     is a guard and fails the extract when exceeded.
     """
-    source = rest_source(spec)
+    source = spec.rest_source
     paginator = source.paginator
     url = source.base_url.rstrip("/") + ("/" + source.path.lstrip("/") if source.path else "")
     params: dict[str, Any] | None = dict(source.params)

@@ -334,6 +334,13 @@ class ProviderSpec(Frozen):
         return self.source
 
     @property
+    def rest_source(self) -> RestSource:
+        """The REST API source; a TypeError for a provider whose source is files."""
+        if not isinstance(self.source, RestSource):
+            raise TypeError(f"provider `{self.key}` has a {self.source.kind} source, not rest_api")
+        return self.source
+
+    @property
     def text_encoding(self) -> str:
         """Encoding of files entered for this provider (its exports, manual entries)."""
         return self.source.encoding if isinstance(self.source, FileSource) else "utf-8"
