@@ -18,7 +18,7 @@ from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direc
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.sources.files import SourceRow, as_row, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.sources.http import ExtractError
 from zartsalgo_pipelines.sources.rest import (
     cursor_to_send,
@@ -123,11 +123,8 @@ def api_rows(spec: ProviderSpec) -> Iterator[SourceRow]:
         for page in iter_pages(spec, http, incremental_value=since):
             ref = f"page {page.number}"
             for position, record in enumerate(page.records, start=1):
-                if isinstance(record, dict):
-                    yield SourceRow(ref, position, record)
-                else:
-                    error = f"record is a JSON {type(record).__name__}, not an object"
-                    yield SourceRow(ref, position, None, error, orjson.dumps(record).decode())
+                text = None if isinstance(record, dict) else orjson.dumps(record).decode()
+                yield as_row(ref, position, record, text)
 
 
 def manual_entry(

@@ -49,7 +49,8 @@ def iter_file_rows(
         yield from readers[fmt](handle, source_ref)
 
 
-def _as_row(source_ref: str, position: int, value: Any, text: str | None) -> SourceRow:
+def as_row(source_ref: str, position: int, value: Any, text: str | None) -> SourceRow:
+    """A parsed value as a row: a JSON object is a record, anything else an error row."""
     if isinstance(value, dict):
         return SourceRow(source_ref, position, value)
     kind = type(value).__name__
@@ -67,7 +68,7 @@ def _jsonl_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
         except orjson.JSONDecodeError as error:
             yield SourceRow(source_ref, position, None, f"line is not valid JSON ({error})", text)
             continue
-        yield _as_row(source_ref, position, value, text)
+        yield as_row(source_ref, position, value, text)
 
 
 def _jsonl_bytes_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
@@ -84,7 +85,7 @@ def _jsonl_bytes_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
         if type(value) is dict:
             yield SourceRow(source_ref, position, value)
         else:
-            yield _as_row(source_ref, position, value, line.decode("utf-8").strip())
+            yield as_row(source_ref, position, value, line.decode("utf-8").strip())
 
 
 def _csv_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
@@ -116,7 +117,7 @@ def _json_array_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
             buffer += more
             continue
         position += 1
-        yield _as_row(source_ref, position, value, None)
+        yield as_row(source_ref, position, value, None)
         buffer = _fill(handle, buffer[end:])
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.ingest.api_extract import extract_api
 from zartsalgo_pipelines.ingest.batches import review
 from zartsalgo_pipelines.ingest.connection_check import check_connection
+from zartsalgo_pipelines.ingest.operations import api_rows, dry_run
 from zartsalgo_pipelines.ingest.pipeline import landing_dir, process_extract
 from zartsalgo_pipelines.ingest.providers import stored_cursor
 from zartsalgo_pipelines.ingest.queries import connection_status
@@ -303,3 +304,16 @@ def test_the_shipped_crm_spec_survives_or_fails_cleanly(
         status = conn.execute(sa.text("SELECT status FROM data_import_batches")).scalar_one()
     assert status == "failed"
     assert count(engine, "crm_deals") == count(engine, "data_import_rows") == 0
+
+
+def test_a_test_sync_reads_the_api_and_writes_nothing(engine: sa.Engine, api: FakeApi) -> None:
+    spec = crm_spec(api)
+    review = dry_run(engine, spec, api_rows(spec))
+    assert (review.total, review.counts["created"], review.counts["failed"]) == (7, 3, 3)
+    assert review.counts["ignored"] == 1
+    assert count(engine, "data_import_batches") == count(engine, "crm_deals") == 0
+    # A page whose record is not an object: one failed row that says so.
+    api.faults = {len(api.api_requests()) + 1: Fault(200, b'{"results": ["not a deal"]}')}
+    odd = dry_run(engine, spec, api_rows(spec))
+    assert (odd.total, odd.counts["failed"]) == (1, 1)
+    assert odd.stats.fields["record"].checks == {"parseable record": 1}
