@@ -14,6 +14,7 @@ setup(
         "dagster-dg-cli==1.13.*",
         "pandas>=2.2",
         "pandera>=0.35",
+        "pyarrow>=15",
         "sqlalchemy>=2.0.30",
         "pymysql>=1.1",
         "alembic>=1.13",

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 
 from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
-from zartsalgo_pipelines.mapping.paths import compile_getter, top_level_key
+from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.schema import build_schema
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -102,7 +102,7 @@ class FieldMap:
 
     def __init__(self, spec: ProviderSpec) -> None:
         self.spec = spec
-        self.getters = [(e.target, compile_getter(e.source)) for e in spec.fields]
+        self.columns = [(e.target, compile_column(e.source)) for e in spec.fields]
         self.labels = {e.target: e.label for e in spec.fields}
         self.value_maps = {e.target: e.values for e in spec.fields if e.values}
         self.types = {e.target: e.type for e in spec.fields}
@@ -177,7 +177,7 @@ class FieldMap:
 
     def _validate(self, chunk: MappedChunk, candidates: list[int]) -> None:
         records = [chunk.rows[i].record or {} for i in candidates]
-        columns = {target: [get(r) for r in records] for target, get in self.getters}
+        columns = {target: column(records) for target, column in self.columns}
         self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
         typed = {}

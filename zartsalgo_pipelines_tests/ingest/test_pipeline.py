@@ -408,3 +408,57 @@ def test_import_rows_of_a_large_chunk_keep_every_character(
     assert [r[3] for r in stored] == list(range(1, 265))
     assert stored[-1][1] == "contact_email (Email): email format; got 'tab\\there\\nnewline'"
     assert [r[1] for r in stored[:-1]] == [None] * 263
+
+
+def test_bulk_and_row_paths_store_the_same_values(
+    engine, make_spec: Callable[..., ProviderSpec], tmp_path: Path
+) -> None:
+    """One export through chunks above the bulk threshold (MySQL: file lines built column by
+    column) and through small chunks (statements with bound values) stores the same value in
+    every column of records and external objects: datetimes with and without fractions,
+    decimals, NULLs, source context and escapes."""
+    records = [
+        quote(
+            n,
+            message=TRICKY[n % len(TRICKY)],
+            submitted_at=f"2026-11-16T10:00:{n % 60:02d}.{n * 3331 % 1000000:06d}Z",
+            updated_at=None if n % 5 == 0 else "2026-11-17T08:30:00+02:00",
+            budget__amount=None if n % 7 == 0 else n * 10.25,
+            contact__phone=None,
+            extra={"note": TRICKY[n % len(TRICKY)]} if n % 3 == 0 else None,
+        )
+        for n in range(1, 301)
+    ]
+    stored = {}
+    for key, chunk_size in (("bulk_path", 1000), ("row_path", 50)):
+        folder = tmp_path / key
+        folder.mkdir()
+        (folder / "export.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+        )
+        spec = make_spec(
+            key=key,
+            source={"kind": "file", "path": "*.jsonl", "format": "jsonl"},
+            chunk_size=chunk_size,
+        )
+        assert sync(engine, spec, folder).rows_created == 300
+        with engine.connect() as conn:
+            stored[key] = [
+                conn.execute(
+                    sa.text(
+                        f"SELECT * FROM {table} WHERE provider_key = :key ORDER BY external_id"
+                    ),
+                    {"key": key},
+                )
+                .mappings()
+                .all()
+                for table in ("quote_requests", "integration_external_objects")
+            ]
+    varying = {"id", "provider_key", "last_batch_id", "created_at", "updated_at"}
+    varying |= {"first_seen_at", "last_seen_at"}
+    for bulk, rows in zip(stored["bulk_path"], stored["row_path"], strict=True):
+        assert len(bulk) == len(rows) == 300
+        for left, right in zip(bulk, rows, strict=True):
+            assert {k: v for k, v in left.items() if k not in varying} == {
+                k: v for k, v in right.items() if k not in varying
+            }

@@ -10,7 +10,7 @@ import pytest
 
 from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
-from zartsalgo_pipelines.mapping.paths import compile_getter, top_level_key
+from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import DROP, quote
@@ -121,6 +121,17 @@ def test_compiled_path_agrees_with_jmespath(path: str) -> None:
     record = quote(1) | {"a": {"b": "not a dict"}, "n": [1, True, 0, "", None, {"k": 1}]}
     record["answers"].append({"field": {"ref": "callback"}, "callback": True})
     assert compile_getter(path)(record) == jmespath.search(path, record)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_column_path_agrees_with_jmespath_on_every_record(path: str) -> None:
+    records = [
+        quote(1) | {"a": {"b": {"c": 3}}, "n": [True, 1]},
+        quote(2) | {"a": {"b": "not a dict"}, "contact": None, "budget": "not a dict"},
+        {"id": "only-an-id", "a": None, "answers": []},  # `length()` needs a list
+    ]
+    column = compile_column(path)(records)
+    assert column == [jmespath.search(path, record) for record in records]
 
 
 @pytest.mark.parametrize(

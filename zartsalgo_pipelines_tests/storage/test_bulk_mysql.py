@@ -97,3 +97,14 @@ def test_staged_upsert_round_trips_and_updates(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         upsert(conn, scratch, changed, key=["id"], update={"text": NEW})
     assert [r["text"] for r in stored(engine)] == [r["text"] for r in changed]
+
+
+def test_a_short_load_raises_instead_of_losing_rows(engine: sa.Engine) -> None:
+    """A LOCAL load skips a row whose key exists and only warns; the count catches it."""
+    written = rows(bulk_mysql.BULK_MIN_ROWS + 5)
+    with engine.begin() as conn:
+        insert_many(conn, scratch, written[:1])
+    short = pytest.raises(bulk_mysql.ShortLoadError, match=r"stored 204 of 205 rows: 1062 Dup")
+    with short, engine.begin() as conn:
+        insert_many(conn, scratch, written)
+    assert [r["id"] for r in stored(engine)] == [0]  # the whole load rolled back
