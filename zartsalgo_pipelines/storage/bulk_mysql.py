@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -101,29 +102,35 @@ class ShortLoadError(Exception):
 
 def load_text(conn: sa.Connection, table_name: str, names: Sequence[str], text: str) -> None:
     """LOAD DATA LOCAL INFILE ``text``, already in the format (see ``field``), into
-    ``table_name``'s columns ``names``.
-
-    LOCAL loads skip rows that clash with a unique key and only warn about them, so the rows
-    stored are counted: a short load raises instead of losing rows without a trace.
-    """
+    ``table_name``'s columns ``names``."""
     handle, path = tempfile.mkstemp(prefix="zartsalgo-", suffix=".tsv")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        columns = ", ".join(f"`{n}`" for n in names)
-        result = conn.exec_driver_sql(
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
-            "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
-            f"({columns})",
-            (path,),
-        )
+        load_file(conn, table_name, names, path, text.count("\n"))
     finally:
         os.unlink(path)
-    sent = text.count("\n")
-    if result.rowcount != sent:
+
+
+def load_file(
+    conn: sa.Connection, table_name: str, names: Sequence[str], path: str | Path, rows: int
+) -> None:
+    """LOAD DATA LOCAL INFILE the ``rows`` lines of the file at ``path`` (in the format).
+
+    LOCAL loads skip rows that clash with a unique key and only warn about them, so the rows
+    stored are counted: a short load raises instead of losing rows without a trace.
+    """
+    columns = ", ".join(f"`{n}`" for n in names)
+    result = conn.exec_driver_sql(
+        f"LOAD DATA LOCAL INFILE %s INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+        "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
+        f"({columns})",
+        (str(path),),
+    )
+    if result.rowcount != rows:
         warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()
         raise ShortLoadError(
-            f"LOAD DATA into {table_name} stored {result.rowcount} of {sent} rows: "
+            f"LOAD DATA into {table_name} stored {result.rowcount} of {rows} rows: "
             + "; ".join(f"{code} {message}" for _level, code, message in warnings)
         )
 

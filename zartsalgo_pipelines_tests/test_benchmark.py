@@ -1,0 +1,89 @@
+"""The benchmark runs end to end on SQLite and MySQL and leaves no scratch database behind;
+its peak RSS is the pipeline process's own, not the parent's."""
+
+import json
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.benchmark import peak_rss_mb
+from zartsalgo_pipelines.storage.engine import create_engine
+
+SUMMARY_KEYS = {
+    "rows",
+    "floor_rows_per_s",
+    "pipeline_rows_per_s",
+    "rerun_rows_per_s",
+    "pipeline_ratio",
+    "rerun_ratio",
+    "write_bound_ratio",
+    "peak_rss_mb",
+    "definitions_load_s",
+}
+
+
+SMALL_RUN = ["--rows", "600", "--chunk-size", "200", "--specs", "2"]
+
+
+def run_benchmark(*args: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "zartsalgo_pipelines.benchmark", *SMALL_RUN, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    summary: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def bench_databases(server_url: str) -> set[str]:
+    engine = create_engine(server_url)
+    with engine.connect() as conn:
+        names = set(conn.exec_driver_sql("SHOW DATABASES LIKE 'zt_bench_%%'").scalars())
+    engine.dispose()
+    return names
+
+
+def test_benchmark_on_sqlite_prints_the_summary() -> None:
+    summary = run_benchmark()
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["rows"] == 600
+    assert summary["write_bound_ratio"] is None  # measured on MySQL only
+    assert summary["pipeline_ratio"] > 0 and summary["rerun_ratio"] > 0
+
+
+@pytest.mark.mysql
+def test_benchmark_on_mysql_measures_the_write_bound_and_drops_its_database(
+    mysql_url: str,
+) -> None:
+    server = sa.engine.make_url(mysql_url).set(database="test")
+    server_url = server.render_as_string(hide_password=False)
+    before = bench_databases(server_url)
+    summary = run_benchmark("--database-url", server_url)
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["database"].startswith("mysql")
+    assert summary["write_bound_ratio"] > 0
+    assert bench_databases(server_url) == before
+
+
+def _report_peak(out: Any) -> None:
+    out.send(peak_rss_mb())
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_peak_rss_of_a_spawned_child_is_its_own() -> None:
+    """Linux carries ru_maxrss over from the forking parent through exec; VmHWM does not."""
+    ballast = b"x" * (600 << 20)  # a parent holding 600 MB
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_report_peak, args=(send,))
+    child.start()
+    peak = receive.recv()
+    child.join()
+    assert len(ballast) == 600 << 20
+    assert 0 < peak < 400
