@@ -462,3 +462,24 @@ def test_bulk_and_row_paths_store_the_same_values(
             assert {k: v for k, v in left.items() if k not in varying} == {
                 k: v for k, v in right.items() if k not in varying
             }
+
+
+def test_lookups_keep_one_statement_text_whatever_the_chunk(engine, spec) -> None:
+    """Chunk lookups bind their ids as one JSON array: an IN list of bound values made a new
+    statement for every chunk length, and SQLite's statement cache kept each one, so memory
+    grew with the export."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "integration_object_versions" in statement and statement.lstrip().startswith("SELECT"):
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        # chunk_size 4: chunks of 4, 4 and 3 rows; the last reuses ids of the first
+        rows = [SourceRow("x.jsonl", n, quote(n % 8 + 1)) for n in range(1, 12)]
+        ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "x.jsonl"), rows)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 5  # stored hashes per chunk, existing ids where a row is not a duplicate
+    assert len(set(seen)) == 2
