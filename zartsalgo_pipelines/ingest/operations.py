@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.ingest.chunks import KnownVersions, known_versions, plan_chunk
+from zartsalgo_pipelines.ingest.classify import KnownVersions, known_versions, plan_chunk
 from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap

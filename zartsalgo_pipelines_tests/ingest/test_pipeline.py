@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.chunks import stored_hashes
+from zartsalgo_pipelines.ingest.classify import stored_hashes
 from zartsalgo_pipelines.ingest.pipeline import (
     extract_files,
     ingest_rows,
