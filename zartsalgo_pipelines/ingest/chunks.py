@@ -120,7 +120,11 @@ def _write_records(
 
 
 def _context_json(context: dict[str, Any] | None) -> str | None:
-    return json.dumps(context, ensure_ascii=False, default=str) if context else None
+    """A record's unmapped fields as JSON text (orjson, as for the payload hash: ``json.dumps``
+    took 3 us of every new row)."""
+    if not context:
+        return None
+    return orjson.dumps(context, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _record_rows(
@@ -362,6 +366,9 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[:length] if value else None
 
 
+DEAD_LETTER_BULK_MIN_ROWS = 50
+
+
 def _write_dead_letters(
     conn: sa.Connection,
     spec: ProviderSpec,
@@ -408,6 +415,8 @@ def _write_dead_letters(
         conn,
         dead_letters,
         rows,
+        # Payloads of ~700 bytes: past a few dozen rows the file beats pymysql's escaping.
+        bulk_min_rows=DEAD_LETTER_BULK_MIN_ROWS,
         key=["provider_key", "payload_hash"],
         update={
             "last_batch_id": "new",

@@ -27,17 +27,19 @@ def upsert(
     *,
     key: Sequence[str],
     update: Mapping[str, Any],
+    bulk_min_rows: int = bulk_mysql.BULK_MIN_ROWS,
 ) -> None:
     """Insert ``rows``; on a clash of ``key`` set ``update`` (column -> NEW or an expression).
 
-    With an empty ``update`` a clashing row is left as it is (insert-or-ignore).
+    With an empty ``update`` a clashing row is left as it is (insert-or-ignore). On MySQL,
+    ``bulk_min_rows`` or more rows go through a staging table loaded with LOAD DATA.
     """
     if not rows:
         return
     stmt: sa.Executable
     if conn.dialect.name == "mysql":
         my = mysql.insert(table)
-        staged = len(rows) >= bulk_mysql.BULK_MIN_ROWS
+        staged = len(rows) >= bulk_min_rows
         if staged:
             names = list(rows[0])
             source = bulk_mysql.stage(conn, table, names, rows)

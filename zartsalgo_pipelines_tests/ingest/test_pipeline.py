@@ -483,3 +483,36 @@ def test_lookups_keep_one_statement_text_whatever_the_chunk(engine, spec) -> Non
         sa.event.remove(engine, "before_cursor_execute", record)
     assert len(seen) == 5  # stored hashes per chunk, existing ids where a row is not a duplicate
     assert len(set(seen)) == 2
+
+
+def test_many_dead_letters_in_one_chunk_are_stored_and_updated_whole(
+    engine, make_spec: Callable[..., ProviderSpec], write_export
+) -> None:
+    """Enough failures in one chunk for MySQL's staged path: every dead letter keeps its
+    payload, reason and failures; validating them again (a replay) raises attempts on each."""
+    spec = make_spec(source={"kind": "file", "path": "*.jsonl", "format": "jsonl"}, chunk_size=500)
+    bad = [quote(n, contact__email=f"bad\t{TRICKY[n % len(TRICKY)]}") for n in range(1, 121)]
+    folder = write_export([*bad, quote(999)])
+    assert sync(engine, spec, folder).rows_failed == 120
+    extract = extract_files(engine, spec, folder)
+    rows = landed_rows(spec, extract.batch_id)
+    again = ingest_rows(engine, spec, extract.batch_id, rows, revalidate_failures=True)
+    assert (again.rows_failed, again.rows_duplicate) == (120, 1)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text(
+                "SELECT external_id, raw_payload, reason, failures, attempts, source_position "
+                "FROM integration_dead_letters ORDER BY source_position"
+            )
+        ).all()
+    assert len(stored) == 120
+    for record, (external_id, payload, reason, failures, attempts, position) in zip(
+        bad, stored, strict=True
+    ):
+        assert external_id == record["id"] and attempts == 2
+        assert (payload if isinstance(payload, dict) else json.loads(payload)) == record
+        email = record["contact"]["email"]
+        assert reason == f"contact_email (Email): email format; got {email!r}"
+        loaded = failures if isinstance(failures, list) else json.loads(failures)
+        assert loaded == [["contact_email", "email format", email]]
+        assert position == int(record["id"][3:])
