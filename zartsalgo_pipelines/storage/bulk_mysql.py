@@ -73,7 +73,8 @@ def column_texts(series: pd.Series) -> list[str]:
     if isinstance(series.dtype, pd.DatetimeTZDtype | pd.StringDtype):
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             # Naive UTC, as the columns store it. Microseconds are always written; a DATETIME
-            # column rounds them as it rounds those of any datetime sent.
+            # column without fractions treats them as it treats any datetime sent (MariaDB
+            # truncates, MySQL rounds).
             series = series.dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
         else:
             series = (
@@ -93,7 +94,8 @@ def load_into(
 ) -> None:
     """LOAD DATA LOCAL INFILE ``rows`` (dicts with keys ``names``, in that order) into
     ``table_name``."""
-    load_text(conn, table_name, names, rows_text(rows))
+    text = "".join("\t".join(map(field, row.values())) + "\n" for row in rows)
+    load_text(conn, table_name, names, text)
 
 
 class ShortLoadError(Exception):
@@ -139,16 +141,6 @@ def stage(
     conn: sa.Connection, table: sa.Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> sa.Table:
     """Load ``rows`` into this connection's empty staging copy of ``table``; return it."""
-    return stage_text(conn, table, names, rows_text(rows))
-
-
-def rows_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Dicts (values in column order) as the text ``load_text`` sends."""
-    return "".join("\t".join(map(field, row.values())) + "\n" for row in rows)
-
-
-def stage_text(conn: sa.Connection, table: sa.Table, names: Sequence[str], text: str) -> sa.Table:
-    """Load ``text`` into this connection's empty staging copy of ``table``; return it."""
     name = f"zt_stage_{table.name}"
     columns = ", ".join(f"`{n}`" for n in names)
     # Temporary tables live with the connection and never cause an implicit commit.
@@ -156,5 +148,5 @@ def stage_text(conn: sa.Connection, table: sa.Table, names: Sequence[str], text:
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE `{name}` SELECT {columns} FROM `{table.name}` WHERE 1 = 0"
     )
-    load_text(conn, name, names, text)
+    load_into(conn, name, names, rows)
     return sa.Table(name, sa.MetaData(), *(sa.Column(n, table.c[n].type) for n in names))
