@@ -195,7 +195,7 @@ def ingest_rows(
                     if stats is not None:
                         stats.add(mapped)
                     next_row += len(chunk_rows)
-                    del chunk_rows  # the parsed records go now, before the GC pass
+                    del chunk_rows  # the parsed records go now, before any GC pass
                     collect()
         except BaseException:
             writer.drain()
