@@ -88,10 +88,12 @@ def _write_records(
     known = [index for external_id, index in latest.items() if external_id not in created]
     if conn.dialect.name == "mysql" and len(new) >= bulk_mysql.BULK_MIN_ROWS:
         _load_new_records(conn, spec, batch_id, chunk, new, now)
-    else:
+    elif new:
         records, externals = _record_rows(spec, batch_id, chunk, new, now)
         insert_many(conn, table_of(RECORD_MODELS[spec.object_type]), records)
         insert_many(conn, objects, externals)
+    if not known:
+        return  # a chunk of only new objects slices no frame for the upserts
     records, externals = _record_rows(spec, batch_id, chunk, known, now)
     mapped = [e.target for e in spec.fields]
     upsert(
