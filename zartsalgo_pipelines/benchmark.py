@@ -11,8 +11,9 @@
    again with ``LOAD DATA LOCAL INFILE`` into empty copies, files prepared off the clock. It is
    the database's own cost of what the pipeline must write (no mapping, no lookups, no Python
    on the clock), so no client can make the first load faster than it;
-6. prints rows/s, ratios to the floor, peak RSS of the pipeline process, the time to load
-   definitions with 100 generated provider specs, and a JSON summary as the last line.
+6. prints rows/s, ratios to the floor, the pipeline process's CPU per row, peak RSS of the
+   pipeline process, the time to load definitions with 100 generated provider specs, and a
+   JSON summary as the last line.
 
 The database is a scratch one: a temporary SQLite file, or a new database on the MySQL server
 that ``--database-url`` names (created and dropped here; the named database is not touched).
@@ -134,15 +135,16 @@ WRITTEN_TABLES = [
 ]
 
 
-def measure_write_bound(url: str, workdir: Path) -> float:
-    """Seconds the server takes to LOAD DATA the rows the first load stored (MySQL only).
+def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
+    """Seconds the server takes to LOAD DATA the rows the first load stored, per table (MySQL).
 
     Each table's rows are read back and written to a file in the bulk format first (off the
     clock); only the loads into empty copies are timed. ``CREATE TABLE .. LIKE`` keeps columns,
-    keys and checks but not foreign keys, so the bound is, if anything, optimistic.
+    keys and checks but not foreign keys, so the bound is, if anything, optimistic. The split
+    by table shows what the bound is made of (the payloads of the external objects, mostly).
     """
     engine = create_engine(url)
-    seconds = 0.0
+    seconds: dict[str, float] = {}
     try:
         with engine.begin() as conn:
             for table in WRITTEN_TABLES:
@@ -160,7 +162,7 @@ def measure_write_bound(url: str, workdir: Path) -> float:
                         lines += 1
                 started = time.perf_counter()
                 bulk_mysql.load_file(conn, copy, names, path, lines)
-                seconds += time.perf_counter() - started
+                seconds[table] = time.perf_counter() - started
                 conn.exec_driver_sql(f"DROP TABLE {copy}")
                 path.unlink()
     finally:
@@ -174,12 +176,25 @@ def _pipeline_child(url: str, export_dir: str, chunk_size: int, data_dir: str, o
     os.environ[settings.DATA_DIR_ENV] = data_dir  # this process only: landing under workdir
     engine = create_engine(url)
     spec = load_spec(Path(export_dir), chunk_size)
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     extract = extract_files(engine, spec, Path(export_dir))
     review = process_extract(engine, spec, extract.batch_id)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     engine.dispose()
-    out.send({"seconds": seconds, "review": review.as_metadata(), "peak_rss_mb": peak_rss_mb()})
+    out.send(
+        {
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+            "review": review.as_metadata(),
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    )
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, all its threads (the mapping thread and the writer)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -289,7 +304,7 @@ def main() -> None:
     review = first["review"]
     print(
         f"floor:    {floor_rows:,} mapped rows upserted in {floor_seconds:.2f} s "
-        f"= {floor_rate:,.0f} rows/s"
+        f"= {floor_rate:,.0f} rows/s ({1e6 / floor_rate:.0f} us a row)"
     )
     print(
         f"pipeline: {args.rows:,} rows in {first['seconds']:.2f} s = {first_rate:,.0f} rows/s "
@@ -299,12 +314,28 @@ def main() -> None:
         f"rerun:    {args.rows:,} rows in {rerun['seconds']:.2f} s = {rerun_rate:,.0f} rows/s "
         f"({rerun_rate / floor_rate:.2f}x floor); duplicates {rerun['review']['rows_duplicate']:,}"
     )
-    bound_rate = args.rows / bound if bound else None
-    if bound_rate:
+    # What bounds the pipeline, per input row: its own process's CPU (both threads; Python
+    # runs one thread at a time), and on MySQL the server's cost of storing what it stored.
+    first_cpu = first["cpu_seconds"] * 1e6 / args.rows
+    rerun_cpu = rerun["cpu_seconds"] * 1e6 / args.rows
+    print(
+        f"pipeline process CPU: {first_cpu:.0f} us a row on the first load "
+        f"({first['seconds'] * 1e6 / args.rows:.0f} us of wall time), {rerun_cpu:.0f} us on the "
+        "re-run"
+    )
+    bound_seconds = sum(bound.values()) if bound else None
+    bound_rate = args.rows / bound_seconds if bound_seconds else None
+    bound_us = {t: round(s * 1e6 / args.rows, 1) for t, s in bound.items()} if bound else None
+    if bound_rate and bound_us:
         print(
-            f"write bound: the first load's rows LOAD DATA-ed into empty copies in {bound:.2f} s "
-            f"= {bound_rate:,.0f} input rows/s ({bound_rate / floor_rate:.2f}x floor): "
-            "the most any first load writing these rows can reach"
+            f"write bound: the first load's rows LOAD DATA-ed into empty copies in "
+            f"{bound_seconds:.2f} s = {bound_rate:,.0f} input rows/s "
+            f"({bound_rate / floor_rate:.2f}x floor): the most any first load writing these rows "
+            "can reach"
+        )
+        print(
+            "write bound per input row: "
+            + ", ".join(f"{table} {us:.1f} us" for table, us in bound_us.items())
         )
     peak = max(first["peak_rss_mb"], rerun["peak_rss_mb"])
     print(f"peak RSS of the pipeline process: {peak:.0f} MB")
@@ -323,8 +354,11 @@ def main() -> None:
                 "rerun_rows_per_s": round(rerun_rate),
                 "pipeline_ratio": round(first_rate / floor_rate, 3),
                 "rerun_ratio": round(rerun_rate / floor_rate, 3),
+                "pipeline_cpu_us_per_row": round(first_cpu, 1),
+                "rerun_cpu_us_per_row": round(rerun_cpu, 1),
                 "write_bound_ratio": round(bound_rate / floor_rate, 3) if bound_rate else None,
-                "peak_rss_mb": round(max(first["peak_rss_mb"], rerun["peak_rss_mb"])),
+                "write_bound_us_per_row": bound_us,
+                "peak_rss_mb": round(peak),
                 "definitions_load_s": round(definitions["seconds"], 2),
                 "definitions_specs": args.specs,
             }

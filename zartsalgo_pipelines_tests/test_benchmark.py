@@ -1,5 +1,6 @@
 """The benchmark runs end to end on SQLite and MySQL and leaves no scratch database behind;
-its peak RSS is the pipeline process's own, not the parent's."""
+it reports what bounds the pipeline (its CPU per row, the write bound per table); its peak RSS
+is the pipeline process's own, not the parent's."""
 
 import json
 import multiprocessing
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from zartsalgo_pipelines.benchmark import peak_rss_mb
+from zartsalgo_pipelines.benchmark import WRITTEN_TABLES, peak_rss_mb
 from zartsalgo_pipelines.storage.engine import create_engine
 
 SUMMARY_KEYS = {
@@ -20,7 +21,10 @@ SUMMARY_KEYS = {
     "rerun_rows_per_s",
     "pipeline_ratio",
     "rerun_ratio",
+    "pipeline_cpu_us_per_row",
+    "rerun_cpu_us_per_row",
     "write_bound_ratio",
+    "write_bound_us_per_row",
     "peak_rss_mb",
     "definitions_load_s",
 }
@@ -53,7 +57,9 @@ def test_benchmark_on_sqlite_prints_the_summary() -> None:
     assert set(summary) >= SUMMARY_KEYS
     assert summary["rows"] == 600
     assert summary["write_bound_ratio"] is None  # measured on MySQL only
+    assert summary["write_bound_us_per_row"] is None
     assert summary["pipeline_ratio"] > 0 and summary["rerun_ratio"] > 0
+    assert summary["pipeline_cpu_us_per_row"] > 0 and summary["rerun_cpu_us_per_row"] > 0
 
 
 @pytest.mark.mysql
@@ -66,6 +72,12 @@ def test_benchmark_on_mysql_measures_the_write_bound_and_drops_its_database(
     assert set(summary) >= SUMMARY_KEYS
     assert summary["database"].startswith("mysql")
     assert summary["write_bound_ratio"] > 0
+    per_table = summary["write_bound_us_per_row"]
+    assert list(per_table) == WRITTEN_TABLES and all(us > 0 for us in per_table.values())
+    # The ratio is the tables' sum: rows / (seconds summed over the tables) / floor.
+    total_us = sum(per_table.values())
+    ratio = 1e6 / total_us / summary["floor_rows_per_s"]
+    assert ratio == pytest.approx(summary["write_bound_ratio"], rel=0.05)
     assert bench_databases(mysql_url) == before
 
 
