@@ -89,8 +89,16 @@ class MappedChunk:
 
 
 def canonical_json(record: Any) -> bytes:
-    """Sorted keys, no whitespace, UTF-8: the same record hashes the same in any key order."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    """Sorted keys, no whitespace, UTF-8: the same record hashes the same in any key order.
+
+    The result is a copy of its own size: orjson hands back its whole output buffer, so a
+    600-byte payload held a 4 KB allocation, and a chunk keeps its payloads until it is
+    written (~50 MB of peak memory at three 5,000-row chunks in flight).
+    """
+    payload = orjson.dumps(
+        record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
+    )
+    return bytes(memoryview(payload))
 
 
 def payload_hash(payload: bytes) -> str:

@@ -2,13 +2,14 @@
 paths work; value maps translate statuses; each bad value fails its row with field, check and
 value; ignore rules skip rows with a reason; unmapped provider fields are kept as context."""
 
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import jmespath
 import pytest
 
-from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap
+from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap, canonical_json
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.sources.files import SourceRow
@@ -92,6 +93,22 @@ def test_same_record_has_same_hash_whatever_the_key_order(spec: ProviderSpec) ->
     reordered = dict(reversed(list(record.items())))
     chunk = apply(spec, record, reordered, quote(1, status="won"))
     assert chunk.hashes[0] == chunk.hashes[1] != chunk.hashes[2]
+
+
+def test_payloads_a_chunk_keeps_hold_only_their_own_size() -> None:
+    """A chunk keeps its canonical payloads until it is written; orjson's output buffer is
+    4 KB whatever the payload's length, so each must be a copy of its own size."""
+    records = [quote(n) for n in range(200)]
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        payloads = [canonical_json(record) for record in records]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    content = sum(len(p) for p in payloads)
+    assert content / len(payloads) < 1024  # the sample records are well under 4 KB
+    assert held - before < 1.5 * content
 
 
 PATHS = [
