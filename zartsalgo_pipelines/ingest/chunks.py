@@ -201,16 +201,18 @@ def _load_new_records(
         [*texts, "source_context", "provider_key", "last_batch_id", "created_at", "updated_at"],
         records,
     )
+    # Bytes lines: the payloads are UTF-8 already and go into the file as they are.
     head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
     seen = f"{field(now)}\t{field(now)}"
     updated_at = texts.get("source_updated_at") or [bulk_mysql.NULL] * len(indexes)
-    tail = f"\t{batch_id}\n"
-    externals = "".join(
-        f"{head}{field(chunk.external_ids[index])}\t{chunk.hashes[index]}\t{seen}\t{updated}\t"
-        f"{bulk_mysql.json_text(chunk.payloads[index])}{tail}"
-        for index, updated in zip(indexes, updated_at, strict=True)
+    tail = f"\t{batch_id}\n".encode()
+    lines = (
+        f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{seen}\t{updated}\t".encode()
+        + bulk_mysql.json_field(chunk.payloads[i])
+        + tail
+        for i, updated in zip(indexes, updated_at, strict=True)
     )
-    bulk_mysql.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, externals)
+    bulk_mysql.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, b"".join(lines))
 
 
 def _write_versions(

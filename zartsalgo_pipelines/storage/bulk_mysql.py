@@ -43,11 +43,11 @@ def _text(value: str) -> str:
     return value
 
 
-def json_text(payload: bytes) -> str:
-    """Compact JSON (orjson's output) as a field: JSON escapes control characters itself, so
-    only its backslashes need doubling."""
-    text = payload.decode()
-    return text.replace("\\", "\\\\") if "\\" in text else text
+def json_field(payload: bytes) -> bytes:
+    """Compact JSON (orjson's output) as a field, kept as UTF-8 bytes: JSON escapes control
+    characters itself, so only its backslashes need doubling. (Decoded, a payload with one
+    character beyond Latin-1 became a str of two or four bytes a character.)"""
+    return payload.replace(b"\\", b"\\\\") if b"\\" in payload else payload
 
 
 def field(value: Any) -> str:
@@ -102,14 +102,17 @@ class ShortLoadError(Exception):
     """LOAD DATA stored fewer rows than it was sent (the transaction is rolled back)."""
 
 
-def load_text(conn: sa.Connection, table_name: str, names: Sequence[str], text: str) -> None:
-    """LOAD DATA LOCAL INFILE ``text``, already in the format (see ``field``), into
-    ``table_name``'s columns ``names``."""
+def load_text(
+    conn: sa.Connection, table_name: str, names: Sequence[str], text: str | bytes
+) -> None:
+    """LOAD DATA LOCAL INFILE ``text``, lines already in the format (see ``field``; bytes are
+    UTF-8), into ``table_name``'s columns ``names``."""
+    data = text.encode() if isinstance(text, str) else text
     handle, path = tempfile.mkstemp(prefix="zartsalgo-", suffix=".tsv")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        load_file(conn, table_name, names, path, text.count("\n"))
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        load_file(conn, table_name, names, path, data.count(b"\n"))
     finally:
         os.unlink(path)
 
