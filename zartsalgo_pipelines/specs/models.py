@@ -270,7 +270,7 @@ class ProviderSpec(Frozen):
     retries: RetrySpec = RetrySpec()
     alerts: AlertSpec = AlertSpec()
     chunk_size: pydantic.PositiveInt | None = pydantic.Field(
-        None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 5000."
+        None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 8000."
     )
     metrics: list[MetricSpec] = []
 
