@@ -8,6 +8,7 @@ crash mid-batch leaves a consistent database that the next run completes.
 
 import gc
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.ingest.classify import stored_hashes
 from zartsalgo_pipelines.ingest.pipeline import (
     GC_EVERY_CHUNKS,
+    WRITER_SWITCH_INTERVAL,
     extract_files,
     ingest_rows,
     landed_rows,
@@ -541,3 +543,30 @@ def test_a_batch_pauses_automatic_gc_and_collects_young_objects_every_few_chunks
         assert gc.isenabled()
     finally:
         gc.callbacks.remove(seen)
+
+
+@pytest.mark.parametrize("source_fails", [False, True], ids=["batch_succeeds", "source_fails"])
+def test_a_batch_shortens_the_switch_interval_and_restores_it(
+    engine, spec, source_fails: bool
+) -> None:
+    """The writer thread gets the GIL back promptly while a batch runs; afterwards, whether the
+    batch succeeded or its source failed, the process has its own interval again."""
+    during: list[float] = []
+
+    def rows() -> Iterator[SourceRow]:
+        for n in range(1, 6):
+            during.append(sys.getswitchinterval())
+            yield SourceRow("x.jsonl", n, quote(n))
+        if source_fails:
+            raise OSError("the export went away")
+
+    before = sys.getswitchinterval()
+    assert before > WRITER_SWITCH_INTERVAL  # CPython's default is 5 ms
+    batch = open_direct_batch(engine, spec, "file", "x.jsonl")
+    if source_fails:
+        with pytest.raises(OSError):
+            ingest_rows(engine, spec, batch, rows())
+    else:
+        assert ingest_rows(engine, spec, batch, rows()).rows_created == 5
+    assert during == [pytest.approx(WRITER_SWITCH_INTERVAL)] * 5
+    assert sys.getswitchinterval() == before
