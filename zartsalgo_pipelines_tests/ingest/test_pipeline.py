@@ -24,6 +24,7 @@ from zartsalgo_pipelines.ingest.pipeline import (
     landed_rows,
     open_direct_batch,
     process_extract,
+    prompt_writer_handoff,
     young_generation_gc,
 )
 from zartsalgo_pipelines.ingest.queries import import_row_counts
@@ -569,4 +570,15 @@ def test_a_batch_shortens_the_switch_interval_and_restores_it(
     else:
         assert ingest_rows(engine, spec, batch, rows()).rows_created == 5
     assert during == [pytest.approx(WRITER_SWITCH_INTERVAL)] * 5
+    assert sys.getswitchinterval() == before
+
+
+def test_overlapping_batches_restore_the_interval_only_when_the_last_one_ends() -> None:
+    before = sys.getswitchinterval()
+    first, second = prompt_writer_handoff(), prompt_writer_handoff()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first batch ends while the second still runs
+    assert sys.getswitchinterval() == pytest.approx(WRITER_SWITCH_INTERVAL)
+    second.__exit__(None, None, None)
     assert sys.getswitchinterval() == before
