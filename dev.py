@@ -9,6 +9,7 @@ pyproject.toml change (a stamp file records their hash).
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -53,7 +54,30 @@ def start(args: list[str]) -> None:
     run(PYTHON, "-m", "zartsalgo_pipelines.quickstart", *args)
 
 
+def ensure_browser() -> None:
+    """Debian's chromium for the browser tests: Playwright cannot download its own browser here.
+
+    Installed with apt-get when this runs as root on Debian; elsewhere the browser tests skip
+    with the reason outside CI (with CI=true they fail).
+    """
+    if shutil.which("chromium") or os.environ.get("ZARTSALGO_CHROMIUM"):
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        apt = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for command in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+        ):
+            print("+", " ".join(command), flush=True)
+            if subprocess.run(command, env=apt).returncode:
+                print("chromium could not be installed: the browser tests will not run", flush=True)
+                return
+    else:
+        print("chromium not found (install Debian's `chromium` package or set ZARTSALGO_CHROMIUM)")
+
+
 def test(args: list[str]) -> None:
+    ensure_browser()
     run(PYTHON, "-m", "ruff", "check", ".")
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
     run(PYTHON, "-m", "mypy")

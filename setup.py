@@ -25,6 +25,13 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            "hypothesis>=6.100",
+            # Browser tests drive Debian's chromium (dev.py installs it); no browser download.
+            "playwright>=1.45",
+            # Deployment tests: Dagster's instance on MySQL, steps on Celery, the Procfile stack.
+            "dagster-mysql==0.29.*",
+            "dagster-celery==0.29.*",
+            "honcho>=2.0",
             "ruff>=0.6",
             "mypy>=1.11",
             "pandas-stubs",

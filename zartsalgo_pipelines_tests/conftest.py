@@ -112,5 +112,6 @@ def write_export(tmp_path: Path) -> Callable[[list[Any], str], Path]:
     return write
 
 
-# The fake provider API (a real HTTP server on 127.0.0.1) for REST source tests.
+# The fake provider API (a real HTTP server on 127.0.0.1) for REST source tests, and the browser.
+from zartsalgo_pipelines_tests.browser import browser, page  # noqa: E402, F401
 from zartsalgo_pipelines_tests.fake_api import api, fake_api  # noqa: E402, F401
