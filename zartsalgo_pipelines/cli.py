@@ -23,9 +23,9 @@ import click
 import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.ingest.connection_check import check_connection
-from zartsalgo_pipelines.ingest.operations import (
+from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.ops.connection_check import check_connection
+from zartsalgo_pipelines.ops.operations import (
     SOURCE_ERRORS,
     dry_run,
     file_rows,
@@ -34,16 +34,16 @@ from zartsalgo_pipelines.ingest.operations import (
     resolve_dead_letters,
     source_rows,
 )
-from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.ingest.queries import (
-    connection_status,
-    dead_letter_summary,
-    last_successful_sync,
-)
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs, provider_spec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
+from zartsalgo_pipelines.storage.import_batches import OUTCOMES, BatchReview
+from zartsalgo_pipelines.storage.queries import (
+    connection_status,
+    dead_letter_summary,
+    last_successful_sync,
+)
 
 
 def _engine() -> sa.Engine:

@@ -14,9 +14,9 @@ import dagster as dg
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions
-from zartsalgo_pipelines.ingest.batches import OUTCOMES, latest_batch, review
 from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
+from zartsalgo_pipelines.storage.import_batches import OUTCOMES, latest_batch, review
 from zartsalgo_pipelines.storage.migrate import upgrade_head
 
 

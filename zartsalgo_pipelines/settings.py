@@ -1,5 +1,5 @@
 """The one reader of the environment: database URL, data folder, chunk size and the provider
-secrets a spec names (read at run time through ``dg.EnvVar``, never at definitions load).
+secrets a spec names (read at run time, never at definitions load).
 
 Everything else asks this module, so a deployment is configured in one place and tests can
 override a value with ``monkeypatch.setenv`` without chasing ``os.getenv`` calls.
@@ -74,9 +74,9 @@ def secret(env_var: str, purpose: str) -> str:
 
     ``purpose`` says which spec key named it, so the message points at what to set.
     """
-    import dagster as dg  # here, not at the top: the CLI and the webhook receiver stay light
-
-    value = dg.EnvVar(env_var).get_value()
+    # os.environ, as dg.EnvVar reads it: `dagster dev` and the code server load a `.env` file
+    # into the environment before any asset runs, so both ways see the same value.
+    value = os.environ.get(env_var)
     if not value:
         raise MissingSecretError(
             f"environment variable {env_var} is not set (needed for {purpose}); set it where "

@@ -24,10 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.providers import register_provider
-from zartsalgo_pipelines.ingest.webhooks import store_delivery
+from zartsalgo_pipelines.pipeline.deliveries import store_delivery
 from zartsalgo_pipelines.sources.webhooks import DeliveryRefusedError, verify
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.connections import register_provider
 
 log = logging.getLogger("zartsalgo.webhooks")
 PATH_PREFIX = "/webhooks/"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from zartsalgo_pipelines.benchmark import WRITTEN_TABLES, peak_rss_mb
+from zartsalgo_pipelines.benchmark.throughput import WRITTEN_TABLES, peak_rss_mb
 from zartsalgo_pipelines.storage.engine import create_engine
 
 SUMMARY_KEYS = {

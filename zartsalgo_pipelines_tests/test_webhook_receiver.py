@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.webhooks import pending_deliveries, process_deliveries
+from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries, process_deliveries
 from zartsalgo_pipelines.sources.webhooks import sign
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.webhook_receiver import WebhookServer

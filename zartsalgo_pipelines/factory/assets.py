@@ -1,5 +1,5 @@
 """Spec -> the four assets of one provider: raw_extract -> mapped_records -> dead_letter ->
-client_metrics. Assets stay thin: they call ``ingest`` and ``proof`` and report metadata.
+client_metrics. Assets stay thin: they call ``pipeline`` and ``proof`` and report metadata.
 Nothing they report carries a raw payload value or a secret: counts, ids, masked examples.
 """
 
@@ -12,22 +12,22 @@ import pydantic
 
 from zartsalgo_pipelines.factory.checks import accounting_check, field_check_specs, field_checks
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.ingest.api_extract import extract_api
-from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
-from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
-from zartsalgo_pipelines.ingest.queries import (
-    connection_status,
-    dead_letter_summary,
-    failed_rows_without_dead_letter,
-)
-from zartsalgo_pipelines.ingest.stats import FailureStats
-from zartsalgo_pipelines.ingest.webhooks import process_deliveries
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.api_extract import extract_api
+from zartsalgo_pipelines.pipeline.deliveries import process_deliveries
+from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
+from zartsalgo_pipelines.storage.import_batches import latest_batch, pending_batches, review
+from zartsalgo_pipelines.storage.queries import (
+    connection_status,
+    dead_letter_summary,
+    failed_rows_without_dead_letter,
+)
 
 ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
 

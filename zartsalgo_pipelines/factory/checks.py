@@ -3,10 +3,10 @@
 import dagster as dg
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.ingest.queries import import_row_counts
-from zartsalgo_pipelines.ingest.stats import FailureStats
+from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.import_batches import OUTCOMES, BatchReview
+from zartsalgo_pipelines.storage.queries import import_row_counts
 
 
 def check_name(target: str) -> str:

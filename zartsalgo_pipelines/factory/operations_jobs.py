@@ -10,9 +10,8 @@ import pydantic
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.ingest.batches import BatchReview
-from zartsalgo_pipelines.ingest.connection_check import check_connection
-from zartsalgo_pipelines.ingest.operations import (
+from zartsalgo_pipelines.ops.connection_check import check_connection
+from zartsalgo_pipelines.ops.operations import (
     SOURCE_ERRORS,
     dry_run,
     file_rows,
@@ -22,6 +21,7 @@ from zartsalgo_pipelines.ingest.operations import (
 )
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
+from zartsalgo_pipelines.storage.import_batches import BatchReview
 
 
 def _provider(key: str) -> LoadedSpec:

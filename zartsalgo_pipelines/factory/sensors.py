@@ -6,13 +6,13 @@ from typing import Any
 
 import dagster as dg
 
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.ingest.queries import last_successful_sync
-from zartsalgo_pipelines.ingest.webhooks import pending_deliveries
+from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries
 from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.queries import last_successful_sync
 
 STALE_SYNC = "stale_sync"
 

@@ -17,9 +17,9 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
-from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.schema import build_schema
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec

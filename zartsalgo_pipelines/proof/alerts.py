@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
     DataImportBatch,

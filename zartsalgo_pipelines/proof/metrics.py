@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import MetricSpec, ProviderSpec
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, ClientMetric, table_of
 from zartsalgo_pipelines.storage.upsert import upsert

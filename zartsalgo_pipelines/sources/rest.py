@@ -1,6 +1,6 @@
 """A `rest_api` source read page by page: the spec's request, paginator, record selection and
 incremental cursor. Every failure names the provider and a URL without secrets, and says what
-was wrong; nothing here writes to the database (``ingest.api_extract`` lands the pages).
+was wrong; nothing here writes to the database (``pipeline.api_extract`` lands the pages).
 """
 
 import copy
@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import orjson
 import requests
 
-from zartsalgo_pipelines.mapping.paths import compile_getter
+from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.sources.http import (
     AuthFailedError,
     ExtractError,

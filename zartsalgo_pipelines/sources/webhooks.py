@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from zartsalgo_pipelines.mapping.paths import compile_getter
+from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 
 

@@ -19,7 +19,7 @@ def create_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
         # Provider payloads carry emoji and every script: utf8mb4 or the row fails.
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    # local_infile: bulk writes send files with LOAD DATA LOCAL (storage/bulk_mysql.py).
+    # local_infile: bulk writes send files with LOAD DATA LOCAL (storage/mysql_bulk.py).
     engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args={"local_infile": True})
     sa.event.listen(engine, "connect", _mysql_session)
     return engine

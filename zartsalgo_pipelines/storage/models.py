@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from zartsalgo_pipelines.clock import utcnow
+
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 
@@ -24,10 +26,6 @@ class Base(DeclarativeBase):
 def table_of(model: type[Base]) -> sa.Table:
     """The Core table of a model, typed as a Table (declarative types it as a FromClause)."""
     return cast(sa.Table, model.__table__)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class IntegrationProvider(Base):
@@ -44,7 +42,7 @@ class IntegrationProvider(Base):
     scopes: Mapped[list[Any]] = mapped_column(sa.JSON)
     credential_env_vars: Mapped[list[Any]] = mapped_column(sa.JSON)  # names only, never values
     spec_version: Mapped[str] = mapped_column(sa.String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class IntegrationConnection(Base):
@@ -62,7 +60,7 @@ class IntegrationConnection(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     # Incremental REST syncs: the highest cursor value of the last successful batch.
     incremental_cursor: Mapped[str | None] = mapped_column(sa.String(191))
-    updated_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class IntegrationFieldMapping(Base):
@@ -85,7 +83,7 @@ class IntegrationFieldMapping(Base):
     value_map: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     checks: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class IntegrationExternalObject(Base):

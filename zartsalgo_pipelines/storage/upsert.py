@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 
-from zartsalgo_pipelines.storage import bulk_mysql
+from zartsalgo_pipelines.storage import mysql_bulk
 
 NEW = "new"  # in ``update``: take the value the row tried to insert
 
@@ -27,7 +27,7 @@ def upsert(
     *,
     key: Sequence[str],
     update: Mapping[str, Any],
-    bulk_min_rows: int = bulk_mysql.BULK_MIN_ROWS,
+    bulk_min_rows: int = mysql_bulk.BULK_MIN_ROWS,
 ) -> None:
     """Insert ``rows``; on a clash of ``key`` set ``update`` (column -> NEW or an expression).
 
@@ -42,7 +42,7 @@ def upsert(
         staged = len(rows) >= bulk_min_rows
         if staged:
             names = list(rows[0])
-            source = bulk_mysql.stage(conn, table, names, rows)
+            source = mysql_bulk.stage(conn, table, names, rows)
             my = mysql.insert(table).from_select(names, sa.select(*source.c))
         # With nothing to update, "key = key" is MySQL's idiom for "insert or ignore".
         stmt = my.on_duplicate_key_update(
@@ -71,8 +71,8 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     """Plain executemany insert (pymysql folds it into multi-row INSERT statements)."""
     if not rows:
         return
-    if conn.dialect.name == "mysql" and len(rows) >= bulk_mysql.BULK_MIN_ROWS:
-        bulk_mysql.load_into(conn, table.name, list(rows[0]), rows)
+    if conn.dialect.name == "mysql" and len(rows) >= mysql_bulk.BULK_MIN_ROWS:
+        mysql_bulk.load_into(conn, table.name, list(rows[0]), rows)
     else:
         _executemany(conn, table, sa.insert(table), rows)
 

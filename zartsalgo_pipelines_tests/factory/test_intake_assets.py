@@ -12,7 +12,7 @@ import pytest
 from zartsalgo_pipelines.factory.operations_jobs import provider_connection_check
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
-from zartsalgo_pipelines.ingest.webhooks import store_delivery
+from zartsalgo_pipelines.pipeline.deliveries import store_delivery
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec
 from zartsalgo_pipelines_tests.helpers import count, quote

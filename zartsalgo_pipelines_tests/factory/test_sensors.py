@@ -9,10 +9,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
-from zartsalgo_pipelines.ingest.pipeline import open_direct_batch
-from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.pipeline.run import open_direct_batch
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import count
 

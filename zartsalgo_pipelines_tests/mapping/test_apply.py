@@ -9,9 +9,9 @@ from typing import Any
 import jmespath
 import pytest
 
+from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap, canonical_json
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
-from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import DROP, quote

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.pipeline import ingest_rows, open_direct_batch
+from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec

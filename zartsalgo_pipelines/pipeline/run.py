@@ -19,24 +19,24 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.batches import (
+from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.writer import ChunkWriter
+from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
+from zartsalgo_pipelines.proof.notify import notify
+from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
+from zartsalgo_pipelines.storage.connections import (
+    advance_cursor,
+    record_sync_result,
+    register_provider,
+)
+from zartsalgo_pipelines.storage.import_batches import (
     BatchReview,
     close_batch,
     open_batch,
     review,
 )
-from zartsalgo_pipelines.ingest.providers import (
-    advance_cursor,
-    record_sync_result,
-    register_provider,
-)
-from zartsalgo_pipelines.ingest.stats import FailureStats
-from zartsalgo_pipelines.ingest.writer import ChunkWriter
-from zartsalgo_pipelines.mapping.apply import FieldMap
-from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
-from zartsalgo_pipelines.proof.notify import notify
-from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
-from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _relative_name(path: Path, base: Path) -> str:
 def landed_rows(spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
     """Stream the rows of a landed extract, file by file, in name order."""
     root = landing_dir(spec.key, batch_id)
-    # API pages land as JSON lines (ingest/api_extract.py); exports keep their own format.
+    # API pages land as JSON lines (pipeline/api_extract.py); exports keep their own format.
     source = spec.source
     fmt, encoding = (
         (source.format, source.encoding) if isinstance(source, FileSource) else ("jsonl", "utf-8")
@@ -198,7 +198,7 @@ _SWITCH_INTERVAL = _ShortSwitchInterval()
 def prompt_writer_handoff() -> contextlib.AbstractContextManager[None]:
     """Let the writer thread have the GIL back soon after each of its database round trips.
 
-    The writer (``ingest/writer.py``) spends a chunk mostly waiting on the server, between
+    The writer (``pipeline/writer.py``) spends a chunk mostly waiting on the server, between
     short bursts of Python, and it is the slower side of a first load. After each of its dozen
     round trips a chunk it needs the GIL, which the mapping thread keeps until CPython's switch
     interval (5 ms by default) makes it let go: up to 60 ms a chunk of the writer doing

@@ -12,11 +12,10 @@ import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.ingest.classify import KnownVersions, known_versions, plan_chunk
-from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
-from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.classify import KnownVersions, known_versions, plan_chunk
+from zartsalgo_pipelines.pipeline.run import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import SourceRow, as_row, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.sources.http import ExtractError
@@ -28,6 +27,7 @@ from zartsalgo_pipelines.sources.rest import (
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
+from zartsalgo_pipelines.storage.import_batches import OUTCOMES, BatchReview
 from zartsalgo_pipelines.storage.models import DataImportBatch, IntegrationDeadLetter, table_of
 
 dead_letters = table_of(IntegrationDeadLetter)

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
 

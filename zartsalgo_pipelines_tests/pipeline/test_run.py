@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.classify import stored_hashes
-from zartsalgo_pipelines.ingest.pipeline import (
+from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.classify import stored_hashes
+from zartsalgo_pipelines.pipeline.run import (
     GC_EVERY_CHUNKS,
     WRITER_SWITCH_INTERVAL,
     extract_files,
@@ -27,12 +29,10 @@ from zartsalgo_pipelines.ingest.pipeline import (
     prompt_writer_handoff,
     young_generation_gc,
 )
-from zartsalgo_pipelines.ingest.queries import import_row_counts
-from zartsalgo_pipelines.ingest.stats import FailureStats
-from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import DataImportRow
+from zartsalgo_pipelines.storage.queries import import_row_counts
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote, snapshot
 
 RECORD_TABLES = {

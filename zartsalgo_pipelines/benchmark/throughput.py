@@ -21,7 +21,6 @@ Pipeline runs happen in a child process so their peak RSS is their own.
 """
 
 import argparse
-import contextlib
 import json
 import multiprocessing
 import platform
@@ -30,8 +29,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +36,21 @@ import sqlalchemy as sa
 import yaml
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.ingest.chunks import driver_rows
-from zartsalgo_pipelines.ingest.pipeline import chunked, extract_files, process_extract
+from zartsalgo_pipelines.benchmark.scratch import (
+    SHIPPED_SPEC,
+    scratch_database,
+    write_generated_project,
+)
 from zartsalgo_pipelines.mapping.apply import FieldMap
-from zartsalgo_pipelines.providers.quote_request_sample import generate_records, write_jsonl
+from zartsalgo_pipelines.pipeline.run import chunked, extract_files, process_extract
+from zartsalgo_pipelines.samples.quote_request import generate_records, write_jsonl
 from zartsalgo_pipelines.sources.files import iter_file_rows
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import bulk_mysql
+from zartsalgo_pipelines.storage import mysql_bulk
+from zartsalgo_pipelines.storage.chunks import driver_rows
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.migrate import upgrade_head
 from zartsalgo_pipelines.storage.models import QuoteRequest, table_of
-
-SHIPPED_SPEC = settings.DEFS_DIR / "quote_request" / "defs.yaml"
 
 
 def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
@@ -58,24 +58,6 @@ def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
     attributes["source"] = {"kind": "file", "path": str(export_dir / "*.jsonl"), "format": "jsonl"}
     attributes["chunk_size"] = chunk_size
     return ProviderSpec.model_validate(attributes)
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
-    if not server_url:
-        yield f"sqlite:///{workdir / 'bench.sqlite'}"
-        return
-    url = sa.engine.make_url(server_url)
-    name = f"zt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE {name}"))
-        admin.dispose()
 
 
 def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -> tuple[int, float]:
@@ -158,10 +140,10 @@ def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
                     )
                     names = list(rows.keys())
                     for row in rows:
-                        out.write("\t".join(map(bulk_mysql.field, row)) + "\n")
+                        out.write("\t".join(map(mysql_bulk.field, row)) + "\n")
                         lines += 1
                 started = time.perf_counter()
-                bulk_mysql.load_file(conn, copy, names, path, lines)
+                mysql_bulk.load_file(conn, copy, names, path, lines)
                 seconds[table] = time.perf_counter() - started
                 conn.exec_driver_sql(f"DROP TABLE {copy}")
                 path.unlink()
@@ -228,26 +210,14 @@ def run_pipeline(url: str, export_dir: Path, chunk_size: int, data_dir: Path) ->
 
 
 def _definitions_child(specs: int, workdir: str, out: Any) -> None:
-    root = Path(workdir) / "defs_bench"
-    package = f"bench_{uuid.uuid4().hex[:8]}"
-    defs = root / package / "defs"
-    document = yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))
-    for number in range(specs):
-        key = f"provider_{number:03d}"
-        (defs / key).mkdir(parents=True)
-        document["attributes"]["key"] = key
-        (defs / key / "defs.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
-    (root / package / "__init__.py").write_text("")
-    (root / "pyproject.toml").write_text(
-        f'[tool.dg]\ndirectory_type = "project"\n[tool.dg.project]\nroot_module = "{package}"\n'
-    )
-    sys.path.insert(0, str(root))
+    package_dir = write_generated_project(specs, Path(workdir) / "defs_bench")
+    sys.path.insert(0, str(package_dir.parent))
     import dagster  # noqa: F401  (imports are not what is being measured)
 
     from zartsalgo_pipelines.definitions import build_definitions
 
     started = time.perf_counter()
-    definitions = build_definitions(root / package)
+    definitions = build_definitions(package_dir)
     assets = len(definitions.resolve_asset_graph().get_all_asset_keys())
     out.send({"seconds": time.perf_counter() - started, "assets": assets})
 
@@ -262,13 +232,8 @@ def measure_definitions(specs: int, workdir: Path) -> dict[str, Any]:
     return dict(result)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=300_000)
-    parser.add_argument("--database-url", default=None, help="a MySQL server URL (default SQLite)")
-    parser.add_argument("--chunk-size", type=int, default=settings.DEFAULT_CHUNK_SIZE)
-    parser.add_argument("--specs", type=int, default=100, help="provider specs for the load test")
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> None:
+    """The throughput run: floor, first load, re-run, write bound, definitions; JSON last."""
 
     workdir = Path(tempfile.mkdtemp(prefix="zartsalgo-bench-"))
     try:
@@ -364,7 +329,3 @@ def main() -> None:
             }
         )
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -8,14 +8,14 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.batches import review
-from zartsalgo_pipelines.ingest.pipeline import fail_batch, open_direct_batch
-from zartsalgo_pipelines.ingest.webhooks import (
+from zartsalgo_pipelines.pipeline.deliveries import (
     pending_deliveries,
     process_deliveries,
     store_delivery,
 )
+from zartsalgo_pipelines.pipeline.run import fail_batch, open_direct_batch
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.import_batches import review
 from zartsalgo_pipelines.storage.models import DataImportRow, IntegrationWebhookDelivery, table_of
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote
 

@@ -1,10 +1,10 @@
 """Provider, connection and field-map records: the database's mirror of the spec files."""
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
     DataImportBatch,
@@ -14,10 +14,6 @@ from zartsalgo_pipelines.storage.models import (
     table_of,
 )
 from zartsalgo_pipelines.storage.upsert import upsert
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:

@@ -11,8 +11,6 @@ from typing import Final, Literal
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.providers import register_provider
-from zartsalgo_pipelines.ingest.queries import connection_status
 from zartsalgo_pipelines.proof.alerts import (
     AlertEvent,
     open_alert,
@@ -35,6 +33,8 @@ from zartsalgo_pipelines.sources.rest import (
     open_provider_session,
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
+from zartsalgo_pipelines.storage.connections import register_provider
+from zartsalgo_pipelines.storage.queries import connection_status
 
 UNREACHABLE: Final = "unreachable"
 Result = Literal["connected", "auth_failed", "unreachable", "not_configured", "unexpected_response"]

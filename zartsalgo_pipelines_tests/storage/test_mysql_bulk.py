@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage import bulk_mysql
+from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.engine import create_engine
 from zartsalgo_pipelines.storage.upsert import NEW, insert_many, upsert
 
@@ -80,7 +80,7 @@ def stored(engine: sa.Engine) -> list[dict[str, Any]]:
 
 
 def test_direct_load_round_trips_every_value(engine: sa.Engine) -> None:
-    written = rows(bulk_mysql.BULK_MIN_ROWS + 50)  # above the threshold: the LOAD DATA path
+    written = rows(mysql_bulk.BULK_MIN_ROWS + 50)  # above the threshold: the LOAD DATA path
     with engine.begin() as conn:
         insert_many(conn, scratch, written)
     back = stored(engine)
@@ -90,7 +90,7 @@ def test_direct_load_round_trips_every_value(engine: sa.Engine) -> None:
 
 
 def test_staged_upsert_round_trips_and_updates(engine: sa.Engine) -> None:
-    first = rows(bulk_mysql.BULK_MIN_ROWS + 10)
+    first = rows(mysql_bulk.BULK_MIN_ROWS + 10)
     with engine.begin() as conn:
         insert_many(conn, scratch, first)
     changed = [r | {"text": f"{r['text']}\tv2" if r["text"] is not None else None} for r in first]
@@ -101,10 +101,10 @@ def test_staged_upsert_round_trips_and_updates(engine: sa.Engine) -> None:
 
 def test_a_short_load_raises_instead_of_losing_rows(engine: sa.Engine) -> None:
     """A LOCAL load skips a row whose key exists and only warns; the count catches it."""
-    written = rows(bulk_mysql.BULK_MIN_ROWS + 5)
+    written = rows(mysql_bulk.BULK_MIN_ROWS + 5)
     with engine.begin() as conn:
         insert_many(conn, scratch, written[:1])
-    short = pytest.raises(bulk_mysql.ShortLoadError, match=r"stored 204 of 205 rows: 1062 Dup")
+    short = pytest.raises(mysql_bulk.ShortLoadError, match=r"stored 204 of 205 rows: 1062 Dup")
     with short, engine.begin() as conn:
         insert_many(conn, scratch, written)
     assert [r["id"] for r in stored(engine)] == [0]  # the whole load rolled back

@@ -1,6 +1,6 @@
 """Deterministic website quote-request export, with every outcome the pipeline must account for.
 
-Run ``python -m zartsalgo_pipelines.providers.quote_request_sample`` to rewrite the shipped sample
+Run ``python -m zartsalgo_pipelines.samples.quote_request`` to rewrite the shipped sample
 (``defs/quote_request/sample/quote_requests.jsonl``); the benchmark streams the same generator
 at any size. The mix per 1,000 rows: ~30 fail the field map (missing id, bad email, unparseable
 date, negative budget, unknown status, in turn), ~20 exact duplicates, ~20 later updates of

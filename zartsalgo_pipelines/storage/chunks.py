@@ -1,4 +1,4 @@
-"""Writing one classified chunk (``ingest/classify.py`` plans it) set-based.
+"""Writing one classified chunk (``pipeline/classify.py`` plans it) set-based.
 
 Everything for a chunk happens in the caller's transaction, so after a crash no record exists
 without its import row, and the batch counters always equal the import rows written.
@@ -15,12 +15,12 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.batches import add_counts
-from zartsalgo_pipelines.ingest.classify import ChunkPlan
-from zartsalgo_pipelines.ingest.providers import utcnow
+from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.apply import FAILED, VALID, KnownFailure, MappedChunk
+from zartsalgo_pipelines.pipeline.classify import ChunkPlan
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import bulk_mysql
+from zartsalgo_pipelines.storage import mysql_bulk
+from zartsalgo_pipelines.storage.import_batches import add_counts
 from zartsalgo_pipelines.storage.models import (
     RECORD_MODELS,
     DataImportRow,
@@ -86,7 +86,7 @@ def _write_records(
     MySQL bulk path loads straight into the table; known ones are upserts."""
     new = [index for external_id, index in latest.items() if external_id in created]
     known = [index for external_id, index in latest.items() if external_id not in created]
-    if conn.dialect.name == "mysql" and len(new) >= bulk_mysql.BULK_MIN_ROWS:
+    if conn.dialect.name == "mysql" and len(new) >= mysql_bulk.BULK_MIN_ROWS:
         _load_new_records(conn, spec, batch_id, chunk, new, now)
     elif new:
         records, externals = _record_rows(spec, batch_id, chunk, new, now)
@@ -185,17 +185,17 @@ def _load_new_records(
     now: dt.datetime,
 ) -> None:
     """The MySQL path for new records and their external objects: file lines built column by
-    column (``bulk_mysql.column_texts``), never a dict per row. Half of a first load's Python
+    column (``mysql_bulk.column_texts``), never a dict per row. Half of a first load's Python
     time had gone into building, merging and escaping those dicts."""
-    field = bulk_mysql.field
+    field = mysql_bulk.field
     frame = chunk.valid.loc[indexes]
-    texts = {name: bulk_mysql.column_texts(frame[name]) for name in frame.columns}
+    texts = {name: mysql_bulk.column_texts(frame[name]) for name in frame.columns}
     contexts = [field(_context_json(chunk.contexts.get(index))) for index in indexes]
     system = f"\t{field(spec.key)}\t{batch_id}\t{field(now)}\t{field(now)}\n"
     records = "".join(
         "\t".join(parts) + system for parts in zip(*texts.values(), contexts, strict=True)
     )
-    bulk_mysql.load_text(
+    mysql_bulk.load_text(
         conn,
         table_of(RECORD_MODELS[spec.object_type]).name,
         [*texts, "source_context", "provider_key", "last_batch_id", "created_at", "updated_at"],
@@ -204,29 +204,29 @@ def _load_new_records(
     # Bytes lines: the payloads are UTF-8 already and go into the file as they are.
     head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
     seen = f"{field(now)}\t{field(now)}"
-    updated_at = texts.get("source_updated_at") or [bulk_mysql.NULL] * len(indexes)
+    updated_at = texts.get("source_updated_at") or [mysql_bulk.NULL] * len(indexes)
     tail = f"\t{batch_id}\n".encode()
     lines = (
         f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{seen}\t{updated}\t".encode()
-        + bulk_mysql.json_field(chunk.payloads[i])
+        + mysql_bulk.json_field(chunk.payloads[i])
         + tail
         for i, updated in zip(indexes, updated_at, strict=True)
     )
-    bulk_mysql.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, b"".join(lines))
+    mysql_bulk.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, b"".join(lines))
 
 
 def _write_versions(
     conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, changed: list[int]
 ) -> None:
-    if conn.dialect.name == "mysql" and len(changed) >= bulk_mysql.BULK_MIN_ROWS:
-        field = bulk_mysql.field
+    if conn.dialect.name == "mysql" and len(changed) >= mysql_bulk.BULK_MIN_ROWS:
+        field = mysql_bulk.field
         head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
         lines = "".join(
             f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{batch_id}\n"
             for i in changed
         )
         names = ["provider_key", "object_type", "external_id", "payload_hash", "batch_id"]
-        bulk_mysql.load_text(conn, versions.name, names, lines)
+        mysql_bulk.load_text(conn, versions.name, names, lines)
         return
     insert_many(
         conn,
@@ -315,7 +315,7 @@ def _write_import_rows(
     chunk: MappedChunk,
     statuses: list[str],
 ) -> None:
-    if conn.dialect.name == "mysql" and len(chunk.rows) >= bulk_mysql.BULK_MIN_ROWS:
+    if conn.dialect.name == "mysql" and len(chunk.rows) >= mysql_bulk.BULK_MIN_ROWS:
         _load_import_rows(conn, batch_id, first_row_number, chunk, statuses)
         return
     insert_many(
@@ -350,7 +350,7 @@ def _load_import_rows(
     escaped once per file; only external id and reason go through the general escaper.
     Building a dict per row and escaping all eight values was a quarter of a re-run's time.
     """
-    field = bulk_mysql.field
+    field = mysql_bulk.field
     batch = str(batch_id)
     refs: dict[str, str] = {}
     lines = []
@@ -363,7 +363,7 @@ def _load_import_rows(
             f"{field(_clip(chunk.external_ids[index], 191))}\t{status}\t"
             f"{field(chunk.reasons[index])}\t{chunk.hashes[index]}\t{ref}\t{row.position}\n"
         )
-    bulk_mysql.load_text(conn, import_rows.name, IMPORT_ROW_COLUMNS, "".join(lines))
+    mysql_bulk.load_text(conn, import_rows.name, IMPORT_ROW_COLUMNS, "".join(lines))
 
 
 def _clip(value: str | None, length: int) -> str | None:

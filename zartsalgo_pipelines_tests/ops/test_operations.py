@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.operations import (
+from zartsalgo_pipelines.ops.operations import (
     dry_run,
     file_rows,
     manual_entry,
@@ -17,7 +17,7 @@ from zartsalgo_pipelines.ingest.operations import (
     resolve_dead_letters,
     source_rows,
 )
-from zartsalgo_pipelines.ingest.pipeline import ingest_rows, open_direct_batch
+from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec

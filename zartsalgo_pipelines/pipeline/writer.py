@@ -13,11 +13,16 @@ from collections import deque
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.chunks import write_chunk
-from zartsalgo_pipelines.ingest.classify import ChunkPlan, KnownVersions, known_versions, plan_chunk
 from zartsalgo_pipelines.mapping.apply import FieldMap, MappedChunk
+from zartsalgo_pipelines.pipeline.classify import (
+    ChunkPlan,
+    KnownVersions,
+    known_versions,
+    plan_chunk,
+)
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.chunks import write_chunk
 
 _DONE = None
 

@@ -8,19 +8,19 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.api_extract import extract_api
-from zartsalgo_pipelines.ingest.batches import review
-from zartsalgo_pipelines.ingest.connection_check import check_connection
-from zartsalgo_pipelines.ingest.operations import api_rows, dry_run
-from zartsalgo_pipelines.ingest.pipeline import landing_dir, process_extract
-from zartsalgo_pipelines.ingest.providers import stored_cursor
-from zartsalgo_pipelines.ingest.queries import connection_status
+from zartsalgo_pipelines.ops.connection_check import check_connection
+from zartsalgo_pipelines.ops.operations import api_rows, dry_run
+from zartsalgo_pipelines.pipeline.api_extract import extract_api
+from zartsalgo_pipelines.pipeline.run import landing_dir, process_extract
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
 from zartsalgo_pipelines.sources.rest import MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.connections import stored_cursor
+from zartsalgo_pipelines.storage.import_batches import review
 from zartsalgo_pipelines.storage.models import DataImportRow, table_of
+from zartsalgo_pipelines.storage.queries import connection_status
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec, deal
 from zartsalgo_pipelines_tests.helpers import count, quote
 

@@ -14,9 +14,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.batches import open_batch
-from zartsalgo_pipelines.ingest.pipeline import Extract, fail_batch, landing_dir
-from zartsalgo_pipelines.ingest.providers import register_provider, stored_cursor
+from zartsalgo_pipelines.pipeline.run import Extract, fail_batch, landing_dir
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.settings import MissingSecretError
@@ -30,6 +28,8 @@ from zartsalgo_pipelines.sources.rest import (
     open_provider_session,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.connections import register_provider, stored_cursor
+from zartsalgo_pipelines.storage.import_batches import open_batch
 from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
 
 batches = table_of(DataImportBatch)

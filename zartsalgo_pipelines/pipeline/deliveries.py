@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.ingest.batches import BatchReview
-from zartsalgo_pipelines.ingest.pipeline import ingest_rows, open_direct_batch
-from zartsalgo_pipelines.ingest.providers import utcnow
-from zartsalgo_pipelines.ingest.stats import FailureStats
-from zartsalgo_pipelines.mapping.paths import compile_getter
+from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.import_batches import BatchReview
 from zartsalgo_pipelines.storage.models import (
     DataImportBatch,
     IntegrationWebhookDelivery,

@@ -1,0 +1,1 @@
+"""The project's benchmark: throughput (``throughput.py``) and latency (``latency.py``)."""
