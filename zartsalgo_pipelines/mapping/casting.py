@@ -12,12 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-
-# pandas keeps the str columns made here in Arrow memory. Arrow's default allocator (mimalloc)
-# holds on to what a chunk freed, which raised a large sync's peak RSS by ~40 MB for no gain in
-# speed (benchmark, 100k rows); the system allocator hands it back as pandas' own arrays do.
-pa.set_memory_pool(pa.system_memory_pool())
 
 _BOOLEANS = {
     "true": True,

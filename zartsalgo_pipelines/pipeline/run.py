@@ -5,14 +5,10 @@ chunk fails, its transaction rolls back, the batch is closed as ``failed`` with 
 the chunks before it stay: a re-run then sees those rows as duplicates and finishes the rest.
 """
 
-import contextlib
-import gc
 import hashlib
 import itertools
 import shutil
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +17,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.pipeline.tuning import batch_tuning
 from zartsalgo_pipelines.pipeline.writer import ChunkWriter
 from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
 from zartsalgo_pipelines.proof.notify import notify
@@ -127,87 +124,6 @@ def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
-GC_EVERY_CHUNKS = 4
-
-
-@contextlib.contextmanager
-def young_generation_gc() -> Iterator[Callable[[], object]]:
-    """Pause Python's automatic cyclic GC for a batch; the caller calls the function it yields
-    after each chunk, which collects young objects every ``GC_EVERY_CHUNKS`` chunks.
-
-    Parsing a chunk allocates hundreds of thousands of dicts and lists; every few hundred
-    allocations the automatic collector walks them, and its older-generation passes walk the
-    whole heap. That tripled the cost of JSON parsing. Provider records are acyclic (freed by
-    reference counting); the only cyclic garbage is a few dozen objects pandas leaves per
-    chunk. A pass over generations 0-1 costs ~15 ms at a chunk boundary whatever it finds,
-    because the chunks still in flight are young and alive (30,000 objects at 5,000 rows), so
-    one pass every fourth chunk keeps memory flat (the same peak at 200k rows) for a quarter of
-    the cost: 5 us less per row on a first load, 3 us on a re-run.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    chunks = 0
-
-    def after_chunk() -> None:
-        nonlocal chunks
-        chunks += 1
-        if chunks % GC_EVERY_CHUNKS == 0:
-            gc.collect(1)
-
-    try:
-        yield after_chunk
-    finally:
-        if enabled:
-            gc.enable()
-
-
-WRITER_SWITCH_INTERVAL = 0.0002  # seconds
-
-
-class _ShortSwitchInterval:
-    """The process's switch interval, shortened while any batch runs in it.
-
-    The interval is process-wide, and batches may overlap in threads: the first batch in
-    saves the interval, the last one out restores it, so neither is left with the other's.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._batches = 0
-        self._saved = 0.0
-
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
-            if self._batches == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, WRITER_SWITCH_INTERVAL))
-            self._batches += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._batches -= 1
-                if self._batches == 0:
-                    sys.setswitchinterval(self._saved)
-
-
-_SWITCH_INTERVAL = _ShortSwitchInterval()
-
-
-def prompt_writer_handoff() -> contextlib.AbstractContextManager[None]:
-    """Let the writer thread have the GIL back soon after each of its database round trips.
-
-    The writer (``pipeline/writer.py``) spends a chunk mostly waiting on the server, between
-    short bursts of Python, and it is the slower side of a first load. After each of its dozen
-    round trips a chunk it needs the GIL, which the mapping thread keeps until CPython's switch
-    interval (5 ms by default) makes it let go: up to 60 ms a chunk of the writer doing
-    nothing. In back-to-back 200k-row first loads on MySQL, 0.2 ms took 10-20 % less time
-    than the default, and re-runs took the same. The previous interval comes back afterwards.
-    """
-    return _SWITCH_INTERVAL.held()
-
-
 def ingest_rows(
     engine: sa.Engine,
     spec: ProviderSpec,
@@ -237,7 +153,7 @@ def ingest_rows(
     writer = ChunkWriter(engine, spec, batch_id, revalidate_failures=revalidate_failures)
     try:
         try:
-            with young_generation_gc() as collect, prompt_writer_handoff():
+            with batch_tuning() as collect:
                 for chunk_rows in chunked(rows, size):
                     mapped, plan = writer.plan(field_map, chunk_rows, next_row)
                     writer.submit(mapped, plan)

@@ -19,13 +19,15 @@ from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.classify import stored_hashes
 from zartsalgo_pipelines.pipeline.run import (
-    GC_EVERY_CHUNKS,
-    WRITER_SWITCH_INTERVAL,
     extract_files,
     ingest_rows,
     landed_rows,
     open_direct_batch,
     process_extract,
+)
+from zartsalgo_pipelines.pipeline.tuning import (
+    GC_EVERY_CHUNKS,
+    WRITER_SWITCH_INTERVAL,
     prompt_writer_handoff,
     young_generation_gc,
 )
