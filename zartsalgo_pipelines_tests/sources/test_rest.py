@@ -8,16 +8,14 @@ from typing import Any
 import pytest
 
 from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.http import (
-    AuthFailedError,
-    RequestBudget,
-    RetryBudgetExceededError,
-    UnreachableError,
-)
 from zartsalgo_pipelines.sources.rest import (
+    AuthFailedError,
     MalformedResponseError,
     PaginationLoopError,
     RateLimitedError,
+    RequestBudget,
+    RetryBudgetExceededError,
+    UnreachableError,
     cursor_to_send,
     iter_pages,
     open_provider_session,
