@@ -19,7 +19,7 @@ from zartsalgo_pipelines.pipeline.deliveries import process_deliveries
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
+from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.storage.import_batches import latest_batch, pending_batches, review

@@ -20,14 +20,12 @@ from zartsalgo_pipelines.proof.alerts import (
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import resolve_paths
-from zartsalgo_pipelines.sources.http import (
+from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     ExtractError,
+    RateLimitedError,
     RetryBudgetExceededError,
     UnreachableError,
-)
-from zartsalgo_pipelines.sources.rest import (
-    RateLimitedError,
     cursor_to_send,
     iter_pages,
     open_provider_session,

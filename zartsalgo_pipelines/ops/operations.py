@@ -18,8 +18,8 @@ from zartsalgo_pipelines.pipeline.classify import KnownVersions, known_versions,
 from zartsalgo_pipelines.pipeline.run import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import SourceRow, as_row, iter_file_rows, resolve_paths
-from zartsalgo_pipelines.sources.http import ExtractError
 from zartsalgo_pipelines.sources.rest import (
+    ExtractError,
     cursor_to_send,
     iter_pages,
     open_provider_session,

@@ -18,11 +18,11 @@ from zartsalgo_pipelines.pipeline.run import Extract, fail_batch, landing_dir
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.http import HttpStats
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     ExtractError,
     HighWaterMark,
+    HttpStats,
     cursor_to_send,
     iter_pages,
     open_provider_session,

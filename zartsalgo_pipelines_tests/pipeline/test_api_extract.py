@@ -14,8 +14,7 @@ from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.run import landing_dir, process_extract
 from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.settings import DEFS_DIR
-from zartsalgo_pipelines.sources.http import AuthFailedError, ExtractError
-from zartsalgo_pipelines.sources.rest import MalformedResponseError
+from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError, MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import stored_cursor
 from zartsalgo_pipelines.storage.import_batches import review

@@ -1,5 +1,5 @@
 """The HTTP mechanics of a REST source: a ``requests`` session whose adapter retries with
-urllib3's ``Retry``, a request budget, the spec's auth, and secret-free error messages.
+urllib3's ``Retry``, a request budget, the spec's auth, and secret-free log lines.
 
 Why urllib3's ``Retry`` and not dlt's REST client: the session is all we need from a client
 (pagination and record selection are ours, driven by the spec), ``Retry`` already does
@@ -8,14 +8,12 @@ already dependencies. A small subclass adds what ``Retry`` lacks: a cap on the t
 sync, a shared request budget, and a record of how often and how long it waited.
 """
 
-import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import requests.auth
@@ -23,33 +21,15 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.sources.rest.auth import AuthContext, OAuth2ClientCredentials, build_auth
+from zartsalgo_pipelines.sources.rest.errors import RetryBudgetExceededError
+from zartsalgo_pipelines.sources.rest.redaction import RedactingFilter, Redactor
 from zartsalgo_pipelines.specs.models import AuthSpec
 from zartsalgo_pipelines.specs.rest import HttpRetrySpec
 
-_REFRESH_MARGIN = dt.timedelta(seconds=60)
 # Loggers urllib3 writes retried URLs to (query strings included); a filter applies only to
 # records logged on its own logger, so each one gets it.
 _URLLIB3_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.util.retry")
-
-
-class ExtractError(RuntimeError):
-    """An extract that cannot go on; the message names the provider and a secret-free URL."""
-
-
-class AuthFailedError(ExtractError):
-    """The provider refused the credentials (401/403, or the token endpoint said no)."""
-
-    def __init__(self, message: str, answer: str) -> None:
-        super().__init__(message)
-        self.answer = answer  # e.g. "HTTP 401": what the connection record may show
-
-
-class UnreachableError(ExtractError):
-    """Connection errors, timeouts or 5xx answers outlasted the retries."""
-
-
-class RetryBudgetExceededError(ExtractError):
-    """Waiting any longer would pass ``http_retries.max_total_wait_seconds``."""
 
 
 @dataclass
@@ -64,6 +44,7 @@ class HttpStats:
     budget_wait_seconds: float = 0.0  # spacing the request budget added
 
     def as_metadata(self) -> dict[str, float | int]:
+        """The counters under the names the batch and the Dagster metadata use."""
         return {
             "http_requests": self.requests,
             "http_retries": self.retries,
@@ -98,40 +79,6 @@ class RequestBudget:
                 self._sleep(wait)
             self._next = now + wait + self.interval
             return wait
-
-
-class Redactor:
-    """Removes secret values from text: messages, exceptions and urllib3's log lines."""
-
-    def __init__(self, secrets: list[str], query_names: list[str]) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._query_names = {n.lower() for n in query_names}
-
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, "***")
-        return value
-
-    def url(self, url: str) -> str:
-        """The URL with secret query parameters masked (and any secret value removed)."""
-        parts = urlsplit(url)
-        query = [
-            (k, "***" if k.lower() in self._query_names else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        clean = urlunsplit(parts._replace(query=urlencode(query, safe="*:,"), fragment=""))
-        return self.text(clean)
-
-
-class _RedactingFilter(logging.Filter):
-    def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
-        self.redactor = redactor
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redactor.text(record.getMessage())
-        record.args = ()
-        return True
 
 
 class BudgetedRetry(urllib3.Retry):
@@ -186,92 +133,6 @@ class BudgetedRetry(urllib3.Retry):
             stats.retry_wait_seconds += slept
 
 
-class _HeaderAuth(requests.auth.AuthBase):
-    def __init__(self, name: str, value: str) -> None:
-        self.name, self.value = name, value
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers[self.name] = self.value
-        return request
-
-
-class _QueryAuth(requests.auth.AuthBase):
-    def __init__(self, name: str, value: str) -> None:
-        self.name, self.value = name, value
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.prepare_url(request.url, {self.name: self.value})
-        return request
-
-
-class OAuth2ClientCredentials(requests.auth.AuthBase):
-    """Fetches a token from ``token_url`` with the client id and secret, caches it until a
-    minute before it expires, and fetches a new one when the API says 401."""
-
-    def __init__(
-        self,
-        session: requests.Session,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: list[str],
-        timeout: float,
-        describe: Callable[[str], str],
-    ) -> None:
-        self.session = session
-        self.token_url = token_url
-        self.client_id, self.client_secret = client_id, client_secret
-        self.scopes = scopes
-        self.timeout = timeout
-        self.describe = describe
-        self.token: str | None = None
-        self.expires_at = dt.datetime.min.replace(tzinfo=dt.UTC)
-        self.fetched = 0
-
-    def invalidate(self) -> None:
-        self.token = None
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.token is None or dt.datetime.now(dt.UTC) >= self.expires_at - _REFRESH_MARGIN:
-            self._fetch()
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-    def _fetch(self) -> None:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-        }
-        if self.scopes:
-            form["scope"] = " ".join(self.scopes)
-        where = self.describe(f"POST {self.token_url}")
-        try:
-            response = self.session.post(self.token_url, data=form, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise UnreachableError(
-                f"{where}: token endpoint unreachable ({type(error).__name__})"
-            ) from None
-        if response.status_code in (400, 401, 403):
-            raise AuthFailedError(
-                f"{where}: the token endpoint refused the client credentials "
-                f"(HTTP {response.status_code})",
-                f"token endpoint HTTP {response.status_code}",
-            )
-        try:
-            body = response.json()
-            token = body["access_token"]
-        except (ValueError, KeyError, TypeError):
-            raise ExtractError(
-                f"{where}: the token endpoint answered HTTP {response.status_code} without an "
-                "access_token"
-            ) from None
-        self.token = str(token)
-        lifetime = float(body.get("expires_in") or 3600)
-        self.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime)
-        self.fetched += 1
-
-
 @dataclass
 class HttpSession:
     """A configured session and what comes with it; use as a context manager."""
@@ -282,7 +143,7 @@ class HttpSession:
     stats: HttpStats
     budget: RequestBudget
     timeout: float
-    _filter: _RedactingFilter
+    _filter: RedactingFilter
 
     def __enter__(self) -> "HttpSession":
         return self
@@ -319,8 +180,13 @@ def open_session(
     min_interval: float,
     timeout: float,
 ) -> HttpSession:
-    """A session with the spec's auth, retries and budget. Secrets are read here, at run time;
-    a missing variable raises ``MissingSecretError`` naming it."""
+    """A session with the spec's auth, retries and budget.
+
+    Secrets are read here, at run time, through ``settings.secret``.
+
+    Raises:
+        MissingSecretError: a credential's environment variable is not set (it is named).
+    """
     values = {
         role: settings.secret(env, f"auth.credentials.{role} of provider `{provider_key}`")
         for role, env in auth.credentials.items()
@@ -331,7 +197,20 @@ def open_session(
     redactor = Redactor(list(values.values()), query_names)
     stats = HttpStats()
     budget = RequestBudget(min_interval)
-    retry = BudgetedRetry(
+    session = _retrying_session(_retry(retries, stats, budget))
+    # urllib3 logs retried URLs (query strings included) at WARNING: mask them.
+    log_filter = RedactingFilter(redactor)
+    for name in _URLLIB3_LOGGERS:
+        logging.getLogger(name).addFilter(log_filter)
+    context = AuthContext(
+        session, timeout, lambda text: f"Provider `{provider_key}`: {redactor.url(text)}"
+    )
+    http_auth = build_auth(auth, values, context)
+    return HttpSession(session, http_auth, redactor, stats, budget, timeout, log_filter)
+
+
+def _retry(retries: HttpRetrySpec, stats: HttpStats, budget: RequestBudget) -> BudgetedRetry:
+    return BudgetedRetry(
         total=retries.max_retries,
         status_forcelist=retries.statuses,
         allowed_methods=None,  # POST searches are reads: retry them like GETs
@@ -344,34 +223,13 @@ def open_session(
         budget=budget,
         max_total_wait=retries.max_total_wait_seconds,
     )
+
+
+def _retrying_session(retry: BudgetedRetry) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "zartsalgo-pipelines"
     session.headers["Accept"] = "application/json"
-    # urllib3 logs retried URLs (query strings included) at WARNING: mask them.
-    log_filter = _RedactingFilter(redactor)
-    for name in _URLLIB3_LOGGERS:
-        logging.getLogger(name).addFilter(log_filter)
-    http_auth: requests.auth.AuthBase | None = None
-    if auth.model == "bearer":
-        http_auth = _HeaderAuth("Authorization", f"Bearer {values['token']}")
-    elif auth.model == "api_key":
-        assert auth.api_key_name is not None  # checked at load
-        cls = _QueryAuth if auth.api_key_location == "query" else _HeaderAuth
-        http_auth = cls(auth.api_key_name, values["api_key"])
-    elif auth.model == "http_basic":
-        http_auth = requests.auth.HTTPBasicAuth(values["username"], values["password"])
-    elif auth.model == "oauth2_client_credentials":
-        assert auth.token_url is not None  # checked at load
-        http_auth = OAuth2ClientCredentials(
-            session,
-            auth.token_url,
-            values["client_id"],
-            values["client_secret"],
-            list(auth.scopes),
-            timeout,
-            lambda text: f"Provider `{provider_key}`: {redactor.url(text)}",
-        )
-    return HttpSession(session, http_auth, redactor, stats, budget, timeout, log_filter)
+    return session

@@ -1,0 +1,15 @@
+"""The root of the project's exceptions.
+
+Every error the project raises on purpose derives from ``ZartsalgoError``. Callers decide
+whether to try again by the class-level ``retryable`` flag, not by listing exception types by
+hand: a provider that is down or rate limiting is worth another run later, a refused credential
+or a malformed answer is not until someone changes something.
+"""
+
+from typing import ClassVar
+
+
+class ZartsalgoError(Exception):
+    """The base of every project error; ``retryable`` says whether a later attempt may succeed."""
+
+    retryable: ClassVar[bool] = False

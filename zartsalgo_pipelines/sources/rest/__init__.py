@@ -1,0 +1,39 @@
+"""The `rest_api` source, in dlt's shape: ``client`` (session, retries, budget), ``auth`` and
+``paginators`` (registries by spec name), ``incremental`` (the cursor), ``pages`` (the loop) and
+``errors`` (one hierarchy with a ``retryable`` flag). This face re-exports the public names."""
+
+from zartsalgo_pipelines.sources.rest.client import (
+    BudgetedRetry,
+    HttpSession,
+    HttpStats,
+    RequestBudget,
+    open_session,
+)
+from zartsalgo_pipelines.sources.rest.errors import (
+    AuthFailedError,
+    ExtractError,
+    MalformedResponseError,
+    PaginationLoopError,
+    RateLimitedError,
+    RetryBudgetExceededError,
+    UnknownNameError,
+    UnreachableError,
+)
+from zartsalgo_pipelines.sources.rest.incremental import (
+    HighWaterMark,
+    cursor_to_send,
+    newer_cursor,
+    parse_cursor,
+    store_cursor,
+)
+from zartsalgo_pipelines.sources.rest.pages import Page, iter_pages, open_provider_session
+from zartsalgo_pipelines.sources.rest.paginators import set_body_path
+from zartsalgo_pipelines.sources.rest.redaction import Redactor
+
+__all__ = [
+    "AuthFailedError", "BudgetedRetry", "ExtractError", "HighWaterMark", "HttpSession",
+    "HttpStats", "MalformedResponseError", "Page", "PaginationLoopError", "RateLimitedError",
+    "Redactor", "RequestBudget", "RetryBudgetExceededError", "UnknownNameError",
+    "UnreachableError", "cursor_to_send", "iter_pages", "newer_cursor", "open_provider_session",
+    "open_session", "parse_cursor", "set_body_path", "store_cursor",
+]  # fmt: skip

@@ -1,0 +1,87 @@
+"""The incremental cursor of a REST source: parsing a record's cursor value, the value the next
+request sends, the high-water mark of an extract, and whether a new mark moves the stored one."""
+
+import datetime as dt
+from typing import Any
+
+from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.sources.rest.errors import ExtractError
+from zartsalgo_pipelines.specs.rest import IncrementalSpec
+
+
+def parse_cursor(incremental: IncrementalSpec, value: Any) -> dt.datetime | int | None:
+    """A record's cursor value as a comparable datetime (UTC) or integer; None if unusable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if incremental.cursor_type == "integer":
+            return int(value)
+        if isinstance(value, int | float):  # epoch milliseconds or seconds
+            seconds = value / 1000 if value > 10**11 else value
+            return dt.datetime.fromtimestamp(seconds, dt.UTC)
+        parsed = dt.datetime.fromisoformat(str(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def store_cursor(value: dt.datetime | int) -> str:
+    """How a cursor value is kept on the batch and the connection."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def cursor_to_send(
+    incremental: IncrementalSpec, stored: str | None, *, full_resync: bool = False
+) -> str | int:
+    """The value the next request carries: the stored high-water mark minus the lookback, or
+    the initial value on a first or full sync.
+
+    Raises:
+        ExtractError: the stored (or initial) value is not of the spec's ``cursor_type``.
+    """
+    raw = incremental.initial_value if full_resync or stored is None else stored
+    value = parse_cursor(incremental, raw)
+    if value is None:
+        raise ExtractError(f"incremental cursor value {raw!r} is not a {incremental.cursor_type}")
+    if isinstance(value, dt.datetime):
+        value -= dt.timedelta(seconds=incremental.lookback_seconds)
+        if incremental.send_as == "epoch_seconds":
+            return int(value.timestamp())
+        if incremental.send_as == "epoch_milliseconds":
+            return int(value.timestamp() * 1000)
+        return store_cursor(value.replace(microsecond=0))
+    return value - int(incremental.lookback_seconds)
+
+
+class HighWaterMark:
+    """The highest cursor value among the records of an extract."""
+
+    def __init__(self, incremental: IncrementalSpec) -> None:
+        self.incremental = incremental
+        self._get = compile_getter(incremental.cursor_path)
+        self.value: dt.datetime | int | None = None
+
+    def see(self, records: list[Any]) -> None:
+        """Raise the mark to the highest usable cursor value among ``records``."""
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            value = parse_cursor(self.incremental, self._get(record))
+            if value is not None and (self.value is None or value > self.value):  # type: ignore[operator]
+                self.value = value
+
+    @property
+    def stored(self) -> str | None:
+        """The mark as it is stored, or None when no record had a usable value."""
+        return None if self.value is None else store_cursor(self.value)
+
+
+def newer_cursor(incremental: IncrementalSpec, current: str | None, candidate: str | None) -> bool:
+    """Whether ``candidate`` moves the stored cursor forward (it never moves back)."""
+    new = parse_cursor(incremental, candidate)
+    if new is None:
+        return False
+    old = parse_cursor(incremental, current)
+    return old is None or new > old  # type: ignore[operator]
