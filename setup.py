@@ -21,6 +21,8 @@ setup(
         "jmespath>=1.0",
         "orjson>=3.9",
         "requests>=2.31",
+        # The webhook receiver's HTTP server (docs/webhooks.md says why not http.server).
+        "waitress>=3.0.2",
     ],
     extras_require={
         "dev": [
