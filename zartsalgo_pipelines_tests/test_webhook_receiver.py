@@ -268,6 +268,27 @@ def test_half_sent_requests_are_answered_or_closed_and_the_receiver_keeps_servin
     assert count(engine, "integration_webhook_deliveries") == 1
 
 
+RAW_ANSWERS = [
+    pytest.param(HEAD + b"\r\n", b" 411 ", id="no-content-length"),
+    pytest.param(HEAD + b"Content-Length: ten\r\n\r\n", b" 400 ", id="content-length-not-a-number"),
+    pytest.param(
+        HEAD + b"X-Pad: " + b"a" * 70_000 + b"\r\n\r\n", b" 431 ", id="headers-over-64-KB"
+    ),
+    pytest.param(b"GET /webhooks/quote_request HTTP/1.1\r\nHost: x\r\n\r\n", b" 405 ", id="get"),
+]
+
+
+@pytest.mark.parametrize(("sent", "status"), RAW_ANSWERS)
+def test_malformed_requests_get_their_status_and_store_nothing(
+    engine: sa.Engine, receiver: WebhookServer, sent: bytes, status: bytes
+) -> None:
+    with connect(receiver) as client:
+        client.sendall(sent)
+        answer = outcome(client, time.monotonic() + LIMITS.close_within_seconds + 30)
+    assert answer is not None and status in answer.split(b"\r\n", 1)[0], answer
+    assert count(engine, "integration_webhook_deliveries") == 0
+
+
 def test_a_client_trickling_one_byte_at_a_time_is_closed_by_the_request_deadline(
     receiver: WebhookServer,
 ) -> None:
