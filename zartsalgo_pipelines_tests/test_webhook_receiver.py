@@ -87,6 +87,7 @@ def deliver(
     signature: str | None = None,
     path: str = "/webhooks/quote_request",
     drop: tuple[str, ...] = (),
+    chunked: bool = False,
 ) -> requests.Response:
     assert spec.webhook is not None
     good = sign(spec.webhook, secret, body, delivery_id=delivery_id, timestamp=str(timestamp))
@@ -98,13 +99,15 @@ def deliver(
     }
     for name in drop:
         headers.pop(name)
-    return requests.post(f"{server.url}{path}", data=body, headers=headers, timeout=10)
+    data = iter([body[:10], body[10:]]) if chunked else body  # a generator is sent chunked
+    return requests.post(f"{server.url}{path}", data=data, headers=headers, timeout=10)
 
 
 CASES = [
     pytest.param({}, 202, "stored", 1, id="good-signature"),
     pytest.param({"secret": PREVIOUS}, 202, "stored", 1, id="rotated-previous-secret"),
     pytest.param({"signature": "v1,AAAA v1,{good}"}, 202, "stored", 1, id="several-signatures"),
+    pytest.param({"chunked": True}, 202, "stored", 1, id="chunked-body"),
     pytest.param(
         {"secret": "someone-else"}, 401, "signature does not match", 0, id="bad-signature"
     ),
@@ -408,6 +411,7 @@ def test_sigterm_answers_the_request_under_way_then_exits_cleanly(
             answer = outcome(client, deadline)
         assert answer is not None and answer.startswith(b"HTTP/1.1 202"), answer
         assert server.wait(timeout=max(deadline - time.monotonic(), 1)) == 0
+        next_line(lines, "webhook receiver stopped", deadline)
     finally:
         if server.poll() is None:
             server.kill()
