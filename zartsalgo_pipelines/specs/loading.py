@@ -57,7 +57,8 @@ def load_spec_file(path: Path) -> LoadedSpec:
         lines = []
         for item in error.errors():
             loc = ("attributes", *item["loc"])
-            lines.append(describe(item, loc, f"{path}:{line_of(tree, full_loc(item, loc))}"))
+            line = line_of(tree, full_loc(item, loc)) or 1
+            lines.append(describe(item, loc, f"{path}:{line}"))
         raise refusal(lines) from None
     return LoadedSpec(spec, path.parent)
 

@@ -221,6 +221,13 @@ def test_a_provider_key_used_twice_is_reported_at_the_second_key(tmp_path: Path)
         load_specs(tmp_path)
 
 
+def test_a_spec_without_attributes_is_refused_at_the_top(tmp_path: Path) -> None:
+    spec_file = tmp_path / "defs.yaml"
+    spec_file.write_text("type: zartsalgo_pipelines.factory.component.ProviderComponent\n")
+    with pytest.raises(ProviderSpecError, match=re.escape(f"{spec_file}:1: attributes: ")):
+        load_spec_file(spec_file)
+
+
 def test_a_wrong_component_type_names_its_line(tmp_path: Path) -> None:
     spec_file = tmp_path / "defs.yaml"
     text = edit("type: zartsalgo_pipelines.factory.component.ProviderComponent", "type: x.Y")
