@@ -21,6 +21,9 @@ setup(
         "jmespath>=1.0",
         "orjson>=3.9",
         "requests>=2.31",
+        # The webhook receiver's HTTP server (docs/webhooks.md says why not http.server); below 4
+        # because the receiver's request deadline and drain read waitress's channel state.
+        "waitress>=3.0.2,<4",
     ],
     extras_require={
         "dev": [

@@ -46,10 +46,31 @@ from zartsalgo_pipelines.storage.queries import (
 )
 
 
+def _database_down(error: BaseException) -> click.ClickException:
+    """One line naming the database (password masked) and why it cannot be used."""
+    url = settings.database_url()
+    try:
+        shown, password = mask_url(url), sa.engine.make_url(url).password
+    except sa.exc.ArgumentError:
+        shown, password = "ZARTSALGO_DATABASE_URL (not a database URL)", None
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    if password:  # drivers do not echo it today; this line must never start to
+        reason = reason.replace(str(password), "***")
+    return click.ClickException(f"database {shown} is unavailable: {reason}")
+
+
+# What a command meets when the database is down, unreachable or misnamed.
+_DATABASE_ERRORS = (sa.exc.DBAPIError, sa.exc.ArgumentError, OSError)
+
+
 def _engine() -> sa.Engine:
     url = settings.database_url()
-    engine = create_engine(url)
-    if not sa.inspect(engine).has_table("data_import_batches"):
+    try:
+        engine = create_engine(url)
+        schema = sa.inspect(engine).has_table("data_import_batches")
+    except _DATABASE_ERRORS as error:
+        raise _database_down(error) from None
+    if not schema:
         raise click.ClickException(
             f"{mask_url(url)} has no ZartsAlgo schema; run `alembic upgrade head` first"
         )
@@ -84,17 +105,39 @@ def _review_text(review: BatchReview) -> str:
     )
 
 
-@click.group(help=__doc__.split("\n\n")[0])
+class _Commands(click.Group):
+    """Every command, and every group registered on it, ends a refused spec or a database
+    that went away with one clear line and exit status 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProviderSpecError as error:
+            raise click.ClickException(str(error)) from None
+        except sa.exc.DBAPIError as error:
+            raise _database_down(error) from None
+
+
+@click.group(cls=_Commands, help=__doc__.split("\n\n")[0])
 def main() -> None:
     pass
 
 
 @main.command()
+@click.option(
+    "--defs",
+    "defs_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="a folder of <provider>/defs.yaml to check instead of the project's defs/",
+)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def validate(as_json: bool) -> None:
-    """Validate every provider spec under zartsalgo_pipelines/defs/."""
+def validate(defs_dir: Path | None, as_json: bool) -> None:
+    """Validate every provider spec under zartsalgo_pipelines/defs/ (or --defs).
+
+    Each refusal names the file, the line, the field path and the rule; a refused value is
+    shown unless it may be a secret written inline."""
     try:
-        specs = load_specs()
+        specs = load_specs(defs_dir) if defs_dir else load_specs()
     except ProviderSpecError as error:
         if as_json:
             click.echo(json.dumps({"valid": False, "error": str(error)}))
@@ -284,10 +327,6 @@ def manual(provider: str, path: Path, entered_by: str, reason: str, as_json: boo
     _finish(review, as_json, {"entered_by": entered_by})
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command("check-connection")
 @click.argument("provider")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
@@ -314,11 +353,32 @@ def webhooks() -> None:
 @webhooks.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
-def webhooks_serve(host: str, port: int) -> None:
-    """Receive signed deliveries on POST /webhooks/<provider>; store, then acknowledge."""
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="worker threads"
+)
+@click.option(
+    "--connection-limit",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="open connections at once; more wait in the listen backlog",
+)
+@click.option(
+    "--request-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 600),
+    help="seconds a request may take to arrive whole",
+)
+def webhooks_serve(
+    host: str, port: int, threads: int, connection_limit: int, request_timeout: float
+) -> None:
+    """Receive signed deliveries on POST /webhooks/<provider>; store, then acknowledge.
+
+    GET /healthz answers 200 while the database answers; SIGTERM stops cleanly."""
     import logging
 
-    from zartsalgo_pipelines.webhook_receiver import serve
+    from zartsalgo_pipelines.webhook_receiver import ReceiverLimits, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -327,4 +387,11 @@ def webhooks_serve(host: str, port: int) -> None:
         raise click.ClickException(str(error)) from None
     if not any(spec.webhook for spec in specs):
         raise click.ClickException("no provider spec declares `webhook`")
-    serve(_engine(), specs, host, port)
+    limits = ReceiverLimits(
+        threads=threads, connection_limit=connection_limit, request_timeout_seconds=request_timeout
+    )
+    serve(_engine(), specs, host, port, limits)
+
+
+if __name__ == "__main__":  # last, so `python -m zartsalgo_pipelines.cli` sees every command
+    main()

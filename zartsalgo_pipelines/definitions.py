@@ -17,7 +17,11 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
     try:
         providers = dg.load_from_defs_folder(path_within_project=project)
     except Exception as error:  # re-raised with the spec problem spelled out
-        raise explain_load_error(error) from error
+        explained = explain_load_error(error)
+        if explained is error:
+            raise
+        # Not chained: pydantic's own message in the chain would echo an inline secret.
+        raise explained from None
     return dg.Definitions.merge(
         providers,
         dg.Definitions(

@@ -1,12 +1,17 @@
 """Scenario: the `zartsalgo` console script, run as a user runs it (a real process, the real
 entry point), against the test databases: validate, status, test-sync, manual, replay and
-resolve print readable tables or JSON and exit non-zero on failure."""
+resolve print readable tables or JSON and exit non-zero on failure. A broken spec is refused by
+`validate` with file, line and path and without echoing an inline secret; every command whose
+database is down prints one line (password masked) and exits 1; `python -m
+zartsalgo_pipelines.cli` finds every command."""
 
 import base64
 import hashlib
 import hmac
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -177,3 +182,84 @@ def test_webhooks_serve_is_the_documented_receiver(db_url, data_dir, engine) -> 
         server.terminate()
         server.wait(timeout=30)
     assert count(engine, "integration_webhook_deliveries") == 1
+
+
+def test_python_dash_m_finds_every_command(db_url: str, data_dir: Path) -> None:
+    env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    command = ["check-connection", "quote_request", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "zartsalgo_pipelines.cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"] == "connected"
+
+
+SHIPPED_SPEC = Path(__file__).parents[1] / "zartsalgo_pipelines" / "defs" / "quote_request"
+INLINE_SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+BROKEN_SPECS = [
+    pytest.param(
+        "  status: connected", "\tstatus: connected", r":7:1: YAML syntax error: ", id="tab"
+    ),
+    pytest.param(
+        "target: contact_phone",
+        "target: contact_name",
+        r":45: attributes\.fields\.7\.target: .*is mapped twice",
+        id="duplicate-target",
+    ),
+    pytest.param(
+        "secrets: [QUOTE_REQUEST_WEBHOOK_SECRET,",
+        f"secrets: [{INLINE_SECRET},",
+        r":22: attributes\.webhook\.secrets\.0: .*value not shown",
+        id="inline-secret",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "says"), BROKEN_SPECS)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_validate_names_file_and_line_and_never_echoes_a_secret(
+    tmp_path: Path, data_dir: Path, old: str, new: str, says: str, as_json: bool
+) -> None:
+    defs = tmp_path / "defs"
+    shutil.copytree(SHIPPED_SPEC, defs / "quote_request")
+    spec_file = defs / "quote_request" / "defs.yaml"
+    spec_file.write_text(spec_file.read_text(encoding="utf-8").replace(old, new), "utf-8")
+    done = run("sqlite://", data_dir, "validate", "--defs", str(defs), *(["--json"] * as_json))
+    assert done.returncode == 1
+    said = json.loads(done.stdout)["error"] if as_json else done.stderr
+    assert re.search(re.escape(str(spec_file)) + says, said), said
+    assert "Traceback" not in done.stderr and INLINE_SECRET not in done.stdout + done.stderr
+
+
+DOWN = "mysql+pymysql://zartsalgo:s3cret-pw@127.0.0.1:1/zartsalgo"  # nobody listens on port 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["test-sync", "quote_request"],
+        ["replay", "quote_request"],
+        ["resolve", "quote_request", "1", "--state", "ignored", "--note", "x"],
+        ["manual", "quote_request", "{export}", "--by", "a", "--reason", "b"],
+        ["check-connection", "quote_request"],
+        ["webhooks", "serve", "--port", "0"],
+    ],
+    ids=lambda args: args[0] if args[0] != "webhooks" else "webhooks-serve",
+)
+def test_a_command_whose_database_is_down_says_so_in_one_line(
+    data_dir: Path, write_export, args: list[str]
+) -> None:
+    folder = write_export([quote(1)], "one.jsonl")
+    done = run(DOWN, data_dir, *[a.replace("{export}", str(folder / "one.jsonl")) for a in args])
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "Error: database mysql+pymysql://zartsalgo:***@127.0.0.1:1/zartsalgo is unavailable: "
+        + done.stderr.split("is unavailable: ", 1)[-1].strip()
+    ], done.stderr
+    assert "Can't connect" in done.stderr and "s3cret-pw" not in done.stderr + done.stdout

@@ -8,6 +8,7 @@ body is parsed. Every refusal carries the HTTP status the receiver answers with.
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,9 +18,11 @@ import orjson
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+
 
 class Headers(Protocol):
-    """Case-insensitive request headers (``http.server``'s message, ``requests``' dict)."""
+    """Case-insensitive request headers (the receiver's WSGI view, ``requests``' dict)."""
 
     def get(self, name: str, default: None = None) -> str | None: ...
 
@@ -67,15 +70,21 @@ def verify(
 ) -> VerifiedDelivery:
     """The delivery id and record of a genuine delivery, or ``DeliveryRefusedError``.
 
-    ``headers`` must be case-insensitive (``http.server`` and ``requests`` give such mappings).
+    ``headers`` must be case-insensitive (the receiver's and ``requests``' mappings are).
     """
     if len(body) > spec.max_body_bytes:
         raise DeliveryRefusedError(413, f"body over {spec.max_body_bytes} bytes")
     timestamp = ""
     if spec.timestamp_header:
         timestamp = (headers.get(spec.timestamp_header) or "").strip()
-        if not timestamp.isdigit():
-            raise DeliveryRefusedError(401, f"missing or malformed {spec.timestamp_header} header")
+        if not timestamp:
+            raise DeliveryRefusedError(401, f"missing {spec.timestamp_header} header")
+        # ASCII digits of a plausible Unix time only: `str.isdigit` takes other scripts' digits
+        # and `int()` refuses more than 4,300 digits, either of which once closed the connection.
+        if not _UNIX_SECONDS.fullmatch(timestamp):
+            raise DeliveryRefusedError(
+                400, f"malformed {spec.timestamp_header} header (Unix time in seconds expected)"
+            )
         if abs(now - int(timestamp)) > spec.tolerance_seconds:
             raise DeliveryRefusedError(
                 401,

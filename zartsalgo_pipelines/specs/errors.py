@@ -1,21 +1,144 @@
-"""Turning a failed definitions load into one message that names the spec problem."""
+"""Turning a refused provider spec into messages that name file, line, field path and rule.
+
+Both loaders use these: the CLI's (``specs/loading.py``) and Dagster's (``definitions.py``).
+A refused value is echoed so the author sees it, except where it may be a secret written
+inline: at a place that takes an environment variable NAME, and under an unknown key.
+"""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pydantic
+import yaml
+
+from zartsalgo_pipelines.specs.types import ENV_VAR_NAME_PATTERN
+
+Loc = tuple[str | int, ...]
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SECRET_PLACES = frozenset({"credentials", "secrets"})
+_HIDDEN = " (value not shown: it may be a secret; give the NAME of an environment variable)"
+_UNKNOWN_KEY = " (unknown key; its value is not shown)"
+_ECHO_LIMIT = 80
 
 
 class ProviderSpecError(Exception):
-    """A provider spec (defs.yaml) was refused; the message names file, field path and value."""
+    """A provider spec (defs.yaml) was refused; the message names file, line and field path."""
+
+
+class SpecFieldError(ValueError):
+    """A cross-field rule broken at ``path`` (relative to the model that checks it), so the
+    message points at the offending field's line rather than at the whole model."""
+
+    def __init__(self, path: Loc, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def yaml_tree(text: str) -> yaml.Node | None:
+    """The YAML node tree of a document (for line numbers); parse errors propagate."""
+    return yaml.compose(text, Loader=_Loader)
+
+
+def line_of(root: yaml.Node | None, loc: Loc) -> int | None:
+    """1-based line of the deepest node of ``loc`` present in the tree.
+
+    Parts not in the document are skipped (pydantic adds union tags such as `rest_api`, and a
+    missing key is reported at its parent); a mapping entry is reported at its key.
+    """
+    node, line = root, None if root is None else root.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            entry = next((kv for kv in node.value if kv[0].value == str(part)), None)
+            if entry is not None:
+                line, node = entry[0].start_mark.line + 1, entry[1]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+def yaml_syntax_message(path: Path, error: yaml.YAMLError) -> str:
+    """``file:line:column: YAML syntax error: ...`` instead of PyYAML's `<unicode string>`."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    return f"{where}: YAML syntax error: {problem}" + (f" ({context})" if context else "")
+
+
+def full_loc(error: Any, loc: Loc) -> Loc:
+    """``loc`` extended by the path a ``SpecFieldError`` names (the field a rule points at)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return loc + cause.path if isinstance(cause, SpecFieldError) else loc
+
+
+def _echo(error: Any, loc: Loc) -> str:
+    value = error.get("input")
+    if isinstance(value, dict | list):
+        return ""
+    if any(part in _SECRET_PLACES for part in loc):
+        return _HIDDEN
+    if (error.get("ctx") or {}).get("pattern") == ENV_VAR_NAME_PATTERN:
+        return _HIDDEN
+    if error["type"] == "extra_forbidden":
+        return _UNKNOWN_KEY
+    text = repr(value)
+    return f" (got {text[:_ECHO_LIMIT]}{'...' if len(text) > _ECHO_LIMIT else ''})"
+
+
+def _dotted(loc: Loc) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def describe(error: Any, loc: Loc, where: str) -> str:
+    """One refusal: ``where: attributes.<path>: <rule>`` plus the value unless it may be secret."""
+    full = full_loc(error, loc)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {_dotted(full)}: {message}{_echo(error, full)}"
+
+
+def refusal(lines: Sequence[str]) -> ProviderSpecError:
+    return ProviderSpecError("Provider spec refused:\n" + "\n".join(lines))
+
+
+# Dagster's loader reports a location as one string: "`attributes.x.0.y at /p/defs.yaml:14`".
+_DAGSTER_LOC = re.compile(r"^`?(?P<path>[^`]*?) at (?P<file>.+):(?P<line>\d+)`?$")
+
+
+def _dagster_refusal(error: pydantic.ValidationError) -> ProviderSpecError:
+    trees: dict[str, yaml.Node | None] = {}
+    lines = []
+    for item in error.errors():
+        found = _DAGSTER_LOC.match(_dotted(tuple(item["loc"])))
+        if found is None:
+            lines.append(describe(item, tuple(item["loc"]), "spec"))
+            continue
+        loc: Loc = tuple(int(p) if p.isdigit() else p for p in found["path"].split("."))
+        file = found["file"]
+        if file not in trees:
+            try:
+                trees[file] = yaml_tree(Path(file).read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError):
+                trees[file] = None
+        line = line_of(trees[file], full_loc(item, loc)) or int(found["line"])
+        lines.append(describe(item, loc, f"{file}:{line}"))
+    return refusal(lines)
 
 
 def explain_load_error(error: BaseException) -> BaseException:
     """The first pydantic validation error in ``error``'s chain as a ProviderSpecError.
 
-    Dagster's own exception shows only the component tree; the file, line, field path, bad
-    value and expected values sit in a chained pydantic error, which this surfaces.
+    Dagster's own exception shows only the component tree; the file, line, field path and
+    expectation sit in a chained pydantic error, which this surfaces (without echoing a value
+    that may be an inline secret, which pydantic's own message would).
     """
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, pydantic.ValidationError):
-            return ProviderSpecError(f"Provider spec refused:\n{cause}")
+            return _dagster_refusal(cause)
         cause = cause.__cause__ or cause.__context__
     return error

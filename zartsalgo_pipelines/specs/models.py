@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.specs.errors import SpecFieldError
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.types import (
     EnvVarName,
@@ -278,46 +279,54 @@ class ProviderSpec(Frozen):
     def _consistent(self) -> "ProviderSpec":
         model = RECORD_MODELS.get(self.object_type)
         if model is None:
-            raise ValueError(
-                f"object_type `{self.object_type}` is unknown; valid: {sorted(RECORD_MODELS)}"
+            raise SpecFieldError(
+                ("object_type",),
+                f"object_type `{self.object_type}` is unknown; valid: {sorted(RECORD_MODELS)}",
             )
         columns = {c.name: c for c in table_of(model).columns}
         seen: set[str] = set()
         for index, entry in enumerate(self.fields):
             where = f"fields[{index}].target `{entry.target}`"
             if entry.target in seen:
-                raise ValueError(f"{where} is mapped twice")
+                raise SpecFieldError(("fields", index, "target"), f"{where} is mapped twice")
             seen.add(entry.target)
             column = columns.get(entry.target)
             if column is None or entry.target in SYSTEM_COLUMNS:
                 valid = sorted(set(columns) - SYSTEM_COLUMNS)
-                raise ValueError(f"{where} is not a field of {self.object_type}; valid: {valid}")
+                raise SpecFieldError(
+                    ("fields", index, "target"),
+                    f"{where} is not a field of {self.object_type}; valid: {valid}",
+                )
             allowed = next(
                 (v for k, v in _COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None
             )
             if allowed is not None and entry.type not in allowed:
-                raise ValueError(
+                raise SpecFieldError(
+                    ("fields", index, "type"),
                     f"fields[{index}].type `{entry.type}` cannot fill {self.object_type}."
-                    f"{entry.target}; expected one of {sorted(allowed)}"
+                    f"{entry.target}; expected one of {sorted(allowed)}",
                 )
         for name, column in columns.items():
             if name in SYSTEM_COLUMNS or column.nullable:
                 continue
             if not any(e.target == name and e.required for e in self.fields):
-                raise ValueError(
-                    f"fields: {self.object_type}.{name} must be mapped with required: true"
+                raise SpecFieldError(
+                    ("fields",),
+                    f"fields: {self.object_type}.{name} must be mapped with required: true",
                 )
         types = {e.target: e.type for e in self.fields}
         for index, metric in enumerate(self.metrics):
             if metric.field and metric.field not in types:
-                raise ValueError(
+                raise SpecFieldError(
+                    ("metrics", index, "field"),
                     f"metrics[{index}].field `{metric.field}` is not a mapped target; "
-                    f"valid: {sorted(types)}"
+                    f"valid: {sorted(types)}",
                 )
             if types.get(metric.time_field) not in {"date", "datetime"}:
-                raise ValueError(
+                raise SpecFieldError(
+                    ("metrics", index, "time_field"),
                     f"metrics[{index}].time_field `{metric.time_field}` must be a mapped date or "
-                    f"datetime target; valid: {sorted(k for k, v in types.items() if 'date' in v)}"
+                    f"datetime target; valid: {sorted(k for k, v in types.items() if 'date' in v)}",
                 )
         return self
 

@@ -10,7 +10,8 @@ import pydantic
 
 Identifier = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 # Only the NAME of a variable ever appears in a spec; its value is read at run time.
-EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")]
+ENV_VAR_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,127}$"
+EnvVarName = Annotated[str, pydantic.StringConstraints(pattern=ENV_VAR_NAME_PATTERN)]
 # Dagster validates owners the same way: an email address or `team:<name>`.
 Owner = Annotated[
     str, pydantic.StringConstraints(pattern=r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
