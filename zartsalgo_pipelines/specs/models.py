@@ -262,7 +262,23 @@ class ProviderSpec(Frozen):
         24, description="A provider whose last successful batch is older than this is stale."
     )
     tolerated_failure_share: float = pydantic.Field(
-        0.05, ge=0, le=1, description="Share of failed rows per field above which checks block."
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of failed rows per field above which its check fails with ERROR and "
+        "client_metrics is blocked.",
+    )
+    warning_failure_share: float | None = pydantic.Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of failed rows per field above which its check fails with WARN "
+        "(not blocking); at most tolerated_failure_share; default half of it.",
+    )
+    min_rows: pydantic.PositiveInt = pydantic.Field(
+        1,
+        description="Failed shares are computed over at least this many rows, so a small batch "
+        "(an incremental sync, a webhook burst) is judged leniently: failed / max(rows, min_rows).",
     )
     schedule: ScheduleSpec | None = pydantic.Field(
         None, description="Cron schedule of the sync; none means syncs are started by hand."
@@ -276,6 +292,12 @@ class ProviderSpec(Frozen):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "ProviderSpec":
+        warning = self.warning_failure_share
+        if warning is not None and warning > self.tolerated_failure_share:
+            raise ValueError(
+                f"warning_failure_share {warning} is above tolerated_failure_share "
+                f"{self.tolerated_failure_share}; expected at most the tolerance"
+            )
         model = RECORD_MODELS.get(self.object_type)
         if model is None:
             raise ValueError(
