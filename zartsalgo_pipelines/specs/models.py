@@ -290,14 +290,21 @@ class ProviderSpec(Frozen):
     )
     metrics: list[MetricSpec] = []
 
+    @pydantic.field_validator("warning_failure_share", mode="after")
+    @classmethod
+    def _warning_within_tolerance(
+        cls, value: float | None, info: pydantic.ValidationInfo
+    ) -> float | None:
+        tolerated = info.data.get("tolerated_failure_share")
+        if value is not None and tolerated is not None and value > tolerated:
+            raise ValueError(
+                f"is above tolerated_failure_share {tolerated}; expected at most the tolerance "
+                "(WARN comes before ERROR)"
+            )
+        return value
+
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "ProviderSpec":
-        warning = self.warning_failure_share
-        if warning is not None and warning > self.tolerated_failure_share:
-            raise ValueError(
-                f"warning_failure_share {warning} is above tolerated_failure_share "
-                f"{self.tolerated_failure_share}; expected at most the tolerance"
-            )
         model = RECORD_MODELS.get(self.object_type)
         if model is None:
             raise ValueError(

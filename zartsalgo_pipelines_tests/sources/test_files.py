@@ -201,3 +201,11 @@ def test_well_formed_csv_reads_back_exactly(tmp_path: Path, table: list[list[str
     expected = [dict(zip("abc", (c or None for c in r), strict=True)) for r in table]
     assert [r.record for r in rows] == expected
     assert all(r.error is None for r in rows)
+
+
+def test_a_one_line_csv_record_with_other_columns_keeps_what_it_has(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,m,n\na,b\nc,d,e,f,g\n", "utf-8")
+    short, long = iter_file_rows(path, "csv", "x.csv")
+    assert short.record == {"id": "a", "m": "b", "n": None}
+    assert long.record == {"id": "c", "m": "d", "n": "e", "_extra_columns": ["f", "g"]}
