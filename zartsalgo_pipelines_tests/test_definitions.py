@@ -49,13 +49,18 @@ def test_assets_carry_owner_kinds_description_and_group() -> None:
         assert node.description and "python" in node.kinds
 
 
-def test_field_map_checks_are_blocking_asset_checks() -> None:
+def test_field_map_checks_judge_and_the_gate_on_dead_letter_blocks() -> None:
     definitions = build_definitions()
     mapped = definitions.resolve_assets_def(dg.AssetKey(["quote_request", "mapped_records"]))
     checks = {spec.name: spec for spec in mapped.check_specs}
     targets = [f["target"] for f in shipped_attributes()["fields"]]
-    assert {f"{t}_field_map" for t in targets} | {"rows_accounted"} == set(checks)
-    assert all(spec.blocking for spec in checks.values())
+    expected = {f"{t}_field_map" for t in targets} | {"rows_accounted", "rows_parseable"}
+    assert expected == set(checks)
+    # A blocking check fails its own step: only the accounting one may stop dead_letter.
+    assert {n for n, spec in checks.items() if spec.blocking} == {"rows_accounted"}
+    letters = definitions.resolve_assets_def(dg.AssetKey(["quote_request", "dead_letter"]))
+    gates = {spec.name: spec.blocking for spec in letters.check_specs}
+    assert gates == {"every_failure_dead_lettered": True, "failed_share_within_tolerance": True}
 
 
 def test_jobs_and_sensor_exist() -> None:

@@ -10,8 +10,15 @@ from typing import Any
 import dagster as dg
 import pydantic
 
-from zartsalgo_pipelines.factory.checks import accounting_check, field_check_specs, field_checks
-from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.factory.checks import (
+    ABOVE_TOLERANCE,
+    accounting_check,
+    field_check_specs,
+    field_checks,
+    gate_check,
+    gate_spec,
+)
+from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
@@ -47,6 +54,7 @@ def asset_keys(spec: ProviderSpec) -> dict[str, dg.AssetKey]:
 def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsDefinition]:
     """The provider's asset group, its owners, kinds, freshness and field-map checks."""
     keys = asset_keys(spec)
+    database = database_kind()  # the kinds name the database in use, not always MySQL
     common: dict[str, Any] = {
         "group_name": spec.key,
         "owners": [spec.owner],
@@ -132,7 +140,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     @dg.asset(
         key=keys["mapped_records"],
         deps=[keys["raw_extract"]],
-        kinds={"python", "pandas", "mysql"},
+        kinds={"python", "pandas", database},
         metadata=about | {"object_type": spec.object_type},
         check_specs=[
             *field_check_specs(spec, keys["mapped_records"]),
@@ -165,14 +173,17 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                 f"{spec.key}: no extracted batch or webhook delivery is waiting; "
                 "materialize raw_extract"
             )
+        checks, above = field_checks(spec, stats)
         with engine.connect() as conn:
-            checks = [*field_checks(spec, stats), accounting_check(conn, reviews)]
+            checks.append(accounting_check(conn, reviews))
             connection = connection_status(conn, spec.key)
         last = reviews[-1]
         return dg.MaterializeResult(
             metadata=last.as_metadata()
             | {
                 "batch_ids": [r.batch_id for r in reviews],
+                # Read by dead_letter's blocking gate, which runs in a step of its own.
+                ABOVE_TOLERANCE: above,
                 "connection_status": connection or "unknown",
                 "dagster/row_count": last.rows_total,
             },
@@ -182,17 +193,20 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     @dg.asset(
         key=keys["dead_letter"],
         deps=[keys["mapped_records"]],
-        kinds={"python", "mysql"},
+        kinds={"python", database},
         check_specs=[
             dg.AssetCheckSpec(
                 "every_failure_dead_lettered", asset=keys["dead_letter"], blocking=True
-            )
+            ),
+            gate_spec(keys["dead_letter"]),
         ],
         description=f"{spec.display_name} rows that failed the field map, kept whole with the "
         "reason, field and check, waiting for a fix and replay.",
         **common,
     )
-    def dead_letter(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def dead_letter(
+        context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         with zartsalgo_db.engine().connect() as conn:
             batch_id = latest_batch(conn, spec.key, "succeeded")
             summary = dead_letter_summary(conn, spec.key)
@@ -211,14 +225,16 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                     check_name="every_failure_dead_lettered",
                     passed=missing == 0,
                     metadata={"failed_rows_without_dead_letter": missing},
-                )
+                ),
+                # Here, not on mapped_records: it blocks client_metrics and nothing else.
+                gate_check(context.instance, keys["mapped_records"]),
             ],
         )
 
     @dg.asset(
         key=keys["client_metrics"],
         deps=[keys["mapped_records"], keys["dead_letter"]],
-        kinds={"python", "mysql"},
+        kinds={"python", database},
         metadata={"metrics": [m.key for m in spec.metrics]},
         description=f"Client-safe metrics from {spec.display_name}: source, baseline, current "
         "value, status and next action per client and period. Never a raw payload.",

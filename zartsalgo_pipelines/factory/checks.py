@@ -1,59 +1,125 @@
-"""Field-map checks: pass, warn or fail against the spec's tolerated failure share."""
+"""Asset checks that say the truth about a mapping run (rules: docs/checks_and_files.md).
+
+Each field's check passes at or below the warning share, fails with WARN up to the tolerance
+and with ERROR above it. The field checks are not blocking: a blocking check fails its step,
+and on ``mapped_records`` that stopped ``dead_letter`` after the rows were committed. The one
+blocking check, ``failed_share_within_tolerance``, sits on ``dead_letter``, the only upstream
+step of ``client_metrics`` alone: above the tolerance the rows and their dead letters are
+stored and shown, and only the client-facing metrics wait.
+"""
+
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.mapping.stats import (
+    RECORD,
+    FailureStats,
+    FieldFailures,
+    Verdict,
+    field_verdicts,
+    tolerance_of,
+)
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES, BatchReview
 from zartsalgo_pipelines.storage.queries import import_row_counts
 
+GATE = "failed_share_within_tolerance"
+PARSEABLE = "rows_parseable"
+# mapped_records metadata the gate on dead_letter reads (it runs in another step).
+ABOVE_TOLERANCE = "fields_above_tolerance"
+_SEVERITY = {"warn": dg.AssetCheckSeverity.WARN, "error": dg.AssetCheckSeverity.ERROR}
+
 
 def check_name(target: str) -> str:
-    return f"{target}_field_map"
+    return PARSEABLE if target == RECORD else f"{target}_field_map"
 
 
 def field_check_specs(spec: ProviderSpec, asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """One blocking check per mapped field: above tolerance, downstream proof is not computed."""
-    return [
+    """One check per mapped field and one for rows that could not be parsed at all."""
+    tolerance = tolerance_of(spec)
+    rule = (
+        f"passes up to {tolerance.warning:.1%} failed, WARN up to {tolerance.tolerated:.1%}, "
+        f"ERROR above (blocks client_metrics); shares over at least {tolerance.min_rows} rows"
+    )
+    specs = [
         dg.AssetCheckSpec(
             check_name(entry.target),
             asset=asset,
-            blocking=True,
             description=f"`{entry.source}` -> `{entry.target}` ({entry.type}"
-            f"{', required' if entry.required else ''}): failed share <= "
-            f"{spec.tolerated_failure_share:.0%} of checked rows.",
+            f"{', required' if entry.required else ''}): {rule}.",
         )
         for entry in spec.fields
     ]
+    specs.append(
+        dg.AssetCheckSpec(
+            PARSEABLE,
+            asset=asset,
+            description="Rows that are not a record (invalid JSON or CSV, a line a stray quote "
+            f"swallowed): {rule}.",
+        )
+    )
+    return specs
 
 
-def field_checks(spec: ProviderSpec, stats: FailureStats) -> list[dg.AssetCheckResult]:
-    results = []
-    for entry in spec.fields:
-        failures = stats.fields.get(entry.target)
-        share = stats.share(entry.target)
-        severity = (
-            dg.AssetCheckSeverity.ERROR
-            if share > spec.tolerated_failure_share
-            else dg.AssetCheckSeverity.WARN
-        )
-        results.append(
-            dg.AssetCheckResult(
-                check_name=check_name(entry.target),
-                passed=failures is None,
-                severity=severity,
-                metadata={
-                    "failed_rows": failures.count if failures else 0,
-                    "checked_rows": stats.checked_rows,
-                    "failed_share": round(share, 4),
-                    "tolerated_share": spec.tolerated_failure_share,
-                    "by_check": dg.MetadataValue.json(failures.checks if failures else {}),
-                    "masked_examples": failures.examples if failures else [],
-                },
-            )
-        )
-    return results
+def gate_spec(asset: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        GATE,
+        asset=asset,
+        blocking=True,
+        description="No field of the last mapping run failed above tolerated_failure_share; "
+        "when one did, client_metrics is not computed (the rows and dead letters are stored).",
+    )
+
+
+def field_checks(
+    spec: ProviderSpec, stats: FailureStats
+) -> tuple[list[dg.AssetCheckResult], list[str]]:
+    """The field check results, and the targets above the tolerance (for the gate)."""
+    tolerance = tolerance_of(spec)
+    verdicts = field_verdicts(stats, [e.target for e in spec.fields], tolerance)
+    results = [
+        _result(target, verdict, stats.fields.get(target), tolerance.tolerated)
+        for target, verdict in verdicts.items()
+    ]
+    return results, [t for t, v in verdicts.items() if v.level == "error"]
+
+
+def _result(
+    target: str, verdict: Verdict, failures: FieldFailures | None, tolerated: float
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=check_name(target),
+        passed=verdict.level == "pass",
+        severity=_SEVERITY.get(verdict.level, dg.AssetCheckSeverity.WARN),
+        metadata={
+            "failed_rows": verdict.failed,
+            "checked_rows": verdict.checked,
+            "failed_share": round(verdict.share, 4),
+            "tolerated_share": tolerated,
+            "by_check": dg.MetadataValue.json(failures.checks if failures else {}),
+            "masked_examples": failures.examples if failures else [],
+        },
+    )
+
+
+def gate_check(instance: dg.DagsterInstance, mapped: dg.AssetKey) -> dg.AssetCheckResult:
+    """Judge the latest ``mapped_records`` materialization by the fields it found above."""
+    event = instance.get_latest_materialization_event(mapped)
+    materialization = event.asset_materialization if event else None
+    entry = materialization.metadata.get(ABOVE_TOLERANCE) if materialization else None
+    above: list[Any] = list(entry.value) if entry is not None else []  # type: ignore[arg-type]
+    return dg.AssetCheckResult(
+        check_name=GATE,
+        passed=not above,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            ABOVE_TOLERANCE: above,
+            "checks": [check_name(t) for t in above],
+            "mapped_records_run": event.run_id if event else "",
+        },
+    )
 
 
 def accounting_check(conn: sa.Connection, reviews: list[BatchReview]) -> dg.AssetCheckResult:

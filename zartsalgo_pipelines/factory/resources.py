@@ -32,3 +32,12 @@ def default_database() -> ZartsalgoDatabase:
     if settings.database_url_from_env():
         return ZartsalgoDatabase(url=dg.EnvVar(settings.DATABASE_URL_ENV))
     return ZartsalgoDatabase(url=settings.default_sqlite_url())
+
+
+def database_kind() -> str:
+    """The Dagster kind of the configured database (``sqlite``, ``mysql``), read from its URL
+    without connecting; a MariaDB URL (``mariadb+pymysql://``) is named ``mariadb``."""
+    try:
+        return sa.engine.make_url(settings.database_url()).get_backend_name()
+    except sa.exc.ArgumentError:
+        return "sql"  # a malformed URL fails when the resource connects; loading still works

@@ -1,9 +1,10 @@
 """Per-field failure counts with a few masked examples, kept in bounded memory during a batch."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from zartsalgo_pipelines.mapping.apply import MappedChunk
+from zartsalgo_pipelines.specs.models import ProviderSpec
 
 EXAMPLES_PER_FIELD = 3
 
@@ -48,3 +49,58 @@ class FailureStats:
     def share(self, target: str) -> float:
         failed = self.fields.get(target, FieldFailures()).count
         return failed / self.checked_rows if self.checked_rows else 0.0
+
+
+RECORD = "record"  # the failure field of a row that could not be parsed into a record at all
+Level = Literal["pass", "warn", "error"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How a provider's failed shares are judged (the spec's tolerance keys)."""
+
+    tolerated: float  # above it: error, client_metrics is blocked
+    warning: float  # above it (and at or below tolerated): warn
+    min_rows: int  # shares are computed over at least this many rows
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One field's failures judged against the tolerance."""
+
+    failed: int
+    checked: int
+    share: float  # failed / max(checked, min_rows)
+    level: Level
+
+
+def tolerance_of(spec: ProviderSpec) -> Tolerance:
+    """The spec's tolerance keys, with the warning share defaulting to half the tolerance."""
+    tolerated = spec.tolerated_failure_share
+    warning = spec.warning_failure_share
+    return Tolerance(tolerated, tolerated / 2 if warning is None else warning, spec.min_rows)
+
+
+def judge(failed: int, checked: int, tolerance: Tolerance) -> Verdict:
+    """Pass at or below the warning share, warn up to the tolerance, error above it.
+
+    A batch smaller than ``min_rows`` is judged leniently, as if it had ``min_rows`` rows: one
+    bad row among three is 1/min_rows, not a third, while a batch that fails throughout still
+    fails (19 of 19 with min_rows 20 is 95 %).
+    """
+    share = failed / max(checked, tolerance.min_rows, 1)
+    level: Level = "pass"
+    if share > tolerance.tolerated:
+        level = "error"
+    elif share > tolerance.warning:
+        level = "warn"
+    return Verdict(failed, checked, share, level)
+
+
+def field_verdicts(
+    stats: FailureStats, targets: list[str], tolerance: Tolerance
+) -> dict[str, Verdict]:
+    """The verdict of every mapped target and of unparseable rows (``RECORD``)."""
+    failed = {target: stats.fields.get(target, FieldFailures()).count for target in targets}
+    failed[RECORD] = stats.fields.get(RECORD, FieldFailures()).count
+    return {target: judge(n, stats.checked_rows, tolerance) for target, n in failed.items()}

@@ -15,6 +15,7 @@ from zartsalgo_pipelines.proof.alerts import (
     AlertEvent,
     open_alert,
     record_auth_result,
+    record_missing_credential,
     resolve_alerts,
 )
 from zartsalgo_pipelines.proof.notify import notify
@@ -77,6 +78,9 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
         register_provider(conn, spec)
         if result == "auth_failed":
             events += record_auth_result(conn, spec, ok=False, detail=answer)
+        elif result == "not_configured":
+            # The status reported must say that nothing can sync, not stay `connected`.
+            events += record_missing_credential(conn, spec, detail=detail)
         elif result in ("connected", "unexpected_response"):
             # The credentials were accepted even if the answer was odd.
             events += record_auth_result(conn, spec, ok=True)

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.models import (
     DataImportBatch,
@@ -18,6 +19,7 @@ from zartsalgo_pipelines.storage.models import (
     IntegrationConnection,
     table_of,
 )
+from zartsalgo_pipelines.storage.queries import open_dead_letters_since
 
 alerts = table_of(IncidentAlert)
 connections = table_of(IntegrationConnection)
@@ -26,6 +28,7 @@ batches = table_of(DataImportBatch)
 FAILED_SHARE = "failed_share"
 FAILED_BATCHES = "failed_batches"
 AUTH_FAILURE = "auth_failure"
+CREDENTIALS_MISSING = "credentials_missing"
 RATE_LIMITED = "rate_limited"
 
 
@@ -140,6 +143,7 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
     limit = spec.alerts.failed_batches_in_a_row
     recent = conn.execute(
         sa.select(
+            batches.c.id,
             batches.c.status,
             batches.c.rows_total,
             batches.c.rows_failed,
@@ -168,27 +172,54 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
         events += resolve_alerts(conn, spec.key, FAILED_BATCHES)
     latest = recent[0]
     if latest.status == "succeeded":
-        checked = latest.rows_total - latest.rows_ignored
-        share = latest.rows_failed / checked if checked else 0.0
-        threshold = spec.alerts.max_failed_share
-        if threshold is None:
-            threshold = spec.tolerated_failure_share
-        if share > threshold:
-            events += open_alert(
-                conn,
-                provider_key=spec.key,
-                kind=FAILED_SHARE,
-                severity="warning",
-                owner=spec.owner,
-                message=f"{spec.display_name}: {share:.0%} of the last batch failed the field "
-                f"map (alert above {threshold:.0%})",
-                next_action="Review the dead letters by reason, fix the field map or ask the "
-                "provider, then replay them.",
-                details={"failed_share": round(share, 4), "threshold": threshold},
-            )
-        else:
-            events += resolve_alerts(conn, spec.key, FAILED_SHARE)
+        events += _failed_share_alert(conn, spec, latest)
     return events
+
+
+def _failed_share_alert(conn: sa.Connection, spec: ProviderSpec, latest: Any) -> list[AlertEvent]:
+    """Open on a batch above the threshold; resolve only on evidence that it cleared.
+
+    The share is judged like the field checks (over at least ``min_rows`` rows). A batch
+    resolves the incident when it has at least ``min_rows`` checked rows within the
+    threshold, or when no dead letter from the batch that raised it (or a later one) is
+    still open; an empty or small incremental batch alone proves nothing.
+    """
+    checked = latest.rows_total - latest.rows_ignored
+    share = judge(latest.rows_failed, checked, tolerance_of(spec)).share
+    threshold = spec.alerts.max_failed_share
+    if threshold is None:
+        threshold = spec.tolerated_failure_share
+    if share > threshold:
+        return open_alert(
+            conn,
+            provider_key=spec.key,
+            kind=FAILED_SHARE,
+            severity="warning",
+            owner=spec.owner,
+            message=f"{spec.display_name}: {share:.0%} of the last batch failed the field "
+            f"map (alert above {threshold:.0%})",
+            next_action="Review the dead letters by reason, fix the field map or ask the "
+            "provider, then replay them.",
+            details={
+                "failed_share": round(share, 4),
+                "threshold": threshold,
+                "batch_id": latest.id,
+            },
+        )
+    if checked >= max(spec.min_rows, 1) or not _raising_letters_open(conn, spec.key):
+        return resolve_alerts(conn, spec.key, FAILED_SHARE)
+    return []
+
+
+def _raising_letters_open(conn: sa.Connection, provider_key: str) -> bool:
+    raised = [
+        row["details"].get("batch_id") if isinstance(row["details"], dict) else None
+        for row in open_alerts(conn, provider_key)
+        if row["kind"] == FAILED_SHARE
+    ]
+    # An incident opened before batch ids were recorded counts every open dead letter.
+    since = min((b for b in raised if isinstance(b, int)), default=0)
+    return bool(raised) and open_dead_letters_since(conn, provider_key, since) > 0
 
 
 def record_auth_result(
@@ -203,6 +234,7 @@ def record_auth_result(
     """
     if ok:
         events = resolve_alerts(conn, spec.key, AUTH_FAILURE)
+        events += resolve_alerts(conn, spec.key, CREDENTIALS_MISSING)
         if events and spec.status == "connected":
             after = "degraded" if open_alerts(conn, spec.key) else "connected"
             _set_status(conn, spec.key, after, only_from="disconnected")
@@ -217,6 +249,29 @@ def record_auth_result(
         next_action="Renew the credentials in the environment variables the spec names "
         f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}), then run a "
         "test sync.",
+        details={"detail": detail[:200]},
+    )
+    _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
+    return events
+
+
+def record_missing_credential(
+    conn: sa.Connection, spec: ProviderSpec, *, detail: str
+) -> list[AlertEvent]:
+    """A credential variable the spec names is not set: no sync can work until it is, so the
+    connection is `disconnected` with a critical `credentials_missing` alert, until a check or
+    intake gets its credentials accepted (``record_auth_result(ok=True)``). ``detail`` names
+    the variable, never a value."""
+    events = open_alert(
+        conn,
+        provider_key=spec.key,
+        kind=CREDENTIALS_MISSING,
+        severity="critical",
+        owner=spec.owner,
+        message=f"{spec.display_name}: a credential is not configured ({detail[:200]})",
+        next_action="Set the environment variables the spec names "
+        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}) where Dagster "
+        f"and the CLI run, then run `zartsalgo check-connection {spec.key}`.",
         details={"detail": detail[:200]},
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))

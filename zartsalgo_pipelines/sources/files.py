@@ -3,6 +3,11 @@
 Nothing here holds a whole file: JSON lines and CSV are read line by line, and a JSON array is
 decoded item by item from a sliding buffer. A line that cannot be parsed becomes a row with an
 ``error`` so the pipeline dead-letters it instead of stopping or dropping it.
+
+A UTF-8 byte order mark is read as what it is, an encoding mark, never as part of the first
+header or record. CSV is read with physical line numbers (``docs/checks_and_files.md``): a quote
+that never closes where a field ends swallows the lines after it, so every line it swallowed
+becomes a failed row of its own instead of vanishing into one long field.
 """
 
 import csv
@@ -16,6 +21,11 @@ from typing import Any
 import orjson
 
 _READ_SIZE = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+# The widest text a table accepts (MySQL MEDIUMTEXT's 16 MiB - 1): a longer CSV field cannot be
+# stored whatever the field map says. Up to it, the row reaches the field map, whose column
+# limits store or refuse it; beyond it, the line is one failed row, not a failed batch.
+CSV_FIELD_LIMIT = (1 << 24) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +49,23 @@ def iter_file_rows(
     path: Path, fmt: str, source_ref: str, encoding: str = "utf-8"
 ) -> Iterator[SourceRow]:
     """Rows of one export file, numbered from 1 (line, CSV row after the header, array item)."""
-    if fmt == "jsonl" and encoding.lower().replace("-", "") == "utf8":
+    if fmt == "jsonl" and _is_utf8(encoding):
         # orjson parses UTF-8 bytes itself: no decoding pass, no str copy of every line.
         with path.open("rb") as binary:
             yield from _jsonl_bytes_rows(binary, source_ref)
         return
     readers = {"jsonl": _jsonl_rows, "csv": _csv_rows, "json": _json_array_rows}
-    with path.open(encoding=encoding, newline="" if fmt == "csv" else None) as handle:
+    with path.open(encoding=_bom_aware(encoding), newline="" if fmt == "csv" else None) as handle:
         yield from readers[fmt](handle, source_ref)
+
+
+def _bom_aware(encoding: str) -> str:
+    # utf-8-sig drops a leading BOM and reads a file without one exactly like utf-8.
+    return "utf-8-sig" if _is_utf8(encoding) else encoding
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
 
 
 def as_row(source_ref: str, position: int, value: Any, text: str | None) -> SourceRow:
@@ -73,6 +92,8 @@ def _jsonl_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
 
 def _jsonl_bytes_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
     for position, line in enumerate(handle, start=1):
+        if position == 1:
+            line = line.removeprefix(_BOM)
         try:
             value = orjson.loads(line)  # surrounding whitespace and the newline are allowed
         except orjson.JSONDecodeError as error:
@@ -88,11 +109,94 @@ def _jsonl_bytes_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
             yield as_row(source_ref, position, value, line.decode("utf-8").strip())
 
 
+class _TakenLines:
+    """The handle's physical lines, remembering the ones the csv reader took for one record."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self.taken: list[str] = []
+
+    def __iter__(self) -> "_TakenLines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self.taken.append(line)
+        return line
+
+    def take(self) -> list[str]:
+        taken, self.taken = self.taken, []
+        return taken
+
+
 def _csv_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
-    reader = csv.DictReader(handle, restkey="_extra_columns")
-    for position, row in enumerate(reader, start=1):
-        # An empty CSV cell means "not given"; the field map treats it like a missing key.
-        yield SourceRow(source_ref, position, {k: (v if v != "" else None) for k, v in row.items()})
+    """Records numbered by the line (after the header) they start on.
+
+    ``strict`` makes a quote that closes anywhere but at a field's end an error instead of
+    text glued to the field, which is how a stray quote that swallowed the lines after it
+    shows up; a record spanning lines is accepted only when it also has the header's columns.
+    """
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    lines = _TakenLines(handle)
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as error:
+        raise ValueError(f"{source_ref}: the CSV header is not valid CSV ({error})") from None
+    lines.take()
+    line = 1  # the data line (after the header) the next record starts on
+    while True:
+        try:
+            values: list[str] | None = next(reader)
+            problem = None
+        except StopIteration:
+            return
+        except csv.Error as error:
+            values, problem = None, str(error)
+        taken = lines.take()
+        if values is not None and (len(taken) == 1 or len(values) == len(header)):
+            if values:  # csv yields [] for a blank line: not a row the provider sent
+                yield SourceRow(source_ref, line, _csv_record(header, values))
+        else:
+            yield from _unparsed_lines(source_ref, line, taken, problem or _columns(values, header))
+        line += len(taken)
+
+
+def _csv_record(header: list[str], values: list[str]) -> dict[str, Any]:
+    # An empty CSV cell means "not given"; the field map treats it like a missing key.
+    record: dict[str, Any] = {
+        name: (value if value != "" else None) for name, value in zip(header, values, strict=False)
+    }
+    for name in header[len(values) :]:
+        record[name] = None
+    if len(values) > len(header):
+        record["_extra_columns"] = values[len(header) :]
+    return record
+
+
+def _columns(values: list[str] | None, header: list[str]) -> str:
+    count = len(values or [])
+    return f"{count} columns where the header has {len(header)}"
+
+
+def _unparsed_lines(
+    source_ref: str, first: int, taken: list[str], problem: str
+) -> Iterator[SourceRow]:
+    """One error row per physical line of a record the csv reader could not take whole."""
+    last = first + len(taken) - 1
+    if len(taken) == 1:
+        why = f"line is not valid CSV ({problem})"
+    else:
+        why = (
+            f"unbalanced quote: the quoted field opened on line {first} swallowed lines "
+            f"{first}-{last} ({problem}); each line is failed on its own"
+        )
+    for offset, text in enumerate(taken):
+        stripped = text.rstrip("\r\n")
+        if stripped.strip():  # a blank line is not a row the provider sent
+            yield SourceRow(source_ref, first + offset, None, why, stripped)
 
 
 def _json_array_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:

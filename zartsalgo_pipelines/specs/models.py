@@ -263,7 +263,23 @@ class ProviderSpec(Frozen):
         24, description="A provider whose last successful batch is older than this is stale."
     )
     tolerated_failure_share: float = pydantic.Field(
-        0.05, ge=0, le=1, description="Share of failed rows per field above which checks block."
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of failed rows per field above which its check fails with ERROR and "
+        "client_metrics is blocked.",
+    )
+    warning_failure_share: float | None = pydantic.Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of failed rows per field above which its check fails with WARN "
+        "(not blocking); at most tolerated_failure_share; default half of it.",
+    )
+    min_rows: pydantic.PositiveInt = pydantic.Field(
+        1,
+        description="Failed shares are computed over at least this many rows, so a small batch "
+        "(an incremental sync, a webhook burst) is judged leniently: failed / max(rows, min_rows).",
     )
     schedule: ScheduleSpec | None = pydantic.Field(
         None, description="Cron schedule of the sync; none means syncs are started by hand."
@@ -274,6 +290,19 @@ class ProviderSpec(Frozen):
         None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 8000."
     )
     metrics: list[MetricSpec] = []
+
+    @pydantic.field_validator("warning_failure_share", mode="after")
+    @classmethod
+    def _warning_within_tolerance(
+        cls, value: float | None, info: pydantic.ValidationInfo
+    ) -> float | None:
+        tolerated = info.data.get("tolerated_failure_share")
+        if value is not None and tolerated is not None and value > tolerated:
+            raise ValueError(
+                f"is above tolerated_failure_share {tolerated}; expected at most the tolerance "
+                "(WARN comes before ERROR)"
+            )
+        return value
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "ProviderSpec":

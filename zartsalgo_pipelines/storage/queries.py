@@ -43,6 +43,16 @@ def failed_rows_without_dead_letter(conn: sa.Connection, provider_key: str, batc
     return int(conn.execute(query).scalar_one())
 
 
+def open_dead_letters_since(conn: sa.Connection, provider_key: str, batch_id: int) -> int:
+    """Open dead letters of a provider last failed in ``batch_id`` or a later batch."""
+    query = sa.select(sa.func.count()).where(
+        dead_letters.c.provider_key == provider_key,
+        dead_letters.c.state == "open",
+        dead_letters.c.last_batch_id >= batch_id,
+    )
+    return int(conn.execute(query).scalar_one())
+
+
 def dead_letter_summary(conn: sa.Connection, provider_key: str) -> dict[str, Any]:
     """Open dead letters of a provider, grouped by failing field and check."""
     query = (

@@ -196,12 +196,32 @@ def test_connection_check_reports_each_outcome(
     expected_status = {
         "auth_failed": "disconnected",
         "unreachable": "degraded",
-        "not_configured": "connected",
+        "not_configured": "disconnected",
         "unexpected_response": "connected",
     }[expected]
     assert status == check.connection_status == expected_status
     assert ("auth_failure" in kinds) == (expected == "auth_failed")
+    assert ("credentials_missing" in kinds) == (expected == "not_configured")
     assert ("unreachable" in kinds) == (expected == "unreachable")
+
+
+def test_an_unset_credential_disconnects_until_it_is_set(
+    engine: sa.Engine, api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = crm_spec(api)
+    sync(engine, spec)
+    monkeypatch.delenv("HUBSPOT_PRIVATE_APP_TOKEN")
+    check = check_connection(engine, spec, DEFS_DIR / "crm_deals")
+    with engine.connect() as conn:
+        (alert,) = [a for a in open_alerts(conn, spec.key) if a["kind"] == "credentials_missing"]
+    assert (check.result, check.connection_status) == ("not_configured", "disconnected")
+    assert alert["kind"] == "credentials_missing" and alert["severity"] == "critical"
+    assert "HUBSPOT_PRIVATE_APP_TOKEN" in alert["message"] + alert["next_action"]
+    monkeypatch.setenv("HUBSPOT_PRIVATE_APP_TOKEN", TOKEN)
+    check = check_connection(engine, spec, DEFS_DIR / "crm_deals")
+    with engine.connect() as conn:
+        assert "credentials_missing" not in {a["kind"] for a in open_alerts(conn, spec.key)}
+    assert check.result == "connected" and check.connection_status != "disconnected"
 
 
 LOOPBACK_SOURCES = [

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.ops.operations import resolve_dead_letters
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.proof.alerts import record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -37,7 +38,7 @@ def sync(engine, spec, folder):  # type: ignore[no-untyped-def]
 def test_failed_share_opens_once_and_resolves(
     engine, make_spec: Callable[..., ProviderSpec], write_export, tmp_path
 ) -> None:
-    spec = make_spec(source=SOURCE, alerts={"max_failed_share": 0.2})
+    spec = make_spec(source=SOURCE, alerts={"max_failed_share": 0.2}, min_rows=1)
     bad = [quote(1), quote(2, contact__email="x"), quote(3, status="nope")]
     sync(engine, spec, write_export(bad, "a.jsonl"))
     sync(engine, spec, write_export(bad, "a.jsonl"))
@@ -96,3 +97,39 @@ def test_rate_limit_waits_beyond_the_allowance_open_an_alert(
     with engine.begin() as conn:
         record_rate_limit_wait(conn, spec, waited_seconds=waited, hits=12)
     assert open_kinds(engine) == expected
+
+
+@pytest.mark.parametrize(
+    ("later", "stays_open"),
+    [
+        pytest.param(0, True, id="empty-incremental-batch"),
+        pytest.param(3, True, id="batch-below-min_rows"),
+        pytest.param(20, False, id="batch-of-min_rows-within-threshold"),
+    ],
+)
+def test_failed_share_resolves_only_on_evidence(
+    engine, make_spec: Callable[..., ProviderSpec], write_export, tmp_path, later, stays_open
+) -> None:
+    spec = make_spec(source=SOURCE, alerts={"max_failed_share": 0.1}, min_rows=20)
+    rows = [quote(n) for n in range(1, 16)] + [quote(n, status="nope") for n in range(16, 21)]
+    sync(engine, spec, write_export(rows, "a.jsonl"))
+    assert open_kinds(engine) == ["failed_share"]
+    (tmp_path / "exports" / "a.jsonl").unlink()
+    sync(engine, spec, write_export([quote(n) for n in range(100, 100 + later)], "b.jsonl"))
+    assert open_kinds(engine) == (["failed_share"] if stays_open else [])
+    assert connection_status(engine) == ("degraded" if stays_open else "connected")
+
+
+def test_failed_share_resolves_once_its_dead_letters_are_closed(
+    engine, make_spec: Callable[..., ProviderSpec], write_export, tmp_path
+) -> None:
+    spec = make_spec(source=SOURCE, alerts={"max_failed_share": 0.1}, min_rows=20)
+    rows = [quote(n) for n in range(1, 16)] + [quote(n, status="nope") for n in range(16, 21)]
+    sync(engine, spec, write_export(rows, "a.jsonl"))
+    (tmp_path / "exports" / "a.jsonl").unlink()
+    with engine.connect() as conn:
+        ids = list(conn.execute(sa.text("SELECT id FROM integration_dead_letters")).scalars())
+    assert len(ids) == 5
+    resolve_dead_letters(engine, spec, ids, state="resolved", note="provider fixed the export")
+    sync(engine, spec, write_export([], "b.jsonl"))
+    assert open_kinds(engine) == [] and connection_status(engine) == "connected"

@@ -87,6 +87,14 @@ VALID = [
 
 INVALID = [
     (
+        "warning share above the tolerance",
+        lambda a: a.update(tolerated_failure_share=0.05, warning_failure_share=0.07),
+        r"warning_failure_share",
+        "0.07",
+        "expected at most the tolerance",
+    ),
+    ("min_rows zero", lambda a: a.update(min_rows=0), r"min_rows", "0", "greater than 0"),
+    (
         "unknown field type",
         lambda a: field_entry(a, "budget_amount").update(type="money"),
         r"fields\.9\.type",
