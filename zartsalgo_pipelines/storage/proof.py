@@ -1,0 +1,215 @@
+"""SQL of the proof end: metric buckets from the record tables, and the reads and writes of
+client_metrics, portal cards, report notes, admin tasks, go-live records and incident impact.
+
+Nothing here reads a raw payload except ``payload_rows``, which the payload scan uses to look
+for leaks (it only compares, never copies a value into a portal table).
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.specs.metrics import MetricSpec
+from zartsalgo_pipelines.storage.models import (
+    AdminTask,
+    ClientMetric,
+    DataImportBatch,
+    IncidentAlert,
+    IntegrationConnection,
+    IntegrationDeadLetter,
+    IntegrationExternalObject,
+    PortalCard,
+    PortalGoLive,
+    ReportNote,
+    table_of,
+)
+from zartsalgo_pipelines.storage.upsert import upsert
+
+client_metrics = table_of(ClientMetric)
+cards = table_of(PortalCard)
+notes = table_of(ReportNote)
+tasks = table_of(AdminTask)
+go_live = table_of(PortalGoLive)
+alerts = table_of(IncidentAlert)
+connections = table_of(IntegrationConnection)
+batches = table_of(DataImportBatch)
+external_objects = table_of(IntegrationExternalObject)
+dead_letters = table_of(IntegrationDeadLetter)
+
+# The portal's one read path: only visible and caveated cards and notes (a view, so a hidden
+# item cannot be read through it whatever a writer does). Not part of Base.metadata: the view
+# is created by migration 0007 and declared here for reading.
+_view_meta = sa.MetaData()
+portal_feed = sa.Table(
+    "portal_feed",
+    _view_meta,
+    sa.Column("item_type", sa.String(8)),
+    sa.Column("item_id", sa.BigInteger),
+    sa.Column("provider_key", sa.String(64)),
+    sa.Column("client_key", sa.String(64)),
+    sa.Column("metric_key", sa.String(64)),
+    sa.Column("period", sa.String(8)),
+    sa.Column("period_start", sa.Date),
+    sa.Column("title", sa.String(200)),
+    sa.Column("body", sa.Text),
+    sa.Column("status", sa.String(20)),
+    sa.Column("visibility", sa.String(10)),
+    sa.Column("caveat", sa.String(300)),
+    sa.Column("computed_at", sa.DateTime),
+)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Aggregates of one client's records in one 15-minute UTC slot (or one date)."""
+
+    client_key: str
+    slot: str
+    records: int
+    present: int
+    matching: int
+    total: Decimal | None
+    values: int
+    first_batch_id: int | None
+    last_batch_id: int | None
+
+
+def _slot(column: Any, dialect: str, is_date: bool) -> Any:
+    # 15-minute slots: every time zone offset in use is a multiple of 15 minutes, so each slot
+    # falls in exactly one local day, while the result stays clients x slots, not records.
+    if is_date:
+        return sa.func.date(column)
+    if dialect == "sqlite":
+        quarter = sa.cast(sa.func.strftime("%M", column), sa.Integer) // 15 * 15
+        padded = sa.func.substr(sa.literal("0").op("||")(sa.cast(quarter, sa.String)), -2)
+        return sa.func.strftime("%Y-%m-%d %H:", column).op("||")(padded)
+    quarter = sa.func.minute(column) // 15 * 15
+    return sa.func.concat(
+        sa.func.date_format(column, "%Y-%m-%d %H:"), sa.func.lpad(quarter, 2, "0")
+    )
+
+
+def metric_buckets(
+    conn: sa.Connection, table: sa.Table, provider_key: str, metric: MetricSpec, is_date: bool
+) -> list[Bucket]:
+    """One GROUP BY over the provider's records: counts, present, matching and sums per slot."""
+    time = table.c[metric.time_field]
+    slot = _slot(time, conn.dialect.name, is_date).label("slot")
+    field = table.c[metric.field] if metric.field else None
+    matching = (
+        sa.func.sum(sa.case((field.in_(metric.matching), 1), else_=0))
+        if field is not None and metric.matching
+        else sa.literal(0)
+    )
+    query = (
+        sa.select(
+            table.c.client_key,
+            slot,
+            sa.func.count(),
+            sa.func.count(field) if field is not None else sa.literal(0),
+            matching,
+            sa.func.sum(field) if metric.measure in {"sum", "average"} else sa.literal(None),
+            sa.func.min(table.c.last_batch_id),
+            sa.func.max(table.c.last_batch_id),
+        )
+        .where(table.c.provider_key == provider_key, time.is_not(None))
+        .group_by(table.c.client_key, slot)
+    )
+    if metric.filter is not None:
+        column = table.c[metric.filter.field]
+        if metric.filter.values is not None:
+            query = query.where(column.in_(metric.filter.values))
+        else:
+            query = query.where(column.is_not(None) if metric.filter.present else column.is_(None))
+    found = []
+    for client, slot_text, records, present, match, total, first, last in conn.execute(query):
+        found.append(
+            Bucket(
+                client_key=client,
+                slot=str(slot_text),
+                records=int(records),
+                present=int(present or 0),
+                matching=int(match or 0),
+                total=None if total is None else Decimal(str(total)),
+                values=int(present or 0),
+                first_batch_id=first,
+                last_batch_id=last,
+            )
+        )
+    return found
+
+
+def final_periods(
+    conn: sa.Connection, provider_key: str, metric_key: str
+) -> set[tuple[str, dt.date]]:
+    """(client, period start) of this metric's stored cards that are final (never rewritten)."""
+    query = sa.select(client_metrics.c.client_key, client_metrics.c.period_start).where(
+        client_metrics.c.provider_key == provider_key,
+        client_metrics.c.metric_key == metric_key,
+        client_metrics.c.is_final.is_(True),
+    )
+    return {(c, _date(p)) for c, p in conn.execute(query)}
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+METRIC_UPDATE = (
+    "period_end",
+    "current_value",
+    "baseline_value",
+    "baseline_kind",
+    "change_abs",
+    "change_pct",
+    "sample_size",
+    "period_complete",
+    "is_final",
+    "first_batch_id",
+    "last_batch_id",
+    "unit",
+    "label",
+    "client_meaning",
+    "source",
+    "status",
+    "next_action",
+    "surface",
+    "computed_at",
+)
+
+
+def write_client_metrics(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    upsert(
+        conn,
+        client_metrics,
+        rows,
+        key=["provider_key", "metric_key", "client_key", "period_start"],
+        update={c: "new" for c in METRIC_UPDATE},
+    )
+
+
+def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(client_metrics).order_by(
+        client_metrics.c.provider_key,
+        client_metrics.c.client_key,
+        client_metrics.c.metric_key,
+        client_metrics.c.period_start,
+    )
+    if provider_key:
+        query = query.where(client_metrics.c.provider_key == provider_key)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def live_since(conn: sa.Connection, provider_key: str) -> dt.datetime | None:
+    """When the provider was marked live, if its newest go-live decision is `live`."""
+    row = conn.execute(
+        sa.select(go_live.c.action, go_live.c.decided_at)
+        .where(go_live.c.provider_key == provider_key)
+        .order_by(go_live.c.id.desc())
+        .limit(1)
+    ).first()
+    return row.decided_at if row is not None and row.action == "live" else None
