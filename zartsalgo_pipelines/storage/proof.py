@@ -6,7 +6,7 @@ for leaks (it only compares, never copies a value into a portal table).
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -152,10 +152,10 @@ def final_periods(
         client_metrics.c.metric_key == metric_key,
         client_metrics.c.is_final.is_(True),
     )
-    return {(c, _date(p)) for c, p in conn.execute(query)}
+    return {(c, as_date(p)) for c, p in conn.execute(query)}
 
 
-def _date(value: Any) -> dt.date:
+def as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
@@ -213,3 +213,198 @@ def live_since(conn: sa.Connection, provider_key: str) -> dt.datetime | None:
         .limit(1)
     ).first()
     return row.decided_at if row is not None and row.action == "live" else None
+
+
+def provider_facts(conn: sa.Connection, provider_key: str) -> dict[str, Any]:
+    """What visibility is decided from: connection, open incidents, the latest batch, go-live."""
+    connection = conn.execute(
+        sa.select(connections.c.status, connections.c.last_successful_sync_at).where(
+            connections.c.provider_key == provider_key
+        )
+    ).first()
+    incidents = conn.execute(
+        sa.select(alerts.c.id, alerts.c.kind, alerts.c.opened_at).where(
+            alerts.c.provider_key == provider_key, alerts.c.resolved_at.is_(None)
+        )
+    ).all()
+    batch = conn.execute(
+        sa.select(batches.c.id, batches.c.rows_total, batches.c.rows_failed, batches.c.rows_ignored)
+        .where(batches.c.provider_key == provider_key, batches.c.status == "succeeded")
+        .order_by(batches.c.id.desc())
+        .limit(1)
+    ).first()
+    checked = (batch.rows_total - batch.rows_ignored) if batch else 0
+    return {
+        "connection_status": connection.status if connection else None,
+        "last_success_at": connection.last_successful_sync_at if connection else None,
+        "incidents": [dict(r._mapping) for r in incidents],
+        "latest_batch_id": batch.id if batch else None,
+        "latest_failed_share": (batch.rows_failed / checked) if batch and checked else 0.0,
+        "live_since": live_since(conn, provider_key),
+    }
+
+
+CARD_UPDATE = tuple(
+    c.name
+    for c in cards.columns
+    if c.name not in {"id", "provider_key", "metric_key", "client_key", "period_start"}
+)
+
+
+def write_cards(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    upsert(
+        conn,
+        cards,
+        rows,
+        key=["provider_key", "metric_key", "client_key", "period_start"],
+        update={c: "new" for c in CARD_UPDATE},
+    )
+
+
+def card_rows(
+    conn: sa.Connection,
+    *,
+    client_key: str | None = None,
+    provider_key: str | None = None,
+    shown_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Portal cards, oldest period first; ``shown_only`` reads through the portal_feed view."""
+    query = sa.select(cards).order_by(
+        cards.c.client_key, cards.c.provider_key, cards.c.metric_key, cards.c.period_start
+    )
+    if client_key:
+        query = query.where(cards.c.client_key == client_key)
+    if provider_key:
+        query = query.where(cards.c.provider_key == provider_key)
+    if shown_only:
+        feed = sa.select(portal_feed.c.item_id).where(portal_feed.c.item_type == "card")
+        query = query.where(cards.c.id.in_(feed))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def feed_rows(conn: sa.Connection, client_key: str | None = None) -> list[dict[str, Any]]:
+    """What the portal reads: visible and caveated cards and notes only."""
+    query = sa.select(portal_feed).order_by(
+        portal_feed.c.client_key, portal_feed.c.period_start, portal_feed.c.item_type
+    )
+    if client_key:
+        query = query.where(portal_feed.c.client_key == client_key)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def write_notes(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    upsert(
+        conn,
+        notes,
+        rows,
+        key=["client_key", "period", "period_start"],
+        update={
+            c: "new"
+            for c in ("period_label", "text", "card_ids", "visibility", "caveat", "computed_at")
+        },
+    )
+
+
+def note_rows(conn: sa.Connection, client_key: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(notes).order_by(notes.c.client_key, notes.c.period, notes.c.period_start)
+    if client_key:
+        query = query.where(notes.c.client_key == client_key)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def open_tasks(conn: sa.Connection) -> dict[str, dict[str, Any]]:
+    """Open admin tasks by their open_key."""
+    query = sa.select(tasks).where(tasks.c.resolved_at.is_(None))
+    return {r["open_key"]: dict(r) for r in conn.execute(query).mappings()}
+
+
+def task_rows(conn: sa.Connection, *, open_only: bool = False) -> list[dict[str, Any]]:
+    query = sa.select(tasks).order_by(tasks.c.id)
+    if open_only:
+        query = query.where(tasks.c.resolved_at.is_(None))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def open_task(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(sa.insert(tasks).values(**row))
+
+
+def touch_tasks(conn: sa.Connection, ids: Sequence[int], now: dt.datetime) -> None:
+    if ids:
+        conn.execute(sa.update(tasks).where(tasks.c.id.in_(ids)).values(last_checked_at=now))
+
+
+def resolve_tasks(conn: sa.Connection, ids: Sequence[int], now: dt.datetime, why: str) -> None:
+    """Close tasks; clearing open_key keeps the row as history and frees the key."""
+    if ids:
+        conn.execute(
+            sa.update(tasks)
+            .where(tasks.c.id.in_(ids))
+            .values(resolved_at=now, last_checked_at=now, resolution=why, open_key=None)
+        )
+
+
+def set_incident_impact(
+    conn: sa.Connection, alert_id: int, unsafe: list[str], impact: str | None
+) -> None:
+    conn.execute(
+        sa.update(alerts)
+        .where(alerts.c.id == alert_id)
+        .values(unsafe_cards=unsafe, client_impact=None if impact is None else impact[:500])
+    )
+
+
+def record_go_live(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(sa.insert(go_live).values(**row))
+
+
+def go_live_history(conn: sa.Connection, provider_key: str) -> list[dict[str, Any]]:
+    query = sa.select(go_live).where(go_live.c.provider_key == provider_key).order_by(go_live.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def batch_range(conn: sa.Connection, provider_key: str) -> tuple[int | None, int | None]:
+    """The lowest and highest batch the provider's stored metric values were built from."""
+    row = conn.execute(
+        sa.select(
+            sa.func.min(client_metrics.c.first_batch_id),
+            sa.func.max(client_metrics.c.last_batch_id),
+        ).where(client_metrics.c.provider_key == provider_key)
+    ).one()
+    return row[0], row[1]
+
+
+def payload_rows(
+    conn: sa.Connection, provider_key: str, first: int, last: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(external id, raw payload) of the objects and dead letters of batches first..last,
+    streamed: internal data, read only by the payload scan to compare against."""
+    objects = sa.select(external_objects.c.external_id, external_objects.c.raw_payload).where(
+        external_objects.c.provider_key == provider_key,
+        external_objects.c.last_batch_id.between(first, last),
+    )
+    letters = sa.select(dead_letters.c.external_id, dead_letters.c.raw_payload).where(
+        dead_letters.c.provider_key == provider_key,
+        dead_letters.c.last_batch_id.between(first, last),
+    )
+    for query in (objects, letters):
+        for external_id, payload in conn.execution_options(yield_per=1000).execute(query):
+            yield external_id or "", payload if isinstance(payload, dict) else {}
+
+
+def portal_texts(conn: sa.Connection) -> Iterator[tuple[str, int, str, str]]:
+    """(table, id, column, text) of every text a client may read."""
+    text_columns = [c for c in cards.columns if isinstance(c.type, sa.String)]
+    for row in conn.execute(sa.select(cards.c.id, *text_columns)).mappings():
+        for column in text_columns:
+            if row[column.name]:
+                yield "portal_cards", row["id"], column.name, str(row[column.name])
+    for row in conn.execute(sa.select(notes.c.id, notes.c.text, notes.c.caveat)).mappings():
+        for name in ("text", "caveat"):
+            if row[name]:
+                yield "report_notes", row["id"], name, str(row[name])
+    impact = sa.select(alerts.c.id, alerts.c.client_impact).where(
+        alerts.c.client_impact.is_not(None)
+    )
+    for alert_id, text in conn.execute(impact):
+        yield "incident_alerts", alert_id, "client_impact", str(text)
