@@ -24,9 +24,12 @@ def _difference(card: dict[str, Any]) -> str:
     if card["unit"] == "percent":
         word = "points higher" if change > 0 else "points lower"
         return f", {abs(change):.1f} {word} than {card['baseline_label']}"
+    amount = format_value(abs(change), card["unit"])
     if card["unit"] in CURRENCIES:
         word = "higher" if change > 0 else "lower"
-    return f", {format_value(abs(change), card['unit'])} {word} than {card['baseline_label']}"
+    elif change == change.to_integral_value():
+        amount = f"{int(abs(change)):,}"  # "2 more than the week before"
+    return f", {amount} {word} than {card['baseline_label']}"
 
 
 def sentence(card: dict[str, Any]) -> str:
