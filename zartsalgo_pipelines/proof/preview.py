@@ -92,14 +92,26 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def headline(cards: list[dict[str, Any]]) -> dict[str, Any]:
+    """The card a client reads first: the newest finished period, else the unfinished one."""
+    finished = [c for c in cards if c["status"] != "in_progress"]
+    return (finished or cards)[-1]
+
+
 def client_page(conn: sa.Connection, client: str) -> str:
-    """The client's page: the newest shown card of every metric and the newest shown note."""
+    """The client's page: the headline shown card of every metric and the newest shown note
+    of those periods."""
     shown = store.card_rows(conn, client_key=client, shown_only=True)
     by_metric: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for card in shown:
         by_metric[(card["provider_key"], card["metric_key"])].append(card)
-    cards = "".join(_card_html(rows[-1], rows) for rows in by_metric.values())
-    notes = [r for r in store.feed_rows(conn, client) if r["item_type"] == "note"]
+    cards = "".join(_card_html(headline(rows), rows) for rows in by_metric.values())
+    starts = {store.as_date(headline(rows)["period_start"]) for rows in by_metric.values()}
+    notes = [
+        r
+        for r in store.feed_rows(conn, client)
+        if r["item_type"] == "note" and store.as_date(r["period_start"]) in starts
+    ]
     note = (
         f'<section class="note"><h2>Report note, {_e(notes[-1]["title"])}</h2>'
         f'<p class="note-text">{_e(notes[-1]["body"])}</p></section>'

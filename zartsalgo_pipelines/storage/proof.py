@@ -408,3 +408,95 @@ def portal_texts(conn: sa.Connection) -> Iterator[tuple[str, int, str, str]]:
     )
     for alert_id, text in conn.execute(impact):
         yield "incident_alerts", alert_id, "client_impact", str(text)
+
+
+def metric_row(
+    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(client_metrics).where(
+                client_metrics.c.provider_key == provider_key,
+                client_metrics.c.metric_key == metric_key,
+                client_metrics.c.client_key == client_key,
+                client_metrics.c.period_start == start,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def card_row(
+    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(cards).where(
+                cards.c.provider_key == provider_key,
+                cards.c.metric_key == metric_key,
+                cards.c.client_key == client_key,
+                cards.c.period_start == start,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def records_by_batch(
+    conn: sa.Connection,
+    table: sa.Table,
+    provider_key: str,
+    metric: MetricSpec,
+    client_key: str,
+    start: dt.datetime | dt.date,
+    end: dt.datetime | dt.date,
+) -> list[dict[str, Any]]:
+    """The client's records of one period (naive UTC bounds) by the batch that last wrote
+    them, with that batch's own failed and ignored counts (those rows never became records)."""
+    time = table.c[metric.time_field]
+    query = (
+        sa.select(
+            table.c.last_batch_id,
+            sa.func.count(),
+            batches.c.source_kind,
+            batches.c.rows_failed,
+            batches.c.rows_ignored,
+            batches.c.finished_at,
+        )
+        .join(batches, batches.c.id == table.c.last_batch_id)
+        .where(
+            table.c.provider_key == provider_key,
+            table.c.client_key == client_key,
+            time >= start,
+            time < end,
+        )
+        .group_by(
+            table.c.last_batch_id,
+            batches.c.source_kind,
+            batches.c.rows_failed,
+            batches.c.rows_ignored,
+            batches.c.finished_at,
+        )
+        .order_by(table.c.last_batch_id)
+    )
+    if metric.filter is not None:
+        column = table.c[metric.filter.field]
+        if metric.filter.values is not None:
+            query = query.where(column.in_(metric.filter.values))
+        else:
+            query = query.where(column.is_not(None) if metric.filter.present else column.is_(None))
+    return [
+        {
+            "batch_id": b,
+            "records": n,
+            "source_kind": k,
+            "batch_failed_rows": f,
+            "batch_ignored_rows": i,
+            "finished_at": t,
+        }
+        for b, n, k, f, i, t in conn.execute(query)
+    ]
