@@ -280,15 +280,24 @@ def build_portal_defs(providers: dg.Definitions) -> dg.Definitions:
             if key.path[-1] == "client_metrics":
                 metric_keys.append(key)
                 owners += assets_def.specs_by_key[key].owners
+    refresh = dg.define_asset_job(
+        PORTAL_JOB,
+        selection=dg.AssetSelection.groups(GROUP),
+        description="Rebuild cards, notes, tasks and the preview.",
+    )
+    schedule = dg.ScheduleDefinition(
+        name="portal_refresh_schedule",
+        cron_schedule="30 * * * *",
+        target=refresh,
+        description="Rebuild the portal every hour, after the providers' syncs, so cards stay "
+        "fresh for the portal-visibility watch.",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
     return dg.Definitions(
         assets=build_portal_assets(metric_keys, owners),
-        jobs=[
-            portal_go_live,
-            dg.define_asset_job(
-                PORTAL_JOB,
-                selection=dg.AssetSelection.groups(GROUP),
-                description="Rebuild cards, notes, tasks and the preview.",
-            ),
-        ],
+        jobs=[portal_go_live, refresh],
+        schedules=[schedule],
         sensors=[portal_visibility_watch],
+    )
+        ],
     )

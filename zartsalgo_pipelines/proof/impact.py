@@ -30,7 +30,8 @@ def statement(
     if next_update is None:
         return text + "; we will update them as soon as the connection is fixed."
     when = f"{_WEEKDAYS[next_update.weekday()]} {next_update:%H:%M}"
-    return text + f"; the next update is expected by {when} ({spec.timezone})."
+    zone = getattr(next_update.tzinfo, "key", None) or spec.timezone
+    return text + f"; the next update is expected by {when} ({zone})."
 
 
 def refresh_impact(

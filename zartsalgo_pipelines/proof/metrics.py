@@ -333,3 +333,21 @@ def _row(
         "surface": metric.surface,
         "computed_at": now,
     }
+
+
+def latest_metrics_table(spec: ProviderSpec, cards: list[MetricCard], rows: int = 10) -> str:
+    """Markdown of the newest value per client and metric, labelled and formatted by unit."""
+    metrics = {m.key: m for m in spec.metrics}
+    newest: dict[tuple[str, str], MetricCard] = {}
+    for card in sorted(cards, key=lambda c: c.period_start):
+        newest[(card.client_key, card.metric_key)] = card
+    lines = [
+        f"| {c.client_key} | {metrics[c.metric_key].label} | {c.period.label()} | "
+        f"{format_value(c.baseline_value, metrics[c.metric_key].unit)} | "
+        f"{format_value(c.current_value, metrics[c.metric_key].unit)} | {c.status} |"
+        for c in list(newest.values())[:rows]
+    ]
+    return (
+        "| client | metric | period | baseline | current | status |\n"
+        "|---|---|---|---|---|---|\n" + "\n".join(lines)
+    )
