@@ -299,5 +299,3 @@ def build_portal_defs(providers: dg.Definitions) -> dg.Definitions:
         schedules=[schedule],
         sensors=[portal_visibility_watch],
     )
-        ],
-    )
