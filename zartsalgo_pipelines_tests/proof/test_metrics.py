@@ -252,3 +252,18 @@ def test_final_periods_are_not_rewritten(engine, spec_with) -> None:
     assert (Decimal(stored.current_value), bool(stored.is_final)) == (2, True)
     assert W2 not in {c.period_start for c in written}
     assert count(engine, "client_metrics") == 4  # W2, W3, an empty week, `late`'s week
+
+
+def test_launch_baseline_defaults_to_the_first_complete_period_after_go_live(
+    engine, spec_with
+) -> None:
+    spec = spec_with(baseline={"kind": "launch"})
+    for start, n in [(W1, 2), (W2, 6), (W3, 4)]:
+        week(engine, spec, start, n)
+    live = dt.datetime(2026, 11, 4, 9, 0)  # marked live inside W1: W2 is the launch week
+    with engine.connect() as conn:
+        cards = {
+            c.period_start: c for c in compute_metric(conn, spec, spec.metrics[0], AFTER_W3, live)
+        }
+    assert (cards[W3].baseline_kind, cards[W3].baseline_value) == ("launch", 6)
+    assert cards[W2].status == "no_baseline"  # the launch week is not compared with itself

@@ -177,3 +177,29 @@ def test_the_watch_opens_one_incident_and_resolves_it(engine, built) -> None:
     later = NOW + dt.timedelta(hours=built.stale_after_hours + 1)
     with engine.begin() as conn:
         assert watch(conn, [built], later)[0].without_fresh_cards  # cards not refreshed since
+
+
+@pytest.mark.parametrize(
+    ("changes", "plan", "kind"),
+    [
+        ({"target": 8}, {("acme-roofing", W3): 5}, "off_target"),
+        ({}, {("acme-roofing", W3 - dt.timedelta(days=7)): 4}, "no_data"),
+    ],
+)
+def test_off_target_and_missing_data_open_tasks(
+    engine, make_spec, changes: dict, plan: dict, kind: str
+) -> None:
+    from zartsalgo_pipelines.proof.golive import mark_live
+    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+    from zartsalgo_pipelines_tests.proof.portal_helpers import METRICS
+
+    spec = make_spec(metrics=[METRICS[0] | changes])
+    load(engine, spec, plan)
+    with engine.begin() as conn:
+        mark_live(conn, spec, decided_by="ana@zartsalgo.example", now=NOW)
+        refresh_client_metrics(conn, spec, NOW)
+        refresh_portal_cards(conn, [spec], NOW)
+        refresh_tasks(conn, [spec], NOW)
+        tasks = store.task_rows(conn, open_only=True)
+    assert [t["kind"] for t in tasks] == [kind]
+    assert tasks[0]["period_start"] == W3 and tasks[0]["owner"] == spec.owner
