@@ -139,6 +139,7 @@ def refresh_portal_cards(
             if r["metric_key"] in metrics
         ]
         store.write_cards(conn, rows)
+        store.delete_cards_of_undeclared_metrics(conn, spec.key, sorted(metrics))
         built += store.card_rows(conn, provider_key=spec.key)
     return built
 

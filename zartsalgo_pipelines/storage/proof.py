@@ -261,6 +261,17 @@ def write_cards(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
+def delete_cards_of_undeclared_metrics(
+    conn: sa.Connection, provider_key: str, metric_keys: Sequence[str]
+) -> None:
+    """A metric removed from the spec takes its cards out of the portal."""
+    conn.execute(
+        sa.delete(cards).where(
+            cards.c.provider_key == provider_key, cards.c.metric_key.not_in(metric_keys)
+        )
+    )
+
+
 def card_rows(
     conn: sa.Connection,
     *,

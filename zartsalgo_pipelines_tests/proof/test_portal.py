@@ -168,3 +168,14 @@ def test_the_portal_feed_never_holds_a_hidden_card(engine, make_spec) -> None:
     assert fed == shown and not fed & hidden
     assert {c["id"] for c in through_view} == shown
     assert {r["visibility"] for r in feed} <= {"visible", "caveated"}
+
+
+def test_a_metric_removed_from_the_spec_leaves_the_portal(engine, make_spec) -> None:
+    spec = portal_spec(make_spec)
+    load(engine, spec, STANDARD)
+    build(engine, spec)
+    fewer = make_spec(metrics=[spec.metrics[0].model_dump(exclude_defaults=True)])
+    with engine.begin() as conn:
+        refresh_portal_cards(conn, [fewer], NOW)
+        left = {c["metric_key"] for c in store.feed_rows(conn) if c["item_type"] == "card"}
+    assert left == {"requests_received"}
