@@ -82,3 +82,42 @@ def test_go_live_refresh_show_explain_preview(db_url, engine, data_dir, make_spe
     assert unknown.returncode == 1 and "unknown metric `nope`" in unknown.stderr
     nobody = run(db_url, data_dir, "proof", "show", "nobody")
     assert nobody.returncode == 1 and "no cards for client `nobody`" in nobody.stderr
+
+
+def test_preview_serve_answers_on_localhost_and_withdraw_hides(
+    db_url, engine, data_dir, make_spec
+) -> None:
+    import requests
+
+    spec = make_spec()
+    rows = [SourceRow("s.jsonl", 1, quote(1, submitted_at="2026-11-10T10:00:00Z"))]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "s.jsonl"), rows)
+    assert (
+        run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana").returncode == 0
+    )
+    assert run(db_url, data_dir, "portal", "refresh").returncode == 0
+    env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [str(ZARTSALGO), "portal", "preview", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline(), server.stdout.readline()]
+        url = lines[1].split()[2]
+        page = requests.get(url + "client-acme-roofing.html", timeout=10)
+        assert page.status_code == 200 and "Quote requests received" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    withdrawn = run(
+        db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana", "--withdraw"
+    )
+    assert withdrawn.returncode == 0 and "withdrawn by ana" in withdrawn.stdout
+    assert run(db_url, data_dir, "portal", "refresh").returncode == 0
+    seen = json.loads(run(db_url, data_dir, "proof", "show", "acme-roofing", "--json").stdout)
+    assert seen["cards"] == [] and {h["reason"] for h in seen["hidden"]} == {
+        "the provider is not marked live by its owner yet"
+    }
