@@ -166,7 +166,7 @@ def _launch_period(
     return None
 
 
-def _status(
+def decide_status(
     metric: MetricSpec,
     *,
     complete: bool,
@@ -175,6 +175,7 @@ def _status(
     reference: Decimal | None,
     change_pct: Decimal | None,
 ) -> str:
+    """The card's status; the precedence is documented in docs/provider_spec.md."""
     if not complete:
         return "in_progress"
     if sample == 0:
@@ -251,7 +252,7 @@ def _card(
         assert current is not None
         change = current - reference
         change_pct = HUNDRED * change / abs(reference) if reference != 0 else None
-    status = _status(
+    status = decide_status(
         metric,
         complete=complete,
         sample=sample,
