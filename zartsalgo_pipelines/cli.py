@@ -22,7 +22,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from zartsalgo_pipelines import settings
+from zartsalgo_pipelines import cli_proof, settings
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.ops.connection_check import check_connection
 from zartsalgo_pipelines.ops.operations import (
@@ -343,6 +343,9 @@ def check_connection_command(provider: str, as_json: bool) -> None:
     _emit(as_json, check.as_dict(), text)
     if check.result != "connected":
         raise SystemExit(1)
+
+
+cli_proof.register(main)  # `zartsalgo proof ...` and `zartsalgo portal ...`
 
 
 @main.group()

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from zartsalgo_pipelines.factory.operations_jobs import OPERATIONS_JOBS
+from zartsalgo_pipelines.factory.portal import build_portal_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, default_database
 from zartsalgo_pipelines.specs.errors import explain_load_error
 
@@ -24,6 +25,7 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
         raise explained from None
     return dg.Definitions.merge(
         providers,
+        build_portal_defs(providers),
         dg.Definitions(
             resources={RESOURCE_KEY: default_database()},
             jobs=[

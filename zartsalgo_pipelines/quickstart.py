@@ -1,4 +1,5 @@
-"""The first README command: migrate, sync every shipped provider, print the review, start the UI.
+"""The first README command: migrate, sync every shipped provider, print the review, build the
+portal preview, start the UI.
 
 Safe to run again: a second run opens new batches in which every stored row is a duplicate.
 """
@@ -14,10 +15,14 @@ import dagster as dg
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions
+from zartsalgo_pipelines.factory.portal import PORTAL_JOB, preview_dir
+from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live
 from zartsalgo_pipelines.specs.loading import load_specs
+from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES, latest_batch, review
 from zartsalgo_pipelines.storage.migrate import upgrade_head
+from zartsalgo_pipelines.storage.proof import go_live_history
 
 
 def prepare_dagster_home() -> None:
@@ -48,6 +53,38 @@ def print_review(url: str, statuses: Mapping[str, str]) -> None:
     engine.dispose()
 
 
+DEMO_REVIEWER = "python3 dev.py start (local demo)"
+
+
+def build_portal(url: str, specs: list[ProviderSpec], definitions: dg.Definitions) -> bool:
+    """Open the go-live gate of synced providers that never had a decision (this is the local
+    demo; `zartsalgo portal go-live PROVIDER --withdraw` undoes it), then build the portal
+    group and print where the preview is."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for spec in specs:
+            if spec.status != "connected" or go_live_history(conn, spec.key):
+                continue
+            try:
+                mark_live(conn, spec, decided_by=DEMO_REVIEWER)
+            except GoLiveRefusedError:
+                continue
+            print(f"\n{spec.key}: marked live in the portal for the local demo")
+    engine.dispose()
+    job = definitions.resolve_job_def(PORTAL_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    index = preview_dir() / "index.html"
+    print(f"\nPortal preview: {index}" if index.exists() else "\nNo portal preview was built.")
+    if not result.success:
+        print("The portal refresh did not fully succeed; open its run in the UI.")
+    return result.success
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-ui", action="store_true", help="sync and print, do not start the UI")
@@ -67,12 +104,15 @@ def main() -> int:
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
-    statuses = {key: loaded.spec.status for key, loaded in load_specs().items()}
+    specs = load_specs()
+    statuses = {key: loaded.spec.status for key, loaded in specs.items()}
     print_review(url, statuses)
+    portal_ok = build_portal(url, [loaded.spec for loaded in specs.values()], definitions)
     if not result.success:
         print("\nThe sync did not fully succeed; open the run in the UI for the failing step.")
+    result_ok = result.success and portal_ok
     if args.no_ui:
-        return 0 if result.success else 1
+        return 0 if result_ok else 1
     print(f"\nStarting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl+C stops it)")
     command = [
         sys.executable,

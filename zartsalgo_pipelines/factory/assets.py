@@ -24,7 +24,7 @@ from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.deliveries import process_deliveries
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
-from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+from zartsalgo_pipelines.proof.metrics import latest_metrics_table, refresh_client_metrics
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -243,20 +243,11 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     def client_metrics(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         with zartsalgo_db.engine().begin() as conn:
             cards = refresh_client_metrics(conn, spec)
-        latest = sorted(cards, key=lambda c: c.period_start)[-5:]
-        preview = "\n".join(
-            f"| {c.metric_key} | {c.client_key} | {c.period_start} | {c.baseline_value} | "
-            f"{c.current_value} | {c.status} |"
-            for c in latest
-        )
         return dg.MaterializeResult(
             metadata={
                 "cards": len(cards),
                 "dagster/row_count": len(cards),
-                "latest": dg.MetadataValue.md(
-                    "| metric | client | period | baseline | current | status |\n"
-                    "|---|---|---|---|---|---|\n" + preview
-                ),
+                "latest": dg.MetadataValue.md(latest_metrics_table(spec, cards)),
             }
         )
 

@@ -11,6 +11,7 @@ import pydantic
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.errors import SpecFieldError
+from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.types import (
     EnvVarName,
@@ -26,14 +27,7 @@ from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS, ta
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "category"]
 ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
 AuthModel = Literal["none", "bearer", "api_key", "http_basic", "oauth2_client_credentials"]
-Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
-MetricStatus = Literal["improving", "declining", "steady", "no_baseline"]
-DEFAULT_NEXT_ACTIONS: dict[MetricStatus, str] = {
-    "improving": "Keep the current approach; we will confirm the trend next period.",
-    "declining": "We will review the source with you and suggest a fix.",
-    "steady": "No action needed; we keep watching.",
-    "no_baseline": "We are collecting a first period to compare against.",
-}
+_NUMERIC = frozenset({"integer", "decimal"})
 
 # SQLAlchemy column type -> field types that may fill it.
 _COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
@@ -208,38 +202,6 @@ class AlertSpec(Frozen):
     )
 
 
-class MetricSpec(Frozen):
-    """A client metric; tracked only because source, period, unit and meaning are declared."""
-
-    key: Identifier
-    label: str = pydantic.Field(min_length=1, max_length=80)
-    source: str = pydantic.Field(min_length=3, description="Where the number comes from.")
-    period: Literal["day", "week", "month"]
-    unit: str = pydantic.Field(min_length=1, max_length=40)
-    client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
-    measure: Literal["count", "share_present", "sum", "average"]
-    field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
-    time_field: Identifier = pydantic.Field(
-        description="Date/datetime target that sets the period."
-    )
-    surface: Surface = "portal_card"
-    good_direction: Literal["up", "down"] = "up"
-    next_actions: dict[MetricStatus, str] = pydantic.Field(
-        {}, description="Client-facing next action per status; unset ones use a neutral default."
-    )
-
-    @pydantic.field_validator("next_actions", mode="after")
-    @classmethod
-    def _fill_actions(cls, value: dict[MetricStatus, str]) -> dict[MetricStatus, str]:
-        return DEFAULT_NEXT_ACTIONS | value
-
-    @pydantic.model_validator(mode="after")
-    def _needs_field(self) -> "MetricSpec":
-        if self.measure != "count" and not self.field:
-            raise ValueError(f"metric `{self.key}`: measure {self.measure} needs `field`")
-        return self
-
-
 class ProviderSpec(Frozen):
     """Everything ZartsAlgo knows about one provider connection."""
 
@@ -288,6 +250,9 @@ class ProviderSpec(Frozen):
     alerts: AlertSpec = AlertSpec()
     chunk_size: pydantic.PositiveInt | None = pydantic.Field(
         None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 8000."
+    )
+    timezone: Annotated[str, pydantic.AfterValidator(_check_timezone)] = pydantic.Field(
+        "UTC", description="IANA zone the client's periods (days, weeks, months) are counted in."
     )
     metrics: list[MetricSpec] = []
 
@@ -344,12 +309,32 @@ class ProviderSpec(Frozen):
                     f"fields: {self.object_type}.{name} must be mapped with required: true",
                 )
         types = {e.target: e.type for e in self.fields}
+        keys: set[str] = set()
         for index, metric in enumerate(self.metrics):
-            if metric.field and metric.field not in types:
+            if metric.key in keys:
+                raise SpecFieldError(
+                    ("metrics", index, "key"),
+                    f"metrics[{index}].key `{metric.key}` is declared twice",
+                )
+            keys.add(metric.key)
+            measured = {
+                ("field",): metric.field,
+                ("filter", "field"): metric.filter.field if metric.filter else None,
+            }
+            for field_path, target in measured.items():
+                if target and target not in types:
+                    raise SpecFieldError(
+                        ("metrics", index, *field_path),
+                        f"metrics[{index}].{'.'.join(field_path)} `{target}` is not a mapped "
+                        "target; "
+                        f"valid: {sorted(types)}",
+                    )
+            numeric = sorted(k for k, v in types.items() if v in _NUMERIC)
+            if metric.measure in {"sum", "average"} and metric.field not in numeric:
                 raise SpecFieldError(
                     ("metrics", index, "field"),
-                    f"metrics[{index}].field `{metric.field}` is not a mapped target; "
-                    f"valid: {sorted(types)}",
+                    f"metrics[{index}].field `{metric.field}`: {metric.measure} needs an integer "
+                    f"or decimal target; valid: {numeric}",
                 )
             if types.get(metric.time_field) not in {"date", "datetime"}:
                 raise SpecFieldError(

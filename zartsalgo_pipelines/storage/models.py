@@ -1,6 +1,7 @@
 """SQLAlchemy 2.x models: the seed's five integration tables, the ZartsAlgo records and the proof.
 
-Portal-facing tables (``client_metrics``) never carry provider payloads; raw payloads live only in
+Portal-facing tables (``client_metrics``, ``portal_cards``, ``report_notes`` and the
+``portal_feed`` view) never carry provider payloads; raw payloads live only in
 ``integration_external_objects.raw_payload`` and ``integration_dead_letters.raw_payload``.
 Strings that end up in unique keys stay at 191 characters so utf8mb4 keys fit every MySQL row
 format. Timestamps are naive UTC.
@@ -312,8 +313,19 @@ class ClientMetric(Base):
     period: Mapped[str] = mapped_column(sa.String(8))
     period_start: Mapped[dt.date]
     period_end: Mapped[dt.date]
-    current_value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 4))
+    # None: no rate from too few records (min_sample), or no value for an empty period.
+    current_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_kind: Mapped[str] = mapped_column(sa.String(32), server_default="previous_period")
+    change_abs: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    sample_size: Mapped[int] = mapped_column(server_default="0")
+    period_complete: Mapped[bool] = mapped_column(server_default=sa.true())
+    # Ended longer ago than the metric's restate_days: never recomputed again.
+    is_final: Mapped[bool] = mapped_column(server_default=sa.false())
+    # The batches the counted records were last written by (for explain and the payload scan).
+    first_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     unit: Mapped[str] = mapped_column(sa.String(40))
     label: Mapped[str] = mapped_column(sa.String(200))
     client_meaning: Mapped[str] = mapped_column(sa.String(500))
@@ -340,6 +352,107 @@ class IncidentAlert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     opened_at: Mapped[dt.datetime]
     resolved_at: Mapped[dt.datetime | None]
+    # Client cards ("client/metric/period start") this open incident makes unsafe, and what the
+    # client is told about it (beside ``message``, which is for the owner).
+    unsafe_cards: Mapped[list[Any] | None] = mapped_column(sa.JSON)
+    client_impact: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class PortalCard(Base):
+    """What a client sees for one metric and period, formatted, with its visibility."""
+
+    __tablename__ = "portal_cards"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_key", "metric_key", "client_key", "period_start"),
+        sa.Index("ix_portal_cards_client", "client_key", "period", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    period_label: Mapped[str] = mapped_column(sa.String(60))
+    label: Mapped[str] = mapped_column(sa.String(200))
+    source_label: Mapped[str] = mapped_column(sa.String(200))
+    unit: Mapped[str] = mapped_column(sa.String(40))
+    current_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    current_display: Mapped[str] = mapped_column(sa.String(60))
+    baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_display: Mapped[str] = mapped_column(sa.String(60))
+    baseline_kind: Mapped[str] = mapped_column(sa.String(32))
+    baseline_label: Mapped[str] = mapped_column(sa.String(80))
+    change_abs: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_display: Mapped[str] = mapped_column(sa.String(60))
+    sample_size: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20))
+    status_text: Mapped[str] = mapped_column(sa.String(200))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    visibility: Mapped[str] = mapped_column(sa.String(10))  # visible, caveated, hidden
+    visibility_reason: Mapped[str] = mapped_column(sa.String(40))
+    caveat: Mapped[str | None] = mapped_column(sa.String(300))
+    data_through: Mapped[dt.datetime | None]
+    is_final: Mapped[bool]
+    computed_at: Mapped[dt.datetime]
+
+
+class ReportNote(Base):
+    """One plain-language paragraph per client and period, from that client's shown cards."""
+
+    __tablename__ = "report_notes"
+    __table_args__ = (sa.UniqueConstraint("client_key", "period", "period_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_label: Mapped[str] = mapped_column(sa.String(60))
+    text: Mapped[str] = mapped_column(sa.Text)
+    card_ids: Mapped[list[Any]] = mapped_column(sa.JSON)  # the portal_cards it was built from
+    visibility: Mapped[str] = mapped_column(sa.String(10))
+    caveat: Mapped[str | None] = mapped_column(sa.String(300))
+    computed_at: Mapped[dt.datetime]
+
+
+class AdminTask(Base):
+    """Work for a provider's owner; one open task per client, metric and kind (``open_key``
+    is set only while open, so the database itself refuses a duplicate)."""
+
+    __tablename__ = "admin_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.String(500))
+    period_start: Mapped[dt.date | None]
+    due_at: Mapped[dt.datetime]
+    opened_at: Mapped[dt.datetime]
+    last_checked_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    resolution: Mapped[str | None] = mapped_column(sa.String(200))
+    open_key: Mapped[str | None] = mapped_column(sa.String(191), unique=True)
+
+
+class PortalGoLive(Base):
+    """The go-live gate's history: who marked a provider live (or withdrew it), when, after
+    reviewing which batch. The newest row per provider decides."""
+
+    __tablename__ = "portal_go_live"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    action: Mapped[str] = mapped_column(sa.String(10))  # live, withdrawn
+    decided_by: Mapped[str] = mapped_column(sa.String(200))
+    decided_at: Mapped[dt.datetime]
+    reviewed_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spec_version: Mapped[str] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 # Object types providers may map into, and the columns the pipeline fills itself.

@@ -93,7 +93,15 @@ def test_seed_tables_have_the_required_columns(table: str, columns: set[str]) ->
     assert columns <= set(Base.metadata.tables[table].columns.keys())
 
 
-def test_portal_facing_table_has_no_payload_columns() -> None:
-    columns = set(Base.metadata.tables["client_metrics"].columns.keys())
+@pytest.mark.parametrize("table", ["client_metrics", "portal_cards", "report_notes"])
+def test_portal_facing_table_has_no_payload_columns(table: str) -> None:
+    columns = set(Base.metadata.tables[table].columns.keys())
     assert not {c for c in columns if "payload" in c or "raw" in c or "context" in c}
-    assert {"source", "baseline_value", "current_value", "status", "next_action"} <= columns
+    assert not {"external_id", "contact_email", "contact_name", "message"} & columns
+
+
+def test_portal_feed_view_exists(db_url: str) -> None:
+    engine = create_engine(db_url)
+    views = set(sa.inspect(engine).get_view_names())
+    engine.dispose()
+    assert "portal_feed" in views

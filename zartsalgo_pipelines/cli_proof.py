@@ -1,0 +1,200 @@
+"""`zartsalgo proof` and `zartsalgo portal`: what a client sees, how a number came about, the
+HTML preview and the go-live gate, on the same functions as the portal assets.
+
+    zartsalgo proof show CLIENT [--period YYYY-MM-DD] [--json]
+    zartsalgo proof explain CLIENT METRIC PERIOD [--json]
+    zartsalgo portal refresh                 recompute metrics, cards, notes, tasks, impact
+    zartsalgo portal preview [--serve] [--port P]
+    zartsalgo portal go-live PROVIDER --by NAME [--note TEXT] [--withdraw]
+"""
+
+import contextlib
+import datetime as dt
+import functools
+import http.server
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.proof.cards import refresh_portal_cards
+from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
+from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
+from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+from zartsalgo_pipelines.proof.notes import build_notes
+from zartsalgo_pipelines.proof.preview import write_preview
+from zartsalgo_pipelines.proof.tasks import refresh_tasks
+from zartsalgo_pipelines.specs.errors import ProviderSpecError
+from zartsalgo_pipelines.specs.loading import load_specs
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.engine import create_engine, mask_url
+
+
+def _engine() -> sa.Engine:
+    url = settings.database_url()
+    engine = create_engine(url)
+    if not sa.inspect(engine).has_table("portal_cards"):
+        raise click.ClickException(
+            f"{mask_url(url)} has no portal tables; run `alembic upgrade head` first"
+        )
+    return engine
+
+
+def _specs() -> list[ProviderSpec]:
+    try:
+        return [loaded.spec for loaded in load_specs().values()]
+    except ProviderSpecError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _echo(as_json: bool, payload: Any, text: str) -> None:
+    click.echo(json.dumps(payload, default=str, indent=2) if as_json else text)
+
+
+def preview_folder() -> Path:
+    return settings.data_dir() / "portal_preview"
+
+
+def refresh_all(engine: sa.Engine, specs: list[ProviderSpec]) -> Path:
+    """Metrics, cards, notes, tasks and the preview, as the sync and portal jobs build them."""
+    with engine.begin() as conn:
+        for spec in specs:
+            refresh_client_metrics(conn, spec)
+        refresh_portal_cards(conn, specs)
+        build_notes(conn)
+        refresh_tasks(conn, specs)
+        return write_preview(conn, specs, preview_folder())
+
+
+@click.group()
+def proof() -> None:
+    """What a client sees, and how each number came about."""
+
+
+@proof.command("show")
+@click.argument("client")
+@click.option("--period", type=click.DateTime(["%Y-%m-%d"]), help="a day inside the period")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def proof_show(client: str, period: dt.datetime | None, as_json: bool) -> None:
+    """The client's cards and note as the portal shows them, and what is hidden (and why)."""
+    with _engine().connect() as conn:
+        try:
+            seen = show(conn, client, period.date() if period else None)
+        except NotFoundError as error:
+            raise click.ClickException(str(error)) from None
+    lines = [f"Client {client}"]
+    for card in seen["cards"]:
+        lines += [
+            f"\n{card['label']} ({card['period_label']}): {card['current_display']}",
+            f"  against {card['baseline_label']}: {card['baseline_display']}  "
+            f"change {card['change_display']}",
+            f"  {card['status_text']} [{card['status']}], {card['visibility']}",
+            f"  next: {card['next_action']}",
+            f"  source: {card['source_label']}",
+        ]
+        if card["caveat"]:
+            lines.append(f"  caveat: {card['caveat']}")
+    for note in seen["notes"]:
+        lines.append(f"\nNote, {note['period']}: {note['text']}")
+    for gone in seen["hidden"]:
+        lines.append(f"\nhidden: {gone['card']} ({gone['period']}): {gone['reason']}")
+    _echo(as_json, seen, "\n".join(lines))
+
+
+@proof.command("explain")
+@click.argument("client")
+@click.argument("metric")
+@click.argument("period", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def proof_explain(client: str, metric: str, period: dt.datetime, as_json: bool) -> None:
+    """Records counted, the batches they came from, excluded rows, baseline and caveats."""
+    with _engine().connect() as conn:
+        try:
+            found = explain(conn, _specs(), client, metric, period.date())
+        except NotFoundError as error:
+            raise click.ClickException(str(error)) from None
+    lines = [
+        f"{found['label']} for {client}, {found['period']} ({found['timezone']})",
+        f"  {found['measure']}{' of ' + found['field'] if found['field'] else ''}"
+        f"{' where ' + json.dumps(found['filter']) if found['filter'] else ''}: "
+        f"{found['value']} from {found['records_counted']} records, status {found['status']}",
+    ]
+    for batch in found["batches"]:
+        lines.append(
+            f"  batch {batch['batch_id']} ({batch['source_kind']}, {batch['finished_at']}): "
+            f"{batch['records']} records counted; the batch also had "
+            f"{batch['batch_failed_rows']} failed and {batch['batch_ignored_rows']} ignored rows"
+        )
+    lines.append(f"  baseline ({found['baseline_kind']}): {found['baseline_value']}")
+    for base in found["baseline_periods"]:
+        lines.append(
+            f"    {base['period']}: {base['value']} from {base['records']} records "
+            f"({base['status']})"
+        )
+    lines += [
+        f"  data through {found['data_through']}; final: {found['final']}; computed "
+        f"{found['computed_at']}",
+        f"  visibility: {found['visibility']} ({found['visibility_reason']})"
+        + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
+    ]
+    _echo(as_json, found, "\n".join(lines))
+
+
+@click.group()
+def portal() -> None:
+    """The portal preview and the go-live gate."""
+
+
+@portal.command("refresh")
+def portal_refresh() -> None:
+    """Recompute metrics, cards, notes, tasks and the preview now."""
+    index = refresh_all(_engine(), _specs())
+    click.echo(f"portal refreshed; preview: {index}")
+
+
+@portal.command("preview")
+@click.option("--serve", is_flag=True, help="serve the pages on 127.0.0.1 until Ctrl+C")
+@click.option("--port", default=8790, show_default=True, type=click.IntRange(0, 65535))
+def portal_preview(serve: bool, port: int) -> None:
+    """Write the static preview (one page per client and per provider) and print where it is."""
+    with _engine().connect() as conn:
+        index = write_preview(conn, _specs(), preview_folder())
+    click.echo(f"preview: {index}")
+    if not serve:
+        return
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(index.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        click.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+
+
+@portal.command("go-live")
+@click.argument("provider")
+@click.option("--by", "decided_by", required=True, help="who reviewed the test sync")
+@click.option("--note", help="what was reviewed")
+@click.option("--withdraw", "undo", is_flag=True, help="hide the provider's cards again")
+def portal_go_live(provider: str, decided_by: str, note: str | None, undo: bool) -> None:
+    """Mark PROVIDER's cards live in the portal after reviewing a sync (or withdraw them)."""
+    specs = {s.key: s for s in _specs()}
+    if provider not in specs:
+        raise click.ClickException(f"unknown provider `{provider}`; known: {sorted(specs)}")
+    with _engine().begin() as conn:
+        try:
+            decide = withdraw if undo else mark_live
+            row = decide(conn, specs[provider], decided_by=decided_by, note=note)
+        except GoLiveRefusedError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{provider}: {row['action']} by {row['decided_by']} at {row['decided_at']:%Y-%m-%d %H:%M} "
+        f"UTC (reviewed batch {row['reviewed_batch_id'] or '-'})"
+    )
+
+
+def register(main: click.Group) -> None:
+    """Add the proof and portal groups to the `zartsalgo` command."""
+    main.add_command(proof)
+    main.add_command(portal)

@@ -1,0 +1,83 @@
+"""The leak check: no raw payload value appears in any portal-facing text.
+
+For every provider, the values a payload holds that identify a person or a record (external
+ids, every string the field map reads except client keys and value-mapped categories, and any
+string that looks like an email or a phone number) are looked up in the texts of
+``portal_cards``, ``report_notes`` and the incidents' client impact. The payloads come from the
+batches the stored metric values were built from. A finding names the table, row, column and
+the kind of value, never the value itself.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import proof as store
+
+MIN_LENGTH = 4  # shorter strings ("new", "EUR") are too common to be evidence of a leak
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{6,}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    table: str
+    row_id: int
+    column: str
+    provider_key: str
+    kind: str  # external_id, a target field name, email, phone
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _sensitive(
+    spec: ProviderSpec, external_id: str, payload: dict[str, Any]
+) -> Iterator[tuple[str, str]]:
+    yield "external_id", external_id
+    for entry in spec.fields:
+        if entry.type == "string" and entry.target != "client_key":
+            found = jmespath.search(entry.source, payload)
+            if isinstance(found, str | int) and not isinstance(found, bool):
+                yield entry.target, str(found)
+    for leaf in _leaves(payload):
+        if _EMAIL.search(leaf):
+            yield "email", leaf
+        elif _PHONE.match(leaf.strip()):
+            yield "phone", leaf
+
+
+def scan(conn: sa.Connection, specs: list[ProviderSpec]) -> list[Finding]:
+    """Every place a payload value of the covered batches appears in a portal-facing text."""
+    texts = [(t, i, c, text.casefold()) for t, i, c, text in store.portal_texts(conn)]
+    if not texts:
+        return []
+    # One joined text for the fast "anywhere?" test; the rows are searched only on a hit.
+    everything = "\x00".join(text for *_, text in texts)
+    findings: set[Finding] = set()
+    for spec in specs:
+        first, last = store.batch_range(conn, spec.key)
+        if first is None or last is None:
+            continue
+        for external_id, payload in store.payload_rows(conn, spec.key, first, last):
+            for kind, value in _sensitive(spec, external_id, payload):
+                needle = value.strip().casefold()
+                if len(needle) < MIN_LENGTH or needle not in everything:
+                    continue
+                for table, row_id, column, text in texts:
+                    if needle in text:
+                        findings.add(Finding(table, row_id, column, spec.key, kind))
+    return sorted(findings, key=lambda f: (f.table, f.row_id, f.column, f.kind))

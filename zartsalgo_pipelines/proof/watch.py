@@ -1,0 +1,70 @@
+"""The portal-visibility watch: every live provider must have fresh visible (or caveated) cards
+for every client it serves. When not, one `portal_visibility` incident opens for the owner; it
+resolves itself when the cards are back."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.proof.alerts import AlertEvent, open_alert, resolve_alerts
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import proof as store
+
+KIND = "portal_visibility"
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    provider_key: str
+    clients: int
+    without_fresh_cards: list[str]
+    events: list[AlertEvent]
+
+
+def missing_clients(
+    conn: sa.Connection, spec: ProviderSpec, now: dt.datetime
+) -> tuple[int, list[str]]:
+    """(clients served, clients whose newest period has no fresh shown card)."""
+    fresh_after = now - dt.timedelta(hours=spec.stale_after_hours)
+    newest: dict[str, dict] = {}
+    shown: dict[str, bool] = {}
+    for card in store.card_rows(conn, provider_key=spec.key):
+        client = card["client_key"]
+        start = store.as_date(card["period_start"])
+        if client not in newest or start > store.as_date(newest[client]["period_start"]):
+            newest[client] = card
+            shown[client] = False
+        if start == store.as_date(newest[client]["period_start"]):
+            shown[client] |= card["visibility"] != "hidden" and card["computed_at"] >= fresh_after
+    return len(newest), sorted(c for c, ok in shown.items() if not ok)
+
+
+def watch(
+    conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime | None = None
+) -> list[WatchResult]:
+    """Open or resolve the watch's incident of every live, connected provider."""
+    now = now or utcnow()
+    results = []
+    for spec in specs:
+        if spec.status != "connected" or store.live_since(conn, spec.key) is None:
+            continue  # the go-live gate keeps it hidden on purpose
+        served, missing = missing_clients(conn, spec, now)
+        if missing:
+            events = open_alert(
+                conn,
+                provider_key=spec.key,
+                kind=KIND,
+                severity="warning",
+                owner=spec.owner,
+                message=f"{spec.display_name}: {len(missing)} of {served} clients see no fresh "
+                f"card for their latest period ({', '.join(missing[:5])})",
+                next_action="Open `zartsalgo portal preview` for the hidden cards and their "
+                "reasons; fix the cause or run the sync.",
+                details={"clients": served, "without_fresh_cards": missing[:50]},
+            )
+        else:
+            events = resolve_alerts(conn, spec.key, KIND)
+        results.append(WatchResult(spec.key, served, missing, events))
+    return results

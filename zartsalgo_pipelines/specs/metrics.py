@@ -1,0 +1,168 @@
+"""Client metric declarations: what is counted, against which baseline, in which time zone,
+and what the client is told for each status. Validated once at load; the proof code trusts it.
+"""
+
+import datetime as dt
+import string
+from typing import Annotated, Literal
+
+import pydantic
+
+from zartsalgo_pipelines.specs.types import Frozen, Identifier
+
+Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
+Measure = Literal["count", "share_present", "share_matching", "sum", "average"]
+BaselineKind = Literal["previous_period", "same_period_last_year", "trailing_median", "launch"]
+MetricStatus = Literal[
+    "improving",
+    "declining",
+    "steady",
+    "on_target",
+    "off_target",
+    "no_baseline",
+    "no_data",
+    "too_few",
+    "in_progress",
+]
+TREND_STATUSES = frozenset({"improving", "declining", "steady", "on_target", "off_target"})
+RATE_MEASURES = frozenset({"share_present", "share_matching", "average"})
+PLACEHOLDERS = frozenset({"current", "baseline", "change_pct", "period"})
+
+DEFAULT_NEXT_ACTIONS: dict[str, str] = {
+    "improving": "Keep the current approach; we will confirm the trend next period.",
+    "declining": "We will review the source with you and suggest a fix.",
+    "steady": "No action needed; we keep watching.",
+    "on_target": "On target; we keep the current approach.",
+    "off_target": "Below the goal; we will review what holds it back with you.",
+    "no_baseline": "We are collecting a first period to compare against.",
+    "no_data": "Nothing arrived for this period; we are checking the connection.",
+    "too_few": "Too few records for a reliable comparison; we wait for more.",
+    "in_progress": "This period is not finished yet; the comparison follows when it ends.",
+}
+
+
+def _check_template(text: str) -> str:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise ValueError(f"not a valid template ({error}); use {{current}} style") from None
+    unknown = sorted(names - PLACEHOLDERS)
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {', '.join('{' + n + '}' for n in unknown)}; "
+            f"valid: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
+        )
+    return text
+
+
+ActionTemplate = Annotated[
+    str,
+    pydantic.StringConstraints(min_length=3, max_length=400),
+    pydantic.AfterValidator(_check_template),
+]
+
+
+class MetricFilter(Frozen):
+    """Only records matching this condition are measured (e.g. `stage in [won]`)."""
+
+    field: Identifier
+    values: list[str] | None = pydantic.Field(None, min_length=1, description="Field is one of.")
+    present: bool | None = pydantic.Field(None, description="true: field set; false: unset.")
+
+    @pydantic.model_validator(mode="after")
+    def _one_condition(self) -> "MetricFilter":
+        if (self.values is None) == (self.present is None):
+            raise ValueError(f"filter on `{self.field}`: give exactly one of `values`, `present`")
+        return self
+
+
+class BaselineSpec(Frozen):
+    """What the current period is compared with; the card names it."""
+
+    kind: BaselineKind = "previous_period"
+    periods: pydantic.PositiveInt = pydantic.Field(
+        4, le=52, description="trailing_median: the median of this many previous periods."
+    )
+    launch_period: dt.date | None = pydantic.Field(
+        None,
+        description="launch: a date inside the period to compare with; default the first "
+        "complete period after the provider went live.",
+    )
+
+
+class MetricSpec(Frozen):
+    """A client metric; tracked only because source, period, unit and meaning are declared."""
+
+    key: Identifier
+    label: str = pydantic.Field(min_length=1, max_length=80)
+    source: str = pydantic.Field(min_length=3, description="Where the number comes from.")
+    period: Literal["day", "week", "month"]
+    unit: str = pydantic.Field(min_length=1, max_length=40)
+    client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
+    measure: Measure
+    field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
+    matching: list[str] | None = pydantic.Field(
+        None, min_length=1, description="share_matching: values of `field` that count."
+    )
+    filter: MetricFilter | None = None
+    time_field: Identifier = pydantic.Field(
+        description="Date/datetime target that sets the period."
+    )
+    timezone: str | None = pydantic.Field(
+        None, description="IANA zone of the periods; default the provider's `timezone`."
+    )
+    baseline: BaselineSpec = BaselineSpec()
+    target: float | None = pydantic.Field(
+        None, description="A goal value; the status is then on_target / off_target."
+    )
+    min_sample: int = pydantic.Field(
+        10, ge=1, description="Fewer records than this: the count, no rate, status too_few."
+    )
+    steady_band: float = pydantic.Field(
+        0.05, ge=0, le=1, description="A change within this share of the baseline is steady."
+    )
+    restate_days: int = pydantic.Field(
+        7, ge=0, le=366, description="Periods that ended within this many days are recomputed."
+    )
+    task_decline: float = pydantic.Field(
+        0.2, gt=0, le=1, description="A decline beyond this share opens an admin task."
+    )
+    task_due_days: pydantic.PositiveInt = pydantic.Field(2, le=60)
+    surface: Surface = "portal_card"
+    good_direction: Literal["up", "down"] = "up"
+    next_actions: dict[MetricStatus, ActionTemplate] = pydantic.Field(
+        {},
+        description="Client-facing next action per status; unset ones use a neutral default. "
+        "May use {current}, {baseline}, {change_pct}, {period}.",
+    )
+
+    @pydantic.field_validator("timezone", mode="after")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @pydantic.model_validator(mode="after")
+    def _needs_field(self) -> "MetricSpec":
+        if self.measure != "count" and not self.field:
+            raise ValueError(f"metric `{self.key}`: measure {self.measure} needs `field`")
+        if (self.measure == "share_matching") != (self.matching is not None):
+            raise ValueError(f"metric `{self.key}`: `matching` goes with measure share_matching")
+        if self.baseline.kind != "launch" and self.baseline.launch_period is not None:
+            raise ValueError(f"metric `{self.key}`: launch_period goes with baseline kind launch")
+        return self
+
+    def action_template(self, status: str) -> str:
+        """The declared next action of ``status``, else the documented default."""
+        return self.next_actions.get(status, DEFAULT_NEXT_ACTIONS[status])  # type: ignore[call-overload]
+
+
+def check_timezone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
+        ) from None
+    return name

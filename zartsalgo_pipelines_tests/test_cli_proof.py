@@ -1,0 +1,123 @@
+"""Scenario: `zartsalgo portal go-live`, `zartsalgo portal refresh`, `zartsalgo proof show`,
+`zartsalgo proof explain` and `zartsalgo portal preview` run as a user runs them (the real
+console script in a real process) against the test databases: the go-live gate refuses a
+provider without a successful batch, then records who; show prints what the client sees (JSON
+agrees with the database); explain names the records, batches and baseline; unknown names
+exit non-zero with one clear line."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
+from zartsalgo_pipelines.sources.files import SourceRow
+from zartsalgo_pipelines_tests.helpers import quote
+
+ZARTSALGO = Path(sys.executable).parent / "zartsalgo"
+
+
+def run(db_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [str(ZARTSALGO), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def test_go_live_refresh_show_explain_preview(db_url, engine, data_dir, make_spec) -> None:
+    refused = run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana")
+    assert refused.returncode == 1 and "no successful batch" in refused.stderr
+    spec = make_spec()
+    records = [quote(n, submitted_at=f"2026-11-{9 + n % 7:02d}T10:00:00Z") for n in range(1, 30)]
+    rows = [SourceRow("c.jsonl", i, r) for i, r in enumerate(records, start=1)]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "c.jsonl"), rows)
+
+    live = run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana@example.org")
+    assert live.returncode == 0, live.stderr
+    assert "quote_request: live by ana@example.org" in live.stdout
+    refreshed = run(db_url, data_dir, "portal", "refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+
+    shown = run(
+        db_url, data_dir, "proof", "show", "acme-roofing", "--period", "2026-11-12", "--json"
+    )
+    assert shown.returncode == 0, shown.stderr
+    seen = json.loads(shown.stdout)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text(
+                "SELECT current_display FROM portal_cards WHERE client_key = 'acme-roofing' "
+                "AND metric_key = 'requests_received' AND period_start = '2026-11-09'"
+            )
+        ).scalar_one()
+    card = next(c for c in seen["cards"] if c["label"] == "Quote requests received")
+    assert card["current_display"] == stored == "29 requests"
+    assert any("29 requests" in n["text"] for n in seen["notes"])
+    text = run(db_url, data_dir, "proof", "show", "acme-roofing", "--period", "2026-11-12")
+    assert "Quote requests received (week of 9 November 2026): 29 requests" in text.stdout
+
+    explained = run(
+        db_url,
+        data_dir,
+        "proof",
+        "explain",
+        "acme-roofing",
+        "requests_received",
+        "2026-11-12",
+        "--json",
+    )
+    assert explained.returncode == 0, explained.stderr
+    found = json.loads(explained.stdout)
+    assert found["records_counted"] == 29 and sum(b["records"] for b in found["batches"]) == 29
+    assert found["baseline_periods"][0]["period"] == "week of 2 November 2026"
+    assert found["visibility"] in {"visible", "caveated"}
+
+    preview = run(db_url, data_dir, "portal", "preview")
+    assert preview.returncode == 0 and (data_dir / "portal_preview" / "index.html").is_file()
+
+    unknown = run(db_url, data_dir, "proof", "explain", "acme-roofing", "nope", "2026-11-12")
+    assert unknown.returncode == 1 and "unknown metric `nope`" in unknown.stderr
+    nobody = run(db_url, data_dir, "proof", "show", "nobody")
+    assert nobody.returncode == 1 and "no cards for client `nobody`" in nobody.stderr
+
+
+def test_preview_serve_answers_on_localhost_and_withdraw_hides(
+    db_url, engine, data_dir, make_spec
+) -> None:
+    import requests
+
+    spec = make_spec()
+    rows = [SourceRow("s.jsonl", 1, quote(1, submitted_at="2026-11-10T10:00:00Z"))]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "s.jsonl"), rows)
+    assert (
+        run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana").returncode == 0
+    )
+    assert run(db_url, data_dir, "portal", "refresh").returncode == 0
+    env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [str(ZARTSALGO), "portal", "preview", "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline(), server.stdout.readline()]
+        url = lines[1].split()[2]
+        page = requests.get(url + "client-acme-roofing.html", timeout=10)
+        assert page.status_code == 200 and "Quote requests received" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    withdrawn = run(
+        db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana", "--withdraw"
+    )
+    assert withdrawn.returncode == 0 and "withdrawn by ana" in withdrawn.stdout
+    assert run(db_url, data_dir, "portal", "refresh").returncode == 0
+    seen = json.loads(run(db_url, data_dir, "proof", "show", "acme-roofing", "--json").stdout)
+    assert seen["cards"] == [] and {h["reason"] for h in seen["hidden"]} == {
+        "the provider is not marked live by its owner yet"
+    }
