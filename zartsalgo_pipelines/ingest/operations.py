@@ -2,6 +2,7 @@
 nothing, dead-letter replay, resolving dead letters by hand, and manual entry of records."""
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from zartsalgo_pipelines.ingest.classify import KnownVersions, known_versions, p
 from zartsalgo_pipelines.ingest.pipeline import chunked, ingest_rows, open_direct_batch
 from zartsalgo_pipelines.ingest.stats import FailureStats
 from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import SourceRow, as_row, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.sources.http import ExtractError
@@ -204,6 +206,9 @@ def _replay_row(letter_id: int, payload: Any) -> SourceRow:
     if isinstance(record, dict) and set(record) == {"unparsed_text"}:
         text = record["unparsed_text"]
         return SourceRow(ref, letter_id, None, "line is not valid JSON (replayed)", text)
+    if isinstance(record, dict) and set(record) == {TOO_DEEP_KEY}:
+        # Kept as text because no JSON column takes it: the record itself is replayed.
+        record = json.loads(record[TOO_DEEP_KEY])
     return SourceRow(ref, letter_id, record)
 
 
