@@ -195,6 +195,7 @@ class FieldMap:
                 continue
             depth = too_deep(payloads[index], row.record)
             if depth is not None:  # no JSON column could store it, so nothing else is checked
+                chunk.external_ids[index] = self.external_id(row.record)
                 self._fail(chunk, index, [Failure.of("record", NESTING_CHECK, f"{depth} levels")])
                 continue
             reason = next((why for test, why in self.ignore if test(row.record)), None)
