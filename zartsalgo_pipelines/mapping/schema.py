@@ -7,6 +7,7 @@ of being refused by one database and stored cut or rounded by the other.
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -34,6 +35,14 @@ def _utf8_fits(max_bytes: int) -> Callable[[pd.Series], pd.Series]:
     return fits
 
 
+def _within_scale(scale: int) -> Callable[[pd.Series], pd.Series]:
+    def within(numbers: pd.Series) -> pd.Series:
+        with np.errstate(over="ignore"):  # 1e308 * 10**scale is inf: not within, as it should
+            return numbers.round(scale) == numbers
+
+    return within
+
+
 def limit_checks(limit: ColumnLimit) -> list[pa.Check]:
     """The checks that keep a value within its column (characters, bytes, digits)."""
     checks = []
@@ -48,7 +57,7 @@ def limit_checks(limit: ColumnLimit) -> list[pa.Check]:
             )
         )
     if scale is not None:
-        checks.append(_named(lambda s: s.round(scale) == s, f"at most {scale} decimal places"))
+        checks.append(_named(_within_scale(scale), f"at most {scale} decimal places"))
     if limit.max_abs is not None:
         largest = limit.max_abs
         checks.append(_named(lambda s: s.abs() <= largest, f"a whole number within ±{largest}"))
