@@ -27,7 +27,7 @@ from zartsalgo_pipelines.ingest.pipeline import (
     open_direct_batch,
     process_extract,
 )
-from zartsalgo_pipelines.ingest.webhooks import store_delivery
+from zartsalgo_pipelines.ingest.webhooks import process_deliveries, store_delivery
 from zartsalgo_pipelines.mapping.bounds import REASON_MAX_CHARS, TOO_DEEP_KEY
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -305,3 +305,16 @@ def test_webhook_delivery_ids_are_compared_exactly(engine) -> None:
     assert store_delivery(engine, "quote_request", "msg_case_a", b"{}")
     assert not store_delivery(engine, "quote_request", "msg_case_a", b"{}")
     assert count(engine, "integration_webhook_deliveries") == 2
+
+
+def test_a_webhook_delivery_with_an_object_id_fails_alone(engine, spec) -> None:
+    """Such a delivery once failed its batch on every run, and every later delivery with it."""
+    bodies = [{"data": quote(1)}, {"data": quote(2, id={"x": 1})}, {"data": quote(3)}]
+    for number, body in enumerate(bodies, 1):
+        assert store_delivery(engine, spec.key, f"msg_{number}", json.dumps(body).encode())
+    (review,) = process_deliveries(engine, spec)
+    assert (review.status, review.rows_created, review.rows_failed) == ("succeeded", 2, 1)
+    assert_every_row_accounted(engine, review.batch_id, 3)
+    assert store_delivery(engine, spec.key, "msg_4", json.dumps({"data": quote(4)}).encode())
+    (later,) = process_deliveries(engine, spec)
+    assert (later.rows_created, later.rows_failed) == (1, 0)

@@ -11,6 +11,7 @@ import pytest
 
 from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap, canonical_json
 from zartsalgo_pipelines.mapping.bounds import bounded
+from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import HAS_NUL, NOT_AN_ID, TOO_LONG, normalise_id
 from zartsalgo_pipelines.mapping.paths import compile_column, compile_getter, top_level_key
@@ -233,3 +234,9 @@ def test_a_text_over_its_columns_bytes_fails_its_row(spec: ProviderSpec) -> None
 def test_a_failure_keeps_a_bounded_value(value: Any, kept: Any) -> None:
     assert bounded(value) == kept
     assert bounded("x" * 1000).startswith("x" * 200) and bounded("x" * 1000).endswith("chars)")
+
+
+def test_an_integer_beyond_exact_floats_does_not_cast() -> None:
+    typed, failed = cast([2**53, 2**53 + 2, "12", 1.5], "integer")
+    assert typed.tolist()[0] == 2**53 and typed.tolist()[2] == 12
+    assert failed.tolist() == [False, True, False, True]
