@@ -29,7 +29,8 @@ def _utf8_fits(max_bytes: int) -> Callable[[pd.Series], pd.Series]:
         lengths = texts.str.len()
         ok = (lengths * 4 <= max_bytes).fillna(True).astype(bool)
         for position in (~ok).to_numpy().nonzero()[0].tolist():
-            ok.iloc[position] = len(texts.iloc[position].encode("utf-8")) <= max_bytes
+            text = texts.iloc[position]  # a missing value is the `required` check's business
+            ok.iloc[position] = not isinstance(text, str) or len(text.encode()) <= max_bytes
         return ok
 
     return fits
