@@ -3,16 +3,19 @@ changes a value: sessions are strict, a LOAD DATA that warns rolls back, provide
 webhook delivery ids compare byte for byte, and the migrated columns are the models' columns."""
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from zartsalgo_pipelines.storage import bulk_mysql
 from zartsalgo_pipelines.storage.engine import STRICT_MODES, create_engine
 from zartsalgo_pipelines.storage.limits import ColumnLimit, column_limit, table_limits
+from zartsalgo_pipelines.storage.migrate import alembic_config, upgrade_head
 from zartsalgo_pipelines.storage.models import (
     CrmDeal,
     IntegrationDeadLetter,
@@ -178,3 +181,39 @@ def test_microseconds_of_provider_times_are_kept(engine: sa.Engine) -> None:
             )
         )
         assert conn.execute(sa.select(quotes.c.submitted_at)).scalar_one() == at
+
+
+@pytest.mark.mysql
+def test_migration_0005_goes_down_and_up_again(mysql_url: str) -> None:
+    """On a database of its own: down to 0004 the ids compare by the default collation again,
+    and back up they are binary."""
+    server = sa.engine.make_url(mysql_url)
+    name = f"zt_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database=None).render_as_string(hide_password=False))
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_head(url)
+        config = alembic_config(url)
+        command.downgrade(config, "0004")
+        assert _collation(url) != "utf8mb4_bin"
+        command.upgrade(config, "head")
+        assert _collation(url) == "utf8mb4_bin"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
+def _collation(url: str) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT collation_name FROM information_schema.columns WHERE table_schema = "
+                "DATABASE() AND table_name = 'quote_requests' AND column_name = 'external_id'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return str(found)
