@@ -6,6 +6,7 @@ Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -18,26 +19,42 @@ import pandera.errors
 import pandera.pandas as pa
 
 from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
+from zartsalgo_pipelines.mapping.bounds import (
+    REASON_MAX_CHARS,
+    TOO_DEEP_KEY,
+    bounded,
+    canonical_json,
+    shown,
+    too_deep,
+)
 from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.ids import normalise_id
 from zartsalgo_pipelines.mapping.schema import build_schema
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.limits import JSON_MAX_DEPTH
 
 IGNORED, FAILED, VALID, DUPLICATE = "ignored", "failed", "valid", "duplicate"
 _DROPPED: dict[str, Any] = {}  # shared, never written: the record of a row already mapped
 _CHECK_NAMES = {"not_nullable": "required"}
+NESTING_CHECK = f"nested at most {JSON_MAX_DEPTH} levels deep"
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
+    """One failed check; ``value`` is kept bounded (``Failure.of``), so any dead letter fits."""
+
     field: str
     check: str
     value: Any
 
+    @classmethod
+    def of(cls, field: str, check: str, value: Any) -> "Failure":
+        return cls(field, check, bounded(value))
+
     def describe(self, label: str) -> str:
-        shown = "nothing" if self.value is None else repr(self.value)
-        return f"{self.field} ({label}): {self.check}; got {shown}"
+        return f"{self.field} ({label}): {self.check}; got {shown(self.value)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +105,20 @@ class MappedChunk:
         ]
 
 
-def canonical_json(record: Any) -> bytes:
-    """Sorted keys, no whitespace, UTF-8: the same record hashes the same in any key order.
+def dead_letter_payload(chunk: "MappedChunk", index: int) -> str:
+    """The payload a dead letter keeps, as JSON that both databases' JSON columns take.
 
-    The result is a copy of its own size: orjson hands back its whole output buffer, so a
-    600-byte payload held a 4 KB allocation, and a chunk keeps its payloads until it is
-    written (~50 MB of peak memory at three 5,000-row chunks in flight).
+    An unparseable line is kept as its text, and a record nested deeper than the columns take
+    as its canonical JSON text, each wrapped in an object under a key of its own (replays
+    unwrap them), so the row is stored whole either way.
     """
-    payload = orjson.dumps(
-        record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
-    )
-    return bytes(memoryview(payload))
+    row = chunk.rows[index]
+    if row.record is None:
+        return json.dumps({"unparsed_text": row.raw_text}, ensure_ascii=False)
+    payload = chunk.payloads[index].decode()
+    if any(f.field == "record" and f.check == NESTING_CHECK for f in chunk.failures[index]):
+        return json.dumps({TOO_DEEP_KEY: payload}, ensure_ascii=False)
+    return payload
 
 
 def payload_hash(payload: bytes) -> str:
@@ -116,15 +136,19 @@ class FieldMap:
         self.types = {e.target: e.type for e in spec.fields}
         self.ignore = [(compile_getter(rule.when), rule.reason) for rule in spec.ignore]
         self.mapped_keys = {top_level_key(e.source) for e in spec.fields}
-        self.external_id = compile_getter(
-            next(e.source for e in spec.fields if e.target == "external_id")
-        )
+        id_entry = next(e for e in spec.fields if e.target == "external_id")
+        self._raw_id = compile_getter(id_entry.source)
+        self.casefold = {e.target for e in spec.fields if e.casefold}
         self.schema: pa.DataFrameSchema = build_schema(spec)
+
+    def external_id(self, record: Any) -> str | None:
+        """The record's external id under the id rule (``mapping/ids.py``); None if unusable."""
+        return normalise_id(self._raw_id(record), "external_id" in self.casefold)[0]
 
     def external_ids(self, rows: Sequence[SourceRow]) -> list[str]:
         """The distinct external ids a chunk mentions (to look up stored versions first)."""
         ids = {self.external_id(r.record) for r in rows if r.record is not None}
-        return [str(i) for i in ids if i is not None]
+        return [i for i in ids if i is not None]
 
     def fingerprints(self, rows: Sequence[SourceRow]) -> tuple[list[bytes], list[str]]:
         """Canonical payload and its hash per row (an unparseable line hashes its text)."""
@@ -160,23 +184,27 @@ class FieldMap:
         for index, row in enumerate(rows):
             known = failed_before.get(hashes[index]) if failed_before else None
             if known is not None:
-                external_id = self.external_id(row.record) if row.record is not None else None
-                chunk.external_ids[index] = None if external_id is None else str(external_id)
+                if row.record is not None:
+                    chunk.external_ids[index] = self.external_id(row.record)
                 chunk.outcomes[index], chunk.reasons[index] = FAILED, known.reason
                 chunk.failures[index] = list(known.failures)
                 chunk.known_failures.add(index)
                 continue
             if row.record is None:
-                self._fail(chunk, index, [Failure("record", "parseable record", row.error)])
+                self._fail(chunk, index, [Failure.of("record", "parseable record", row.error)])
+                continue
+            depth = too_deep(payloads[index], row.record)
+            if depth is not None:  # no JSON column could store it, so nothing else is checked
+                chunk.external_ids[index] = self.external_id(row.record)
+                self._fail(chunk, index, [Failure.of("record", NESTING_CHECK, f"{depth} levels")])
                 continue
             reason = next((why for test, why in self.ignore if test(row.record)), None)
             if reason is not None:
                 chunk.outcomes[index], chunk.reasons[index] = IGNORED, f"ignored: {reason}"
                 continue
             if stored and chunk.hashes[index] in stored:
-                external_id = self.external_id(row.record)
                 chunk.outcomes[index] = DUPLICATE
-                chunk.external_ids[index] = None if external_id is None else str(external_id)
+                chunk.external_ids[index] = self.external_id(row.record)
                 continue
             candidates.append(index)
         if candidates:
@@ -188,8 +216,13 @@ class FieldMap:
         columns = {target: column(records) for target, column in self.columns}
         self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
+        ids = self._normalise_ids(columns, candidates, failures)
         typed = {}
         for target, values in columns.items():
+            if target == "external_id":
+                values = ids
+            elif target in self.casefold:
+                values = [v.casefold() if type(v) is str else v for v in values]
             mapping = self.value_maps.get(target)
             if mapping:
                 values = [mapping.get(v.strip(), v) if type(v) is str else v for v in values]
@@ -197,18 +230,21 @@ class FieldMap:
             series.index = candidates
             typed[target] = series
             for position in np.flatnonzero(bad):
-                failures.setdefault(candidates[position], []).append(
-                    Failure(target, f"not a valid {self.types[target]}", columns[target][position])
-                )
+                index = candidates[position]
+                if not any(f.field == target for f in failures.get(index, [])):
+                    failures.setdefault(index, []).append(
+                        Failure.of(
+                            target, f"not a valid {self.types[target]}", columns[target][position]
+                        )
+                    )
         frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             self._collect(errors.failure_cases, columns, candidates, failures)
         # every spec maps external_id (checked when the spec loads)
-        for index, external_id in zip(candidates, columns["external_id"], strict=True):
-            if external_id is not None:
-                chunk.external_ids[index] = str(external_id)
+        for index, external_id in zip(candidates, ids, strict=True):
+            chunk.external_ids[index] = external_id
             if index in failures:
                 self._fail(chunk, index, failures[index])
         valid_index = [i for i in candidates if i not in failures]
@@ -218,6 +254,23 @@ class FieldMap:
             context = {k: v for k, v in record.items() if k not in self.mapped_keys}
             if context:
                 chunk.contexts[index] = context
+
+    def _normalise_ids(
+        self,
+        columns: dict[str, list[Any]],
+        candidates: list[int],
+        failures: dict[int, list[Failure]],
+    ) -> list[str | None]:
+        """The chunk's ids under the id rule; an id that breaks it fails its row here, and the
+        record's column gets the same id the lookups and every other table use."""
+        casefold = "external_id" in self.casefold
+        ids: list[str | None] = []
+        for index, value in zip(candidates, columns["external_id"], strict=True):
+            external_id, refused = normalise_id(value, casefold)
+            if refused is not None:
+                failures.setdefault(index, []).append(Failure.of("external_id", refused, value))
+            ids.append(external_id)
+        return ids
 
     def _collect(
         self,
@@ -241,7 +294,7 @@ class FieldMap:
                 continue  # already failed to cast; the check on NA adds nothing
             check = _CHECK_NAMES.get(str(check_text), str(check_text))
             value = columns[target][position[index]]
-            failures.setdefault(index, []).append(Failure(target, check, value))
+            failures.setdefault(index, []).append(Failure.of(target, check, value))
 
     def _refuse_missing_required(
         self, columns: dict[str, list[Any]], chunk: MappedChunk, candidates: list[int]
@@ -261,6 +314,7 @@ class FieldMap:
     def _fail(self, chunk: MappedChunk, index: int, failures: list[Failure]) -> None:
         chunk.outcomes[index] = FAILED
         chunk.failures[index] = failures
-        chunk.reasons[index] = "; ".join(
-            f.describe(self.labels.get(f.field, f.field)) for f in failures
-        )
+        reason = "; ".join(f.describe(self.labels.get(f.field, f.field)) for f in failures)
+        if len(reason) > REASON_MAX_CHARS:
+            reason = f"{reason[:REASON_MAX_CHARS]}… ({len(failures)} failures)"
+        chunk.reasons[index] = reason

@@ -63,9 +63,15 @@ def _numbers(values: list[Any]) -> pd.Series:
     return pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce")
 
 
+# Beyond 2**53 a number parsed as a float is no longer the integer that was sent.
+_EXACT_INTEGERS = 2**53
+
+
 def _integer(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
     numbers = _numbers(values)
-    whole = numbers.where(numbers.isna() | (numbers % 1 == 0))
+    whole = numbers.where(
+        numbers.isna() | ((numbers % 1 == 0) & (numbers.abs() <= _EXACT_INTEGERS))
+    )
     return whole.astype("Int64"), _failed(values, whole)
 
 
@@ -84,7 +90,9 @@ def _boolean(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
 
 
 def _datetime(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    texts = [v if type(v) is str else None for v in values]
+    # RFC 3339 allows a lowercase `t` and `z`; pandas' ISO 8601 parser knows only uppercase.
+    # Upper-casing changes nothing else in a timestamp, and a failure still shows the raw value.
+    texts = [v.upper() if type(v) is str else None for v in values]
     parsed = pd.to_datetime(
         pd.Series(texts, dtype=object), errors="coerce", utc=True, format="ISO8601"
     )

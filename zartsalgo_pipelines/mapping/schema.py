@@ -1,13 +1,68 @@
-"""Declaring the pandera schema of a field map, apart from applying it (the pandera habit)."""
+"""Declaring the pandera schema of a field map, apart from applying it (the pandera habit).
 
+Besides the spec's own checks, every field gets the limit of the column it fills
+(``storage/limits.py``): a value that does not fit fails its row on SQLite as on MySQL, instead
+of being refused by one database and stored cut or rounded by the other.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
 import pandera.pandas as pa
-import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.casting import DTYPES
 from zartsalgo_pipelines.specs.models import FieldMapEntry, ProviderSpec
+from zartsalgo_pipelines.storage.limits import ColumnLimit, column_limit
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _named(test: Callable[[pd.Series], pd.Series], name: str) -> pa.Check:
+    return pa.Check(test, name=name, error=name)
+
+
+def _utf8_fits(max_bytes: int) -> Callable[[pd.Series], pd.Series]:
+    def fits(texts: pd.Series) -> pd.Series:
+        # Only a text of more than max_bytes / 4 characters can take more than max_bytes.
+        lengths = texts.str.len()
+        ok = (lengths * 4 <= max_bytes).fillna(True).astype(bool)
+        for position in (~ok).to_numpy().nonzero()[0].tolist():
+            text = texts.iloc[position]  # a missing value is the `required` check's business
+            ok.iloc[position] = not isinstance(text, str) or len(text.encode()) <= max_bytes
+        return ok
+
+    return fits
+
+
+def _within_scale(scale: int) -> Callable[[pd.Series], pd.Series]:
+    def within(numbers: pd.Series) -> pd.Series:
+        with np.errstate(over="ignore"):  # 1e308 * 10**scale is inf: not within, as it should
+            return numbers.round(scale) == numbers
+
+    return within
+
+
+def limit_checks(limit: ColumnLimit) -> list[pa.Check]:
+    """The checks that keep a value within its column (characters, bytes, digits)."""
+    checks = []
+    if limit.max_bytes is not None:
+        checks.append(_named(_utf8_fits(limit.max_bytes), f"at most {limit.max_bytes} bytes"))
+    below, scale = limit.below, limit.scale
+    if below is not None:
+        # inf fails here too: no finite number is under 10**n only by being infinite.
+        checks.append(
+            _named(
+                lambda s: s.abs() < float(below), f"a finite number under 10^{limit.whole_digits}"
+            )
+        )
+    if scale is not None:
+        checks.append(_named(_within_scale(scale), f"at most {scale} decimal places"))
+    if limit.max_abs is not None:
+        largest = limit.max_abs
+        checks.append(_named(lambda s: s.abs() <= largest, f"a whole number within ±{largest}"))
+    return checks
 
 
 def field_checks(entry: FieldMapEntry, column_length: int | None) -> list[pa.Check]:
@@ -55,13 +110,10 @@ def build_schema(spec: ProviderSpec) -> pa.DataFrameSchema:
     table = table_of(RECORD_MODELS[spec.object_type])
     columns = {}
     for entry in spec.fields:
-        column_type = table.columns[entry.target].type
-        length = (
-            getattr(column_type, "length", None) if isinstance(column_type, sa.String) else None
-        )
+        limit = column_limit(table.columns[entry.target])
         columns[entry.target] = pa.Column(
             DTYPES[entry.type],
-            checks=field_checks(entry, length),
+            checks=field_checks(entry, limit.max_chars) + limit_checks(limit),
             nullable=not entry.required,
             title=entry.label,
         )

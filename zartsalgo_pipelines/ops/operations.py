@@ -2,6 +2,7 @@
 nothing, dead-letter replay, resolving dead letters by hand, and manual entry of records."""
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
+from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.classify import KnownVersions, known_versions, plan_chunk
 from zartsalgo_pipelines.pipeline.run import chunked, ingest_rows, open_direct_batch
@@ -204,6 +206,9 @@ def _replay_row(letter_id: int, payload: Any) -> SourceRow:
     if isinstance(record, dict) and set(record) == {"unparsed_text"}:
         text = record["unparsed_text"]
         return SourceRow(ref, letter_id, None, "line is not valid JSON (replayed)", text)
+    if isinstance(record, dict) and set(record) == {TOO_DEEP_KEY}:
+        # Kept as text because no JSON column takes it: the record itself is replayed.
+        record = json.loads(record[TOO_DEEP_KEY])
     return SourceRow(ref, letter_id, record)
 
 

@@ -61,6 +61,11 @@ class FieldMapEntry(Frozen):
     min: float | None = None
     max: float | None = None
     max_length: pydantic.PositiveInt | None = None
+    casefold: bool = pydantic.Field(
+        False,
+        description="Compare and store the text case-folded (`QR-1` and `qr-1` are one value). "
+        "On external_id it is the id rule: ids are otherwise compared exactly, after trimming.",
+    )
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "FieldMapEntry":
@@ -70,9 +75,9 @@ class FieldMapEntry(Frozen):
         if (self.min is not None or self.max is not None) and not numeric:
             raise ValueError(f"field `{self.target}`: min/max apply to integer or decimal only")
         textual = self.type in {"string", "category"}
-        if (self.format or self.pattern or self.max_length) and not textual:
+        if (self.format or self.pattern or self.max_length or self.casefold) and not textual:
             raise ValueError(
-                f"field `{self.target}`: format/pattern/max_length apply to string only"
+                f"field `{self.target}`: format/pattern/max_length/casefold apply to string only"
             )
         return self
 

@@ -7,7 +7,6 @@ import rows. No statement per row.
 """
 
 import datetime as dt
-import json
 from collections import Counter
 from typing import Any
 
@@ -16,7 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.mapping.apply import FAILED, VALID, KnownFailure, MappedChunk
+from zartsalgo_pipelines.mapping.apply import (
+    FAILED,
+    VALID,
+    KnownFailure,
+    MappedChunk,
+    dead_letter_payload,
+)
 from zartsalgo_pipelines.pipeline.classify import ChunkPlan
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
@@ -390,7 +395,6 @@ def _write_dead_letters(
     rows = []
     for index in failed:
         first = chunk.failures[index][0]
-        payload = chunk.payloads[index]
         rows.append(
             {
                 "provider_key": spec.key,
@@ -405,10 +409,7 @@ def _write_dead_letters(
                 "failures": KnownFailure.to_json(chunk.failures[index]),
                 "failing_field": first.field[:64],
                 "failing_check": first.check[:200],
-                # An unparseable line is kept as its text, wrapped so the column stays JSON.
-                "raw_payload": payload.decode()
-                if chunk.rows[index].record is not None
-                else json.dumps({"unparsed_text": chunk.rows[index].raw_text}, ensure_ascii=False),
+                "raw_payload": dead_letter_payload(chunk, index),
                 "first_failed_at": now,
                 "last_failed_at": now,
                 "attempts": 1,

@@ -25,8 +25,23 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+# Added to the server's own sql_mode, never replacing it: a value that does not fit its column
+# is an error, never a warning with the value stored cut, rounded or zeroed. STRICT_ALL_TABLES
+# also covers tables whose engine has no transactions (STRICT_TRANS_TABLES, MariaDB's default,
+# does not). LOAD DATA LOCAL still only warns, so storage/mysql_bulk.py checks its warnings.
+STRICT_MODES = (
+    "STRICT_ALL_TABLES",
+    "NO_ZERO_IN_DATE",
+    "NO_ZERO_DATE",
+    "ERROR_FOR_DIVISION_BY_ZERO",
+    "NO_ENGINE_SUBSTITUTION",
+)
+
+
 def _mysql_session(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    modes = ", ".join(f"'{mode}'" for mode in STRICT_MODES)
+    cursor.execute(f"SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, {modes})")
     # Every chunk looks up its ids and hashes with IN lists of thousands of values. MariaDB
     # turns an IN list of 1,000+ values into a join with a derived table, and beyond
     # eq_range_index_dive_limit (200) values both servers guess costs from index statistics;

@@ -18,6 +18,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from zartsalgo_pipelines.clock import utcnow
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+# Provider ids compare byte for byte on both databases (docs/hostile_input.md): SQLite's default
+# BINARY collation does; MySQL's default utf8mb4 collation would take `QR-1` and `qr-1` for one
+# id. (utf8mb4_bin pads with spaces, but ids are trimmed before they are stored.)
+ProviderId = sa.String(191).with_variant(
+    mysql.VARCHAR(191, collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+# Provider timestamps keep their microseconds on MySQL, as SQLite keeps them.
+ProviderTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# Free text a person typed (a pasted email): TEXT would stop at 64 KB on MySQL.
+LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 class Base(DeclarativeBase):
@@ -96,13 +106,13 @@ class IntegrationExternalObject(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
     object_type: Mapped[str] = mapped_column(sa.String(64))
-    external_id: Mapped[str] = mapped_column(sa.String(191))
+    external_id: Mapped[str] = mapped_column(ProviderId)
     payload_hash: Mapped[str] = mapped_column(sa.String(32))
     first_seen_at: Mapped[dt.datetime]
     # Moves only when the payload changes: an unchanged sighting is an import row, so a re-run
     # of the same export leaves this table untouched.
     last_seen_at: Mapped[dt.datetime]
-    source_updated_at: Mapped[dt.datetime | None]
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(ProviderTime)
     raw_payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # internal only
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
 
@@ -115,7 +125,7 @@ class IntegrationObjectVersion(Base):
 
     provider_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     object_type: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    external_id: Mapped[str] = mapped_column(sa.String(191), primary_key=True)
+    external_id: Mapped[str] = mapped_column(ProviderId, primary_key=True)
     payload_hash: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     batch_id: Mapped[int] = mapped_column(sa.BigInteger)
 
@@ -180,7 +190,7 @@ class DataImportRow(Base):
         sa.BigInteger, sa.ForeignKey("data_import_batches.id"), primary_key=True
     )
     row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    external_id: Mapped[str | None] = mapped_column(sa.String(191))
+    external_id: Mapped[str | None] = mapped_column(ProviderId)
     status: Mapped[str] = mapped_column(
         sa.String(16)
     )  # created, updated, failed, duplicate, ignored
@@ -199,7 +209,7 @@ class IntegrationDeadLetter(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
     payload_hash: Mapped[str] = mapped_column(sa.String(32))
-    external_id: Mapped[str | None] = mapped_column(sa.String(191))
+    external_id: Mapped[str | None] = mapped_column(ProviderId)
     first_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     row_number: Mapped[int]
@@ -229,10 +239,10 @@ class QuoteRequest(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
-    external_id: Mapped[str] = mapped_column(sa.String(191))
+    external_id: Mapped[str] = mapped_column(ProviderId)
     client_key: Mapped[str] = mapped_column(sa.String(64))
-    submitted_at: Mapped[dt.datetime]
-    source_updated_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime] = mapped_column(ProviderTime)
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(ProviderTime)
     status: Mapped[str] = mapped_column(sa.String(32))
     contact_name: Mapped[str | None] = mapped_column(sa.String(200))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
@@ -241,7 +251,7 @@ class QuoteRequest(Base):
     budget_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     budget_currency: Mapped[str | None] = mapped_column(sa.String(3))
     postal_code: Mapped[str | None] = mapped_column(sa.String(16))
-    message: Mapped[str | None] = mapped_column(sa.Text)
+    message: Mapped[str | None] = mapped_column(LongText)
     source_page: Mapped[str | None] = mapped_column(sa.String(500))
     # Provider fields the map does not name: kept as context, never shown in the portal.
     source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -258,7 +268,7 @@ class CrmDeal(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
-    external_id: Mapped[str] = mapped_column(sa.String(191))
+    external_id: Mapped[str] = mapped_column(ProviderId)
     client_key: Mapped[str] = mapped_column(sa.String(64))
     deal_name: Mapped[str | None] = mapped_column(sa.String(300))
     stage: Mapped[str] = mapped_column(sa.String(32))
@@ -266,8 +276,8 @@ class CrmDeal(Base):
     amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     close_date: Mapped[dt.date | None]
-    source_created_at: Mapped[dt.datetime]
-    source_updated_at: Mapped[dt.datetime | None]
+    source_created_at: Mapped[dt.datetime] = mapped_column(ProviderTime)
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(ProviderTime)
     source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[dt.datetime]
@@ -289,7 +299,7 @@ class IntegrationWebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
-    delivery_id: Mapped[str] = mapped_column(sa.String(191))
+    delivery_id: Mapped[str] = mapped_column(ProviderId)
     received_at: Mapped[dt.datetime]
     body_sha256: Mapped[str] = mapped_column(sa.String(64))
     # LONGTEXT on MySQL: TEXT stops at 64 KB and deliveries may be up to max_body_bytes.

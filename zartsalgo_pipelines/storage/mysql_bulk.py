@@ -102,6 +102,15 @@ class ShortLoadError(Exception):
     """LOAD DATA stored fewer rows than it was sent (the transaction is rolled back)."""
 
 
+class LoadWarningError(Exception):
+    """LOAD DATA stored a value other than the one sent and only warned (cut, rounded, zeroed).
+
+    LOCAL loads turn errors into warnings whatever the sql_mode, so the warnings are read
+    after each load and any one of them rolls the transaction back. Mapping checks every value
+    against its column first (``storage/limits.py``); this is the net under those checks.
+    """
+
+
 def load_text(
     conn: sa.Connection, table_name: str, names: Sequence[str], text: str | bytes
 ) -> None:
@@ -133,11 +142,20 @@ def load_file(
         (str(path),),
     )
     if result.rowcount != rows:
-        warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()
         raise ShortLoadError(
             f"LOAD DATA into {table_name} stored {result.rowcount} of {rows} rows: "
-            + "; ".join(f"{code} {message}" for _level, code, message in warnings)
+            + _warnings(conn)
         )
+    if conn.exec_driver_sql("SELECT @@warning_count").scalar_one():
+        raise LoadWarningError(
+            f"LOAD DATA into {table_name} changed values it was sent: {_warnings(conn)}"
+        )
+
+
+def _warnings(conn: sa.Connection) -> str:
+    # SELECT @@warning_count leaves the warnings of the statement before it in place.
+    warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()
+    return "; ".join(f"{code} {message}" for _level, code, message in warnings)
 
 
 def stage(

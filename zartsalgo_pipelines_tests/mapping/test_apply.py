@@ -11,7 +11,10 @@ import pytest
 
 from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.apply import FAILED, IGNORED, VALID, FieldMap, canonical_json
+from zartsalgo_pipelines.mapping.bounds import bounded
+from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.ids import HAS_NUL, NOT_AN_ID, TOO_LONG, normalise_id
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import DROP, quote
@@ -161,3 +164,79 @@ def test_column_path_agrees_with_jmespath_on_every_record(path: str) -> None:
 )
 def test_top_level_key_of_a_path(path: str, key: str) -> None:
     assert top_level_key(path) == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-16t10:00:00z",
+        "2026-11-16T10:00:00z",
+        "2026-11-16t10:00:00Z",
+        "2026-11-16t11:00:00+01:00",
+        "2026-11-16t10:00:00.000z",
+    ],
+)
+def test_rfc3339_timestamps_with_lowercase_t_and_z_parse(spec: ProviderSpec, text: str) -> None:
+    chunk = apply(spec, quote(1, submitted_at=text))
+    assert chunk.outcomes == [VALID]
+    assert str(chunk.valid.iloc[0]["submitted_at"]) == "2026-11-16 10:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "refused"),
+    [
+        ("QR-1", "QR-1", None),
+        ("  QR-1\t", "QR-1", None),
+        ("qr-1", "qr-1", None),
+        (12, "12", None),
+        ("   ", None, None),
+        (None, None, None),
+        ({"x": 1}, None, NOT_AN_ID),
+        (["QR-1"], None, NOT_AN_ID),
+        (True, None, NOT_AN_ID),
+        (1.5, None, NOT_AN_ID),
+        ("QR\x00-1", None, HAS_NUL),
+        ("Q" * 191, "Q" * 191, None),
+        ("Q" * 192, None, TOO_LONG),
+        ("QR\t1", "QR\t1", None),  # other control characters compare exactly on both databases
+    ],
+)
+def test_the_id_rule(value: Any, expected: str | None, refused: str | None) -> None:
+    assert normalise_id(value) == (expected, refused)
+
+
+def test_casefold_makes_ids_case_insensitive() -> None:
+    assert normalise_id(" QR-Straße ", casefold=True) == ("qr-strasse", None)
+
+
+def test_a_text_over_its_columns_bytes_fails_its_row(spec: ProviderSpec) -> None:
+    """MEDIUMTEXT holds 16,777,215 bytes: 4,194,303 emoji fit, one more does not; SQLite would
+    take either, so mapping refuses what MySQL could not store."""
+    fits, over = "😀" * 4_194_303, "😀" * 4_194_304
+    chunk = apply(spec, quote(1, message=fits), quote(2, message=over))
+    assert chunk.outcomes == [VALID, FAILED]
+    (failure,) = chunk.failures[1]
+    assert (failure.field, failure.check) == ("message", "at most 16777215 bytes")
+    assert len(failure.value) < 300 and failure.value.endswith("(4194304 chars)")
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("short", "short"),
+        (7, 7),
+        (float("inf"), "inf"),
+        (2**70, str(2**70)),
+        ({"a": [1, 2]}, {"a": [1, 2]}),
+        ({"a": [[[[1]]]]}, '{"a":[[[[1]]]]}'),
+    ],
+)
+def test_a_failure_keeps_a_bounded_value(value: Any, kept: Any) -> None:
+    assert bounded(value) == kept
+    assert bounded("x" * 1000).startswith("x" * 200) and bounded("x" * 1000).endswith("chars)")
+
+
+def test_an_integer_beyond_exact_floats_does_not_cast() -> None:
+    typed, failed = cast([2**53, 2**53 + 2, "12", 1.5], "integer")
+    assert typed.tolist()[0] == 2**53 and typed.tolist()[2] == 12
+    assert failed.tolist() == [False, True, False, True]
