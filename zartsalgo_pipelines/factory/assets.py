@@ -11,10 +11,11 @@ import dagster as dg
 import pydantic
 
 from zartsalgo_pipelines.factory.checks import accounting_check, field_check_specs, field_checks
+from zartsalgo_pipelines.factory.liveness import ownership
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.api_extract import extract_api
-from zartsalgo_pipelines.ingest.batches import latest_batch, pending_batches, review
-from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
+from zartsalgo_pipelines.ingest.batches import latest_batch, review
+from zartsalgo_pipelines.ingest.pipeline import extract_files, process_pending
 from zartsalgo_pipelines.ingest.queries import (
     connection_status,
     dead_letter_summary,
@@ -94,19 +95,25 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         description=f"{spec.display_name}: {landed}.",
         **common,
     )
-    def raw_extract(config: ExtractConfig, zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def raw_extract(
+        context: dg.AssetExecutionContext, config: ExtractConfig, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         if spec.status != "connected":
             raise dg.Failure(
                 f"{spec.key} is {spec.status}; only connected providers sync "
                 "(set `status: connected` in its defs.yaml once access is confirmed)",
                 allow_retries=False,
             )
+        # The batch records this run and process as its owner, for the crash sweep.
+        owner = ownership(context)
         if not isinstance(spec.source, RestSource):
-            extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
+            extract = extract_files(zartsalgo_db.engine(), spec, spec_dir, **owner)
             metadata: dict[str, Any] = {"files": extract.files}
         else:
             try:
-                api = extract_api(zartsalgo_db.engine(), spec, full_resync=config.full_resync)
+                api = extract_api(
+                    zartsalgo_db.engine(), spec, full_resync=config.full_resync, **owner
+                )
             except (AuthFailedError, MissingSecretError) as error:
                 # Retrying cannot fix a refused or missing credential.
                 raise dg.Failure(str(error), allow_retries=False) from None
@@ -147,19 +154,27 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         "through the field map; every row created, updated, failed, duplicate or ignored.",
         **common,
     )
-    def mapped_records(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def mapped_records(
+        context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         engine = zartsalgo_db.engine()
-        with engine.connect() as conn:
-            pending = pending_batches(conn, spec.key)
         stats = FailureStats()
-        reviews = []
-        for batch_id in pending:
-            try:
-                reviews.append(process_extract(engine, spec, batch_id, stats))
-            except SchemaLevelError as error:
-                raise dg.Failure(str(error), metadata={"batch_id": batch_id}) from error
+        owner = ownership(context)
+        try:
+            pending = process_pending(engine, spec, stats, **owner)
+        except SchemaLevelError as error:
+            raise dg.Failure(str(error)) from error
+        reviews, skipped = pending.reviews, pending.skipped
         # Stored webhook deliveries go through the same path, as `webhook` batches.
-        reviews += process_deliveries(engine, spec, stats)
+        reviews += process_deliveries(engine, spec, stats, skipped=skipped, **owner)
+        if not reviews and skipped:
+            # Another run holds the work: this run did nothing, and says why.
+            context.log.info("; ".join(skipped))
+            with engine.connect() as conn:
+                checks = [*field_checks(spec, stats), accounting_check(conn, [])]
+            return dg.MaterializeResult(
+                metadata={"skipped": skipped, "batch_ids": []}, check_results=checks
+            )
         if not reviews:
             raise dg.Failure(
                 f"{spec.key}: no extracted batch or webhook delivery is waiting; "
@@ -173,6 +188,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
             metadata=last.as_metadata()
             | {
                 "batch_ids": [r.batch_id for r in reviews],
+                "skipped": skipped,
                 "connection_status": connection or "unknown",
                 "dagster/row_count": last.rows_total,
             },

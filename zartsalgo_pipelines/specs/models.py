@@ -269,6 +269,12 @@ class ProviderSpec(Frozen):
     )
     retries: RetrySpec = RetrySpec()
     alerts: AlertSpec = AlertSpec()
+    batch_timeout_minutes: pydantic.PositiveFloat = pydantic.Field(
+        60,
+        description="A batch that is extracting or running with no progress (a landed page or "
+        "file, a committed chunk) for this long is failed as stuck by the crash sweep, even if "
+        "its owner seems alive (docs/crash_safety.md).",
+    )
     chunk_size: pydantic.PositiveInt | None = pydantic.Field(
         None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 8000."
     )
