@@ -168,7 +168,7 @@ def test_an_existing_landing_folder_is_refused_and_kept(tmp_path) -> None:
     folder = tmp_path / "landing" / "quote_request" / "batch-1-abc"
     folder.mkdir(parents=True)
     (folder / "page-000001.jsonl").write_text("{}\n")
-    with pytest.raises(LandingExistsError, match="batch-1-abc exists already; .* never reused"):
+    with pytest.raises(LandingExistsError, match=r"batch-1-abc exists already; .* never reused"):
         create_landing_dir(folder)
     assert (folder / "page-000001.jsonl").read_text() == "{}\n"
     assert create_landing_dir(folder.parent / "batch-2-def").is_dir()
