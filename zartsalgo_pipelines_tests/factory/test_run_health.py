@@ -134,7 +134,12 @@ def test_the_sensor_fails_the_batches_of_ended_runs_and_keeps_those_of_running_o
                 # A step on another host: only Dagster's run status can tell.
                 owner = BatchOwner(run_id, "another-host", 4242, None)
                 ids[name] = open_batch(
-                    conn, spec, source_kind="file", source_ref=name, status="extracting", owner=owner
+                    conn,
+                    spec,
+                    source_kind="file",
+                    source_ref=name,
+                    owner=owner,
+                    status="extracting",
                 )
         message = tick(defs, instance, db_url)
     assert f"swept stuck batches [{ids['ended']}]" in message
