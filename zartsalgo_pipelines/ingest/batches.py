@@ -131,18 +131,21 @@ def claim_batch(
     owner: BatchOwner,
     *,
     from_statuses: tuple[str, ...] = ("extracted",),
+    waiting: str | None = None,
 ) -> None:
     """Take the provider's ingest lease and move the batch to ``running`` for ``owner``.
 
     Raises ``BatchNotClaimedError`` with the reason when another run holds the lease or took
-    the batch; the caller's transaction then rolls back whatever this changed.
+    the batch; the caller's transaction then rolls back whatever this changed. ``waiting``
+    names what waits in that message (default: the batch).
     """
     if not store.take_lease(conn, spec.key, batch_id):
         holder = store.lease_holder(conn, spec.key) or {}
         run = f" (run {holder['run_id']})" if holder.get("run_id") else ""
         raise BatchNotClaimedError(
-            f"{spec.key}: batch {holder.get('id', '?')}{run} is being ingested; batch "
-            f"{batch_id} waits for the run that holds the ingest lease or the next run"
+            f"{spec.key}: batch {holder.get('id', '?')}{run} is being ingested; "
+            f"{waiting or f'batch {batch_id}'} must wait for the run that holds the ingest lease "
+            "or the next run"
         )
     if not store.start_running(
         conn, batch_id, owner.columns(), utcnow(), from_statuses=from_statuses

@@ -103,7 +103,14 @@ def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) 
         with engine.begin() as conn:
             register_provider(conn, spec)
             batch_id = open_batch(conn, spec, source_kind="webhook", source_ref="", owner=owner)
-            claim_batch(conn, spec, batch_id, owner, from_statuses=("running",))
+            claim_batch(
+                conn,
+                spec,
+                batch_id,
+                owner,
+                from_statuses=("running",),
+                waiting="the stored webhook deliveries",
+            )
             claimed = store.claim_deliveries(conn, spec.key, batch_id, size)
             if not claimed:
                 raise _NothingWaitingError  # rolls back: no empty batch is left behind

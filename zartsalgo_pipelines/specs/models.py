@@ -200,7 +200,9 @@ class AlertSpec(Frozen):
         3, description="This many failed batches in a row open an alert."
     )
     failed_runs_in_a_row: pydantic.PositiveInt = pydantic.Field(
-        3, description="This many failed runs of the `<key>_sync` job in a row open an alert."
+        3,
+        description="This many failed runs in a row that materialized the provider's assets "
+        "(any job) open an alert.",
     )
     max_rate_limited_minutes: pydantic.PositiveFloat = pydantic.Field(
         10, description="A sync that waited longer than this on rate limits opens an alert."

@@ -12,10 +12,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
+from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.batches import BatchNotClaimedError, claim_batch
+from zartsalgo_pipelines.ingest.operations import manual_entry
 from zartsalgo_pipelines.ingest.owners import BatchOwner
 from zartsalgo_pipelines.ingest.pipeline import (
     PendingResult,
@@ -104,3 +108,45 @@ def test_two_concurrent_runs_process_each_batch_and_delivery_exactly_once(
     assert count(engine, "quote_requests") == 500
     assert count(engine, "integration_webhook_deliveries", "WHERE processed_at IS NULL") == 0
     assert count(engine, "data_import_rows") == 2 * 300 + 200
+
+
+def test_mapped_records_skips_with_the_reason_while_another_run_holds_the_work(
+    db_url, engine, spec, write_export, tmp_path
+) -> None:
+    folder = write_export([quote(n) for n in range(1, 6)])
+    first = extract_files(engine, spec, folder).batch_id
+    extract_files(engine, spec, folder)
+    with engine.begin() as conn:
+        claim_batch(conn, spec, first, RUN_A)
+    mapped = next(
+        a
+        for a in build_provider_defs(spec, folder).assets or []
+        if isinstance(a, dg.AssetsDefinition) and a.key.path[-1] == "mapped_records"
+    )
+    result = dg.materialize(
+        [mapped],
+        resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert metadata["batch_ids"] == []
+    assert metadata["skipped"] == [
+        f"quote_request: batch {first} (run run-a) is being ingested; {what} must wait for the "
+        "run that holds the ingest lease or the next run"
+        for what in (f"batch {first + 1}", "the stored webhook deliveries")
+    ]
+    with engine.connect() as conn:
+        statuses = (
+            conn.execute(sa.text("SELECT status FROM data_import_batches ORDER BY id"))
+            .scalars()
+            .all()
+        )
+    assert statuses == ["running", "extracted"]  # nothing failed, nothing taken twice
+
+    manual = tmp_path / "manual.jsonl"
+    manual.write_text(json.dumps(quote(99)) + "\n", encoding="utf-8")
+    with pytest.raises(BatchNotClaimedError, match="is being ingested"):
+        manual_entry(engine, spec, manual, entered_by="ana", reason="urgent update")
+    assert count(engine, "quote_requests") == 0

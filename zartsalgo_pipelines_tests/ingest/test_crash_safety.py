@@ -114,7 +114,13 @@ def assert_swept(engine: sa.Engine, key: str, stuck: Any, alert_open: bool) -> N
     assert after.status == "failed" and after.finished_at is not None
     assert f"pid {stuck.owner_pid}" in after.error and "gone" in after.error
     assert not landing_dir(key, stuck.id, stuck.token).exists()
-    if alert_open:  # the next successful batch resolves it
+    with engine.connect() as conn:
+        last_error = conn.execute(
+            sa.text("SELECT last_error FROM integration_connections WHERE provider_key = :k"),
+            {"k": key},
+        ).scalar_one()
+    if alert_open:  # the next successful batch resolves it (and clears the error)
+        assert f"pid {stuck.owner_pid}" in last_error
         (alert,) = stuck_alerts(engine)
         assert f"batch {stuck.id}" in alert["message"]
         assert status_of(engine, key) == "degraded"

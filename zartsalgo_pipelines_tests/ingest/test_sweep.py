@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.ingest.batches import BatchLostError, open_batch
-from zartsalgo_pipelines.ingest.landing import LandingExistsError, create_landing_dir
-from zartsalgo_pipelines.ingest.owners import BatchOwner
+from zartsalgo_pipelines.ingest.landing import LandingExistsError, create_landing_dir, landing_dir
+from zartsalgo_pipelines.ingest.owners import BatchOwner, process_is_alive, process_start
 from zartsalgo_pipelines.ingest.pipeline import (
     extract_files,
     ingest_rows,
@@ -32,6 +32,7 @@ from zartsalgo_pipelines.ingest.providers import register_provider, utcnow
 from zartsalgo_pipelines.ingest.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.storage.engine import create_engine
 from zartsalgo_pipelines.storage.migrate import upgrade_head
 from zartsalgo_pipelines_tests.helpers import count, quote
@@ -172,3 +173,41 @@ def test_an_existing_landing_folder_is_refused_and_kept(tmp_path) -> None:
         create_landing_dir(folder)
     assert (folder / "page-000001.jsonl").read_text() == "{}\n"
     assert create_landing_dir(folder.parent / "batch-2-def").is_dir()
+
+
+def test_a_killed_process_not_yet_reaped_is_dead() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    started = process_start(child.pid)
+    assert process_is_alive(child.pid, started)
+    child.kill()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the killed child never became a zombie"
+        time.sleep(0.01)
+    assert not process_is_alive(child.pid, started)  # a zombie never writes again
+    child.wait()
+    assert not process_is_alive(child.pid, started)
+
+
+def test_a_batch_that_moved_since_the_sweep_looked_is_not_failed(engine, spec) -> None:
+    batch_id = open_direct_batch(engine, spec, "manual", "moving")
+    with engine.connect() as conn:
+        (seen,) = store.active_batches(conn, spec.key)
+    age_heartbeat(engine, batch_id, -1)  # the owner made progress meanwhile
+    with engine.begin() as conn:
+        moved = store.fail_if_unchanged(
+            conn, spec.key, batch_id, "running", seen["heartbeat_at"], "stuck", utcnow()
+        )
+    assert not moved
+    with engine.begin() as conn:
+        (now_seen,) = store.active_batches(conn, spec.key)
+        assert store.fail_if_unchanged(
+            conn, spec.key, batch_id, "running", now_seen["heartbeat_at"], "stuck", utcnow()
+        )
+
+
+def test_batches_landed_before_tokens_keep_their_folder_name() -> None:
+    assert landing_dir("quote_request", 7, None).name == "batch-7"
+    assert landing_dir("quote_request", 7, "ab12").name == "batch-7-ab12"
