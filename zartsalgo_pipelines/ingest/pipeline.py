@@ -3,6 +3,8 @@
 A batch commits per chunk (mapping + every table touched + counters, in one transaction). If a
 chunk fails, its transaction rolls back, the batch is closed as ``failed`` with the error, and
 the chunks before it stay: a re-run then sees those rows as duplicates and finishes the rest.
+If the process dies instead, the crash sweep (``ingest/sweep.py``) fails the batch at the start
+of the next extract or ingest, and the same holds (docs/crash_safety.md).
 """
 
 import contextlib
@@ -51,8 +53,6 @@ from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
-
-__all__ = ["landing_dir"]  # re-exported: callers and tests find landing folders here
 
 
 @dataclass(frozen=True)
