@@ -6,6 +6,8 @@ observes through the database (committed chunks, a claimed group, landed pages).
 kills the process group with SIGKILL: nothing of the child gets to clean up.
 
 Modes: ``file`` (extract an export, ingest it, stop after ``STOP_AFTER_ROWS`` rows),
+``dagster`` (the same through a real run of the provider's ``<key>_sync`` job on the Dagster
+instance stored in the folder ``DAGSTER_INSTANCE_DIR`` names),
 ``webhooks`` (ingest stored deliveries, stop inside the second group), ``api`` (extract a REST
 source, stop after ``STOP_AFTER_PAGES`` pages).
 """
@@ -42,6 +44,23 @@ def run_file(engine: Any, spec: ProviderSpec, folder: Path) -> None:
     pipeline.process_extract(engine, spec, extract.batch_id)
 
 
+def run_dagster(url: str, spec: ProviderSpec, folder: Path, instance_dir: str) -> None:
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from zartsalgo_pipelines.factory.provider_defs import build_provider_defs, sync_job_name
+    from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
+
+    landed = pipeline.landed_rows
+    pipeline.landed_rows = lambda s, landing: _stop_after(landed(s, landing), STOP_AFTER_ROWS)  # type: ignore[assignment]
+    defs = dg.Definitions.merge(
+        build_provider_defs(spec, folder),
+        dg.Definitions(resources={RESOURCE_KEY: ZartsalgoDatabase(url=url)}),
+    )
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(instance_dir))
+    defs.resolve_job_def(sync_job_name(spec.key)).execute_in_process(instance=instance)
+
+
 def run_webhooks(engine: Any, spec: ProviderSpec) -> None:
     rows = webhooks._rows
     calls = 0
@@ -68,6 +87,8 @@ def main(argv: list[str]) -> None:
     engine = create_engine(url)
     if mode == "file":
         run_file(engine, spec, Path(rest[0]))
+    elif mode == "dagster":
+        run_dagster(url, spec, Path(rest[0]), rest[1])
     elif mode == "webhooks":
         run_webhooks(engine, spec)
     else:

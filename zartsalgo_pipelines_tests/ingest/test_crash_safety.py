@@ -1,6 +1,7 @@
 """Scenario: a sync is killed with SIGKILL (its whole process group) at a known point, on SQLite
-and MySQL: mid-ingest of an export after two committed chunks, inside the second group of
-webhook deliveries, and mid-extract of a REST source after two landed pages.
+and MySQL: mid-ingest of an export after two committed chunks (plain Python, and a real run of
+the `<key>_sync` job), inside the second group of webhook deliveries, and mid-extract of a REST
+source after two landed pages.
 
 Right after the kill the work is stuck exactly as a crash leaves it (a `running`/`extracting`
 batch, claimed deliveries, a landing folder, a connection that says `connected`, no alert).
@@ -253,3 +254,54 @@ def test_a_killed_api_extract_loses_its_partial_landing_and_the_next_sync_reads_
     assert extract.pages == 3 and review.rows_total == 7 and review.adds_up
     assert count(engine, "crm_deals") == 3
     assert count(engine, "data_import_rows") == 7
+
+
+def test_a_killed_dagster_run_is_swept_by_the_run_health_sensor(
+    db_url, engine, file_spec, write_export, start_child, tmp_path
+) -> None:
+    """The whole run's process tree dies: Dagster still thinks the run is going (nobody marked
+    it), so the batch's process decides; the sensor sweeps it and the next run completes it."""
+    import dagster as dg
+
+    from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
+    from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
+
+    folder = write_export([quote(n) for n in range(1, 301)])
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    resources = {RESOURCE_KEY: ZartsalgoDatabase(url=db_url)}
+    defs = dg.Definitions.merge(
+        build_provider_defs(file_spec, folder), dg.Definitions(resources=resources)
+    )
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        child = start_child("dagster", db_url, file_spec, str(folder), str(home))
+        wait_for(
+            lambda: [(b.status, b.rows_total) for b in batches(engine)] == [("running", 100)],
+            child,
+            "a running batch of a Dagster run with two committed chunks",
+        )
+        kill_tree(child)
+        stuck = assert_stuck(engine, "quote_request", "running")
+        with engine.connect() as conn:
+            run_id = conn.execute(sa.text("SELECT run_id FROM data_import_batches")).scalar_one()
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and not run.is_finished  # Dagster alone cannot tell
+
+        sensor = defs.resolve_sensor_def("quote_request_run_health")
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(result, dg.SensorResult) and result.skip_reason is not None
+        assert f"swept stuck batches [{stuck.id}]" in result.skip_reason.skip_message
+        assert_swept(engine, "quote_request", stuck, alert_open=True)
+
+        again = defs.resolve_job_def("quote_request_sync").execute_in_process(instance=instance)
+    assert again.success
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.text(
+                "SELECT status, rows_total, rows_created, rows_duplicate FROM data_import_batches "
+                "ORDER BY id DESC"
+            )
+        ).first()
+    assert tuple(last) == ("succeeded", 300, 200, 100)
+    assert count(engine, "quote_requests") == 300
+    assert not stuck_alerts(engine)
