@@ -15,7 +15,8 @@ from zartsalgo_pipelines.factory.liveness import ownership
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ingest.api_extract import extract_api
 from zartsalgo_pipelines.ingest.batches import latest_batch, review
-from zartsalgo_pipelines.ingest.pipeline import extract_files, process_pending
+from zartsalgo_pipelines.ingest.pending import process_pending
+from zartsalgo_pipelines.ingest.pipeline import extract_files
 from zartsalgo_pipelines.ingest.queries import (
     connection_status,
     dead_letter_summary,

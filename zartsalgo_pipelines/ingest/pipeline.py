@@ -29,7 +29,6 @@ from zartsalgo_pipelines.ingest.batches import (
     close_batch,
     mark_extracted,
     open_batch,
-    pending_batches,
     review,
     touch,
 )
@@ -339,39 +338,6 @@ def process_extract(
         token = batch_token(conn, batch_id)
     rows = landed_rows(spec, landing_dir(spec.key, batch_id, token))
     return ingest_rows(engine, spec, batch_id, rows, stats=stats, owner=owner)
-
-
-@dataclass
-class PendingResult:
-    """What one run did with the provider's extracted batches."""
-
-    reviews: list[BatchReview]
-    skipped: list[str]  # one stated reason per batch this run did not take
-
-
-def process_pending(
-    engine: sa.Engine,
-    spec: ProviderSpec,
-    stats: FailureStats | None = None,
-    *,
-    owner: BatchOwner | None = None,
-    run_is_alive: RunIsAlive | None = None,
-) -> PendingResult:
-    """Sweep stuck batches, then process every ``extracted`` batch this run can claim.
-
-    Each batch goes to exactly one run; a batch another run took or is waiting behind that
-    run's lease is skipped with the reason.
-    """
-    sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
-    result = PendingResult([], [])
-    with engine.connect() as conn:
-        pending = pending_batches(conn, spec.key)
-    for batch_id in pending:
-        try:
-            result.reviews.append(process_extract(engine, spec, batch_id, stats, owner=owner))
-        except BatchNotClaimedError as error:
-            result.skipped.append(str(error))
-    return result
 
 
 def open_direct_batch(

@@ -21,12 +21,8 @@ from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabas
 from zartsalgo_pipelines.ingest.batches import BatchNotClaimedError, claim_batch
 from zartsalgo_pipelines.ingest.operations import manual_entry
 from zartsalgo_pipelines.ingest.owners import BatchOwner
-from zartsalgo_pipelines.ingest.pipeline import (
-    PendingResult,
-    extract_files,
-    process_extract,
-    process_pending,
-)
+from zartsalgo_pipelines.ingest.pending import PendingResult, process_pending
+from zartsalgo_pipelines.ingest.pipeline import extract_files, process_extract
 from zartsalgo_pipelines.ingest.webhooks import process_deliveries, store_delivery
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine
