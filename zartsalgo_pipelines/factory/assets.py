@@ -18,18 +18,20 @@ from zartsalgo_pipelines.factory.checks import (
     gate_check,
     gate_spec,
 )
+from zartsalgo_pipelines.factory.liveness import ownership
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.deliveries import process_deliveries
-from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
+from zartsalgo_pipelines.pipeline.pending import process_pending
+from zartsalgo_pipelines.pipeline.run import extract_files
 from zartsalgo_pipelines.proof.metrics import latest_metrics_table, refresh_client_metrics
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
-from zartsalgo_pipelines.storage.import_batches import latest_batch, pending_batches, review
+from zartsalgo_pipelines.storage.import_batches import latest_batch, review
 from zartsalgo_pipelines.storage.queries import (
     connection_status,
     dead_letter_summary,
@@ -102,19 +104,25 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         description=f"{spec.display_name}: {landed}.",
         **common,
     )
-    def raw_extract(config: ExtractConfig, zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def raw_extract(
+        context: dg.AssetExecutionContext, config: ExtractConfig, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         if spec.status != "connected":
             raise dg.Failure(
                 f"{spec.key} is {spec.status}; only connected providers sync "
                 "(set `status: connected` in its defs.yaml once access is confirmed)",
                 allow_retries=False,
             )
+        # The batch records this run and process as its owner, for the crash sweep.
+        owner = ownership(context)
         if not isinstance(spec.source, RestSource):
-            extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
+            extract = extract_files(zartsalgo_db.engine(), spec, spec_dir, **owner)
             metadata: dict[str, Any] = {"files": extract.files}
         else:
             try:
-                api = extract_api(zartsalgo_db.engine(), spec, full_resync=config.full_resync)
+                api = extract_api(
+                    zartsalgo_db.engine(), spec, full_resync=config.full_resync, **owner
+                )
             except (AuthFailedError, MissingSecretError) as error:
                 # Retrying cannot fix a refused or missing credential.
                 raise dg.Failure(str(error), allow_retries=False) from None
@@ -155,19 +163,29 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         "through the field map; every row created, updated, failed, duplicate or ignored.",
         **common,
     )
-    def mapped_records(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def mapped_records(
+        context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         engine = zartsalgo_db.engine()
-        with engine.connect() as conn:
-            pending = pending_batches(conn, spec.key)
         stats = FailureStats()
-        reviews = []
-        for batch_id in pending:
-            try:
-                reviews.append(process_extract(engine, spec, batch_id, stats))
-            except SchemaLevelError as error:
-                raise dg.Failure(str(error), metadata={"batch_id": batch_id}) from error
+        owner = ownership(context)
+        try:
+            pending = process_pending(engine, spec, stats, **owner)
+        except SchemaLevelError as error:
+            raise dg.Failure(str(error)) from error
+        reviews, skipped = pending.reviews, pending.skipped
         # Stored webhook deliveries go through the same path, as `webhook` batches.
-        reviews += process_deliveries(engine, spec, stats)
+        reviews += process_deliveries(engine, spec, stats, skipped=skipped, **owner)
+        if not reviews and skipped:
+            # Another run holds the work: this run did nothing, and says why.
+            context.log.info("; ".join(skipped))
+            field_results, _ = field_checks(spec, stats)
+            with engine.connect() as conn:
+                skip_checks = [*field_results, accounting_check(conn, [])]
+            return dg.MaterializeResult(
+                metadata={"skipped": skipped, "batch_ids": [], ABOVE_TOLERANCE: []},
+                check_results=skip_checks,
+            )
         if not reviews:
             raise dg.Failure(
                 f"{spec.key}: no extracted batch or webhook delivery is waiting; "
@@ -184,6 +202,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                 "batch_ids": [r.batch_id for r in reviews],
                 # Read by dead_letter's blocking gate, which runs in a step of its own.
                 ABOVE_TOLERANCE: above,
+                "skipped": skipped,
                 "connection_status": connection or "unknown",
                 "dagster/row_count": last.rows_total,
             },

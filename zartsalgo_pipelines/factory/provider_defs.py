@@ -45,7 +45,7 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
     jobs = [job]
     sensors = [
         build_stale_sync_sensor(spec, job),
-        build_run_health_sensor(spec, sync_job_name(spec.key)),
+        build_run_health_sensor(spec),
     ]
     if spec.webhook is not None:
         keys = asset_keys(spec)

@@ -1,5 +1,6 @@
 """Stale-sync watch: when a provider's last good batch is older than its window, record an
-incident for the owner and ask for a new sync; otherwise say how fresh it is."""
+incident for the owner and ask for a new sync; otherwise say how fresh it is. Run health:
+sweep stuck batches and alert on failed runs in a row. Webhook deliveries: request a run."""
 
 import datetime as dt
 from typing import Any
@@ -7,8 +8,11 @@ from typing import Any
 import dagster as dg
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.factory.assets import asset_keys
+from zartsalgo_pipelines.factory.liveness import run_liveness
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries
+from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -85,29 +89,75 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
 
 FAILED_RUNS = "failed_runs"
 _FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+# Jobs that materialize assets of many providers: the all-providers job (definitions.py) and
+# the implicit job behind the UI's "Materialize" buttons. A run of one counts for a provider
+# when its asset selection includes one of the provider's assets, or when it has none (the
+# whole job: every connected provider for all_providers_sync, every asset for __ASSET_JOB).
+SHARED_ASSET_JOBS = ("all_providers_sync", "__ASSET_JOB")
+# How many recent runs of a shared job are read per tick to find the provider's.
+SHARED_JOB_SCAN = 50
 
 
-def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefinition:
-    """Opens `failed_runs` when the last N finished runs of the provider's sync job all failed
-    (a crash before any batch opened counts too); resolves it after a successful run."""
+def provider_job_names(spec: ProviderSpec) -> list[str]:
+    """Every job whose runs materialize the provider's assets."""
+    names = [f"{spec.key}_sync", *SHARED_ASSET_JOBS]
+    if spec.status != "connected":
+        names.remove("all_providers_sync")  # it selects connected providers only
+    if spec.webhook is not None:
+        names.append(f"{spec.key}_webhook_ingest")
+    return names
+
+
+def provider_runs(
+    instance: dg.DagsterInstance, spec: ProviderSpec, limit: int
+) -> list[dg.DagsterRun]:
+    """The provider's last ``limit`` finished runs, newest first, whichever job ran them."""
+    keys = set(asset_keys(spec).values())
+    records = []
+    for name in provider_job_names(spec):
+        shared = name in SHARED_ASSET_JOBS
+        found = instance.get_run_records(
+            filters=dg.RunsFilter(job_name=name, statuses=_FINISHED),
+            limit=SHARED_JOB_SCAN if shared else limit,
+        )
+        # No selection (None, or empty for a whole job run in process) means the job's own.
+        records += [
+            r
+            for r in found
+            if not r.dagster_run.asset_selection or keys & r.dagster_run.asset_selection
+        ]
+    records.sort(key=lambda r: r.create_timestamp, reverse=True)
+    return [r.dagster_run for r in records[:limit]]
+
+
+def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
+    """Sweeps the provider's stuck batches (``pipeline/sweep.py``, with Dagster's view of which
+    runs have ended); opens `failed_runs` when its last N finished runs all failed (a crash
+    before any batch opened counts too), whichever job ran them; resolves it after a success."""
     limit = spec.alerts.failed_runs_in_a_row
+    jobs = provider_job_names(spec)
 
     @dg.sensor(
         name=f"{spec.key}_run_health",
         minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Alerts the owner after {limit} failed `{job_name}` runs in a row.",
+        description=f"Fails stuck {spec.key} batches whose run or process died, and alerts the "
+        f"owner after {limit} failed runs in a row of {', '.join(f'`{j}`' for j in jobs)}.",
     )
     def run_health(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
-        runs = context.instance.get_runs(
-            filters=dg.RunsFilter(job_name=job_name, statuses=_FINISHED), limit=limit
-        )
+        engine = zartsalgo_db.engine()
+        swept = sweep_stuck_batches(engine, spec, run_is_alive=run_liveness(context.instance))
+        swept_note = f"; swept stuck batches {[b.batch_id for b in swept]}" if swept else ""
+        runs = provider_runs(context.instance, spec, limit)
         if not runs:
-            return dg.SensorResult(skip_reason=f"{job_name} has no finished run yet", cursor=None)
+            return dg.SensorResult(
+                skip_reason=f"no finished run has materialized {spec.key} assets yet{swept_note}",
+                cursor=None,
+            )
         failed = [r for r in runs if r.status != dg.DagsterRunStatus.SUCCESS]
-        with zartsalgo_db.engine().begin() as conn:
+        with engine.begin() as conn:
             if len(runs) == limit and len(failed) == limit:
                 events = open_alert(
                     conn,
@@ -115,10 +165,14 @@ def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefin
                     kind=FAILED_RUNS,
                     severity="critical",
                     owner=spec.owner,
-                    message=f"{spec.display_name}: the last {limit} `{job_name}` runs failed",
+                    message=f"{spec.display_name}: the last {limit} runs that materialized its "
+                    "assets failed",
                     next_action="Open the latest failed run in the Dagster UI; while it is "
                     "being fixed, enter urgent client updates with `zartsalgo manual`.",
-                    details={"run_ids": [r.run_id for r in runs]},
+                    details={
+                        "run_ids": [r.run_id for r in runs],
+                        "jobs": [r.job_name for r in runs],
+                    },
                 )
             elif runs[0].status == dg.DagsterRunStatus.SUCCESS:
                 events = resolve_alerts(conn, spec.key, FAILED_RUNS)
@@ -126,8 +180,8 @@ def build_run_health_sensor(spec: ProviderSpec, job_name: str) -> dg.SensorDefin
                 events = []
         notify(events)
         return dg.SensorResult(
-            skip_reason=f"{len(failed)} of the last {len(runs)} `{job_name}` runs failed; "
-            f"alert after {limit} in a row",
+            skip_reason=f"{len(failed)} of the last {len(runs)} runs of {spec.key} failed; "
+            f"alert after {limit} in a row{swept_note}",
             cursor=runs[0].run_id,
         )
 

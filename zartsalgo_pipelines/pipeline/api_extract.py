@@ -14,7 +14,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.pipeline.run import Extract, fail_batch, landing_dir
+from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
+from zartsalgo_pipelines.pipeline.run import Extract, fail_batch
+from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.settings import MissingSecretError
@@ -28,8 +31,14 @@ from zartsalgo_pipelines.sources.rest import (
     open_provider_session,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.batches import batch_token
 from zartsalgo_pipelines.storage.connections import register_provider, stored_cursor
-from zartsalgo_pipelines.storage.import_batches import open_batch
+from zartsalgo_pipelines.storage.import_batches import (
+    BatchLostError,
+    mark_extracted,
+    open_batch,
+    touch,
+)
 from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
 
 batches = table_of(DataImportBatch)
@@ -44,13 +53,21 @@ class ApiExtract(Extract):
     incremental_cursor: str | None = None
 
 
-def extract_api(engine: sa.Engine, spec: ProviderSpec, *, full_resync: bool = False) -> ApiExtract:
+def extract_api(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    *,
+    full_resync: bool = False,
+    owner: BatchOwner | None = None,
+    run_is_alive: RunIsAlive | None = None,
+) -> ApiExtract:
     """Read every page of the provider's API into a landed, ``extracted`` batch.
 
-    Raises ``ExtractError`` (or ``MissingSecretError``) after closing the batch as failed and
-    recording what it learnt: a refused credential opens ``auth_failure``, long rate-limit waits
-    open ``rate_limited``.
+    Stuck batches of the provider are swept first. Raises ``ExtractError`` (or
+    ``MissingSecretError``) after closing the batch as failed and recording what it learnt: a
+    refused credential opens ``auth_failure``, long rate-limit waits open ``rate_limited``.
     """
+    sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
     source = spec.rest_source
     with engine.begin() as conn:
         register_provider(conn, spec)
@@ -61,21 +78,23 @@ def extract_api(engine: sa.Engine, spec: ProviderSpec, *, full_resync: bool = Fa
             source_kind="api",
             source_ref=f"{source.method} {source.base_url}{source.path}",
             status="extracting",
+            owner=owner,
         )
+        token = batch_token(conn, batch_id)
     since = (
         cursor_to_send(source.incremental, stored, full_resync=full_resync)
         if source.incremental
         else None
     )
     mark = HighWaterMark(source.incremental) if source.incremental else None
-    target = landing_dir(spec.key, batch_id)
+    target = landing_dir(spec.key, batch_id, token)
     digest = hashlib.sha256()
     stats = HttpStats()
     pages = records = size = 0
     try:
         with open_provider_session(spec) as http:
             stats = http.stats
-            target.mkdir(parents=True, exist_ok=True)
+            create_landing_dir(target)
             for page in iter_pages(spec, http, incremental_value=since):
                 data = b"".join(orjson.dumps(r) + b"\n" for r in page.records)
                 (target / f"page-{page.number:06d}.jsonl").write_bytes(data)
@@ -85,25 +104,29 @@ def extract_api(engine: sa.Engine, spec: ProviderSpec, *, full_resync: bool = Fa
                 records += len(page.records)
                 if mark is not None:
                     mark.see(page.records)
-    except (ExtractError, MissingSecretError, OSError) as error:
-        shutil.rmtree(target, ignore_errors=True)
+                with engine.begin() as conn:
+                    touch(conn, batch_id, "extracting")
+    except (ExtractError, MissingSecretError, OSError, BatchLostError) as error:
+        if not isinstance(error, FileExistsError):  # a folder that is not ours stays
+            shutil.rmtree(target, ignore_errors=True)
         _record_http(engine, batch_id, stats, None)
         fail_batch(engine, spec, batch_id, str(error))
         _after_extract(engine, spec, stats, error)
         raise
     _record_http(engine, batch_id, stats, mark.stored if mark else None)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(batches)
-            .where(batches.c.id == batch_id)
-            .values(status="extracted", source_fingerprint=digest.hexdigest())
-        )
+    try:
+        with engine.begin() as conn:
+            mark_extracted(conn, batch_id, digest.hexdigest())
+    except BatchLostError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     _after_extract(engine, spec, stats, None)
     return ApiExtract(
         batch_id=batch_id,
         files=sorted(p.name for p in target.iterdir()),
         bytes=size,
         fingerprint=digest.hexdigest(),
+        landing=target,
         pages=pages,
         records=records,
         http=stats.as_metadata(),

@@ -1,12 +1,16 @@
 """Webhook deliveries: stored by the receiver, then claimed in groups and ingested as
 ``webhook`` batches through the same path as every other row.
 
-Exactly once: a group of deliveries is claimed by one batch (an UPDATE that only takes
-unclaimed rows, so two runs never share one) and ingested as ONE chunk, hence one transaction.
-If the batch fails, nothing of it was written and the claim is released for the next run; if
-it succeeds, each delivery has exactly one import row and is never claimed again.
+Exactly once: a group of deliveries is claimed by one batch, in the transaction that opens
+the batch and takes the provider's ingest lease (so two runs never claim at once, and a crash
+never leaves a batch without its claim or a claim without its batch), and ingested as ONE
+chunk, hence one transaction. The deliveries are marked processed in the transaction that
+closes the batch. If the batch fails, nothing of it was written and the claim is released for
+the next run (by the failure, or by the crash sweep when its process died); if it succeeds,
+each delivery has exactly one import row and is never claimed again.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +21,19 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.mapping.stats import FailureStats
-from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
+from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.run import ingest_rows
+from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.import_batches import BatchReview
+from zartsalgo_pipelines.storage import batches as store
+from zartsalgo_pipelines.storage.connections import register_provider
+from zartsalgo_pipelines.storage.import_batches import (
+    BatchNotClaimedError,
+    BatchReview,
+    claim_batch,
+    open_batch,
+)
 from zartsalgo_pipelines.storage.models import (
     DataImportBatch,
     IntegrationWebhookDelivery,
@@ -82,30 +95,34 @@ def release_failed_claims(conn: sa.Connection, provider_key: str) -> int:
     return result.rowcount or 0
 
 
-def _claim(engine: sa.Engine, spec: ProviderSpec, size: int) -> int | None:
-    """Open a webhook batch and claim up to ``size`` unclaimed deliveries for it.
+def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) -> int | None:
+    """Open a webhook batch, take the ingest lease and claim up to ``size`` unclaimed
+    deliveries for it, all in one transaction; None (nothing changed) if none wait.
 
-    A delivery another run claimed between the SELECT and the UPDATE is simply not this
-    batch's: the batch reads back only what it holds."""
-    with engine.connect() as conn:
-        ids = list(
-            conn.execute(
-                sa.select(deliveries.c.id)
-                .where(deliveries.c.provider_key == spec.key, deliveries.c.batch_id.is_(None))
-                .order_by(deliveries.c.id)
-                .limit(size)
-            ).scalars()
-        )
-    if not ids:
+    Raises ``BatchNotClaimedError`` when another run holds the lease."""
+    try:
+        with engine.begin() as conn:
+            register_provider(conn, spec)
+            batch_id = open_batch(conn, spec, source_kind="webhook", source_ref="", owner=owner)
+            claim_batch(
+                conn,
+                spec,
+                batch_id,
+                owner,
+                from_statuses=("running",),
+                waiting="the stored webhook deliveries",
+            )
+            claimed = store.claim_deliveries(conn, spec.key, batch_id, size)
+            if not claimed:
+                raise _NothingWaitingError  # rolls back: no empty batch is left behind
+            store.describe_source(conn, batch_id, f"{claimed} webhook deliveries")
+    except _NothingWaitingError:
         return None
-    batch_id = open_direct_batch(engine, spec, "webhook", f"{len(ids)} webhook deliveries")
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(deliveries)
-            .where(deliveries.c.id.in_(ids), deliveries.c.batch_id.is_(None))
-            .values(batch_id=batch_id)
-        )
     return batch_id
+
+
+class _NothingWaitingError(Exception):
+    pass
 
 
 def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
@@ -131,32 +148,56 @@ def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[Sour
             yield SourceRow(ref, row_id, None, "delivery record is not a JSON object", body)
 
 
+def _mark_processed(conn: sa.Connection, *, batch_id: int) -> None:
+    store.mark_deliveries_processed(conn, batch_id, utcnow())
+
+
 def process_deliveries(
-    engine: sa.Engine, spec: ProviderSpec, stats: FailureStats | None = None
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    stats: FailureStats | None = None,
+    *,
+    owner: BatchOwner | None = None,
+    run_is_alive: RunIsAlive | None = None,
+    skipped: list[str] | None = None,
 ) -> list[BatchReview]:
-    """Ingest every unclaimed delivery, ``webhook.batch_size`` per batch; the batch reviews."""
+    """Ingest every unclaimed delivery, ``webhook.batch_size`` per batch; the batch reviews.
+
+    Stuck batches are swept first. When another run holds the provider's ingest lease, this
+    run stops claiming and appends the reason to ``skipped``.
+    """
     if spec.webhook is None:
         return []
     size = spec.webhook.batch_size
+    owner = owner or BatchOwner.this_process()
+    sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
     with engine.begin() as conn:
         release_failed_claims(conn, spec.key)
     reviews: list[BatchReview] = []
-    while (claim := _claim(engine, spec, size)) is not None:
-        batch_id = claim
+    while True:
+        try:
+            batch_id = _claim(engine, spec, size, owner)
+        except BatchNotClaimedError as error:
+            if skipped is not None:
+                skipped.append(str(error))
+            break
+        if batch_id is None:
+            break
         try:
             # One chunk per batch: the whole group commits in one transaction, or not at all.
             review = ingest_rows(
-                engine, spec, batch_id, _rows(engine, spec, batch_id), chunk_size=size, stats=stats
+                engine,
+                spec,
+                batch_id,
+                _rows(engine, spec, batch_id),
+                chunk_size=size,
+                stats=stats,
+                owner=owner,
+                on_success=functools.partial(_mark_processed, batch_id=batch_id),
             )
         except Exception:
             with engine.begin() as conn:
                 release_failed_claims(conn, spec.key)
             raise
-        with engine.begin() as conn:
-            conn.execute(
-                sa.update(deliveries)
-                .where(deliveries.c.batch_id == batch_id)
-                .values(processed_at=utcnow())
-            )
         reviews.append(review)
     return reviews

@@ -3,12 +3,14 @@
 A batch commits per chunk (mapping + every table touched + counters, in one transaction). If a
 chunk fails, its transaction rolls back, the batch is closed as ``failed`` with the error, and
 the chunks before it stay: a re-run then sees those rows as duplicates and finishes the rest.
+If the process dies instead, the crash sweep (``pipeline/sweep.py``) fails the batch at the start
+of the next extract or ingest, and the same holds (docs/crash_safety.md).
 """
 
 import hashlib
 import itertools
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,44 +19,63 @@ import sqlalchemy as sa
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
+from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.landing import (
+    LandingExistsError,
+    create_landing_dir,
+    landing_dir,
+)
+from zartsalgo_pipelines.pipeline.sweep import STUCK_BATCH, sweep_stuck_batches
 from zartsalgo_pipelines.pipeline.tuning import batch_tuning
 from zartsalgo_pipelines.pipeline.writer import ChunkWriter
-from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts
+from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
+from zartsalgo_pipelines.storage.batches import batch_token
 from zartsalgo_pipelines.storage.connections import (
     advance_cursor,
     record_sync_result,
     register_provider,
 )
 from zartsalgo_pipelines.storage.import_batches import (
+    BatchLostError,
+    BatchNotClaimedError,
     BatchReview,
+    claim_batch,
     close_batch,
+    mark_extracted,
     open_batch,
     review,
+    touch,
 )
 
 
 @dataclass(frozen=True)
 class Extract:
-    """A landed raw extract: the batch it opened and the files it holds."""
+    """A landed raw extract: the batch it opened, its landing folder and the files it holds."""
 
     batch_id: int
     files: list[str]
     bytes: int
     fingerprint: str
+    landing: Path
 
 
-def landing_dir(provider_key: str, batch_id: int) -> Path:
-    return settings.data_dir() / "landing" / provider_key / f"batch-{batch_id}"
-
-
-def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extract:
+def extract_files(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    spec_dir: Path,
+    *,
+    owner: BatchOwner | None = None,
+    run_is_alive: RunIsAlive | None = None,
+) -> Extract:
     """Land the provider's export files unchanged and open an ``extracted`` batch for them.
 
     Landing a copy keeps the extract reproducible after the provider replaces its export.
+    Stuck batches of the provider are swept first (``pipeline/sweep.py``).
     """
+    sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
     source = spec.file_source
     paths = resolve_paths(source.path, spec_dir)
     if not paths:
@@ -62,7 +83,9 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
         message = f"Provider `{spec.key}`: no export file matches source.path `{source.path}`"
         with engine.begin() as conn:
             register_provider(conn, spec)
-            batch_id = open_batch(conn, spec, source_kind="file", source_ref=source.path)
+            batch_id = open_batch(
+                conn, spec, source_kind="file", source_ref=source.path, owner=owner
+            )
         fail_batch(engine, spec, batch_id, message)
         raise FileNotFoundError(message)
     names = [_relative_name(p, spec_dir) for p in paths]
@@ -70,11 +93,18 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
     with engine.begin() as conn:
         register_provider(conn, spec)
         batch_id = open_batch(
-            conn, spec, source_kind="file", source_ref=", ".join(names), status="extracting"
+            conn,
+            spec,
+            source_kind="file",
+            source_ref=", ".join(names),
+            status="extracting",
+            owner=owner,
         )
-    target = landing_dir(spec.key, batch_id)
+        token = batch_token(conn, batch_id)
+    target = landing_dir(spec.key, batch_id, token)
     size = 0
     try:
+        create_landing_dir(target)
         for path, name in zip(paths, names, strict=True):
             destination = target / name
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -83,19 +113,18 @@ def extract_files(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> Extr
             with destination.open("rb") as handle:
                 while block := handle.read(1 << 20):
                     digest.update(block)
-    except OSError as error:
+            with engine.begin() as conn:
+                touch(conn, batch_id, "extracting")
         with engine.begin() as conn:
-            close_batch(conn, batch_id, "failed", f"extract failed: {type(error).__name__}")
+            mark_extracted(conn, batch_id, digest.hexdigest())
+    except LandingExistsError as error:
+        fail_batch(engine, spec, batch_id, str(error))  # the folder is not ours: keep it
         raise
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE data_import_batches SET status = 'extracted', source_fingerprint = :f "
-                "WHERE id = :id"
-            ),
-            {"f": digest.hexdigest(), "id": batch_id},
-        )
-    return Extract(batch_id, names, size, digest.hexdigest())
+    except (OSError, BatchLostError) as error:
+        shutil.rmtree(target, ignore_errors=True)
+        fail_batch(engine, spec, batch_id, f"extract failed: {type(error).__name__}: {error}")
+        raise
+    return Extract(batch_id, names, size, digest.hexdigest(), target)
 
 
 def _relative_name(path: Path, base: Path) -> str:
@@ -105,16 +134,15 @@ def _relative_name(path: Path, base: Path) -> str:
         return path.name  # never store a machine path, only the file's name
 
 
-def landed_rows(spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
-    """Stream the rows of a landed extract, file by file, in name order."""
-    root = landing_dir(spec.key, batch_id)
+def landed_rows(spec: ProviderSpec, landing: Path) -> Iterator[SourceRow]:
+    """Stream the rows of a landed extract (its folder), file by file, in name order."""
     # API pages land as JSON lines (pipeline/api_extract.py); exports keep their own format.
     source = spec.source
     fmt, encoding = (
         (source.format, source.encoding) if isinstance(source, FileSource) else ("jsonl", "utf-8")
     )
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        name = path.relative_to(root).as_posix()
+    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+        name = path.relative_to(landing).as_posix()
         yield from iter_file_rows(path, fmt, name, encoding)
 
 
@@ -134,21 +162,32 @@ def ingest_rows(
     field_map: FieldMap | None = None,
     stats: FailureStats | None = None,
     revalidate_failures: bool = False,
+    owner: BatchOwner | None = None,
+    on_success: Callable[[sa.Connection], object] | None = None,
 ) -> BatchReview:
     """Map, validate and store ``rows`` as batch ``batch_id``; returns the batch review.
 
+    The batch must be ``running`` (a direct batch, or claimed by ``owner``) or ``extracted``;
+    it takes the provider's ingest lease, so no other batch of the provider writes meanwhile.
     Raises whatever stopped the batch after closing it as ``failed``. ``stats``, when given,
     collects per-field failure counts for the asset checks. ``revalidate_failures`` validates
     payloads already dead-lettered under this spec instead of failing them again as their dead
-    letter records (a replay).
+    letter records (a replay). ``on_success`` runs in the transaction that closes the batch.
     """
     field_map = field_map or FieldMap(spec)
     size = chunk_size or spec.chunk_size or settings.chunk_size()
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE data_import_batches SET status = 'running' WHERE id = :id"),
-            {"id": batch_id},
-        )
+    try:
+        with engine.begin() as conn:
+            claim_batch(
+                conn,
+                spec,
+                batch_id,
+                owner or BatchOwner.this_process(),
+                from_statuses=("running", "extracted"),
+            )
+    except BatchNotClaimedError as error:
+        fail_batch(engine, spec, batch_id, str(error))
+        raise
     next_row = 1
     writer = ChunkWriter(engine, spec, batch_id, revalidate_failures=revalidate_failures)
     try:
@@ -170,33 +209,61 @@ def ingest_rows(
         fail_batch(engine, spec, batch_id, f"{type(error).__name__}: {error}")
         raise
     with engine.begin() as conn:
-        close_batch(conn, batch_id, "succeeded")
+        if not close_batch(conn, spec, batch_id, "succeeded"):
+            raise BatchLostError(f"batch {batch_id} was failed by the sweep before it closed")
+        if on_success is not None:
+            on_success(conn)
         record_sync_result(conn, spec.key, batch_id, None)
         advance_cursor(conn, spec, batch_id)
         events = evaluate_batch_alerts(conn, spec)
+        events += resolve_alerts(conn, spec.key, STUCK_BATCH)
         result = review(conn, batch_id)
     notify(events)
     return result
 
 
 def fail_batch(engine: sa.Engine, spec: ProviderSpec, batch_id: int, message: str) -> None:
-    """Close a batch as failed, remember the error on the connection, raise the alerts due."""
+    """Close a batch as failed, remember the error on the connection, raise the alerts due.
+
+    A batch the sweep failed already keeps the sweep's reason.
+    """
     with engine.begin() as conn:
-        close_batch(conn, batch_id, "failed", message)
+        if not close_batch(conn, spec, batch_id, "failed", message):
+            return
         record_sync_result(conn, spec.key, batch_id, message)
         events = evaluate_batch_alerts(conn, spec)
     notify(events)
 
 
 def process_extract(
-    engine: sa.Engine, spec: ProviderSpec, batch_id: int, stats: FailureStats | None = None
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    batch_id: int,
+    stats: FailureStats | None = None,
+    *,
+    owner: BatchOwner | None = None,
 ) -> BatchReview:
-    """Map and store a landed extract (what ``mapped_records`` does)."""
-    return ingest_rows(engine, spec, batch_id, landed_rows(spec, batch_id), stats=stats)
+    """Claim an ``extracted`` batch for ``owner`` and map and store its landed extract.
+
+    Raises ``BatchNotClaimedError`` (the batch unchanged) when another run took the batch or
+    holds the provider's ingest lease.
+    """
+    owner = owner or BatchOwner.this_process()
+    with engine.begin() as conn:
+        claim_batch(conn, spec, batch_id, owner)
+        token = batch_token(conn, batch_id)
+    rows = landed_rows(spec, landing_dir(spec.key, batch_id, token))
+    return ingest_rows(engine, spec, batch_id, rows, stats=stats, owner=owner)
 
 
-def open_direct_batch(engine: sa.Engine, spec: ProviderSpec, source_kind: str, ref: str) -> int:
+def open_direct_batch(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    source_kind: str,
+    ref: str,
+    owner: BatchOwner | None = None,
+) -> int:
     """A batch for rows that do not come through a landed extract (manual entry, replay)."""
     with engine.begin() as conn:
         register_provider(conn, spec)
-        return open_batch(conn, spec, source_kind=source_kind, source_ref=ref)
+        return open_batch(conn, spec, source_kind=source_kind, source_ref=ref, owner=owner)

@@ -200,7 +200,9 @@ class AlertSpec(Frozen):
         3, description="This many failed batches in a row open an alert."
     )
     failed_runs_in_a_row: pydantic.PositiveInt = pydantic.Field(
-        3, description="This many failed runs of the `<key>_sync` job in a row open an alert."
+        3,
+        description="This many failed runs in a row that materialized the provider's assets "
+        "(any job) open an alert.",
     )
     max_rate_limited_minutes: pydantic.PositiveFloat = pydantic.Field(
         10, description="A sync that waited longer than this on rate limits opens an alert."
@@ -253,6 +255,12 @@ class ProviderSpec(Frozen):
     )
     retries: RetrySpec = RetrySpec()
     alerts: AlertSpec = AlertSpec()
+    batch_timeout_minutes: pydantic.PositiveFloat = pydantic.Field(
+        60,
+        description="A batch that is extracting or running with no progress (a landed page or "
+        "file, a committed chunk) for this long is failed as stuck by the crash sweep, even if "
+        "its owner seems alive (docs/crash_safety.md).",
+    )
     chunk_size: pydantic.PositiveInt | None = pydantic.Field(
         None, description="Rows per chunk; defaults to ZARTSALGO_CHUNK_SIZE or 8000."
     )

@@ -1,11 +1,18 @@
-"""Batch lifecycle and the review every batch ends with."""
+"""Batch lifecycle and the review every batch ends with.
+
+A batch is owned by the run and process that opened or claimed it (``owners.py``) and
+carries a token that names its landing folder; ``pipeline/sweep.py`` fails the batches whose
+owner died. A swept batch takes no more writes: every chunk and every close checks the status.
+"""
 
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
@@ -43,8 +50,11 @@ def open_batch(
     source_ref: str,
     status: str = "running",
     fingerprint: str | None = None,
+    owner: BatchOwner | None = None,
 ) -> int:
-    """Create a batch row and return its id."""
+    """Create a batch row owned by ``owner`` (default: this process) and return its id."""
+    owner = owner or BatchOwner.this_process()
+    now = utcnow()
     result = conn.execute(
         sa.insert(batches).values(
             provider_key=spec.key,
@@ -53,25 +63,97 @@ def open_batch(
             source_fingerprint=fingerprint,
             spec_version=spec.version,
             status=status,
-            started_at=utcnow(),
+            started_at=now,
+            token=new_token(),
+            heartbeat_at=now,
+            **owner.columns(),
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+class BatchLostError(RuntimeError):
+    """The batch is no longer this run's: the sweep failed it (its owner looked dead or it
+    made no progress within the timeout). Nothing more is written to it."""
+
+
+class BatchNotClaimedError(RuntimeError):
+    """Another run took the batch or holds the provider's ingest lease; the message says which."""
+
+
 def add_counts(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> None:
-    """Add one chunk's outcomes to the batch, in the chunk's own transaction."""
+    """Add one chunk's outcomes to the batch, in the chunk's own transaction.
+
+    Also the batch's heartbeat. A batch that is no longer ``running`` (swept) raises
+    ``BatchLostError``, which rolls the chunk back.
+    """
     values = {f"rows_{o}": batches.c[f"rows_{o}"] + counts.get(o, 0) for o in OUTCOMES}
     values["rows_total"] = batches.c.rows_total + sum(counts.values())
-    conn.execute(sa.update(batches).where(batches.c.id == batch_id).values(values))
-
-
-def close_batch(conn: sa.Connection, batch_id: int, status: str, error: str | None = None) -> None:
-    conn.execute(
+    result = conn.execute(
         sa.update(batches)
-        .where(batches.c.id == batch_id)
-        .values(status=status, finished_at=utcnow(), error=error[:4000] if error else None)
+        .where(batches.c.id == batch_id, batches.c.status == "running")
+        .values(values | {"heartbeat_at": utcnow()})
     )
+    if result.rowcount != 1:
+        raise BatchLostError(f"batch {batch_id} is no longer running; its chunk was rolled back")
+
+
+def close_batch(
+    conn: sa.Connection, spec: ProviderSpec, batch_id: int, status: str, error: str | None = None
+) -> bool:
+    """Close an active batch and free the ingest lease; False if it was closed already."""
+    return store.close(conn, spec.key, batch_id, status, utcnow(), error)
+
+
+def touch(conn: sa.Connection, batch_id: int, status: str) -> None:
+    """Record progress of a ``status`` batch; ``BatchLostError`` if the sweep took it."""
+    if not store.heartbeat(conn, batch_id, utcnow(), status):
+        raise BatchLostError(f"batch {batch_id} is no longer {status}")
+
+
+def mark_extracted(conn: sa.Connection, batch_id: int, fingerprint: str) -> None:
+    """extracting -> extracted; ``BatchLostError`` if the sweep failed it meanwhile."""
+    if not store.set_status(
+        conn,
+        batch_id,
+        "extracted",
+        expected="extracting",
+        source_fingerprint=fingerprint,
+        heartbeat_at=utcnow(),
+    ):
+        raise BatchLostError(f"batch {batch_id} is no longer extracting")
+
+
+def claim_batch(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    owner: BatchOwner,
+    *,
+    from_statuses: tuple[str, ...] = ("extracted",),
+    waiting: str | None = None,
+) -> None:
+    """Take the provider's ingest lease and move the batch to ``running`` for ``owner``.
+
+    Raises ``BatchNotClaimedError`` with the reason when another run holds the lease or took
+    the batch; the caller's transaction then rolls back whatever this changed. ``waiting``
+    names what waits in that message (default: the batch).
+    """
+    if not store.take_lease(conn, spec.key, batch_id):
+        holder = store.lease_holder(conn, spec.key) or {}
+        run = f" (run {holder['run_id']})" if holder.get("run_id") else ""
+        raise BatchNotClaimedError(
+            f"{spec.key}: batch {holder.get('id', '?')}{run} is being ingested; "
+            f"{waiting or f'batch {batch_id}'} must wait for the run that holds the ingest lease "
+            "or the next run"
+        )
+    if not store.start_running(
+        conn, batch_id, owner.columns(), utcnow(), from_statuses=from_statuses
+    ):
+        raise BatchNotClaimedError(
+            f"{spec.key}: batch {batch_id} is no longer {' or '.join(from_statuses)}; "
+            "another run took it"
+        )
 
 
 def review(conn: sa.Connection, batch_id: int) -> BatchReview:

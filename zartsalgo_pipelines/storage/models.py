@@ -72,6 +72,9 @@ class IntegrationConnection(Base):
     # Incremental REST syncs: the highest cursor value of the last successful batch.
     incremental_cursor: Mapped[str | None] = mapped_column(sa.String(191))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The ingest lease: the one batch of this provider that may write records right now, so
+    # two runs never write the same ids at once (docs/crash_safety.md). NULL when free.
+    ingest_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
 
 class IntegrationFieldMapping(Base):
@@ -151,7 +154,10 @@ class DataImportBatch(Base):
     """One sync of one provider; the five counters always add up to ``rows_total``."""
 
     __tablename__ = "data_import_batches"
-    __table_args__ = (sa.Index("ix_data_import_batches_provider_status", "provider_key", "status"),)
+    __table_args__ = (
+        sa.Index("ix_data_import_batches_provider_status", "provider_key", "status"),
+        sa.Index("ux_data_import_batches_token", "token", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     provider_key: Mapped[str] = mapped_column(sa.String(64))
@@ -178,6 +184,15 @@ class DataImportBatch(Base):
     rate_limit_hits: Mapped[int] = mapped_column(default=0, server_default="0")
     rate_limit_wait_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
     incremental_cursor: Mapped[str | None] = mapped_column(sa.String(191))
+    # Crash safety (docs/crash_safety.md): the batch's own token names its landing folder;
+    # the owner is the Dagster run and/or the process on its host that opened or claimed it;
+    # the heartbeat moves with every landed page, file and committed chunk.
+    token: Mapped[str | None] = mapped_column(sa.String(32))
+    run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    owner_host: Mapped[str | None] = mapped_column(sa.String(255))
+    owner_pid: Mapped[int | None]
+    owner_pid_start: Mapped[str | None] = mapped_column(sa.String(32))
+    heartbeat_at: Mapped[dt.datetime | None]
 
 
 class DataImportRow(Base):

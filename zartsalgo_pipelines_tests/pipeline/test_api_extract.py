@@ -105,11 +105,13 @@ def test_a_bad_page_mid_sync_loads_nothing_and_keeps_the_cursor(
     with pytest.raises(MalformedResponseError, match="the response is an HTML page"):
         extract_api(engine, spec)
     with engine.connect() as conn:
-        batch_id = conn.execute(sa.text("SELECT MAX(id) FROM data_import_batches")).scalar_one()
+        batch_id, token = conn.execute(
+            sa.text("SELECT id, token FROM data_import_batches ORDER BY id DESC")
+        ).first()
         failed = review(conn, batch_id)
         assert stored_cursor(conn, spec.key) is None
     assert failed.status == "failed" and failed.rows_total == 0
-    assert not landing_dir(spec.key, batch_id).exists()  # the two good pages were dropped
+    assert token and not landing_dir(spec.key, batch_id, token).exists()  # good pages dropped
     assert count(engine, "crm_deals") == count(engine, "data_import_rows") == 0
     api.faults = {}
     _, result = sync(engine, spec)

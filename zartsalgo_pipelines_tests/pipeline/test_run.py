@@ -188,12 +188,12 @@ def test_a_rerun_fails_known_failures_exactly_as_the_first_run_did(
     extract = extract_files(engine, spec, folder)
     first_stats = FailureStats()
     first = ingest_rows(
-        engine, spec, extract.batch_id, landed_rows(spec, extract.batch_id), stats=first_stats
+        engine, spec, extract.batch_id, landed_rows(spec, extract.landing), stats=first_stats
     )
     extract = extract_files(engine, spec, folder)
     again_stats = FailureStats()
     again = ingest_rows(
-        engine, spec, extract.batch_id, landed_rows(spec, extract.batch_id), stats=again_stats
+        engine, spec, extract.batch_id, landed_rows(spec, extract.landing), stats=again_stats
     )
     # Same reasons on every failed row, same per-field counts, checks and masked examples.
     failed_first = [r for r in _reasons(engine, first.batch_id) if r[1] == "failed"]
@@ -253,7 +253,7 @@ def test_crash_mid_batch_leaves_consistent_state_and_next_run_completes(
     extract = extract_files(engine, spec, folder)
     with pytest.raises(OSError, match="went away"):
         ingest_rows(
-            engine, spec, extract.batch_id, _crashing(landed_rows(spec, extract.batch_id), 6)
+            engine, spec, extract.batch_id, _crashing(landed_rows(spec, extract.landing), 6)
         )
     with engine.connect() as conn:
         crashed = conn.execute(
@@ -503,7 +503,7 @@ def test_many_dead_letters_in_one_chunk_are_stored_and_updated_whole(
     folder = write_export([*bad, quote(999)])
     assert sync(engine, spec, folder).rows_failed == 120
     extract = extract_files(engine, spec, folder)
-    rows = landed_rows(spec, extract.batch_id)
+    rows = landed_rows(spec, extract.landing)
     again = ingest_rows(engine, spec, extract.batch_id, rows, revalidate_failures=True)
     assert (again.rows_failed, again.rows_duplicate) == (120, 1)
     with engine.connect() as conn:

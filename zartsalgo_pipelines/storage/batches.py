@@ -1,0 +1,237 @@
+"""Batch ownership statements: claims, the provider's ingest lease, heartbeats and the sweep.
+
+Every claim is one conditional UPDATE whose row count says who won, so two runs never both
+take a batch or a webhook delivery (docs/crash_safety.md). Lock order, to never deadlock: a
+transaction that changes both touches the provider's connection row first (the lease), then
+batch rows; InnoDB takes shared locks on the batch rows the lease's subquery reads.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import (
+    DataImportBatch,
+    IntegrationConnection,
+    IntegrationWebhookDelivery,
+    table_of,
+)
+
+batches = table_of(DataImportBatch)
+connections = table_of(IntegrationConnection)
+deliveries = table_of(IntegrationWebhookDelivery)
+
+# Statuses of a batch somebody is working on: only these can get stuck.
+ACTIVE = ("extracting", "running")
+
+
+def take_lease(conn: sa.Connection, provider_key: str, batch_id: int) -> bool:
+    """Make ``batch_id`` the provider's ingesting batch; False if another running batch is."""
+    holder = batches.alias("holder")
+    stale = sa.select(holder.c.id).where(
+        holder.c.id == connections.c.ingest_batch_id, holder.c.status != "running"
+    )
+    result = conn.execute(
+        sa.update(connections)
+        .where(
+            connections.c.provider_key == provider_key,
+            sa.or_(
+                connections.c.ingest_batch_id.is_(None),
+                connections.c.ingest_batch_id == batch_id,
+                sa.exists(stale),
+            ),
+        )
+        .values(ingest_batch_id=batch_id)
+    )
+    return result.rowcount == 1
+
+
+def lock_connection(conn: sa.Connection, provider_key: str) -> None:
+    """Lock the provider's connection row for this transaction (MySQL; SQLite locks the file)."""
+    conn.execute(
+        sa.select(connections.c.id)
+        .where(connections.c.provider_key == provider_key)
+        .with_for_update()
+    ).first()
+
+
+def release_lease(conn: sa.Connection, provider_key: str, batch_id: int) -> None:
+    conn.execute(
+        sa.update(connections)
+        .where(
+            connections.c.provider_key == provider_key, connections.c.ingest_batch_id == batch_id
+        )
+        .values(ingest_batch_id=None)
+    )
+
+
+def lease_holder(conn: sa.Connection, provider_key: str) -> dict[str, Any] | None:
+    """The batch holding the provider's lease: id, run and process (for skip reasons)."""
+    row = (
+        conn.execute(
+            sa.select(batches.c.id, batches.c.run_id, batches.c.owner_host, batches.c.owner_pid)
+            .join(connections, connections.c.ingest_batch_id == batches.c.id)
+            .where(connections.c.provider_key == provider_key)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def start_running(
+    conn: sa.Connection,
+    batch_id: int,
+    owner: dict[str, object],
+    now: dt.datetime,
+    *,
+    from_statuses: Sequence[str],
+) -> bool:
+    """``from_statuses`` -> running, owned by ``owner``; False if the batch was not in them."""
+    result = conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status.in_(list(from_statuses)))
+        .values(status="running", heartbeat_at=now, **owner)
+    )
+    return result.rowcount == 1
+
+
+def set_status(
+    conn: sa.Connection, batch_id: int, status: str, *, expected: str, **values: object
+) -> bool:
+    """Move a batch from ``expected`` to ``status``; False if it was no longer ``expected``."""
+    result = conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status == expected)
+        .values(status=status, **values)
+    )
+    return result.rowcount == 1
+
+
+def heartbeat(conn: sa.Connection, batch_id: int, now: dt.datetime, status: str) -> bool:
+    """Record progress; False if the batch is no longer ``status`` (the sweep took it)."""
+    result = conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status == status)
+        .values(heartbeat_at=now)
+    )
+    return result.rowcount == 1
+
+
+def close(
+    conn: sa.Connection,
+    provider_key: str,
+    batch_id: int,
+    status: str,
+    now: dt.datetime,
+    error: str | None,
+) -> bool:
+    """Finish an active batch and free the lease it holds; False if it was already closed."""
+    release_lease(conn, provider_key, batch_id)
+    result = conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status.in_([*ACTIVE, "extracted"]))
+        .values(status=status, finished_at=now, error=error[:4000] if error else None)
+    )
+    return result.rowcount == 1
+
+
+def active_batches(conn: sa.Connection, provider_key: str) -> list[dict[str, Any]]:
+    """The provider's extracting and running batches with their owner and heartbeat."""
+    query = (
+        sa.select(
+            batches.c.id,
+            batches.c.status,
+            batches.c.token,
+            batches.c.run_id,
+            batches.c.owner_host,
+            batches.c.owner_pid,
+            batches.c.owner_pid_start,
+            batches.c.started_at,
+            batches.c.heartbeat_at,
+        )
+        .where(batches.c.provider_key == provider_key, batches.c.status.in_(ACTIVE))
+        .order_by(batches.c.id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def fail_if_unchanged(
+    conn: sa.Connection,
+    provider_key: str,
+    batch_id: int,
+    status: str,
+    seen_heartbeat: dt.datetime | None,
+    reason: str,
+    now: dt.datetime,
+) -> bool:
+    """Fail a stuck batch unless it moved since the sweep looked (then it is alive)."""
+    lock_connection(conn, provider_key)
+    same = (
+        batches.c.heartbeat_at.is_(None)
+        if seen_heartbeat is None
+        else batches.c.heartbeat_at == seen_heartbeat
+    )
+    result = conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id, batches.c.status == status, same)
+        .values(status="failed", finished_at=now, error=reason[:4000])
+    )
+    if result.rowcount != 1:
+        return False
+    release_lease(conn, provider_key, batch_id)
+    return True
+
+
+def release_deliveries(conn: sa.Connection, batch_id: int) -> int:
+    """Give back the unprocessed webhook deliveries a batch had claimed."""
+    result = conn.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.batch_id == batch_id, deliveries.c.processed_at.is_(None))
+        .values(batch_id=None)
+    )
+    return result.rowcount or 0
+
+
+def claim_deliveries(conn: sa.Connection, provider_key: str, batch_id: int, size: int) -> int:
+    """Claim up to ``size`` unclaimed deliveries, oldest first; returns how many.
+
+    Called under the provider's lease, so no other run claims at the same time; the
+    ``batch_id IS NULL`` condition still guards each row.
+    """
+    ids = list(
+        conn.execute(
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.provider_key == provider_key, deliveries.c.batch_id.is_(None))
+            .order_by(deliveries.c.id)
+            .limit(size)
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    result = conn.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.id.in_(ids), deliveries.c.batch_id.is_(None))
+        .values(batch_id=batch_id)
+    )
+    return result.rowcount or 0
+
+
+def mark_deliveries_processed(conn: sa.Connection, batch_id: int, now: dt.datetime) -> None:
+    conn.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.batch_id == batch_id, deliveries.c.processed_at.is_(None))
+        .values(processed_at=now)
+    )
+
+
+def batch_token(conn: sa.Connection, batch_id: int) -> str | None:
+    return conn.execute(sa.select(batches.c.token).where(batches.c.id == batch_id)).scalar()
+
+
+def describe_source(conn: sa.Connection, batch_id: int, source_ref: str) -> None:
+    conn.execute(
+        sa.update(batches).where(batches.c.id == batch_id).values(source_ref=source_ref[:1000])
+    )
