@@ -201,20 +201,21 @@ def test_python_dash_m_finds_every_command(db_url: str, data_dir: Path) -> None:
 
 SHIPPED_SPEC = Path(__file__).parents[1] / "zartsalgo_pipelines" / "defs" / "quote_request"
 INLINE_SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+# `{line}` is the line of the shipped spec that the replacement changes.
 BROKEN_SPECS = [
     pytest.param(
-        "  status: connected", "\tstatus: connected", r":7:1: YAML syntax error: ", id="tab"
+        "  status: connected", "\tstatus: connected", r":{line}:1: YAML syntax error: ", id="tab"
     ),
     pytest.param(
         "target: contact_phone",
         "target: contact_name",
-        r":45: attributes\.fields\.7\.target: .*is mapped twice",
+        r":{line}: attributes\.fields\.7\.target: .*is mapped twice",
         id="duplicate-target",
     ),
     pytest.param(
         "secrets: [QUOTE_REQUEST_WEBHOOK_SECRET,",
         f"secrets: [{INLINE_SECRET},",
-        r":22: attributes\.webhook\.secrets\.0: .*value not shown",
+        r":{line}: attributes\.webhook\.secrets\.0: .*value not shown",
         id="inline-secret",
     ),
 ]
@@ -228,7 +229,10 @@ def test_validate_names_file_and_line_and_never_echoes_a_secret(
     defs = tmp_path / "defs"
     shutil.copytree(SHIPPED_SPEC, defs / "quote_request")
     spec_file = defs / "quote_request" / "defs.yaml"
-    spec_file.write_text(spec_file.read_text(encoding="utf-8").replace(old, new), "utf-8")
+    text = spec_file.read_text(encoding="utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    says = says.replace("{line}", str(line))
+    spec_file.write_text(text.replace(old, new), "utf-8")
     done = run("sqlite://", data_dir, "validate", "--defs", str(defs), *(["--json"] * as_json))
     assert done.returncode == 1
     said = json.loads(done.stdout)["error"] if as_json else done.stderr
