@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from zartsalgo_pipelines.factory.assets import asset_keys, build_provider_assets
+from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
 from zartsalgo_pipelines.factory.sensors import (
     build_run_health_sensor,
     build_stale_sync_sensor,
@@ -20,10 +21,13 @@ def sync_job_name(provider_key: str) -> str:
 def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
     """All definitions of one provider; ``spec_dir`` resolves the spec's relative paths."""
     assets = build_provider_assets(spec, spec_dir)
+    # A sync ends with the portal refreshed: a client's card reflects the new records as soon as
+    # the run succeeds, not at the next hourly portal refresh.
     job = dg.define_asset_job(
         sync_job_name(spec.key),
-        selection=dg.AssetSelection.groups(spec.key),
-        description=f"Sync {spec.display_name}: extract, map, dead-letter, metrics.",
+        selection=dg.AssetSelection.groups(spec.key, PORTAL_GROUP),
+        description=f"Sync {spec.display_name}: extract, map, dead-letter, metrics, then the "
+        "portal's cards, notes, tasks and preview.",
         tags={"provider": spec.key},
     )
     schedules = []
@@ -53,9 +57,10 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
             f"{spec.key}_webhook_ingest",
             selection=dg.AssetSelection.assets(
                 keys["mapped_records"], keys["dead_letter"], keys["client_metrics"]
-            ),
+            )
+            | dg.AssetSelection.groups(PORTAL_GROUP),
             description=f"Map stored {spec.display_name} webhook deliveries, then refresh the "
-            "dead letters and metrics.",
+            "dead letters, metrics and the portal.",
             tags={"provider": spec.key, "trigger": "webhook"},
         )
         jobs.append(webhook_job)

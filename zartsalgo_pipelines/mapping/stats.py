@@ -1,10 +1,12 @@
 """Per-field failure counts with a few masked examples, kept in bounded memory during a batch."""
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
+
+if TYPE_CHECKING:  # pandas comes with apply; the checks and alerts that read stats need none
+    from zartsalgo_pipelines.mapping.apply import MappedChunk
 
 EXAMPLES_PER_FIELD = 3
 
@@ -36,7 +38,7 @@ class FailureStats:
     checked_rows: int = 0  # rows the field map was applied to (not ignored)
     fields: dict[str, FieldFailures] = field(default_factory=dict)
 
-    def add(self, chunk: MappedChunk) -> None:
+    def add(self, chunk: "MappedChunk") -> None:
         self.checked_rows += sum(1 for outcome in chunk.outcomes if outcome != "ignored")
         for failures in chunk.failures.values():
             for failure in failures:

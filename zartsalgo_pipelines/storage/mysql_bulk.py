@@ -22,10 +22,12 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
+
+if TYPE_CHECKING:  # imported where frames are formatted: the code server never needs pandas
+    import pandas as pd
 
 BULK_MIN_ROWS = 200  # below this a multi-row INSERT is cheaper than a file round trip
 NULL = "\\N"
@@ -63,13 +65,15 @@ def field(value: Any) -> str:
     return _text(str(value))  # int, float, Decimal, datetime ("2026-11-16 10:00:00"), date
 
 
-def column_texts(series: pd.Series) -> list[str]:
+def column_texts(series: "pd.Series") -> list[str]:
     """A typed column of a mapped frame as field texts, formatted by pandas in bulk.
 
     Text columns are escaped by three vectorised replaces (C++ with pyarrow strings) and
     datetimes formatted by pandas' own formatter; the rest go through ``field`` per value.
     This and one ``"\\t".join`` per row replace a dict per row and a call per value.
     """
+    import pandas as pd
+
     if isinstance(series.dtype, pd.DatetimeTZDtype | pd.StringDtype):
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             # Naive UTC, as the columns store it. Microseconds are always written; a DATETIME

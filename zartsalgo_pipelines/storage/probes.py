@@ -5,11 +5,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import ClientMetric, DataImportRow, QuoteRequest, table_of
+from zartsalgo_pipelines.storage.models import DataImportRow, PortalCard, QuoteRequest, table_of
 
 records = table_of(QuoteRequest)
 import_rows = table_of(DataImportRow)
-metrics = table_of(ClientMetric)
+cards = table_of(PortalCard)
 
 
 def _epoch(moment: dt.datetime) -> float:
@@ -20,7 +20,7 @@ def delivery_progress(
     conn: sa.Connection, provider_key: str, client_key: str, external_ids: list[str]
 ) -> dict[str, dict[str, Any]]:
     """Per stored external id: when its record was stored, its import rows, and the time of the
-    client's newest metric card if that card was computed after the record was stored."""
+    client's newest portal card if that card was computed after the record was stored."""
     stored = dict(
         conn.execute(
             sa.select(records.c.external_id, records.c.created_at).where(
@@ -36,8 +36,8 @@ def delivery_progress(
         ).all()
     )
     card = conn.execute(
-        sa.select(sa.func.max(metrics.c.computed_at)).where(
-            metrics.c.provider_key == provider_key, metrics.c.client_key == client_key
+        sa.select(sa.func.max(cards.c.computed_at)).where(
+            cards.c.provider_key == provider_key, cards.c.client_key == client_key
         )
     ).scalar_one_or_none()
     return {
