@@ -13,7 +13,7 @@ from dagster._utils.schedules import cron_string_iterator  # no public cron iter
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
+from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.proof.cards import refresh_portal_cards, summary
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.proof.impact import refresh_impact
@@ -97,7 +97,7 @@ def build_portal_assets(
     common: dict[str, Any] = {
         "group_name": GROUP,
         "owners": sorted(set(owners)),
-        "kinds": {"python", "mysql"},
+        "kinds": {"python", database_kind()},
     }
 
     @dg.asset(
