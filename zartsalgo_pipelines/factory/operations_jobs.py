@@ -10,18 +10,12 @@ import pydantic
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.ops.connection_check import check_connection
-from zartsalgo_pipelines.ops.operations import (
-    SOURCE_ERRORS,
-    dry_run,
-    file_rows,
-    manual_entry,
-    replay_dead_letters,
-    source_rows,
-)
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
 from zartsalgo_pipelines.storage.import_batches import BatchReview
+
+# The data owner's tools (ops/) map rows with pandas and pandera: each op imports them when it
+# runs, so loading the definitions (the code server, every run worker) does not.
 
 
 def _provider(key: str) -> LoadedSpec:
@@ -56,6 +50,8 @@ class ReplayConfig(dg.Config):
 def replay_dead_letters_op(
     context: dg.OpExecutionContext, config: ReplayConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
+    from zartsalgo_pipelines.ops.operations import replay_dead_letters
+
     result = replay_dead_letters(
         zartsalgo_db.engine(),
         _provider(config.provider).spec,
@@ -83,6 +79,8 @@ class ManualEntryConfig(dg.Config):
 def manual_entry_op(
     context: dg.OpExecutionContext, config: ManualEntryConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
+    from zartsalgo_pipelines.ops.operations import manual_entry
+
     path = _repo_path(config.path)
     if not path.is_file():
         raise dg.Failure(f"manual entry file not found: {config.path}")
@@ -109,6 +107,8 @@ class TestSyncConfig(dg.Config):
 def test_sync_op(
     context: dg.OpExecutionContext, config: TestSyncConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> dict[str, object]:
+    from zartsalgo_pipelines.ops.operations import SOURCE_ERRORS, dry_run, file_rows, source_rows
+
     loaded = _provider(config.provider)
     spec = loaded.spec
     rows = (
@@ -132,6 +132,8 @@ class ConnectionCheckConfig(dg.Config):
 def connection_check_op(
     context: dg.OpExecutionContext, config: ConnectionCheckConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> dict[str, str]:
+    from zartsalgo_pipelines.ops.connection_check import check_connection
+
     loaded = _provider(config.provider)
     check = check_connection(zartsalgo_db.engine(), loaded.spec, loaded.folder)
     context.add_output_metadata(check.as_dict())

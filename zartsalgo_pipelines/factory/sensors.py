@@ -11,7 +11,6 @@ from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.factory.assets import asset_keys
 from zartsalgo_pipelines.factory.liveness import run_liveness
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
@@ -215,6 +214,9 @@ def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
                 "connected",
                 cursor=context.cursor,
             )
+        # Imported when the sensor ticks: the ingestion path brings pandas (docs/performance.md).
+        from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries
+
         with zartsalgo_db.engine().connect() as conn:
             pending = pending_deliveries(conn, spec.key)
         if not pending.count:
