@@ -30,6 +30,21 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 
 ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+# Dagster stores each event in a 64 KB TEXT column on MySQL: lists in metadata keep their last
+# items only (the count says how many there were), so no value grows with the backlog.
+METADATA_LIST_LIMIT = 20
+
+
+def bounded_list(items: list[Any]) -> dict[str, Any] | list[Any]:
+    """``items`` itself when short, else its last METADATA_LIST_LIMIT items and the count."""
+    if len(items) <= METADATA_LIST_LIMIT:
+        return items
+    return {"count": len(items), "last": items[-METADATA_LIST_LIMIT:]}
+
+
+def provider_pool(spec: ProviderSpec) -> str | None:
+    """The Dagster concurrency pool of a REST provider's extract: the provider key."""
+    return spec.key if isinstance(spec.source, RestSource) else None
 
 
 class ExtractConfig(dg.Config):
@@ -89,6 +104,9 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     @dg.asset(
         key=keys["raw_extract"],
         retry_policy=retry_policy,
+        # One pool per REST provider (limit in the deployment's dagster.yaml): two runs never
+        # call one provider's API at once, whoever launched them.
+        pool=provider_pool(spec),
         kinds=source_kinds,
         metadata=about | source_about,
         description=f"{spec.display_name}: {landed}.",
@@ -103,7 +121,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
             )
         if not isinstance(spec.source, RestSource):
             extract = extract_files(zartsalgo_db.engine(), spec, spec_dir)
-            metadata: dict[str, Any] = {"files": extract.files}
+            metadata: dict[str, Any] = {"files": bounded_list(extract.files)}
         else:
             try:
                 api = extract_api(zartsalgo_db.engine(), spec, full_resync=config.full_resync)
@@ -172,7 +190,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         return dg.MaterializeResult(
             metadata=last.as_metadata()
             | {
-                "batch_ids": [r.batch_id for r in reviews],
+                "batch_ids": bounded_list([r.batch_id for r in reviews]),
                 "connection_status": connection or "unknown",
                 "dagster/row_count": last.rows_total,
             },
