@@ -226,7 +226,14 @@ class Stack:
         if not http_answers(receiver, any_status=True):
             return False
         daemons = self.graphql(DAEMON_HEALTH)["instance"]["daemonHealth"]["allDaemonStatuses"]
-        return all(d["healthy"] for d in daemons if d["required"])
+        if not all(d["healthy"] for d in daemons if d["required"]):
+            return False
+        live = subprocess.run(
+            [BIN / "dagster-daemon", "liveness-check"],
+            env=os.environ | self.env,
+            capture_output=True,
+        )
+        return live.returncode == 0
 
     def start_worker(self, name: str) -> subprocess.Popen[bytes]:
         log = self.root / f"{name}.log"
