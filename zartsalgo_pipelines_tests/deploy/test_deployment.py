@@ -20,6 +20,7 @@ over gRPC). One stack serves every test in this module, in order:
 """
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -255,4 +256,6 @@ def test_sigterm_stops_the_whole_stack_with_no_process_left(stack: Stack) -> Non
     assert stack.process is not None and stack.process.returncode is not None
     log = Path(stack.log).read_text(errors="replace")
     for name in ("code", "web", "daemon", "receiver"):
-        assert f"{name}." in log, f"{name} wrote nothing to stdout"
+        assert re.search(rf"{name}\.1 +\| ", log), f"{name} wrote nothing to stdout"
+        assert f"sending SIGTERM to {name}.1" in log and f"{name}.1 stopped" in log
+    assert "SIGKILL" not in log  # honcho never had to kill a service that ignored SIGTERM
