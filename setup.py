@@ -26,6 +26,9 @@ setup(
         "waitress>=3.0.2,<4",
     ],
     extras_require={
+        # A deployment (docs/deploying.md): Dagster's instance on MySQL, steps on Celery workers,
+        # the Procfile stack for a one-machine trial.
+        "deploy": ["dagster-mysql==0.29.*", "dagster-celery==0.29.*", "honcho>=2.0"],
         "dev": [
             "pytest>=8",
             "hypothesis>=6.100",

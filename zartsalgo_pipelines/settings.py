@@ -23,6 +23,9 @@ REPOSITORY_DIR = PACKAGE_DIR.parent
 # spread over more rows (-13 % time a row against 5,000) at ~340 MB peak (README, benchmark).
 DEFAULT_CHUNK_SIZE = 8000
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
+# Celery broker of the sync jobs whose steps run on worker processes (docs/deploying.md).
+CELERY_BROKER_URL_ENV = "ZARTSALGO_CELERY_BROKER_URL"
+DEFAULT_CELERY_BROKER_URL = "pyamqp://guest:guest@127.0.0.1:5672//"
 
 
 def data_dir() -> Path:
@@ -58,6 +61,11 @@ def chunk_size() -> int:
 def dagster_home() -> Path:
     """Dagster's instance folder: DAGSTER_HOME, else the git-ignored ``.dagster_home/``."""
     return Path(os.environ.get(DAGSTER_HOME_ENV) or REPOSITORY_DIR / ".dagster_home")
+
+
+def celery_broker_url() -> str:
+    """The broker Celery workers listen on: ZARTSALGO_CELERY_BROKER_URL, else a local RabbitMQ."""
+    return os.environ.get(CELERY_BROKER_URL_ENV) or DEFAULT_CELERY_BROKER_URL
 
 
 def alert_webhook_url() -> str | None:

@@ -37,6 +37,21 @@ from zartsalgo_pipelines.storage.queries import (
 # each asset imports them when it runs, so loading the definitions does not (docs/performance.md).
 
 ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+# Dagster stores each event in a 64 KB TEXT column on MySQL: lists in metadata keep their last
+# items only (the count says how many there were), so no value grows with the backlog.
+METADATA_LIST_LIMIT = 20
+
+
+def bounded_list(items: list[Any]) -> dict[str, Any] | list[Any]:
+    """``items`` itself when short, else its last METADATA_LIST_LIMIT items and the count."""
+    if len(items) <= METADATA_LIST_LIMIT:
+        return items
+    return {"count": len(items), "last": items[-METADATA_LIST_LIMIT:]}
+
+
+def provider_pool(spec: ProviderSpec) -> str | None:
+    """The Dagster concurrency pool of a REST provider's extract: the provider key."""
+    return spec.key if isinstance(spec.source, RestSource) else None
 
 
 class ExtractConfig(dg.Config):
@@ -97,6 +112,9 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
     @dg.asset(
         key=keys["raw_extract"],
         retry_policy=retry_policy,
+        # One pool per REST provider (limit in the deployment's dagster.yaml): two runs never
+        # call one provider's API at once, whoever launched them.
+        pool=provider_pool(spec),
         kinds=source_kinds,
         metadata=about | source_about,
         description=f"{spec.display_name}: {landed}.",
@@ -118,7 +136,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         owner = ownership(context)
         if not isinstance(spec.source, RestSource):
             extract = extract_files(zartsalgo_db.engine(), spec, spec_dir, **owner)
-            metadata: dict[str, Any] = {"files": extract.files}
+            metadata: dict[str, Any] = {"files": bounded_list(extract.files)}
         else:
             try:
                 api = extract_api(
@@ -203,7 +221,7 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
         return dg.MaterializeResult(
             metadata=last.as_metadata()
             | {
-                "batch_ids": [r.batch_id for r in reviews],
+                "batch_ids": bounded_list([r.batch_id for r in reviews]),
                 # Read by dead_letter's blocking gate, which runs in a step of its own.
                 ABOVE_TOLERANCE: above,
                 "skipped": skipped,

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from zartsalgo_pipelines.factory.assets import asset_keys, build_provider_assets
+from zartsalgo_pipelines.factory.executors import celery_available, celery_executor
 from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
 from zartsalgo_pipelines.factory.sensors import (
     build_run_health_sensor,
@@ -16,6 +17,10 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 
 def sync_job_name(provider_key: str) -> str:
     return f"{provider_key}_sync"
+
+
+def workers_job_name(provider_key: str) -> str:
+    return f"{provider_key}_sync_on_workers"
 
 
 def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
@@ -47,6 +52,17 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
             )
         )
     jobs = [job]
+    if celery_available():
+        # The same sync with each step sent to a Celery worker: how it grows past one machine.
+        jobs.append(
+            dg.define_asset_job(
+                workers_job_name(spec.key),
+                selection=dg.AssetSelection.groups(spec.key),
+                executor_def=celery_executor(),
+                description=f"Sync {spec.display_name} with every step on a Celery worker.",
+                tags={"provider": spec.key},
+            )
+        )
     sensors = [
         build_stale_sync_sensor(spec, job),
         build_run_health_sensor(spec),
