@@ -222,8 +222,9 @@ class Stack:
         )
         if grpc.returncode or not http_answers(f"{self.web_url}/server_info"):
             return False
-        receiver = f"http://127.0.0.1:{self.env['ZARTSALGO_WEBHOOK_PORT']}/"
-        if not http_answers(receiver, any_status=True):
+        # The receiver's health endpoint answers 200 only when its database is reachable.
+        receiver = f"http://127.0.0.1:{self.env['ZARTSALGO_WEBHOOK_PORT']}/healthz"
+        if not http_answers(receiver):
             return False
         daemons = self.graphql(DAEMON_HEALTH)["instance"]["daemonHealth"]["allDaemonStatuses"]
         if not all(d["healthy"] for d in daemons if d["required"]):
