@@ -122,11 +122,13 @@ def verify(
     delivery_id = header_id
     if spec.delivery_id_path:
         found = compile_getter(spec.delivery_id_path)(document)
-        if found is None or isinstance(found, dict | list) or str(found) == "":
+        # Trimmed as header ids are: the binary key ignores trailing spaces (PAD SPACE), so an
+        # untrimmed `msg_a ` would be taken for a duplicate of `msg_a` and never stored.
+        if found is None or isinstance(found, dict | list) or str(found).strip() == "":
             raise DeliveryRefusedError(
                 400, f"delivery_id_path `{spec.delivery_id_path}` is missing"
             )
-        delivery_id = str(found)
+        delivery_id = str(found).strip()
     if len(delivery_id) > 191:
         raise DeliveryRefusedError(400, "delivery id longer than 191 characters")
     return VerifiedDelivery(delivery_id, record)

@@ -100,3 +100,20 @@ def test_timestamps_that_are_not_unix_seconds_are_refused(
     with pytest.raises(DeliveryRefusedError, match=says) as refused:
         verify(SPEC, headers, body, [SECRET], NOW)
     assert refused.value.status == status
+
+
+@pytest.mark.parametrize("sent", ["msg_a", " msg_a", "msg_a ", "\tmsg_a\n"])
+def test_a_delivery_id_from_the_body_is_trimmed_like_a_header_id(sent: str) -> None:
+    """The stored key compares binary but ignores trailing spaces (MariaDB's PAD SPACE): an id
+    kept with its spaces would be answered as a duplicate of `msg_a` and never stored."""
+    spec = WebhookSpec(
+        secrets=["HOOK_SECRET"],
+        record_path="data",
+        delivery_id_header=None,
+        delivery_id_path="event_id",
+        signed_content="{timestamp}.{body}",
+    )
+    body = json.dumps({"event_id": sent, "data": {"id": "QR-1"}}).encode()
+    signature = sign(spec, SECRET, body, timestamp=str(NOW))
+    headers = {"webhook-timestamp": str(NOW), "webhook-signature": f"v1,{signature}"}
+    assert verify(spec, headers, body, [SECRET], NOW).delivery_id == "msg_a"
