@@ -158,9 +158,16 @@ def validate(defs_dir: Path | None, as_json: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status(as_json: bool) -> None:
-    """Per provider: connection status, last success, staleness, open alerts and dead letters."""
+    """Per provider: connection status, last success, staleness, open alerts and dead letters.
+
+    Stuck batches are swept first (a dead process of this host, a timed-out heartbeat), so the
+    status never shows a crashed sync as still running.
+    """
+    from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
+
     specs = load_specs()
     engine = _engine()
+    swept = {key: sweep_stuck_batches(engine, loaded.spec) for key, loaded in specs.items()}
     now = utcnow()
     report = []
     with engine.connect() as conn:
@@ -181,6 +188,7 @@ def status(as_json: bool) -> None:
                     "stale": stale,
                     "open_alerts": [a["kind"] for a in open_alerts(conn, key)],
                     "open_dead_letters": dead_letter_summary(conn, key)["open"],
+                    "swept_batches": [b.batch_id for b in swept[key]],
                 }
             )
     _emit(

@@ -267,3 +267,31 @@ def test_a_command_whose_database_is_down_says_so_in_one_line(
         + done.stderr.split("is unavailable: ", 1)[-1].strip()
     ], done.stderr
     assert "Can't connect" in done.stderr and "s3cret-pw" not in done.stderr + done.stdout
+
+
+def test_status_sweeps_a_batch_whose_process_died_first(db_url, engine, data_dir) -> None:
+    """A sync killed on this host leaves its batch `running`; `status` fails it (with the
+    stuck-batch alert) before it reports, instead of showing it as still in progress."""
+    from zartsalgo_pipelines.owners import BatchOwner
+    from zartsalgo_pipelines.specs.loading import provider_spec
+    from zartsalgo_pipelines.storage.connections import register_provider
+    from zartsalgo_pipelines.storage.import_batches import open_batch
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    spec = provider_spec("quote_request").spec
+    dead = BatchOwner.this_process()
+    dead = BatchOwner(None, dead.host, ended.pid, None)
+    with engine.begin() as conn:
+        register_provider(conn, spec)
+        batch_id = open_batch(conn, spec, source_kind="file", source_ref="x", owner=dead)
+    done = run(db_url, data_dir, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    report = {r["provider"]: r for r in json.loads(done.stdout)}
+    assert report["quote_request"]["swept_batches"] == [batch_id]
+    assert "stuck_batch" in report["quote_request"]["open_alerts"]
+    with engine.connect() as conn:
+        status = conn.execute(
+            sa.text("SELECT status FROM data_import_batches WHERE id = :b"), {"b": batch_id}
+        ).scalar_one()
+    assert status == "failed"
