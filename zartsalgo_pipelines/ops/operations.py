@@ -29,11 +29,14 @@ from zartsalgo_pipelines.sources.rest import (
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
-from zartsalgo_pipelines.storage.import_batches import OUTCOMES, BatchReview
-from zartsalgo_pipelines.storage.models import DataImportBatch, IntegrationDeadLetter, table_of
+from zartsalgo_pipelines.storage.dead_letters import close_open, mark_replayed, open_dead_letters
+from zartsalgo_pipelines.storage.import_batches import (
+    OUTCOMES,
+    BatchReview,
+    describe_batch,
+    row_outcomes,
+)
 
-dead_letters = table_of(IntegrationDeadLetter)
-batches = table_of(DataImportBatch)
 # What reading a provider's source can fail with, each with a clear, secret-free message.
 SOURCE_ERRORS = (FileNotFoundError, ExtractError, MissingSecretError)
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -161,15 +164,8 @@ def replay_dead_letters(
     with the batch that took them; failing ones stay ``open`` with ``attempts`` raised (by the
     normal dead-letter write, since the payload is the same).
     """
-    query = sa.select(dead_letters.c.id, dead_letters.c.raw_payload).where(
-        dead_letters.c.provider_key == spec.key, dead_letters.c.state == "open"
-    )
-    if ids:
-        query = query.where(dead_letters.c.id.in_(list(ids)))
-    if reason_contains:
-        query = query.where(dead_letters.c.reason.contains(reason_contains))
     with engine.connect() as conn:
-        letters = conn.execute(query.order_by(dead_letters.c.id)).all()
+        letters = open_dead_letters(conn, spec.key, ids=ids, reason_contains=reason_contains)
     if not letters:
         return ReplayResult(None, [], [])
     batch_id = open_direct_batch(engine, spec, "replay", f"{len(letters)} dead letters")
@@ -183,19 +179,10 @@ def replay_dead_letters(
         revalidate_failures=True,
     )
     with engine.begin() as conn:
-        outcome: dict[int, str] = dict(
-            conn.execute(
-                sa.text("SELECT source_position, status FROM data_import_rows WHERE batch_id = :b"),
-                {"b": batch_id},
-            ).all()
-        )
+        outcome = row_outcomes(conn, batch_id)
         replayed = [i for i, _ in letters if outcome.get(i) not in (None, "failed", "ignored")]
         if replayed:
-            conn.execute(
-                sa.update(dead_letters)
-                .where(dead_letters.c.id.in_(replayed))
-                .values(state="replayed", replayed_batch_id=batch_id)
-            )
+            mark_replayed(conn, replayed, batch_id)
     failing = [i for i, _ in letters if i not in set(replayed)]
     return ReplayResult(review, replayed, failing)
 
@@ -221,22 +208,9 @@ def resolve_dead_letters(
     if not note.strip():
         raise ValueError("closing a dead letter by hand needs a note")
     with engine.begin() as conn:
-        result = conn.execute(
-            sa.update(dead_letters)
-            .where(
-                dead_letters.c.provider_key == spec.key,
-                dead_letters.c.id.in_(list(ids)),
-                dead_letters.c.state == "open",
-            )
-            .values(state=state, resolution_note=note)
-        )
-    return result.rowcount or 0
+        return close_open(conn, spec.key, ids, state=state, note=note)
 
 
 def _describe_batch(engine: sa.Engine, batch_id: int, entered_by: str, note: str) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(batches)
-            .where(batches.c.id == batch_id)
-            .values(entered_by=entered_by[:200], note=note)
-        )
+        describe_batch(conn, batch_id, entered_by, note)

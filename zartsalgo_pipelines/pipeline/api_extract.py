@@ -37,11 +37,9 @@ from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     mark_extracted,
     open_batch,
+    record_http,
     touch,
 )
-from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
-
-batches = table_of(DataImportBatch)
 
 
 @dataclass(frozen=True)
@@ -137,15 +135,13 @@ def extract_api(
 
 def _record_http(engine: sa.Engine, batch_id: int, stats: HttpStats, cursor: str | None) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(batches)
-            .where(batches.c.id == batch_id)
-            .values(
-                http_requests=stats.requests,
-                rate_limit_hits=stats.rate_limit_hits,
-                rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),
-                incremental_cursor=cursor,
-            )
+        record_http(
+            conn,
+            batch_id,
+            requests=stats.requests,
+            rate_limit_hits=stats.rate_limit_hits,
+            rate_limit_wait_seconds=stats.rate_limit_wait_seconds,
+            cursor=cursor,
         )
 
 

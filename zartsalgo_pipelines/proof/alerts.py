@@ -13,17 +13,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import (
-    DataImportBatch,
-    IncidentAlert,
-    IntegrationConnection,
-    table_of,
-)
+from zartsalgo_pipelines.storage import alerts as store
 from zartsalgo_pipelines.storage.queries import open_dead_letters_since
-
-alerts = table_of(IncidentAlert)
-connections = table_of(IntegrationConnection)
-batches = table_of(DataImportBatch)
 
 FAILED_SHARE = "failed_share"
 FAILED_BATCHES = "failed_batches"
@@ -57,26 +48,18 @@ def open_alert(
     details: dict[str, Any],
 ) -> list[AlertEvent]:
     """Open an alert unless one of this kind is already open; the event, if one was opened."""
-    already = conn.execute(
-        sa.select(alerts.c.id).where(
-            alerts.c.provider_key == provider_key,
-            alerts.c.kind == kind,
-            alerts.c.resolved_at.is_(None),
-        )
-    ).first()
-    if already:
+    if store.is_open(conn, provider_key, kind):
         return []
-    conn.execute(
-        sa.insert(alerts).values(
-            provider_key=provider_key,
-            kind=kind,
-            severity=severity,
-            owner=owner,
-            message=message[:1000],
-            next_action=next_action[:500],
-            details=details,
-            opened_at=utcnow(),
-        )
+    store.insert_alert(
+        conn,
+        provider_key=provider_key,
+        kind=kind,
+        severity=severity,
+        owner=owner,
+        message=message[:1000],
+        next_action=next_action[:500],
+        details=details,
+        opened_at=utcnow(),
     )
     _set_status(conn, provider_key, "degraded", only_from="connected")
     return [AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)]
@@ -84,24 +67,10 @@ def open_alert(
 
 def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
     """Close open alerts of ``kind``; when none of any kind stays open, degraded -> connected."""
-    open_rows = (
-        conn.execute(
-            sa.select(alerts).where(
-                alerts.c.provider_key == provider_key,
-                alerts.c.kind == kind,
-                alerts.c.resolved_at.is_(None),
-            )
-        )
-        .mappings()
-        .all()
-    )
+    open_rows = store.open_of_kind(conn, provider_key, kind)
     if not open_rows:
         return []
-    conn.execute(
-        sa.update(alerts)
-        .where(alerts.c.id.in_([r["id"] for r in open_rows]))
-        .values(resolved_at=utcnow())
-    )
+    store.mark_resolved(conn, [r["id"] for r in open_rows], utcnow())
     if not open_alerts(conn, provider_key):
         _set_status(conn, provider_key, "connected", only_from="degraded")
     return [
@@ -119,10 +88,8 @@ def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[Al
 
 
 def open_alerts(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
-    query = sa.select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id)
-    if provider_key:
-        query = query.where(alerts.c.provider_key == provider_key)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    """Every open alert (of one provider, if given), oldest first."""
+    return store.open_rows(conn, provider_key)
 
 
 def _set_status(
@@ -130,30 +97,14 @@ def _set_status(
 ) -> None:
     # Only event-driven states move: a spec's paused / planned / disconnected is never touched.
     sources = (only_from,) if isinstance(only_from, str) else only_from
-    conn.execute(
-        sa.update(connections)
-        .where(connections.c.provider_key == provider_key, connections.c.status.in_(sources))
-        .values(status=status, updated_at=utcnow())
-    )
+    store.set_connection_status(conn, provider_key, status, only_from=sources, now=utcnow())
 
 
 def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[AlertEvent]:
     """After a batch: open or resolve the failed-share and failed-batches-in-a-row alerts."""
     events: list[AlertEvent] = []
     limit = spec.alerts.failed_batches_in_a_row
-    recent = conn.execute(
-        sa.select(
-            batches.c.id,
-            batches.c.status,
-            batches.c.rows_total,
-            batches.c.rows_failed,
-            batches.c.rows_ignored,
-            batches.c.error,
-        )
-        .where(batches.c.provider_key == spec.key, batches.c.status.in_(["succeeded", "failed"]))
-        .order_by(batches.c.id.desc())
-        .limit(limit)
-    ).all()
+    recent = store.recent_finished_batches(conn, spec.key, limit)
     if not recent:
         return events
     if len(recent) == limit and all(r.status == "failed" for r in recent):
