@@ -11,14 +11,10 @@ import pydantic
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.ops.connection_check import check_connection
-from zartsalgo_pipelines.ops.operations import (
-    SOURCE_ERRORS,
-    dry_run,
-    file_rows,
-    manual_entry,
-    replay_dead_letters,
-    source_rows,
-)
+from zartsalgo_pipelines.ops.manual import manual_entry
+from zartsalgo_pipelines.ops.replay import replay_dead_letters
+from zartsalgo_pipelines.ops.test_sync import SOURCE_ERRORS, dry_run, source_rows
+from zartsalgo_pipelines.sources.files import file_rows
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
 from zartsalgo_pipelines.storage.import_batches import BatchReview

@@ -45,6 +45,17 @@ def resolve_paths(pattern: str, base_dir: Path) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
 
 
+FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def file_rows(path: Path, encoding: str = "utf-8") -> Iterator[SourceRow]:
+    """Rows of a CSV / JSON / JSON-lines file chosen by its extension."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path.name}: unknown file type; use one of {sorted(FORMATS)}")
+    return iter_file_rows(path, fmt, path.name, encoding)
+
+
 def iter_file_rows(
     path: Path, fmt: str, source_ref: str, encoding: str = "utf-8"
 ) -> Iterator[SourceRow]:
