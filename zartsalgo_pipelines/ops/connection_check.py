@@ -24,9 +24,6 @@ from zartsalgo_pipelines.sources.files import resolve_paths
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     ExtractError,
-    RateLimitedError,
-    RetryBudgetExceededError,
-    UnreachableError,
     cursor_to_send,
     iter_pages,
     open_provider_session,
@@ -70,10 +67,11 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             result, detail = "not_configured", str(error)
         except AuthFailedError as error:
             result, detail, answer = "auth_failed", str(error), error.answer
-        except (UnreachableError, RateLimitedError, RetryBudgetExceededError) as error:
-            result, detail = UNREACHABLE, str(error)
-        except ExtractError as error:  # it answered, but not as the spec expects
-            result, detail = "unexpected_response", str(error)
+        except ExtractError as error:
+            # Retryable: down or rate limiting, it may answer later. Otherwise it answered, but
+            # not as the spec expects.
+            result = UNREACHABLE if error.retryable else "unexpected_response"
+            detail = str(error)
     with engine.begin() as conn:
         register_provider(conn, spec)
         if result == "auth_failed":

@@ -15,10 +15,14 @@ from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.pipeline.classify import KnownVersions, known_versions, plan_chunk
 from zartsalgo_pipelines.pipeline.run import chunked
-from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.files import SourceRow, as_row, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.sources.files import (
+    NoExportFileError,
+    SourceRow,
+    as_row,
+    iter_file_rows,
+    resolve_paths,
+)
 from zartsalgo_pipelines.sources.rest import (
-    ExtractError,
     cursor_to_send,
     iter_pages,
     open_provider_session,
@@ -27,9 +31,6 @@ from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES
-
-# What reading a provider's source can fail with, each with a clear, secret-free message.
-SOURCE_ERRORS = (FileNotFoundError, ExtractError, MissingSecretError)
 
 
 @dataclass
@@ -95,9 +96,7 @@ def source_rows(loaded: LoadedSpec) -> Iterator[SourceRow]:
     source = spec.file_source
     files = resolve_paths(source.path, loaded.folder)
     if not files:
-        raise FileNotFoundError(
-            f"Provider `{spec.key}`: no export file matches source.path `{source.path}`"
-        )
+        raise NoExportFileError(spec.key, source.path)
     for path in files:
         yield from iter_file_rows(path, source.format, path.name, source.encoding)
 

@@ -14,16 +14,15 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
 from zartsalgo_pipelines.pipeline.run import Extract, fail_batch
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
-from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
-    ExtractError,
     HighWaterMark,
     HttpStats,
     cursor_to_send,
@@ -104,7 +103,7 @@ def extract_api(
                     mark.see(page.records)
                 with engine.begin() as conn:
                     touch(conn, batch_id, "extracting")
-    except (ExtractError, MissingSecretError, OSError, BatchLostError) as error:
+    except (ZartsalgoError, OSError) as error:  # ours, or the landing folder's disk
         if not isinstance(error, FileExistsError):  # a folder that is not ours stays
             shutil.rmtree(target, ignore_errors=True)
         _record_http(engine, batch_id, stats, None)

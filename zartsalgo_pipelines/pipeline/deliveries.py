@@ -17,6 +17,7 @@ import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
@@ -76,7 +77,7 @@ def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) 
     return batch_id
 
 
-class _NothingWaitingError(Exception):
+class _NothingWaitingError(ZartsalgoError):
     pass
 
 

@@ -16,9 +16,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
+
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 _READ_SIZE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
@@ -37,6 +39,18 @@ class SourceRow:
     record: dict[str, Any] | None
     error: str | None = None
     raw_text: str | None = None  # the unparsed text, kept for the dead letter
+
+
+class NoExportFileError(ZartsalgoError, FileNotFoundError):
+    """No file matches the provider's ``source.path``: the one message a sync, a test sync and
+    a connection check give for it."""
+
+    retryable: ClassVar[bool] = True  # the export may be dropped before the next run
+
+    def __init__(self, provider_key: str, pattern: str) -> None:
+        super().__init__(
+            f"Provider `{provider_key}`: no export file matches source.path `{pattern}`"
+        )
 
 
 def resolve_paths(pattern: str, base_dir: Path) -> list[Path]:

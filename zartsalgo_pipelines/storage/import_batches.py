@@ -6,10 +6,12 @@ owner died. A swept batch takes no more writes: every chunk and every close chec
 """
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
@@ -73,13 +75,17 @@ def open_batch(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-class BatchLostError(RuntimeError):
+class BatchLostError(ZartsalgoError, RuntimeError):
     """The batch is no longer this run's: the sweep failed it (its owner looked dead or it
     made no progress within the timeout). Nothing more is written to it."""
 
+    retryable: ClassVar[bool] = True  # the next run lands the source again
 
-class BatchNotClaimedError(RuntimeError):
+
+class BatchNotClaimedError(ZartsalgoError, RuntimeError):
     """Another run took the batch or holds the provider's ingest lease; the message says which."""
+
+    retryable: ClassVar[bool] = True  # the lease is free once the other run ends
 
 
 def add_counts(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> None:

@@ -22,11 +22,13 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pandas as pd
 import sqlalchemy as sa
+
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 BULK_MIN_ROWS = 200  # below this a multi-row INSERT is cheaper than a file round trip
 NULL = "\\N"
@@ -99,17 +101,21 @@ def load_into(
     load_text(conn, table_name, names, text)
 
 
-class ShortLoadError(Exception):
+class ShortLoadError(ZartsalgoError):
     """LOAD DATA stored fewer rows than it was sent (the transaction is rolled back)."""
 
+    retryable: ClassVar[bool] = False
 
-class LoadWarningError(Exception):
+
+class LoadWarningError(ZartsalgoError):
     """LOAD DATA stored a value other than the one sent and only warned (cut, rounded, zeroed).
 
     LOCAL loads turn errors into warnings whatever the sql_mode, so the warnings are read
     after each load and any one of them rolls the transaction back. Mapping checks every value
     against its column first (``storage/limits.py``); this is the net under those checks.
     """
+
+    retryable: ClassVar[bool] = False  # the same value is cut again
 
 
 def load_text(
