@@ -7,13 +7,14 @@ works for paused providers too, which is how access is confirmed before `status:
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.proof.alert_kinds import UNREACHABLE
 from zartsalgo_pipelines.proof.alerts import (
     AlertEvent,
-    open_alert,
+    raise_alert,
     record_auth_result,
     record_missing_credential,
     resolve_alerts,
@@ -32,7 +33,6 @@ from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines.storage.queries import connection_status
 
-UNREACHABLE: Final = "unreachable"
 Result = Literal["connected", "auth_failed", "unreachable", "not_configured", "unexpected_response"]
 
 
@@ -83,17 +83,7 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             # The credentials were accepted even if the answer was odd.
             events += record_auth_result(conn, spec, ok=True)
         if result == UNREACHABLE:
-            events += open_alert(
-                conn,
-                provider_key=spec.key,
-                kind=UNREACHABLE,
-                severity="warning",
-                owner=spec.owner,
-                message=f"{spec.display_name}: the connection check could not reach the provider",
-                next_action="Check the provider's status page and our network; run "
-                f"`zartsalgo check-connection {spec.key}` again once it is back.",
-                details={"detail": detail[:300]},
-            )
+            events += raise_alert(conn, spec, UNREACHABLE, details={"detail": detail[:300]})
         elif result in ("connected", "unexpected_response"):
             events += resolve_alerts(conn, spec.key, UNREACHABLE)
         status = connection_status(conn, spec.key) or spec.status

@@ -25,9 +25,10 @@ from zartsalgo_pipelines.pipeline.landing import (
     create_landing_dir,
     landing_dir,
 )
-from zartsalgo_pipelines.pipeline.sweep import STUCK_BATCH, sweep_stuck_batches
+from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.pipeline.tuning import batch_tuning
 from zartsalgo_pipelines.pipeline.writer import ChunkWriter
+from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
 from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import (

@@ -12,15 +12,38 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
+from zartsalgo_pipelines.proof.alert_kinds import (
+    AUTH_FAILURE,
+    CREDENTIALS_MISSING,
+    FAILED_BATCHES,
+    FAILED_SHARE,
+    RATE_LIMITED,
+    AlertKind,
+    alert_kind,
+)
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import alerts as store
 from zartsalgo_pipelines.storage.queries import open_dead_letters_since
 
-FAILED_SHARE = "failed_share"
-FAILED_BATCHES = "failed_batches"
-AUTH_FAILURE = "auth_failure"
-CREDENTIALS_MISSING = "credentials_missing"
-RATE_LIMITED = "rate_limited"
+# Re-exported: callers name kinds by these constants.
+__all__ = [
+    "AUTH_FAILURE",
+    "CREDENTIALS_MISSING",
+    "FAILED_BATCHES",
+    "FAILED_SHARE",
+    "RATE_LIMITED",
+    "AlertEvent",
+    "AlertKind",
+    "alert_kind",
+    "evaluate_batch_alerts",
+    "open_alert",
+    "open_alerts",
+    "raise_alert",
+    "record_auth_result",
+    "record_missing_credential",
+    "record_rate_limit_wait",
+    "resolve_alerts",
+]
 
 
 @dataclass(frozen=True)
@@ -47,7 +70,12 @@ def open_alert(
     next_action: str,
     details: dict[str, Any],
 ) -> list[AlertEvent]:
-    """Open an alert unless one of this kind is already open; the event, if one was opened."""
+    """Open an alert unless one of this kind is already open; the event, if one was opened.
+
+    ``kind`` must be registered (``proof/alert_kinds.py``); callers use ``raise_alert``, which
+    takes the severity and texts from the registry.
+    """
+    alert_kind(kind)
     if store.is_open(conn, provider_key, kind):
         return []
     store.insert_alert(
@@ -63,6 +91,33 @@ def open_alert(
     )
     _set_status(conn, provider_key, "degraded", only_from="connected")
     return [AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)]
+
+
+def raise_alert(
+    conn: sa.Connection, spec: ProviderSpec, kind: str, *, details: dict[str, Any], **values: Any
+) -> list[AlertEvent]:
+    """Open an alert of the registered ``kind`` for ``spec``'s provider, its texts filled with
+    ``values``; the event, if one was opened (none while one of this kind is open)."""
+    declared = alert_kind(kind)
+    message, next_action = declared.texts(
+        {
+            "display_name": spec.display_name,
+            "key": spec.key,
+            "credential_variables": ", ".join(sorted(spec.auth.credentials.values()))
+            or "none declared",
+            **values,
+        }
+    )
+    return open_alert(
+        conn,
+        provider_key=spec.key,
+        kind=declared.name,
+        severity=declared.severity,
+        owner=spec.owner,
+        message=message,
+        next_action=next_action,
+        details=details,
+    )
 
 
 def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
@@ -108,15 +163,11 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
     if not recent:
         return events
     if len(recent) == limit and all(r.status == "failed" for r in recent):
-        events += open_alert(
+        events += raise_alert(
             conn,
-            provider_key=spec.key,
-            kind=FAILED_BATCHES,
-            severity="critical",
-            owner=spec.owner,
-            message=f"{spec.display_name}: the last {limit} batches failed",
-            next_action="Read the last error on the connection record, fix the source or the "
-            "spec, and enter urgent client updates with `zartsalgo manual` meanwhile.",
+            spec,
+            FAILED_BATCHES,
+            limit=limit,
             details={"batches": limit, "last_error": (recent[0].error or "")[:300]},
         )
     elif recent[0].status == "succeeded":
@@ -141,16 +192,12 @@ def _failed_share_alert(conn: sa.Connection, spec: ProviderSpec, latest: Any) ->
     if threshold is None:
         threshold = spec.tolerated_failure_share
     if share > threshold:
-        return open_alert(
+        return raise_alert(
             conn,
-            provider_key=spec.key,
-            kind=FAILED_SHARE,
-            severity="warning",
-            owner=spec.owner,
-            message=f"{spec.display_name}: {share:.0%} of the last batch failed the field "
-            f"map (alert above {threshold:.0%})",
-            next_action="Review the dead letters by reason, fix the field map or ask the "
-            "provider, then replay them.",
+            spec,
+            FAILED_SHARE,
+            share=share,
+            threshold=threshold,
             details={
                 "failed_share": round(share, 4),
                 "threshold": threshold,
@@ -190,17 +237,8 @@ def record_auth_result(
             after = "degraded" if open_alerts(conn, spec.key) else "connected"
             _set_status(conn, spec.key, after, only_from="disconnected")
         return events
-    events = open_alert(
-        conn,
-        provider_key=spec.key,
-        kind=AUTH_FAILURE,
-        severity="critical",
-        owner=spec.owner,
-        message=f"{spec.display_name}: the provider refused our credentials ({detail[:200]})",
-        next_action="Renew the credentials in the environment variables the spec names "
-        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}), then run a "
-        "test sync.",
-        details={"detail": detail[:200]},
+    events = raise_alert(
+        conn, spec, AUTH_FAILURE, detail=detail[:200], details={"detail": detail[:200]}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events
@@ -213,17 +251,8 @@ def record_missing_credential(
     connection is `disconnected` with a critical `credentials_missing` alert, until a check or
     intake gets its credentials accepted (``record_auth_result(ok=True)``). ``detail`` names
     the variable, never a value."""
-    events = open_alert(
-        conn,
-        provider_key=spec.key,
-        kind=CREDENTIALS_MISSING,
-        severity="critical",
-        owner=spec.owner,
-        message=f"{spec.display_name}: a credential is not configured ({detail[:200]})",
-        next_action="Set the environment variables the spec names "
-        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}) where Dagster "
-        f"and the CLI run, then run `zartsalgo check-connection {spec.key}`.",
-        details={"detail": detail[:200]},
+    events = raise_alert(
+        conn, spec, CREDENTIALS_MISSING, detail=detail[:200], details={"detail": detail[:200]}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events
@@ -237,16 +266,12 @@ def record_rate_limit_wait(
     allowed = spec.alerts.max_rate_limited_minutes * 60
     if waited_seconds <= allowed:
         return resolve_alerts(conn, spec.key, RATE_LIMITED)
-    events = open_alert(
+    return raise_alert(
         conn,
-        provider_key=spec.key,
-        kind=RATE_LIMITED,
-        severity="warning",
-        owner=spec.owner,
-        message=f"{spec.display_name}: a sync waited {waited_seconds / 60:.1f} min on rate "
-        f"limits ({hits} responses), more than the {allowed / 60:g} min allowed",
-        next_action="Lower the request budget or move the schedule to a quieter hour; ask the "
-        "provider for a higher limit if syncs keep waiting.",
+        spec,
+        RATE_LIMITED,
+        waited_minutes=waited_seconds / 60,
+        hits=hits,
+        allowed_minutes=allowed / 60,
         details={"waited_seconds": round(waited_seconds, 1), "hits": hits},
     )
-    return events
