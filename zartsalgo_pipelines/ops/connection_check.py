@@ -25,9 +25,9 @@ from zartsalgo_pipelines.sources.files import resolve_paths
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     ExtractError,
-    cursor_to_send,
     iter_pages,
     open_provider_session,
+    start_value,
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider
@@ -58,7 +58,7 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
         detail = f"{len(found)} export file(s) match source.path `{spec.source.path}`"
     else:
         source = spec.source
-        since = cursor_to_send(source.incremental, None) if source.incremental else None
+        since = start_value(source.incremental, None)
         try:
             with open_provider_session(spec) as http:
                 page = next(iter_pages(spec, http, incremental_value=since, page_limit=1))

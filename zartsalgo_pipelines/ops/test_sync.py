@@ -10,10 +10,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
-from zartsalgo_pipelines.pipeline.classify import KnownVersions, known_versions, plan_chunk
+from zartsalgo_pipelines.pipeline.classify import KnownVersions, classify_chunk
 from zartsalgo_pipelines.pipeline.run import chunked
 from zartsalgo_pipelines.sources.files import (
     NoExportFileError,
@@ -23,9 +22,9 @@ from zartsalgo_pipelines.sources.files import (
     resolve_paths,
 )
 from zartsalgo_pipelines.sources.rest import (
-    cursor_to_send,
     iter_pages,
     open_provider_session,
+    start_value,
 )
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -73,11 +72,11 @@ def dry_run(
     selected = itertools.islice(rows, limit) if limit else rows
     next_row = 1
     with engine.connect() as conn:
-        for chunk_rows in chunked(selected, spec.chunk_size or settings.chunk_size()):
-            mapped, known = known_versions(conn, spec, field_map, chunk_rows, would_add)
-            before = known.copy()
-            plan = plan_chunk(mapped, known, next_row)
-            would_add.add(known.since(before))
+        for chunk_rows in chunked(selected, spec.effective_chunk_size):
+            mapped, plan, additions = classify_chunk(
+                conn, spec, field_map, chunk_rows, would_add, next_row
+            )
+            would_add.add(additions)
             review.counts.update(plan.statuses)
             review.stats.add(mapped)
             next_row += len(chunk_rows)
@@ -104,7 +103,7 @@ def source_rows(loaded: LoadedSpec) -> Iterator[SourceRow]:
 def api_rows(spec: ProviderSpec) -> Iterator[SourceRow]:
     """The records of the provider's API pages as rows, page by page (nothing is landed)."""
     source = spec.rest_source
-    since = cursor_to_send(source.incremental, None) if source.incremental else None
+    since = start_value(source.incremental, None)
     with open_provider_session(spec) as http:
         for page in iter_pages(spec, http, incremental_value=since):
             ref = f"page {page.number}"

@@ -25,9 +25,9 @@ from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     HighWaterMark,
     HttpStats,
-    cursor_to_send,
     iter_pages,
     open_provider_session,
+    start_value,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
@@ -78,11 +78,7 @@ def extract_api(
             owner=owner,
         )
         token = batch_token(conn, batch_id)
-    since = (
-        cursor_to_send(source.incremental, stored, full_resync=full_resync)
-        if source.incremental
-        else None
-    )
+    since = start_value(source.incremental, stored, full_resync=full_resync)
     mark = HighWaterMark(source.incremental) if source.incremental else None
     target = landing_dir(spec.key, batch_id, token)
     digest = hashlib.sha256()

@@ -79,6 +79,30 @@ def plan_chunk(chunk: MappedChunk, known: KnownVersions, first_row_number: int) 
     return plan
 
 
+def classify_chunk(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    field_map: FieldMap,
+    rows: list[SourceRow],
+    in_flight: KnownVersions,
+    first_row_number: int,
+    *,
+    revalidate_failures: bool = False,
+) -> tuple[MappedChunk, ChunkPlan, KnownVersions]:
+    """Map and classify one chunk against what is stored plus ``in_flight`` (versions of earlier
+    chunks not yet committed, or never written by a test sync).
+
+    Returns the mapped chunk, its plan and the versions it adds, which the caller keeps in
+    flight for the chunks after it.
+    """
+    chunk, known = known_versions(
+        conn, spec, field_map, rows, in_flight, revalidate_failures=revalidate_failures
+    )
+    before = known.copy()
+    plan = plan_chunk(chunk, known, first_row_number)
+    return chunk, plan, known.since(before)
+
+
 def known_versions(
     conn: sa.Connection,
     spec: ProviderSpec,

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
@@ -181,7 +180,7 @@ def ingest_rows(
     letter records (a replay). ``on_success`` runs in the transaction that closes the batch.
     """
     field_map = field_map or FieldMap(spec)
-    size = chunk_size or spec.chunk_size or settings.chunk_size()
+    size = chunk_size or spec.effective_chunk_size
     try:
         with engine.begin() as conn:
             claim_batch(
