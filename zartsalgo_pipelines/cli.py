@@ -24,17 +24,13 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import cli_proof, settings
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.ops.connection_check import check_connection
-from zartsalgo_pipelines.ops.operations import (
-    SOURCE_ERRORS,
-    dry_run,
-    file_rows,
-    manual_entry,
-    replay_dead_letters,
-    resolve_dead_letters,
-    source_rows,
-)
+from zartsalgo_pipelines.ops.manual import manual_entry
+from zartsalgo_pipelines.ops.replay import replay_dead_letters, resolve_dead_letters
+from zartsalgo_pipelines.ops.test_sync import dry_run, source_rows
 from zartsalgo_pipelines.proof.alerts import open_alerts
+from zartsalgo_pipelines.sources.files import file_rows
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs, provider_spec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
@@ -246,7 +242,8 @@ def test_sync_command(provider: str, limit: int | None, path: Path | None, as_js
             if show
             else None,
         )
-    except SOURCE_ERRORS as error:
+    # Ours (each with a clear, secret-free message), or a file given by hand that is missing.
+    except (ZartsalgoError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     if show:
         click.echo(err=True)

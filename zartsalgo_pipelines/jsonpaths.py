@@ -12,11 +12,13 @@ from typing import Any
 
 import jmespath
 
+from zartsalgo_pipelines.errors import ZartsalgoError
+
 Getter = Callable[[Any], Any]
 ColumnGetter = Callable[[list[Any]], list[Any]]
 
 
-class _UnsupportedNodeError(Exception):
+class _UnsupportedNodeError(ZartsalgoError):
     pass
 
 

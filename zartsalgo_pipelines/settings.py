@@ -7,6 +7,9 @@ override a value with ``monkeypatch.setenv`` without chasing ``os.getenv`` calls
 
 import os
 from pathlib import Path
+from typing import ClassVar
+
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 DATABASE_URL_ENV = "ZARTSALGO_DATABASE_URL"
 DATA_DIR_ENV = "ZARTSALGO_DATA_DIR"
@@ -73,8 +76,10 @@ def alert_webhook_url() -> str | None:
     return os.environ.get(ALERT_WEBHOOK_ENV) or None
 
 
-class MissingSecretError(RuntimeError):
+class MissingSecretError(ZartsalgoError, RuntimeError):
     """A secret the spec names is not set; the message names the variable, never a value."""
+
+    retryable: ClassVar[bool] = False  # someone must set the variable first
 
 
 def secret(env_var: str, purpose: str) -> str:

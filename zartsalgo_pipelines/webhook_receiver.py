@@ -35,10 +35,11 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer, create_server
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.pipeline.deliveries import store_delivery
 from zartsalgo_pipelines.sources.webhooks import DeliveryRefusedError, verify
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.admin import ping
 from zartsalgo_pipelines.storage.connections import register_provider
+from zartsalgo_pipelines.storage.deliveries import store_delivery
 
 log = logging.getLogger("zartsalgo.webhooks")
 PATH_PREFIX = "/webhooks/"
@@ -152,8 +153,7 @@ class WebhookApp:
 
     def _health(self) -> Answer:
         try:
-            with self.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
+            ping(self.engine)
         except sa.exc.SQLAlchemyError as error:
             log.error("health check: database unreachable (%s)", type(error).__name__)
             return 503, {"status": "unavailable", "database": "unreachable"}

@@ -17,6 +17,7 @@ import yaml
 
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.admin import create_database, drop_database
 from zartsalgo_pipelines.storage.engine import create_engine
 from zartsalgo_pipelines.storage.migrate import upgrade_head
 from zartsalgo_pipelines.storage.models import Base
@@ -33,8 +34,7 @@ def mysql_url() -> Iterator[str]:
     name = f"zt_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server.render_as_string(hide_password=False))
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+        create_database(admin, name)
     except sa.exc.OperationalError as error:
         admin.dispose()
         if os.environ.get("CI") == "true":
@@ -43,8 +43,7 @@ def mysql_url() -> Iterator[str]:
     url = server.set(database=name).render_as_string(hide_password=False)
     upgrade_head(url)
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE {name}"))
+    drop_database(admin, name)
     admin.dispose()
 
 

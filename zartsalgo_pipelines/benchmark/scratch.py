@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import yaml
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.storage.admin import create_database, drop_database
 from zartsalgo_pipelines.storage.engine import create_engine
 
 SHIPPED_SPEC = settings.DEFS_DIR / "quote_request" / "defs.yaml"
@@ -24,13 +25,11 @@ def scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
     url = sa.engine.make_url(server_url)
     name = f"zt_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    create_database(admin, name)
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE {name}"))
+        drop_database(admin, name)
         admin.dispose()
 
 

@@ -131,13 +131,11 @@ def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
         with engine.begin() as conn:
             for table in WRITTEN_TABLES:
                 copy = f"bench_copy_{table}"
-                conn.exec_driver_sql(f"CREATE TABLE {copy} LIKE {table}")
+                mysql_bulk.create_empty_copy(conn, table, copy)
                 path = workdir / f"{copy}.tsv"
                 lines = 0
                 with path.open("w", encoding="utf-8", newline="") as out:
-                    rows = conn.execution_options(yield_per=10_000).exec_driver_sql(
-                        f"SELECT * FROM {table}"
-                    )
+                    rows = mysql_bulk.stream_table(conn, table)
                     names = list(rows.keys())
                     for row in rows:
                         out.write("\t".join(map(mysql_bulk.field, row)) + "\n")
@@ -145,7 +143,7 @@ def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
                 started = time.perf_counter()
                 mysql_bulk.load_file(conn, copy, names, path, lines)
                 seconds[table] = time.perf_counter() - started
-                conn.exec_driver_sql(f"DROP TABLE {copy}")
+                mysql_bulk.drop_table(conn, copy)
                 path.unlink()
     finally:
         engine.dispose()

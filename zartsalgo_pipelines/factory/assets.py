@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 import pydantic
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.factory.checks import (
     ABOVE_TOLERANCE,
     accounting_check,
@@ -22,8 +23,6 @@ from zartsalgo_pipelines.factory.liveness import ownership
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.stats import FailureStats
-from zartsalgo_pipelines.settings import MissingSecretError
-from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.storage.import_batches import latest_batch, review
@@ -142,11 +141,10 @@ def build_provider_assets(spec: ProviderSpec, spec_dir: Path) -> list[dg.AssetsD
                 api = extract_api(
                     zartsalgo_db.engine(), spec, full_resync=config.full_resync, **owner
                 )
-            except (AuthFailedError, MissingSecretError) as error:
-                # Retrying cannot fix a refused or missing credential.
-                raise dg.Failure(str(error), allow_retries=False) from None
-            except ExtractError as error:
-                raise dg.Failure(str(error)) from None
+            except ZartsalgoError as error:
+                # Retrying cannot fix a refused or missing credential or an answer the spec
+                # does not expect; a provider that is down or rate limiting may be back.
+                raise dg.Failure(str(error), allow_retries=error.retryable) from None
             extract = api
             metadata = {
                 "pages": api.pages,

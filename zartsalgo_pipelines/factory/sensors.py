@@ -12,12 +12,12 @@ from zartsalgo_pipelines.factory.assets import asset_keys
 from zartsalgo_pipelines.factory.liveness import run_liveness
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
-from zartsalgo_pipelines.proof.alerts import open_alert, resolve_alerts
+from zartsalgo_pipelines.proof.alert_kinds import FAILED_RUNS, STALE_SYNC
+from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.deliveries import pending_deliveries
 from zartsalgo_pipelines.storage.queries import last_successful_sync
-
-STALE_SYNC = "stale_sync"
 
 
 def _age(delta: dt.timedelta) -> str:
@@ -50,16 +50,12 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
                 events = resolve_alerts(conn, spec.key, STALE_SYNC)
             else:
                 since = "never" if last is None else f"{_age(now - last)} ago"
-                events = open_alert(
+                events = raise_alert(
                     conn,
-                    provider_key=spec.key,
-                    kind=STALE_SYNC,
-                    severity="warning",
-                    owner=spec.owner,
-                    message=f"{spec.display_name} last synced successfully {since}; "
-                    f"stale after {spec.stale_after_hours:g} h",
-                    next_action="A new sync was requested; if it fails, check the export drop "
-                    "and the run log, then load the file by hand with the manual fallback.",
+                    spec,
+                    STALE_SYNC,
+                    since=since,
+                    stale_after_hours=spec.stale_after_hours,
                     details={
                         "last_success": last.isoformat() if last else None,
                         "window_hours": spec.stale_after_hours,
@@ -86,7 +82,6 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
     return stale_sync
 
 
-FAILED_RUNS = "failed_runs"
 _FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 # Jobs that materialize assets of many providers: the all-providers job (definitions.py) and
 # the implicit job behind the UI's "Materialize" buttons. A run of one counts for a provider
@@ -158,16 +153,11 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
         failed = [r for r in runs if r.status != dg.DagsterRunStatus.SUCCESS]
         with engine.begin() as conn:
             if len(runs) == limit and len(failed) == limit:
-                events = open_alert(
+                events = raise_alert(
                     conn,
-                    provider_key=spec.key,
-                    kind=FAILED_RUNS,
-                    severity="critical",
-                    owner=spec.owner,
-                    message=f"{spec.display_name}: the last {limit} runs that materialized its "
-                    "assets failed",
-                    next_action="Open the latest failed run in the Dagster UI; while it is "
-                    "being fixed, enter urgent client updates with `zartsalgo manual`.",
+                    spec,
+                    FAILED_RUNS,
+                    limit=limit,
                     details={
                         "run_ids": [r.run_id for r in runs],
                         "jobs": [r.job_name for r in runs],
@@ -214,9 +204,6 @@ def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
                 "connected",
                 cursor=context.cursor,
             )
-        # Imported when the sensor ticks: the ingestion path brings pandas (docs/performance.md).
-        from zartsalgo_pipelines.pipeline.deliveries import pending_deliveries
-
         with zartsalgo_db.engine().connect() as conn:
             pending = pending_deliveries(conn, spec.key)
         if not pending.count:

@@ -7,13 +7,14 @@ works for paused providers too, which is how access is confirmed before `status:
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.proof.alert_kinds import UNREACHABLE
 from zartsalgo_pipelines.proof.alerts import (
     AlertEvent,
-    open_alert,
+    raise_alert,
     record_auth_result,
     record_missing_credential,
     resolve_alerts,
@@ -24,18 +25,14 @@ from zartsalgo_pipelines.sources.files import resolve_paths
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     ExtractError,
-    RateLimitedError,
-    RetryBudgetExceededError,
-    UnreachableError,
-    cursor_to_send,
     iter_pages,
     open_provider_session,
+    start_value,
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines.storage.queries import connection_status
 
-UNREACHABLE: Final = "unreachable"
 Result = Literal["connected", "auth_failed", "unreachable", "not_configured", "unexpected_response"]
 
 
@@ -61,7 +58,7 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
         detail = f"{len(found)} export file(s) match source.path `{spec.source.path}`"
     else:
         source = spec.source
-        since = cursor_to_send(source.incremental, None) if source.incremental else None
+        since = start_value(source.incremental, None)
         try:
             with open_provider_session(spec) as http:
                 page = next(iter_pages(spec, http, incremental_value=since, page_limit=1))
@@ -70,10 +67,11 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             result, detail = "not_configured", str(error)
         except AuthFailedError as error:
             result, detail, answer = "auth_failed", str(error), error.answer
-        except (UnreachableError, RateLimitedError, RetryBudgetExceededError) as error:
-            result, detail = UNREACHABLE, str(error)
-        except ExtractError as error:  # it answered, but not as the spec expects
-            result, detail = "unexpected_response", str(error)
+        except ExtractError as error:
+            # Retryable: down or rate limiting, it may answer later. Otherwise it answered, but
+            # not as the spec expects.
+            result = UNREACHABLE if error.retryable else "unexpected_response"
+            detail = str(error)
     with engine.begin() as conn:
         register_provider(conn, spec)
         if result == "auth_failed":
@@ -85,17 +83,7 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             # The credentials were accepted even if the answer was odd.
             events += record_auth_result(conn, spec, ok=True)
         if result == UNREACHABLE:
-            events += open_alert(
-                conn,
-                provider_key=spec.key,
-                kind=UNREACHABLE,
-                severity="warning",
-                owner=spec.owner,
-                message=f"{spec.display_name}: the connection check could not reach the provider",
-                next_action="Check the provider's status page and our network; run "
-                f"`zartsalgo check-connection {spec.key}` again once it is back.",
-                details={"detail": detail[:300]},
-            )
+            events += raise_alert(conn, spec, UNREACHABLE, details={"detail": detail[:300]})
         elif result in ("connected", "unexpected_response"):
             events += resolve_alerts(conn, spec.key, UNREACHABLE)
         status = connection_status(conn, spec.key) or spec.status

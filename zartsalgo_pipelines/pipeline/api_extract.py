@@ -14,21 +14,20 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
 from zartsalgo_pipelines.pipeline.run import Extract, fail_batch
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
-from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
-    ExtractError,
     HighWaterMark,
     HttpStats,
-    cursor_to_send,
     iter_pages,
     open_provider_session,
+    start_value,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
@@ -37,11 +36,9 @@ from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     mark_extracted,
     open_batch,
+    record_http,
     touch,
 )
-from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
-
-batches = table_of(DataImportBatch)
 
 
 @dataclass(frozen=True)
@@ -81,11 +78,7 @@ def extract_api(
             owner=owner,
         )
         token = batch_token(conn, batch_id)
-    since = (
-        cursor_to_send(source.incremental, stored, full_resync=full_resync)
-        if source.incremental
-        else None
-    )
+    since = start_value(source.incremental, stored, full_resync=full_resync)
     mark = HighWaterMark(source.incremental) if source.incremental else None
     target = landing_dir(spec.key, batch_id, token)
     digest = hashlib.sha256()
@@ -106,7 +99,7 @@ def extract_api(
                     mark.see(page.records)
                 with engine.begin() as conn:
                     touch(conn, batch_id, "extracting")
-    except (ExtractError, MissingSecretError, OSError, BatchLostError) as error:
+    except (ZartsalgoError, OSError) as error:  # ours, or the landing folder's disk
         if not isinstance(error, FileExistsError):  # a folder that is not ours stays
             shutil.rmtree(target, ignore_errors=True)
         _record_http(engine, batch_id, stats, None)
@@ -137,15 +130,13 @@ def extract_api(
 
 def _record_http(engine: sa.Engine, batch_id: int, stats: HttpStats, cursor: str | None) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(batches)
-            .where(batches.c.id == batch_id)
-            .values(
-                http_requests=stats.requests,
-                rate_limit_hits=stats.rate_limit_hits,
-                rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),
-                incremental_cursor=cursor,
-            )
+        record_http(
+            conn,
+            batch_id,
+            requests=stats.requests,
+            rate_limit_hits=stats.rate_limit_hits,
+            rate_limit_wait_seconds=stats.rate_limit_wait_seconds,
+            cursor=cursor,
         )
 
 

@@ -11,14 +11,13 @@ each delivery has exactly one import row and is never claimed again.
 """
 
 import functools
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
@@ -28,71 +27,28 @@ from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.storage.connections import register_provider
+from zartsalgo_pipelines.storage.deliveries import (
+    PendingDeliveries,
+    claimed_bodies,
+    pending_deliveries,
+    release_failed_claims,
+    store_delivery,
+)
 from zartsalgo_pipelines.storage.import_batches import (
     BatchNotClaimedError,
     BatchReview,
     claim_batch,
     open_batch,
 )
-from zartsalgo_pipelines.storage.models import (
-    DataImportBatch,
-    IntegrationWebhookDelivery,
-    table_of,
-)
 
-deliveries = table_of(IntegrationWebhookDelivery)
-batches = table_of(DataImportBatch)
-
-
-def store_delivery(engine: sa.Engine, provider_key: str, delivery_id: str, body: bytes) -> bool:
-    """Store a verified delivery before it is acknowledged; False if its id was seen before."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.insert(deliveries).values(
-                    provider_key=provider_key,
-                    delivery_id=delivery_id,
-                    received_at=utcnow(),
-                    body_sha256=hashlib.sha256(body).hexdigest(),
-                    body=body.decode("utf-8"),
-                )
-            )
-    except sa.exc.IntegrityError:
-        return False  # the unique (provider_key, delivery_id) key: a redelivery
-    return True
-
-
-@dataclass(frozen=True)
-class PendingDeliveries:
-    count: int
-    newest_id: int | None
-
-
-def pending_deliveries(conn: sa.Connection, provider_key: str) -> PendingDeliveries:
-    """Deliveries stored and not yet taken by a batch (what the sensor watches)."""
-    row = conn.execute(
-        sa.select(sa.func.count(), sa.func.max(deliveries.c.id)).where(
-            deliveries.c.provider_key == provider_key, deliveries.c.batch_id.is_(None)
-        )
-    ).one()
-    return PendingDeliveries(int(row[0]), row[1])
-
-
-def release_failed_claims(conn: sa.Connection, provider_key: str) -> int:
-    """Give back deliveries held by failed batches (a run that died after claiming)."""
-    failed = sa.select(batches.c.id).where(
-        batches.c.provider_key == provider_key, batches.c.status == "failed"
-    )
-    result = conn.execute(
-        sa.update(deliveries)
-        .where(
-            deliveries.c.provider_key == provider_key,
-            deliveries.c.processed_at.is_(None),
-            deliveries.c.batch_id.in_(failed),
-        )
-        .values(batch_id=None)
-    )
-    return result.rowcount or 0
+# Re-exported: the sensor and the receiver's callers import these from here.
+__all__ = [
+    "PendingDeliveries",
+    "pending_deliveries",
+    "process_deliveries",
+    "release_failed_claims",
+    "store_delivery",
+]
 
 
 def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) -> int | None:
@@ -121,7 +77,7 @@ def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) 
     return batch_id
 
 
-class _NothingWaitingError(Exception):
+class _NothingWaitingError(ZartsalgoError):
     pass
 
 
@@ -129,11 +85,7 @@ def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[Sour
     assert spec.webhook is not None
     record_of = compile_getter(spec.webhook.record_path)
     with engine.connect() as conn:
-        claimed = conn.execute(
-            sa.select(deliveries.c.id, deliveries.c.delivery_id, deliveries.c.body)
-            .where(deliveries.c.batch_id == batch_id)
-            .order_by(deliveries.c.id)
-        ).all()
+        claimed = claimed_bodies(conn, batch_id)
     for row_id, delivery_id, body in claimed:
         ref = f"webhook delivery {delivery_id}"[:255]
         try:

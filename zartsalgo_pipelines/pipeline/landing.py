@@ -6,12 +6,16 @@ one data folder never meet in a folder; a folder is created exclusively and neve
 
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 
-class LandingExistsError(FileExistsError):
+class LandingExistsError(ZartsalgoError, FileExistsError):
     """A batch's landing folder exists already: it belongs to something else, never reuse it."""
+
+    retryable: ClassVar[bool] = True  # a new batch lands in a folder of its own
 
 
 def landing_dir(provider_key: str, batch_id: int, token: str | None) -> Path:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
@@ -25,12 +24,18 @@ from zartsalgo_pipelines.pipeline.landing import (
     create_landing_dir,
     landing_dir,
 )
-from zartsalgo_pipelines.pipeline.sweep import STUCK_BATCH, sweep_stuck_batches
+from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.pipeline.tuning import batch_tuning
 from zartsalgo_pipelines.pipeline.writer import ChunkWriter
+from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
 from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
-from zartsalgo_pipelines.sources.files import SourceRow, iter_file_rows, resolve_paths
+from zartsalgo_pipelines.sources.files import (
+    NoExportFileError,
+    SourceRow,
+    iter_file_rows,
+    resolve_paths,
+)
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
 from zartsalgo_pipelines.storage.connections import (
@@ -80,14 +85,14 @@ def extract_files(
     paths = resolve_paths(source.path, spec_dir)
     if not paths:
         # A missing export is a failed sync: it counts towards the failed-batches alert.
-        message = f"Provider `{spec.key}`: no export file matches source.path `{source.path}`"
+        missing = NoExportFileError(spec.key, source.path)
         with engine.begin() as conn:
             register_provider(conn, spec)
             batch_id = open_batch(
                 conn, spec, source_kind="file", source_ref=source.path, owner=owner
             )
-        fail_batch(engine, spec, batch_id, message)
-        raise FileNotFoundError(message)
+        fail_batch(engine, spec, batch_id, str(missing))
+        raise missing
     names = [_relative_name(p, spec_dir) for p in paths]
     digest = hashlib.sha256()
     with engine.begin() as conn:
@@ -175,7 +180,7 @@ def ingest_rows(
     letter records (a replay). ``on_success`` runs in the transaction that closes the batch.
     """
     field_map = field_map or FieldMap(spec)
-    size = chunk_size or spec.chunk_size or settings.chunk_size()
+    size = chunk_size or spec.effective_chunk_size
     try:
         with engine.begin() as conn:
             claim_batch(

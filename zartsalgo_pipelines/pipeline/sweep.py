@@ -21,13 +21,12 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.owners import RunIsAlive, host_name, process_is_alive
 from zartsalgo_pipelines.pipeline.landing import remove_landing
-from zartsalgo_pipelines.proof.alerts import AlertEvent, evaluate_batch_alerts, open_alert
+from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
+from zartsalgo_pipelines.proof.alerts import AlertEvent, evaluate_batch_alerts, raise_alert
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.storage.connections import record_sync_result, utcnow
-
-STUCK_BATCH = "stuck_batch"
 
 
 @dataclass(frozen=True)
@@ -105,15 +104,11 @@ def _fail(
 def _alert(
     conn: sa.Connection, spec: ProviderSpec, batch_id: int, message: str, released: int
 ) -> list[AlertEvent]:
-    return open_alert(
+    return raise_alert(
         conn,
-        provider_key=spec.key,
-        kind=STUCK_BATCH,
-        severity="critical",
-        owner=spec.owner,
-        message=f"{spec.display_name}: batch {batch_id} was {message}",
-        next_action="Nothing was lost: the next sync lands the source again and stores what the "
-        "batch did not. If batches keep getting stuck, read the run log of the killed run "
-        "(memory limits, restarts) or raise batch_timeout_minutes.",
+        spec,
+        STUCK_BATCH,
+        batch_id=batch_id,
+        what=message,
         details={"batch_id": batch_id, "released_deliveries": released},
     )

@@ -17,8 +17,7 @@ from zartsalgo_pipelines.mapping.apply import FieldMap, MappedChunk
 from zartsalgo_pipelines.pipeline.classify import (
     ChunkPlan,
     KnownVersions,
-    known_versions,
-    plan_chunk,
+    classify_chunk,
 )
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -67,17 +66,16 @@ class ChunkWriter:
         for additions in self._in_flight:
             pending.add(additions)
         with self.engine.connect() as conn:
-            chunk, known = known_versions(
+            chunk, plan, additions = classify_chunk(
                 conn,
                 self.spec,
                 field_map,
                 rows,
                 pending,
+                first_row,
                 revalidate_failures=self.revalidate_failures,
             )
-        before = known.copy()
-        plan = plan_chunk(chunk, known, first_row)
-        self._in_flight.append(known.since(before))
+        self._in_flight.append(additions)
         chunk.drop_records()
         return chunk, plan
 

@@ -12,24 +12,38 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
-from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import (
-    DataImportBatch,
-    IncidentAlert,
-    IntegrationConnection,
-    table_of,
+from zartsalgo_pipelines.proof.alert_kinds import (
+    AUTH_FAILURE,
+    CREDENTIALS_MISSING,
+    FAILED_BATCHES,
+    FAILED_SHARE,
+    RATE_LIMITED,
+    AlertKind,
+    alert_kind,
 )
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import alerts as store
 from zartsalgo_pipelines.storage.queries import open_dead_letters_since
 
-alerts = table_of(IncidentAlert)
-connections = table_of(IntegrationConnection)
-batches = table_of(DataImportBatch)
-
-FAILED_SHARE = "failed_share"
-FAILED_BATCHES = "failed_batches"
-AUTH_FAILURE = "auth_failure"
-CREDENTIALS_MISSING = "credentials_missing"
-RATE_LIMITED = "rate_limited"
+# Re-exported: callers name kinds by these constants.
+__all__ = [
+    "AUTH_FAILURE",
+    "CREDENTIALS_MISSING",
+    "FAILED_BATCHES",
+    "FAILED_SHARE",
+    "RATE_LIMITED",
+    "AlertEvent",
+    "AlertKind",
+    "alert_kind",
+    "evaluate_batch_alerts",
+    "open_alert",
+    "open_alerts",
+    "raise_alert",
+    "record_auth_result",
+    "record_missing_credential",
+    "record_rate_limit_wait",
+    "resolve_alerts",
+]
 
 
 @dataclass(frozen=True)
@@ -56,52 +70,62 @@ def open_alert(
     next_action: str,
     details: dict[str, Any],
 ) -> list[AlertEvent]:
-    """Open an alert unless one of this kind is already open; the event, if one was opened."""
-    already = conn.execute(
-        sa.select(alerts.c.id).where(
-            alerts.c.provider_key == provider_key,
-            alerts.c.kind == kind,
-            alerts.c.resolved_at.is_(None),
-        )
-    ).first()
-    if already:
+    """Open an alert unless one of this kind is already open; the event, if one was opened.
+
+    ``kind`` must be registered (``proof/alert_kinds.py``); callers use ``raise_alert``, which
+    takes the severity and texts from the registry.
+    """
+    alert_kind(kind)
+    if store.is_open(conn, provider_key, kind):
         return []
-    conn.execute(
-        sa.insert(alerts).values(
-            provider_key=provider_key,
-            kind=kind,
-            severity=severity,
-            owner=owner,
-            message=message[:1000],
-            next_action=next_action[:500],
-            details=details,
-            opened_at=utcnow(),
-        )
+    store.insert_alert(
+        conn,
+        provider_key=provider_key,
+        kind=kind,
+        severity=severity,
+        owner=owner,
+        message=message[:1000],
+        next_action=next_action[:500],
+        details=details,
+        opened_at=utcnow(),
     )
     _set_status(conn, provider_key, "degraded", only_from="connected")
     return [AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)]
 
 
+def raise_alert(
+    conn: sa.Connection, spec: ProviderSpec, kind: str, *, details: dict[str, Any], **values: Any
+) -> list[AlertEvent]:
+    """Open an alert of the registered ``kind`` for ``spec``'s provider, its texts filled with
+    ``values``; the event, if one was opened (none while one of this kind is open)."""
+    declared = alert_kind(kind)
+    message, next_action = declared.texts(
+        {
+            "display_name": spec.display_name,
+            "key": spec.key,
+            "credential_variables": ", ".join(sorted(spec.auth.credentials.values()))
+            or "none declared",
+            **values,
+        }
+    )
+    return open_alert(
+        conn,
+        provider_key=spec.key,
+        kind=declared.name,
+        severity=declared.severity,
+        owner=spec.owner,
+        message=message,
+        next_action=next_action,
+        details=details,
+    )
+
+
 def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
     """Close open alerts of ``kind``; when none of any kind stays open, degraded -> connected."""
-    open_rows = (
-        conn.execute(
-            sa.select(alerts).where(
-                alerts.c.provider_key == provider_key,
-                alerts.c.kind == kind,
-                alerts.c.resolved_at.is_(None),
-            )
-        )
-        .mappings()
-        .all()
-    )
+    open_rows = store.open_of_kind(conn, provider_key, kind)
     if not open_rows:
         return []
-    conn.execute(
-        sa.update(alerts)
-        .where(alerts.c.id.in_([r["id"] for r in open_rows]))
-        .values(resolved_at=utcnow())
-    )
+    store.mark_resolved(conn, [r["id"] for r in open_rows], utcnow())
     if not open_alerts(conn, provider_key):
         _set_status(conn, provider_key, "connected", only_from="degraded")
     return [
@@ -119,10 +143,8 @@ def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[Al
 
 
 def open_alerts(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
-    query = sa.select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id)
-    if provider_key:
-        query = query.where(alerts.c.provider_key == provider_key)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    """Every open alert (of one provider, if given), oldest first."""
+    return store.open_rows(conn, provider_key)
 
 
 def _set_status(
@@ -130,42 +152,22 @@ def _set_status(
 ) -> None:
     # Only event-driven states move: a spec's paused / planned / disconnected is never touched.
     sources = (only_from,) if isinstance(only_from, str) else only_from
-    conn.execute(
-        sa.update(connections)
-        .where(connections.c.provider_key == provider_key, connections.c.status.in_(sources))
-        .values(status=status, updated_at=utcnow())
-    )
+    store.set_connection_status(conn, provider_key, status, only_from=sources, now=utcnow())
 
 
 def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[AlertEvent]:
     """After a batch: open or resolve the failed-share and failed-batches-in-a-row alerts."""
     events: list[AlertEvent] = []
     limit = spec.alerts.failed_batches_in_a_row
-    recent = conn.execute(
-        sa.select(
-            batches.c.id,
-            batches.c.status,
-            batches.c.rows_total,
-            batches.c.rows_failed,
-            batches.c.rows_ignored,
-            batches.c.error,
-        )
-        .where(batches.c.provider_key == spec.key, batches.c.status.in_(["succeeded", "failed"]))
-        .order_by(batches.c.id.desc())
-        .limit(limit)
-    ).all()
+    recent = store.recent_finished_batches(conn, spec.key, limit)
     if not recent:
         return events
     if len(recent) == limit and all(r.status == "failed" for r in recent):
-        events += open_alert(
+        events += raise_alert(
             conn,
-            provider_key=spec.key,
-            kind=FAILED_BATCHES,
-            severity="critical",
-            owner=spec.owner,
-            message=f"{spec.display_name}: the last {limit} batches failed",
-            next_action="Read the last error on the connection record, fix the source or the "
-            "spec, and enter urgent client updates with `zartsalgo manual` meanwhile.",
+            spec,
+            FAILED_BATCHES,
+            limit=limit,
             details={"batches": limit, "last_error": (recent[0].error or "")[:300]},
         )
     elif recent[0].status == "succeeded":
@@ -190,16 +192,12 @@ def _failed_share_alert(conn: sa.Connection, spec: ProviderSpec, latest: Any) ->
     if threshold is None:
         threshold = spec.tolerated_failure_share
     if share > threshold:
-        return open_alert(
+        return raise_alert(
             conn,
-            provider_key=spec.key,
-            kind=FAILED_SHARE,
-            severity="warning",
-            owner=spec.owner,
-            message=f"{spec.display_name}: {share:.0%} of the last batch failed the field "
-            f"map (alert above {threshold:.0%})",
-            next_action="Review the dead letters by reason, fix the field map or ask the "
-            "provider, then replay them.",
+            spec,
+            FAILED_SHARE,
+            share=share,
+            threshold=threshold,
             details={
                 "failed_share": round(share, 4),
                 "threshold": threshold,
@@ -239,17 +237,8 @@ def record_auth_result(
             after = "degraded" if open_alerts(conn, spec.key) else "connected"
             _set_status(conn, spec.key, after, only_from="disconnected")
         return events
-    events = open_alert(
-        conn,
-        provider_key=spec.key,
-        kind=AUTH_FAILURE,
-        severity="critical",
-        owner=spec.owner,
-        message=f"{spec.display_name}: the provider refused our credentials ({detail[:200]})",
-        next_action="Renew the credentials in the environment variables the spec names "
-        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}), then run a "
-        "test sync.",
-        details={"detail": detail[:200]},
+    events = raise_alert(
+        conn, spec, AUTH_FAILURE, detail=detail[:200], details={"detail": detail[:200]}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events
@@ -262,17 +251,8 @@ def record_missing_credential(
     connection is `disconnected` with a critical `credentials_missing` alert, until a check or
     intake gets its credentials accepted (``record_auth_result(ok=True)``). ``detail`` names
     the variable, never a value."""
-    events = open_alert(
-        conn,
-        provider_key=spec.key,
-        kind=CREDENTIALS_MISSING,
-        severity="critical",
-        owner=spec.owner,
-        message=f"{spec.display_name}: a credential is not configured ({detail[:200]})",
-        next_action="Set the environment variables the spec names "
-        f"({', '.join(sorted(spec.auth.credentials.values())) or 'none declared'}) where Dagster "
-        f"and the CLI run, then run `zartsalgo check-connection {spec.key}`.",
-        details={"detail": detail[:200]},
+    events = raise_alert(
+        conn, spec, CREDENTIALS_MISSING, detail=detail[:200], details={"detail": detail[:200]}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events
@@ -286,16 +266,12 @@ def record_rate_limit_wait(
     allowed = spec.alerts.max_rate_limited_minutes * 60
     if waited_seconds <= allowed:
         return resolve_alerts(conn, spec.key, RATE_LIMITED)
-    events = open_alert(
+    return raise_alert(
         conn,
-        provider_key=spec.key,
-        kind=RATE_LIMITED,
-        severity="warning",
-        owner=spec.owner,
-        message=f"{spec.display_name}: a sync waited {waited_seconds / 60:.1f} min on rate "
-        f"limits ({hits} responses), more than the {allowed / 60:g} min allowed",
-        next_action="Lower the request budget or move the schedule to a quieter hour; ask the "
-        "provider for a higher limit if syncs keep waiting.",
+        spec,
+        RATE_LIMITED,
+        waited_minutes=waited_seconds / 60,
+        hits=hits,
+        allowed_minutes=allowed / 60,
         details={"waited_seconds": round(waited_seconds, 1), "hits": hits},
     )
-    return events

@@ -4,10 +4,11 @@ data-through time, the baseline's own figures and the caveats. Read-only; the sa
 functions the assets write with."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
 from zartsalgo_pipelines.specs.metrics import MetricSpec
@@ -16,8 +17,10 @@ from zartsalgo_pipelines.storage import proof as store
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
 
 
-class NotFoundError(LookupError):
+class NotFoundError(ZartsalgoError, LookupError):
     """No such client, metric or period; the message lists what exists."""
+
+    retryable: ClassVar[bool] = False
 
 
 def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dict[str, Any]:

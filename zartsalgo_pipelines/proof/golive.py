@@ -2,18 +2,21 @@
 marked it live; who decided, when, and after which batch is kept as history."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import proof as store
 from zartsalgo_pipelines.storage.import_batches import latest_batch
 
 
-class GoLiveRefusedError(ValueError):
+class GoLiveRefusedError(ZartsalgoError, ValueError):
     """The gate cannot be opened yet; the message says what to do first."""
+
+    retryable: ClassVar[bool] = False  # the gate opens only after what the message asks is done
 
 
 def mark_live(

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.proof.alerts import AlertEvent, open_alert, resolve_alerts
+from zartsalgo_pipelines.proof.alert_kinds import PORTAL_VISIBILITY
+from zartsalgo_pipelines.proof.alerts import AlertEvent, raise_alert, resolve_alerts
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import proof as store
 
-KIND = "portal_visibility"
+KIND = PORTAL_VISIBILITY
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,13 @@ def watch(
             continue  # the go-live gate keeps it hidden on purpose
         served, missing = missing_clients(conn, spec, now)
         if missing:
-            events = open_alert(
+            events = raise_alert(
                 conn,
-                provider_key=spec.key,
-                kind=KIND,
-                severity="warning",
-                owner=spec.owner,
-                message=f"{spec.display_name}: {len(missing)} of {served} clients see no fresh "
-                f"card for their latest period ({', '.join(missing[:5])})",
-                next_action="Open `zartsalgo portal preview` for the hidden cards and their "
-                "reasons; fix the cause or run the sync.",
+                spec,
+                KIND,
+                missing=len(missing),
+                served=served,
+                clients=", ".join(missing[:5]),
                 details={"clients": served, "without_fresh_cards": missing[:50]},
             )
         else:

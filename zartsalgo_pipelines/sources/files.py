@@ -16,9 +16,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
+
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 _READ_SIZE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
@@ -39,10 +41,33 @@ class SourceRow:
     raw_text: str | None = None  # the unparsed text, kept for the dead letter
 
 
+class NoExportFileError(ZartsalgoError, FileNotFoundError):
+    """No file matches the provider's ``source.path``: the one message a sync, a test sync and
+    a connection check give for it."""
+
+    retryable: ClassVar[bool] = True  # the export may be dropped before the next run
+
+    def __init__(self, provider_key: str, pattern: str) -> None:
+        super().__init__(
+            f"Provider `{provider_key}`: no export file matches source.path `{pattern}`"
+        )
+
+
 def resolve_paths(pattern: str, base_dir: Path) -> list[Path]:
     """Files matching ``pattern`` (relative to ``base_dir`` unless absolute), sorted by name."""
     full = pattern if Path(pattern).is_absolute() else str(base_dir / pattern)
     return sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+
+
+FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def file_rows(path: Path, encoding: str = "utf-8") -> Iterator[SourceRow]:
+    """Rows of a CSV / JSON / JSON-lines file chosen by its extension."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path.name}: unknown file type; use one of {sorted(FORMATS)}")
+    return iter_file_rows(path, fmt, path.name, encoding)
 
 
 def iter_file_rows(

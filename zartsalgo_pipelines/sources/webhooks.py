@@ -11,10 +11,11 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import orjson
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 
@@ -27,8 +28,10 @@ class Headers(Protocol):
     def get(self, name: str, default: None = None) -> str | None: ...
 
 
-class DeliveryRefusedError(Exception):
+class DeliveryRefusedError(ZartsalgoError):
     """A delivery the receiver refuses; ``status`` is the HTTP answer (400, 401 or 413)."""
+
+    retryable: ClassVar[bool] = False  # the same body and headers are refused again
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)

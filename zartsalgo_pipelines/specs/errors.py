@@ -8,11 +8,12 @@ inline: at a place that takes an environment variable NAME, and under an unknown
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic
 import yaml
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.specs.types import ENV_VAR_NAME_PATTERN
 
 Loc = tuple[str | int, ...]
@@ -23,13 +24,21 @@ _UNKNOWN_KEY = " (unknown key; its value is not shown)"
 _ECHO_LIMIT = 80
 
 
-class ProviderSpecError(Exception):
+class ProviderSpecError(ZartsalgoError):
     """A provider spec (defs.yaml) was refused; the message names file, line and field path."""
 
+    retryable: ClassVar[bool] = False  # the spec must be fixed first
 
-class SpecFieldError(ValueError):
+
+class SpecFieldError(ValueError, ZartsalgoError):
     """A cross-field rule broken at ``path`` (relative to the model that checks it), so the
-    message points at the offending field's line rather than at the whole model."""
+    message points at the offending field's line rather than at the whole model.
+
+    A ``ValueError`` first: pydantic turns only ValueError and AssertionError raised in a
+    validator into a validation error.
+    """
+
+    retryable: ClassVar[bool] = False
 
     def __init__(self, path: Loc, message: str) -> None:
         super().__init__(message)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 import sqlalchemy as sa
 
+from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.specs.errors import SpecFieldError
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.rest import RestSource
@@ -375,6 +376,11 @@ class ProviderSpec(Frozen):
         if not isinstance(self.source, RestSource):
             raise TypeError(f"provider `{self.key}` has a {self.source.kind} source, not rest_api")
         return self.source
+
+    @property
+    def effective_chunk_size(self) -> int:
+        """Rows per chunk: the spec's ``chunk_size``, else ZARTSALGO_CHUNK_SIZE, else 8000."""
+        return self.chunk_size or settings.chunk_size()
 
     @property
     def text_encoding(self) -> str:

@@ -6,17 +6,20 @@ owner died. A swept batch takes no more writes: every chunk and every close chec
 """
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
-from zartsalgo_pipelines.storage.models import DataImportBatch, table_of
+from zartsalgo_pipelines.storage.models import DataImportBatch, DataImportRow, table_of
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
 batches = table_of(DataImportBatch)
+import_rows = table_of(DataImportRow)
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,17 @@ def open_batch(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-class BatchLostError(RuntimeError):
+class BatchLostError(ZartsalgoError, RuntimeError):
     """The batch is no longer this run's: the sweep failed it (its owner looked dead or it
     made no progress within the timeout). Nothing more is written to it."""
 
+    retryable: ClassVar[bool] = True  # the next run lands the source again
 
-class BatchNotClaimedError(RuntimeError):
+
+class BatchNotClaimedError(ZartsalgoError, RuntimeError):
     """Another run took the batch or holds the provider's ingest lease; the message says which."""
+
+    retryable: ClassVar[bool] = True  # the lease is free once the other run ends
 
 
 def add_counts(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> None:
@@ -183,3 +190,42 @@ def latest_batch(conn: sa.Connection, provider_key: str, status: str | None = No
     if status:
         query = query.where(batches.c.status == status)
     return conn.execute(query).scalar()
+
+
+def row_outcomes(conn: sa.Connection, batch_id: int) -> dict[int, str]:
+    """Each import row's status by its source position (a replay's position is a letter id)."""
+    query = sa.select(import_rows.c.source_position, import_rows.c.status).where(
+        import_rows.c.batch_id == batch_id
+    )
+    return {position: status for position, status in conn.execute(query).all()}
+
+
+def describe_batch(conn: sa.Connection, batch_id: int, entered_by: str, note: str) -> None:
+    """Record who started a hand-made batch (manual entry, replay) and why."""
+    conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id)
+        .values(entered_by=entered_by[:200], note=note)
+    )
+
+
+def record_http(
+    conn: sa.Connection,
+    batch_id: int,
+    *,
+    requests: int,
+    rate_limit_hits: int,
+    rate_limit_wait_seconds: float,
+    cursor: str | None,
+) -> None:
+    """An API extract's request counts and the incremental cursor it read from."""
+    conn.execute(
+        sa.update(batches)
+        .where(batches.c.id == batch_id)
+        .values(
+            http_requests=requests,
+            rate_limit_hits=rate_limit_hits,
+            rate_limit_wait_seconds=round(rate_limit_wait_seconds, 3),
+            incremental_cursor=cursor,
+        )
+    )

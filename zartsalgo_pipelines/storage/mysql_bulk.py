@@ -22,9 +22,12 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import orjson
 import sqlalchemy as sa
+
+from zartsalgo_pipelines.errors import ZartsalgoError
 
 if TYPE_CHECKING:  # imported where frames are formatted: the code server never needs pandas
     import pandas as pd
@@ -102,17 +105,21 @@ def load_into(
     load_text(conn, table_name, names, text)
 
 
-class ShortLoadError(Exception):
+class ShortLoadError(ZartsalgoError):
     """LOAD DATA stored fewer rows than it was sent (the transaction is rolled back)."""
 
+    retryable: ClassVar[bool] = False
 
-class LoadWarningError(Exception):
+
+class LoadWarningError(ZartsalgoError):
     """LOAD DATA stored a value other than the one sent and only warned (cut, rounded, zeroed).
 
     LOCAL loads turn errors into warnings whatever the sql_mode, so the warnings are read
     after each load and any one of them rolls the transaction back. Mapping checks every value
     against its column first (``storage/limits.py``); this is the net under those checks.
     """
+
+    retryable: ClassVar[bool] = False  # the same value is cut again
 
 
 def load_text(
@@ -175,3 +182,33 @@ def stage(
     )
     load_into(conn, name, names, rows)
     return sa.Table(name, sa.MetaData(), *(sa.Column(n, table.c[n].type) for n in names))
+
+
+def json_table_listed(query: sa.Select[Any], column: Any, values: list[str]) -> Any:
+    """``query`` joined on ``column`` to the rows of one JSON array of ``values``.
+
+    ``JSON_TABLE`` reads the array and is joined on the column's index: 15 ms for 5,000 ids
+    against 35 ms for an IN list, whose 5,000 bound values SQLAlchemy renders and the server's
+    range optimizer dives into one by one before reading.
+    """
+    # JSON_TABLE cuts longer values to the column width, which could match a stored prefix;
+    # no stored key is longer than 191 characters, so such values cannot match anything.
+    array = sa.text(
+        "JSON_TABLE(:zt_listed, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS zt_listed"
+    ).bindparams(zt_listed=orjson.dumps([v for v in values if len(v) <= 191]).decode())
+    return query.select_from(array).where(column == sa.literal_column("zt_listed.value"))
+
+
+def create_empty_copy(conn: sa.Connection, table: str, copy: str) -> None:
+    """``CREATE TABLE copy LIKE table``: columns, keys and checks, no rows, no foreign keys."""
+    conn.exec_driver_sql(f"CREATE TABLE {copy} LIKE {table}")
+
+
+def stream_table(conn: sa.Connection, table: str) -> sa.CursorResult[Any]:
+    """Every row of ``table``, fetched 10,000 at a time (the benchmark reads tables back)."""
+    return conn.execution_options(yield_per=10_000).exec_driver_sql(f"SELECT * FROM {table}")
+
+
+def drop_table(conn: sa.Connection, table: str) -> None:
+    """Drop ``table`` (a copy made by ``create_empty_copy``)."""
+    conn.exec_driver_sql(f"DROP TABLE {table}")

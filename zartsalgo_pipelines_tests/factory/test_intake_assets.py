@@ -1,6 +1,8 @@
 """Scenario: the REST and webhook intakes through Dagster, on SQLite and MySQL. The crm_deals
 group materializes from the fake HubSpot API with HTTP and rate-limit metadata (never the
-token); the webhook sensor asks for one run per burst of deliveries and that run maps them."""
+token); a failed extract is retried by Dagster only when its error is retryable (a provider
+that is down, not one that answers what the spec does not expect); the webhook sensor asks for
+one run per burst of deliveries and that run maps them."""
 
 import json
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from zartsalgo_pipelines.factory.operations_jobs import provider_connection_chec
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
 from zartsalgo_pipelines.pipeline.deliveries import store_delivery
-from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.models import ProviderSpec, RetrySpec
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec
 from zartsalgo_pipelines_tests.helpers import count, quote
 
@@ -69,6 +71,27 @@ def test_refused_credentials_fail_the_extract_without_retries(
     assert "refused the credentials (HTTP 401)" in str(failure.event_specific_data)
     assert "revoked" not in str(failure.event_specific_data)
     assert not any(e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY for e in result.all_events)
+
+
+@pytest.mark.parametrize(
+    ("faults", "retried"),
+    [
+        ({n: Fault(503) for n in range(1, 5)}, True),  # outlasts the HTTP retries: unreachable
+        ({1: Fault(200, body=b"<html>down</html>", content_type="text/html")}, False),
+    ],
+    ids=["unreachable-is-retried", "malformed-is-not"],
+)
+def test_the_extract_is_retried_only_when_its_error_is_retryable(
+    db_url: str, api: FakeApi, faults: dict[int, Fault], retried: bool
+) -> None:
+    api.faults = faults
+    once = RetrySpec(max_retries=1, delay_seconds=0, backoff="linear", jitter="none")
+    result = materialize(crm_spec(api).model_copy(update={"retries": once}), db_url)
+    events = [e.event_type for e in result.all_events]
+    assert (dg.DagsterEventType.STEP_UP_FOR_RETRY in events) is retried
+    landed = [e.asset_key for e in result.get_asset_materialization_events()]
+    # The retry's requests find the provider back; a refused answer lands nothing.
+    assert (dg.AssetKey(["crm_deals", "raw_extract"]) in landed) is retried
 
 
 def tick(spec: ProviderSpec, db_url: str, cursor: str | None = None) -> dg.SensorResult:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.ops.connection_check import check_connection
-from zartsalgo_pipelines.ops.operations import api_rows, dry_run
+from zartsalgo_pipelines.ops.test_sync import api_rows, dry_run
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.run import landing_dir, process_extract
 from zartsalgo_pipelines.proof.alerts import open_alerts

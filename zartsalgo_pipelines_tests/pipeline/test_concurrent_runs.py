@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
-from zartsalgo_pipelines.ops.operations import manual_entry
+from zartsalgo_pipelines.ops.manual import manual_entry
 from zartsalgo_pipelines.owners import BatchOwner
 from zartsalgo_pipelines.pipeline.deliveries import process_deliveries, store_delivery
 from zartsalgo_pipelines.pipeline.pending import PendingResult, process_pending

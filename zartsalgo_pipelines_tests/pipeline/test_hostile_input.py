@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.bounds import REASON_MAX_CHARS, TOO_DEEP_KEY
-from zartsalgo_pipelines.ops.operations import replay_dead_letters
+from zartsalgo_pipelines.ops.replay import replay_dead_letters
 from zartsalgo_pipelines.pipeline.deliveries import process_deliveries, store_delivery
 from zartsalgo_pipelines.pipeline.run import (
     extract_files,

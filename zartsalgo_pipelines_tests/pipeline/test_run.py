@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.stats import FailureStats
-from zartsalgo_pipelines.pipeline.classify import stored_hashes
 from zartsalgo_pipelines.pipeline.run import (
     extract_files,
     ingest_rows,
@@ -33,6 +32,7 @@ from zartsalgo_pipelines.pipeline.tuning import (
 )
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.lookups import stored_hashes
 from zartsalgo_pipelines.storage.models import DataImportRow
 from zartsalgo_pipelines.storage.queries import import_row_counts
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote, snapshot

@@ -1,10 +1,11 @@
 """Scenario: exports are read as numbered rows in JSON lines, CSV and JSON-array form; lines
 that cannot be parsed become rows with an error (so they are dead-lettered, not lost); globs
-resolve relative to the spec folder, sorted. A UTF-8 byte order mark is read as encoding in
-every format. CSV rows are numbered by the line (after the header) they start on: a quoted
-field over several lines is one record, a quote that never closes where a field ends makes
-every line it swallowed a failed row of its own, and well-formed CSV (written by Python's csv
-module, any text) always reads back exactly (hypothesis)."""
+resolve relative to the spec folder, sorted; a file given by hand is read by its extension. A
+UTF-8 byte order mark is read as encoding in every format. CSV rows are numbered by the line
+(after the header) they start on: a quoted field over several lines is one record, a quote that
+never closes where a field ends makes every line it swallowed a failed row of its own, and
+well-formed CSV (written by Python's csv module, any text) always reads back exactly
+(hypothesis)."""
 
 import csv
 import io
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zartsalgo_pipelines.sources import files
-from zartsalgo_pipelines.sources.files import iter_file_rows, resolve_paths
+from zartsalgo_pipelines.sources.files import file_rows, iter_file_rows, resolve_paths
 
 RECORDS = [{"id": "a", "n": 1, "text": "Zoë ❄️"}, {"id": "b", "n": 2, "text": "Łukasz"}]
 
@@ -209,3 +210,20 @@ def test_a_one_line_csv_record_with_other_columns_keeps_what_it_has(tmp_path: Pa
     short, long = iter_file_rows(path, "csv", "x.csv")
     assert short.record == {"id": "a", "m": "b", "n": None}
     assert long.record == {"id": "c", "m": "d", "n": "e", "_extra_columns": ["f", "g"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("records.csv", "id,client.slug\nQR-1,acme\n"),
+        ("records.json", '[{"id": "QR-1"}]'),
+        ("records.jsonl", '{"id": "QR-1"}\n'),
+    ],
+)
+def test_manual_files_are_read_by_extension(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    (row,) = file_rows(path)
+    assert row.record is not None and row.record["id"] == "QR-1"
+    with pytest.raises(ValueError, match="unknown file type"):
+        file_rows(tmp_path / "records.xlsx")

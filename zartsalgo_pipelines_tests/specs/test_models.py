@@ -1,6 +1,7 @@
 """Scenario: provider specs are validated once, at load. Good specs pass; each bad one is
 refused with the field path, the bad value and what was expected; the published JSON Schema
-matches the models."""
+matches the models. A spec's chunk size is its own, else the environment's, else the
+default."""
 
 import copy
 import json
@@ -379,3 +380,19 @@ def test_every_spec_key_is_documented() -> None:
     reference = (SCHEMA_PATH.parent / "provider_spec.md").read_text(encoding="utf-8")
     undocumented = {n for n in _property_names(json.loads(render())) if f"`{n}`" not in reference}
     assert not undocumented, f"document these keys in docs/provider_spec.md: {sorted(undocumented)}"
+
+
+@pytest.mark.parametrize(
+    ("spec_value", "env_value", "expected"),
+    [(50, "700", 50), (None, "700", 700), (None, None, 8000)],
+    ids=["spec", "environment", "default"],
+)
+def test_the_effective_chunk_size(
+    monkeypatch: pytest.MonkeyPatch, spec_value: int | None, env_value: str | None, expected: int
+) -> None:
+    if env_value is None:
+        monkeypatch.delenv("ZARTSALGO_CHUNK_SIZE", raising=False)
+    else:
+        monkeypatch.setenv("ZARTSALGO_CHUNK_SIZE", env_value)
+    spec = ProviderSpec.model_validate(shipped_attributes() | {"chunk_size": spec_value})
+    assert spec.effective_chunk_size == expected

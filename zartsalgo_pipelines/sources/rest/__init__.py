@@ -24,6 +24,7 @@ from zartsalgo_pipelines.sources.rest.incremental import (
     cursor_to_send,
     newer_cursor,
     parse_cursor,
+    start_value,
     store_cursor,
 )
 from zartsalgo_pipelines.sources.rest.pages import Page, iter_pages, open_provider_session
@@ -35,5 +36,5 @@ __all__ = [
     "HttpStats", "MalformedResponseError", "Page", "PaginationLoopError", "RateLimitedError",
     "Redactor", "RequestBudget", "RetryBudgetExceededError", "UnknownNameError",
     "UnreachableError", "cursor_to_send", "iter_pages", "newer_cursor", "open_provider_session",
-    "open_session", "parse_cursor", "set_body_path", "store_cursor",
+    "open_session", "parse_cursor", "set_body_path", "start_value", "store_cursor",
 ]  # fmt: skip

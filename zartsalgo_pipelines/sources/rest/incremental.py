@@ -55,6 +55,16 @@ def cursor_to_send(
     return value - int(incremental.lookback_seconds)
 
 
+def start_value(
+    incremental: IncrementalSpec | None, stored: str | None, *, full_resync: bool = False
+) -> str | int | None:
+    """What the first request of an extract sends: ``cursor_to_send`` for an incremental
+    source, None for one that is not incremental."""
+    if incremental is None:
+        return None
+    return cursor_to_send(incremental, stored, full_resync=full_resync)
+
+
 class HighWaterMark:
     """The highest cursor value among the records of an extract."""
 

@@ -1,13 +1,12 @@
 """The incremental cursor: the value a request sends on a first sync, after a stored mark (minus
-the lookback), on a full resync, as epoch milliseconds and as an integer."""
+the lookback), on a full resync, as epoch milliseconds and as an integer; the first request of
+an extract sends it only for an incremental source (``start_value``)."""
 
 from typing import Any
 
 import pytest
 
-from zartsalgo_pipelines.sources.rest import (
-    cursor_to_send,
-)
+from zartsalgo_pipelines.sources.rest import cursor_to_send, start_value
 from zartsalgo_pipelines.specs.rest import IncrementalSpec
 
 
@@ -69,3 +68,8 @@ def test_the_incremental_value_sent(
 ) -> None:
     spec = IncrementalSpec.model_validate(incremental)
     assert cursor_to_send(spec, stored, full_resync=full) == expected
+    assert start_value(spec, stored, full_resync=full) == expected
+
+
+def test_a_source_that_is_not_incremental_sends_no_start_value() -> None:
+    assert start_value(None, "2026-11-20T10:00:00Z") is None

@@ -1,0 +1,100 @@
+"""Incident alert rows and the connection status they move (``proof/alerts.py`` decides when)."""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import (
+    DataImportBatch,
+    IncidentAlert,
+    IntegrationConnection,
+    table_of,
+)
+
+alerts = table_of(IncidentAlert)
+connections = table_of(IntegrationConnection)
+batches = table_of(DataImportBatch)
+
+
+def is_open(conn: sa.Connection, provider_key: str, kind: str) -> bool:
+    """Whether an alert of ``kind`` is open for the provider."""
+    already = conn.execute(
+        sa.select(alerts.c.id).where(
+            alerts.c.provider_key == provider_key,
+            alerts.c.kind == kind,
+            alerts.c.resolved_at.is_(None),
+        )
+    ).first()
+    return already is not None
+
+
+def insert_alert(conn: sa.Connection, **values: Any) -> None:
+    """Store a new open alert (``values`` are the row's columns)."""
+    conn.execute(sa.insert(alerts).values(**values))
+
+
+def open_of_kind(conn: sa.Connection, provider_key: str, kind: str) -> list[dict[str, Any]]:
+    """The provider's open alerts of ``kind``, as rows."""
+    rows = conn.execute(
+        sa.select(alerts).where(
+            alerts.c.provider_key == provider_key,
+            alerts.c.kind == kind,
+            alerts.c.resolved_at.is_(None),
+        )
+    )
+    return [dict(row) for row in rows.mappings()]
+
+
+def mark_resolved(conn: sa.Connection, ids: Sequence[int], now: dt.datetime) -> None:
+    """Resolve the alerts ``ids`` at ``now``."""
+    conn.execute(sa.update(alerts).where(alerts.c.id.in_(list(ids))).values(resolved_at=now))
+
+
+def open_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
+    """Every open alert (of one provider, if given), oldest first."""
+    query = sa.select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id)
+    if provider_key:
+        query = query.where(alerts.c.provider_key == provider_key)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def set_connection_status(
+    conn: sa.Connection,
+    provider_key: str,
+    status: str,
+    *,
+    only_from: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    """Move the provider's connection to ``status`` if it is in one of ``only_from``."""
+    conn.execute(
+        sa.update(connections)
+        .where(
+            connections.c.provider_key == provider_key, connections.c.status.in_(list(only_from))
+        )
+        .values(status=status, updated_at=now)
+    )
+
+
+def recent_finished_batches(conn: sa.Connection, provider_key: str, limit: int) -> list[Any]:
+    """The provider's last ``limit`` succeeded or failed batches, newest first."""
+    return list(
+        conn.execute(
+            sa.select(
+                batches.c.id,
+                batches.c.status,
+                batches.c.rows_total,
+                batches.c.rows_failed,
+                batches.c.rows_ignored,
+                batches.c.error,
+            )
+            .where(
+                batches.c.provider_key == provider_key,
+                batches.c.status.in_(["succeeded", "failed"]),
+            )
+            .order_by(batches.c.id.desc())
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,54 @@
+"""Dead-letter statements of the data owner's tools: reading open ones, closing them."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import IntegrationDeadLetter, table_of
+
+dead_letters = table_of(IntegrationDeadLetter)
+
+
+def open_dead_letters(
+    conn: sa.Connection,
+    provider_key: str,
+    *,
+    ids: Sequence[int] = (),
+    reason_contains: str | None = None,
+) -> list[tuple[int, Any]]:
+    """``(id, raw_payload)`` of the provider's open dead letters, oldest first, optionally only
+    ``ids`` and only those whose reason contains ``reason_contains``."""
+    query = sa.select(dead_letters.c.id, dead_letters.c.raw_payload).where(
+        dead_letters.c.provider_key == provider_key, dead_letters.c.state == "open"
+    )
+    if ids:
+        query = query.where(dead_letters.c.id.in_(list(ids)))
+    if reason_contains:
+        query = query.where(dead_letters.c.reason.contains(reason_contains))
+    return [(i, p) for i, p in conn.execute(query.order_by(dead_letters.c.id)).all()]
+
+
+def mark_replayed(conn: sa.Connection, ids: Sequence[int], batch_id: int) -> None:
+    """Dead letters ``ids`` were stored by replay batch ``batch_id``."""
+    conn.execute(
+        sa.update(dead_letters)
+        .where(dead_letters.c.id.in_(list(ids)))
+        .values(state="replayed", replayed_batch_id=batch_id)
+    )
+
+
+def close_open(
+    conn: sa.Connection, provider_key: str, ids: Sequence[int], *, state: str, note: str
+) -> int:
+    """Close the provider's open dead letters among ``ids`` as ``state``; returns how many."""
+    result = conn.execute(
+        sa.update(dead_letters)
+        .where(
+            dead_letters.c.provider_key == provider_key,
+            dead_letters.c.id.in_(list(ids)),
+            dead_letters.c.state == "open",
+        )
+        .values(state=state, resolution_note=note)
+    )
+    return result.rowcount or 0
