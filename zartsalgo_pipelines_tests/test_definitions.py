@@ -3,6 +3,8 @@ an asset group `<key>` with raw_extract -> mapped_records -> dead_letter -> clie
 owner, kinds, descriptions, field-map checks, sync job and stale-sync sensor. A bad spec is
 refused at load with the file, line, field path, bad value and what was expected."""
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -85,7 +87,39 @@ def test_intake_jobs_sensors_and_the_paused_rest_provider() -> None:
     schedule = definitions.resolve_schedule_def("crm_deals_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     selected = definitions.resolve_job_def(ALL_PROVIDERS_JOB).asset_layer.selected_asset_keys
-    assert {k.path[0] for k in selected} == {"quote_request"}
+    # The connected providers, then the portal; nothing of the paused crm_deals.
+    assert {k.path[0] for k in selected} == {"quote_request", "portal"}
+
+
+@pytest.mark.parametrize(
+    "job_name",
+    ["quote_request_sync", "quote_request_webhook_ingest", ALL_PROVIDERS_JOB, "__ASSET_JOB"],
+)
+def test_asset_jobs_run_in_one_process_and_end_with_the_portal(job_name: str) -> None:
+    """A small sync pays one process start and one definitions load, not one per step; a
+    pushed request reaches the client's card in the same run (docs/performance.md)."""
+    definitions = build_definitions()
+    job = (
+        definitions.resolve_implicit_global_asset_job_def()
+        if job_name == "__ASSET_JOB"
+        else definitions.resolve_job_def(job_name)
+    )
+    assert job.executor_def.name == "in_process"
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert {"portal/portal_cards", "portal/report_notes", "portal/admin_tasks"} <= selected
+
+
+def test_definitions_load_without_pandas_pyarrow_or_pandera() -> None:
+    """The code server and every run worker load the definitions; the heavy libraries come
+    only with the steps that map rows."""
+    probe = (
+        "import sys, zartsalgo_pipelines.definitions as d; d.defs(); "
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'pandera', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]", out
 
 
 @pytest.fixture
