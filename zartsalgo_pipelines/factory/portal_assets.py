@@ -21,7 +21,7 @@ from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.proof import task_rows
+from zartsalgo_pipelines.storage.proof.tasks import task_rows
 
 GROUP = "portal"
 

@@ -23,7 +23,8 @@ from zartsalgo_pipelines.proof.status import decide_status, render_action
 from zartsalgo_pipelines.proof.tallies import HUNDRED, Tally, sample_of, tally_periods, value_of
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.golive import live_since as go_live_since
+from zartsalgo_pipelines.storage.proof.metrics import final_periods, write_client_metrics
 
 __all__ = [
     "MetricCard",
@@ -161,17 +162,17 @@ def refresh_client_metrics(
 ) -> list[MetricCard]:
     """Recompute every metric of ``spec``; write the cards that are not final yet."""
     now = now or utcnow()
-    live = store.live_since(conn, spec.key)
+    live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
     for metric in spec.metrics:
-        final = store.final_periods(conn, spec.key, metric.key)
+        final = final_periods(conn, spec.key, metric.key)
         fresh = [
             c
             for c in compute_metric(conn, spec, metric, now, live)
             if (c.client_key, c.period_start) not in final
         ]
         written += fresh
-        store.write_client_metrics(conn, [_row(spec, metric, c, now) for c in fresh])
+        write_client_metrics(conn, [_row(spec, metric, c, now) for c in fresh])
     return written
 
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
+from zartsalgo_pipelines.storage.proof.buckets import metric_buckets
 
 HUNDRED = Decimal(100)
 
@@ -35,7 +35,7 @@ def tally_periods(
     entry = spec.field(metric.time_field)
     is_date = entry is not None and entry.type == "date"
     found: dict[str, dict[Period, Tally]] = defaultdict(dict)
-    for bucket in store.metric_buckets(conn, table, spec.key, metric, is_date):
+    for bucket in metric_buckets(conn, table, spec.key, metric, is_date):
         if is_date:
             day = dt.date.fromisoformat(bucket.slot[:10])
         else:

@@ -2,9 +2,10 @@
 
 ``buckets`` (aggregates over the record tables), ``metrics`` (client_metrics), ``cards``,
 ``feed`` (the portal_feed view), ``notes``, ``tasks``, ``golive``, ``visibility`` (the facts
-visibility is decided from, incident impact) and ``scan`` (what the payload scan compares). The
-face stays because the proof modules and their tests call these as ``store.<function>`` after
-``from zartsalgo_pipelines.storage import proof as store``; new code may import a module itself.
+visibility is decided from, incident impact) and ``scan`` (what the payload scan compares).
+``proof/`` imports the module it needs; this face stays because the tests call
+``store.<function>`` after ``from zartsalgo_pipelines.storage import proof as store`` and
+``quickstart.py`` imports from the package.
 """
 
 from zartsalgo_pipelines.storage.proof.buckets import Bucket, metric_buckets, records_by_batch
