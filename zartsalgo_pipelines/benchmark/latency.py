@@ -18,58 +18,17 @@
 The last line printed is one JSON object.
 """
 
-import contextlib
-import datetime as dt
-import json
 import os
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-import requests
-
 from zartsalgo_pipelines import settings
-
-PROVIDER = "quote_request"
-SECRET_ENV = "QUOTE_REQUEST_WEBHOOK_SECRET"
-BENCH_SECRET = "whsec-latency-benchmark"
-CLIENT = "latency-bench-client"
-
-
-def child_env(workdir: Path, url: str) -> dict[str, str]:
-    """The environment of every process the benchmark starts: its own instance and database."""
-    home = workdir / "dagster_home"
-    if not home.exists():
-        home.mkdir(parents=True)
-        shutil.copyfile(settings.REPOSITORY_DIR / "dagster.yaml", home / "dagster.yaml")
-    return os.environ | {
-        settings.DAGSTER_HOME_ENV: str(home),
-        settings.DATABASE_URL_ENV: url,
-        settings.DATA_DIR_ENV: str(workdir / "data"),
-        SECRET_ENV: BENCH_SECRET,
-    }
-
-
-def timed(command: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one process, from its start to its exit (it must succeed)."""
-    started = time.perf_counter()
-    completed = subprocess.run(
-        command, env=env, cwd=settings.REPOSITORY_DIR, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - started
-    if completed.returncode:
-        tail = (completed.stdout + completed.stderr)[-2000:]
-        raise RuntimeError(f"{' '.join(command[:4])} failed ({completed.returncode}):\n{tail}")
-    return seconds
+from zartsalgo_pipelines.benchmark.children import PROVIDER, child_env, timed
+from zartsalgo_pipelines.benchmark.webhook_latency import measure_webhooks
 
 
 def direct_sync() -> None:
@@ -169,173 +128,6 @@ def measure_definitions_load(specs: int, workdir: Path) -> dict[str, Any]:
         results[f"{name}_after_dagster"] = float(ours)
         results[f"{name}_heavy_imports"] = heavy
     return results
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def service(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """A long-running child process, stopped with SIGTERM (then killed) when the block ends."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=settings.REPOSITORY_DIR, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_until(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(requests.RequestException):
-            if condition():
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} not ready after {seconds:.0f} s")
-
-
-def signed_post(url: str, delivery_id: str, record: dict[str, Any]) -> float:
-    """POST one Standard Webhooks delivery; returns the UTC epoch time of its 2xx answer."""
-    from zartsalgo_pipelines.sources.webhooks import sign
-    from zartsalgo_pipelines.specs.loading import load_specs
-
-    webhook = load_specs()[PROVIDER].spec.webhook
-    assert webhook is not None
-    body = orjson.dumps({"type": "quote_request.created", "data": record})
-    stamp = str(int(time.time()))
-    signature = sign(webhook, BENCH_SECRET, body, delivery_id=delivery_id, timestamp=stamp)
-    answer = requests.post(
-        url,
-        data=body,
-        headers={
-            "webhook-id": delivery_id,
-            "webhook-timestamp": stamp,
-            "webhook-signature": f"v1,{signature}",
-            "Content-Type": "application/json",
-        },
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return time.time()
-
-
-def delivery_record(number: int, template: dict[str, Any]) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    record = json.loads(json.dumps(template))
-    record.update(id=f"LAT-{number:05d}", submitted_at=now, updated_at=now, is_test=False)
-    record["client"] = {"slug": CLIENT}
-    record.setdefault("contact", {})["email"] = f"latency{number}@example.org"
-    return record
-
-
-def measure_webhooks(
-    scratch: Any, workdir: Path, deliveries: int, interval: float, deadline: float
-) -> dict[str, Any]:
-    """Post signed deliveries at a steady rate with the receiver and the daemon running."""
-    from zartsalgo_pipelines.storage.engine import create_engine
-    from zartsalgo_pipelines.storage.migrate import upgrade_head
-    from zartsalgo_pipelines.storage.probes import delivery_progress
-
-    folder = workdir / "webhooks"
-    with scratch(folder) as url:
-        upgrade_head(url)
-        env = child_env(folder, url)
-        # A synced provider first, so the stale-sync sensor does not start a sync of its own,
-        # and live in the portal (the go-live gate), so its cards are shown.
-        cli = str(Path(sys.executable).parent / "zartsalgo")
-        for command in (
-            [sys.executable, "-m", "zartsalgo_pipelines.benchmark.latency", "direct"],
-            [cli, "portal", "go-live", PROVIDER, "--by", "latency benchmark"],
-        ):
-            subprocess.run(
-                command, env=env, cwd=settings.REPOSITORY_DIR, check=True, capture_output=True
-            )
-        port = free_port()
-        receiver = [cli, "webhooks", "serve"]
-        daemon = [
-            str(Path(sys.executable).parent / "dagster-daemon"),
-            "run",
-            "-w",
-            "workspace.yaml",
-        ]
-        template = _valid_sample_record()
-        engine = create_engine(url)
-        with (
-            service([*receiver, "--host", "127.0.0.1", "--port", str(port)], env, folder / "r.log"),
-            service(daemon, env, folder / "daemon.log"),
-        ):
-            base = f"http://127.0.0.1:{port}"
-            wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).ok, 60, "receiver")
-            answered: dict[str, float] = {}
-            for number in range(deliveries):
-                delivery_id = f"lat_{uuid.uuid4().hex[:12]}"
-                record = delivery_record(number, template)
-                answered[record["id"]] = signed_post(
-                    f"{base}/webhooks/{PROVIDER}", delivery_id, record
-                )
-                time.sleep(interval)  # a steady sender, not a synchronisation
-            progress: dict[str, dict[str, Any]] = {}
-
-            def all_on_cards() -> bool:
-                with engine.connect() as conn:
-                    now = delivery_progress(conn, PROVIDER, CLIENT, list(answered))
-                for external_id, seen in now.items():
-                    # The first card computed after the record is the one that reflected it;
-                    # later refreshes move computed_at on and must not overwrite it.
-                    first = progress.get(external_id, {}).get("card_at")
-                    progress[external_id] = seen | {"card_at": first or seen["card_at"]}
-                done = [p for p in progress.values() if p["card_at"]]
-                return len(done) == len(answered)
-
-            try:
-                wait_until(all_on_cards, deadline, "cards")
-            except TimeoutError:
-                for log in ("r.log", "daemon.log"):
-                    tail = (folder / log).read_text(errors="replace").splitlines()[-15:]
-                    print(f"--- last lines of {log}:", *tail, sep="\n", file=sys.stderr)
-        engine.dispose()
-    stored = [progress[i]["stored_at"] - answered[i] for i in answered if i in progress]
-    carded = [
-        progress[i]["card_at"] - answered[i] for i in answered if progress.get(i, {}).get("card_at")
-    ]
-    accounted = sum(1 for p in progress.values() if p["import_rows"] == 1)
-    return {
-        "deliveries": deliveries,
-        "accounted": accounted,
-        "stored": _percentiles(stored),
-        "card": _percentiles(carded),
-        "on_cards": len(carded),
-    }
-
-
-def _valid_sample_record() -> dict[str, Any]:
-    sample = settings.DEFS_DIR / PROVIDER / "sample" / "quote_requests.jsonl"
-    with sample.open("rb") as handle:
-        first: dict[str, Any] = orjson.loads(handle.readline())
-    return first
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None, "max": None}
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {
-        "p50": round(statistics.median(ordered), 2),
-        "p95": round(p95, 2),
-        "max": round(ordered[-1], 2),
-    }
 
 
 def run(server_url: str | None, specs: int, deliveries: int, rate: float) -> dict[str, Any]:

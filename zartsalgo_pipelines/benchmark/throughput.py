@@ -32,25 +32,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 import yaml
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.benchmark.bounds import WRITTEN_TABLES, measure_floor, measure_write_bound
 from zartsalgo_pipelines.benchmark.scratch import (
     SHIPPED_SPEC,
     scratch_database,
     write_generated_project,
 )
-from zartsalgo_pipelines.mapping.apply import FieldMap
-from zartsalgo_pipelines.pipeline.run import chunked, extract_files, process_extract
+from zartsalgo_pipelines.benchmark.throughput_report import figures_of, print_report, summary
+from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.samples.quote_request import generate_records, write_jsonl
-from zartsalgo_pipelines.sources.files import iter_file_rows
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.chunks import driver_rows
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.migrate import upgrade_head
-from zartsalgo_pipelines.storage.models import QuoteRequest, table_of
+
+__all__ = ["WRITTEN_TABLES", "load_spec", "peak_rss_mb", "run"]
 
 
 def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
@@ -58,96 +56,6 @@ def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
     attributes["source"] = {"kind": "file", "path": str(export_dir / "*.jsonl"), "format": "jsonl"}
     attributes["chunk_size"] = chunk_size
     return ProviderSpec.model_validate(attributes)
-
-
-def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -> tuple[int, float]:
-    """Rows/s of the plain driver upsert of pre-mapped rows (mapping happens off the clock)."""
-    engine = create_engine(url)
-    metadata = sa.MetaData()
-    floor = table_of(QuoteRequest).to_metadata(metadata, name="bench_floor")
-    metadata.create_all(engine)
-    columns = [e.target for e in spec.fields]
-    quoted = ", ".join(columns)
-    if engine.dialect.name == "mysql":
-        marks = ", ".join(["%s"] * len(columns))
-        updates = ", ".join(f"{c} = VALUES({c})" for c in columns if c != "external_id")
-        statement = (
-            f"INSERT INTO bench_floor (provider_key, last_batch_id, created_at, updated_at, "
-            f"{quoted}) VALUES (%s, %s, %s, %s, {marks}) ON DUPLICATE KEY UPDATE {updates}"
-        )
-    else:
-        marks = ", ".join(["?"] * len(columns))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "external_id")
-        statement = (
-            f"INSERT INTO bench_floor (provider_key, last_batch_id, created_at, updated_at, "
-            f"{quoted}) VALUES (?, ?, ?, ?, {marks}) "
-            f"ON CONFLICT (provider_key, external_id) DO UPDATE SET {updates}"
-        )
-    field_map = FieldMap(spec)
-    written, seconds = 0, 0.0
-    now = time.strftime("%Y-%m-%d %H:%M:%S")
-    raw = engine.raw_connection()
-    try:
-        rows = iter_file_rows(export, "jsonl", export.name)
-        for chunk in chunked(rows, chunk_size):
-            mapped = driver_rows(field_map.apply(chunk).valid)
-            params = [("bench", 1, now, now, *(row[c] for c in columns)) for row in mapped]
-            started = time.perf_counter()
-            cursor = raw.cursor()
-            cursor.executemany(statement, params)
-            raw.commit()
-            cursor.close()
-            seconds += time.perf_counter() - started
-            written += len(params)
-    finally:
-        raw.close()
-        floor.drop(engine)
-        engine.dispose()
-    return written, seconds
-
-
-# What a first load writes: every input row an import row; every new object a record, an
-# external object with its payload, a version and a link (dead letters are ~3 % of rows).
-WRITTEN_TABLES = [
-    "data_import_rows",
-    "quote_requests",
-    "integration_external_objects",
-    "integration_object_versions",
-    "integration_object_links",
-]
-
-
-def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
-    """Seconds the server takes to LOAD DATA the rows the first load stored, per table (MySQL).
-
-    Each table's rows are read back and written to a file in the bulk format first (off the
-    clock); only the loads into empty copies are timed. ``CREATE TABLE .. LIKE`` keeps columns,
-    keys and checks but not foreign keys, so the bound is, if anything, optimistic. The split
-    by table shows what the bound is made of (the payloads of the external objects, mostly).
-    """
-    engine = create_engine(url)
-    seconds: dict[str, float] = {}
-    try:
-        with engine.begin() as conn:
-            for table in WRITTEN_TABLES:
-                copy = f"bench_copy_{table}"
-                mysql_bulk.create_empty_copy(conn, table, copy)
-                path = workdir / f"{copy}.tsv"
-                lines = 0
-                with path.open("w", encoding="utf-8", newline="") as out:
-                    rows = mysql_bulk.stream_table(conn, table)
-                    names = list(rows.keys())
-                    for row in rows:
-                        out.write("\t".join(map(mysql_bulk.field, row)) + "\n")
-                        lines += 1
-                started = time.perf_counter()
-                mysql_bulk.load_file(conn, copy, names, path, lines)
-                seconds[table] = time.perf_counter() - started
-                mysql_bulk.drop_table(conn, copy)
-                path.unlink()
-    finally:
-        engine.dispose()
-    return seconds
 
 
 def _pipeline_child(url: str, export_dir: str, chunk_size: int, data_dir: str, out: Any) -> None:
@@ -232,7 +140,14 @@ def measure_definitions(specs: int, workdir: Path) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> None:
     """The throughput run: floor, first load, re-run, write bound, definitions; JSON last."""
+    measured = _measure(args)
+    figures = figures_of(args.rows, measured)
+    print_report(args, measured, figures)
+    print(json.dumps(summary(args, measured, figures)))
 
+
+def _measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every measurement of the run, in order, on one scratch database."""
     workdir = Path(tempfile.mkdtemp(prefix="zartsalgo-bench-"))
     try:
         export_dir = workdir / "export"
@@ -260,70 +175,12 @@ def run(args: argparse.Namespace) -> None:
         definitions = measure_definitions(args.specs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-    floor_rate = floor_rows / floor_seconds
-    first_rate = args.rows / first["seconds"]
-    rerun_rate = args.rows / rerun["seconds"]
-    review = first["review"]
-    print(
-        f"floor:    {floor_rows:,} mapped rows upserted in {floor_seconds:.2f} s "
-        f"= {floor_rate:,.0f} rows/s ({1e6 / floor_rate:.0f} us a row)"
-    )
-    print(
-        f"pipeline: {args.rows:,} rows in {first['seconds']:.2f} s = {first_rate:,.0f} rows/s "
-        f"({first_rate / floor_rate:.2f}x floor); review {review}"
-    )
-    print(
-        f"rerun:    {args.rows:,} rows in {rerun['seconds']:.2f} s = {rerun_rate:,.0f} rows/s "
-        f"({rerun_rate / floor_rate:.2f}x floor); duplicates {rerun['review']['rows_duplicate']:,}"
-    )
-    # What bounds the pipeline, per input row: its own process's CPU (both threads; Python
-    # runs one thread at a time), and on MySQL the server's cost of storing what it stored.
-    first_cpu = first["cpu_seconds"] * 1e6 / args.rows
-    rerun_cpu = rerun["cpu_seconds"] * 1e6 / args.rows
-    print(
-        f"pipeline process CPU: {first_cpu:.0f} us a row on the first load "
-        f"({first['seconds'] * 1e6 / args.rows:.0f} us of wall time), {rerun_cpu:.0f} us on the "
-        "re-run"
-    )
-    bound_seconds = sum(bound.values()) if bound else None
-    bound_rate = args.rows / bound_seconds if bound_seconds else None
-    bound_us = {t: round(s * 1e6 / args.rows, 1) for t, s in bound.items()} if bound else None
-    if bound_rate and bound_us:
-        print(
-            f"write bound: the first load's rows LOAD DATA-ed into empty copies in "
-            f"{bound_seconds:.2f} s = {bound_rate:,.0f} input rows/s "
-            f"({bound_rate / floor_rate:.2f}x floor): the most any first load writing these rows "
-            "can reach"
-        )
-        print(
-            "write bound per input row: "
-            + ", ".join(f"{table} {us:.1f} us" for table, us in bound_us.items())
-        )
-    peak = max(first["peak_rss_mb"], rerun["peak_rss_mb"])
-    print(f"peak RSS of the pipeline process: {peak:.0f} MB")
-    print(
-        f"definitions with {args.specs} provider specs: {definitions['seconds']:.2f} s "
-        f"({definitions['assets']} assets)"
-    )
-    print(
-        json.dumps(
-            {
-                "rows": args.rows,
-                "database": server,
-                "chunk_size": args.chunk_size,
-                "floor_rows_per_s": round(floor_rate),
-                "pipeline_rows_per_s": round(first_rate),
-                "rerun_rows_per_s": round(rerun_rate),
-                "pipeline_ratio": round(first_rate / floor_rate, 3),
-                "rerun_ratio": round(rerun_rate / floor_rate, 3),
-                "pipeline_cpu_us_per_row": round(first_cpu, 1),
-                "rerun_cpu_us_per_row": round(rerun_cpu, 1),
-                "write_bound_ratio": round(bound_rate / floor_rate, 3) if bound_rate else None,
-                "write_bound_us_per_row": bound_us,
-                "peak_rss_mb": round(peak),
-                "definitions_load_s": round(definitions["seconds"], 2),
-                "definitions_specs": args.specs,
-            }
-        )
-    )
+    return {
+        "server": server,
+        "floor_rows": floor_rows,
+        "floor_seconds": floor_seconds,
+        "first": first,
+        "bound": bound,
+        "rerun": rerun,
+        "definitions": definitions,
+    }

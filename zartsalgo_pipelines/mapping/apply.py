@@ -5,15 +5,11 @@ Every row of the chunk leaves with exactly one outcome: ``ignored`` (a spec igno
 Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
@@ -21,108 +17,44 @@ import pandera.pandas as pa
 from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
 from zartsalgo_pipelines.mapping.bounds import (
     REASON_MAX_CHARS,
-    TOO_DEEP_KEY,
-    bounded,
     canonical_json,
-    shown,
     too_deep,
 )
 from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import normalise_id
+from zartsalgo_pipelines.mapping.outcomes import (
+    DUPLICATE,
+    FAILED,
+    IGNORED,
+    NESTING_CHECK,
+    VALID,
+    Failure,
+    KnownFailure,
+    MappedChunk,
+    dead_letter_payload,
+    payload_hash,
+)
 from zartsalgo_pipelines.mapping.schema import build_schema
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.limits import JSON_MAX_DEPTH
 
-IGNORED, FAILED, VALID, DUPLICATE = "ignored", "failed", "valid", "duplicate"
-_DROPPED: dict[str, Any] = {}  # shared, never written: the record of a row already mapped
+__all__ = [
+    "DUPLICATE",
+    "FAILED",
+    "IGNORED",
+    "NESTING_CHECK",
+    "VALID",
+    "Failure",
+    "FieldMap",
+    "KnownFailure",
+    "MappedChunk",
+    "canonical_json",
+    "dead_letter_payload",
+    "payload_hash",
+]
+
 _CHECK_NAMES = {"not_nullable": "required"}
-NESTING_CHECK = f"nested at most {JSON_MAX_DEPTH} levels deep"
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """One failed check; ``value`` is kept bounded (``Failure.of``), so any dead letter fits."""
-
-    field: str
-    check: str
-    value: Any
-
-    @classmethod
-    def of(cls, field: str, check: str, value: Any) -> "Failure":
-        return cls(field, check, bounded(value))
-
-    def describe(self, label: str) -> str:
-        return f"{self.field} ({label}): {self.check}; got {shown(self.value)}"
-
-
-@dataclass(frozen=True, slots=True)
-class KnownFailure:
-    """How a payload failed under a field map, as its dead letter records it."""
-
-    reason: str
-    failures: tuple[Failure, ...]
-
-    @staticmethod
-    def to_json(failures: Sequence[Failure]) -> str:
-        """Failures as stored on a dead letter: ``[[field, check, value], ...]``."""
-        return orjson.dumps([[f.field, f.check, f.value] for f in failures], default=str).decode()
-
-    @classmethod
-    def from_json(cls, reason: str, text: str | bytes | list[Any]) -> "KnownFailure":
-        entries = orjson.loads(text) if isinstance(text, str | bytes) else text
-        return cls(reason, tuple(Failure(str(f), str(c), v) for f, c, v in entries))
-
-
-@dataclass
-class MappedChunk:
-    """The outcome of mapping one chunk; lists are aligned with ``rows``."""
-
-    rows: Sequence[SourceRow]
-    payloads: list[bytes]  # canonical JSON of each provider record (internal only)
-    hashes: list[str]
-    external_ids: list[str | None]
-    outcomes: list[str]
-    reasons: list[str | None]
-    failures: dict[int, list[Failure]] = field(default_factory=dict)
-    valid: pd.DataFrame = field(default_factory=pd.DataFrame)  # index = position in ``rows``
-    contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
-    # Rows that failed exactly as an open dead letter of theirs records (``failed_before``).
-    known_failures: set[int] = field(default_factory=set)
-
-    def drop_records(self) -> None:
-        """Free the parsed provider records once the chunk is mapped and classified.
-
-        Storing needs only where each row came from, the canonical payloads, the typed frame
-        and the contexts. Thousands of parsed records per chunk in flight made every per-chunk
-        GC pass walk them (7 us a row on a re-run) and held memory the writer never reads.
-        A row keeps an empty record, so "was it parsed" still reads ``record is not None``.
-        """
-        self.rows = [
-            row if row.record is None else SourceRow(row.source_ref, row.position, _DROPPED)
-            for row in self.rows
-        ]
-
-
-def dead_letter_payload(chunk: "MappedChunk", index: int) -> str:
-    """The payload a dead letter keeps, as JSON that both databases' JSON columns take.
-
-    An unparseable line is kept as its text, and a record nested deeper than the columns take
-    as its canonical JSON text, each wrapped in an object under a key of its own (replays
-    unwrap them), so the row is stored whole either way.
-    """
-    row = chunk.rows[index]
-    if row.record is None:
-        return json.dumps({"unparsed_text": row.raw_text}, ensure_ascii=False)
-    payload = chunk.payloads[index].decode()
-    if any(f.field == "record" and f.check == NESTING_CHECK for f in chunk.failures[index]):
-        return json.dumps({TOO_DEEP_KEY: payload}, ensure_ascii=False)
-    return payload
-
-
-def payload_hash(payload: bytes) -> str:
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
 class FieldMap:

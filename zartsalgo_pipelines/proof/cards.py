@@ -15,7 +15,13 @@ from zartsalgo_pipelines.proof.periods import Period
 from zartsalgo_pipelines.proof.visibility import ProviderFacts, decide
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import (
+    card_rows,
+    delete_cards_of_undeclared_metrics,
+    write_cards,
+)
+from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_rows
+from zartsalgo_pipelines.storage.proof.visibility import provider_facts
 
 _PERIOD_WORD = {"day": "day", "week": "week", "month": "month"}
 
@@ -54,7 +60,7 @@ def facts_for(conn: sa.Connection, spec: ProviderSpec) -> ProviderFacts:
         spec_status=spec.status,
         tolerated_failure_share=spec.tolerated_failure_share,
         stale_after_hours=spec.stale_after_hours,
-        facts=store.provider_facts(conn, spec.key),
+        facts=provider_facts(conn, spec.key),
     )
 
 
@@ -70,7 +76,7 @@ def build_card(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """One portal_cards row from one client_metrics row."""
-    start = store.as_date(row["period_start"])
+    start = as_date(row["period_start"])
     period = Period(row["period"], start)
     zone = metric.timezone or spec.timezone
     over_at = period.ends_at_utc(zone)
@@ -135,12 +141,12 @@ def refresh_portal_cards(
         facts = facts_for(conn, spec)
         rows = [
             build_card(spec, metrics[r["metric_key"]], r, facts, now)
-            for r in store.metric_rows(conn, spec.key)
+            for r in metric_rows(conn, spec.key)
             if r["metric_key"] in metrics
         ]
-        store.write_cards(conn, rows)
-        store.delete_cards_of_undeclared_metrics(conn, spec.key, sorted(metrics))
-        built += store.card_rows(conn, provider_key=spec.key)
+        write_cards(conn, rows)
+        delete_cards_of_undeclared_metrics(conn, spec.key, sorted(metrics))
+        built += card_rows(conn, provider_key=spec.key)
     return built
 
 

@@ -13,8 +13,11 @@ from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
 from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
+from zartsalgo_pipelines.storage.proof.buckets import records_by_batch
+from zartsalgo_pipelines.storage.proof.cards import card_row, card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_row
+from zartsalgo_pipelines.storage.proof.notes import note_rows
 
 
 class NotFoundError(ZartsalgoError, LookupError):
@@ -25,17 +28,15 @@ class NotFoundError(ZartsalgoError, LookupError):
 
 def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dict[str, Any]:
     """The client's newest (or ``period``'s) shown cards and note, and what is hidden."""
-    cards = store.card_rows(conn, client_key=client)
+    cards = card_rows(conn, client_key=client)
     if not cards:
-        known = sorted({c["client_key"] for c in store.card_rows(conn)})
+        known = sorted({c["client_key"] for c in card_rows(conn)})
         raise NotFoundError(f"no cards for client `{client}`; known: {', '.join(known) or 'none'}")
     newest: dict[tuple[str, str], dict[str, Any]] = {}
     newest_shown: dict[tuple[str, str], dict[str, Any]] = {}
     for card in cards:  # oldest period first
-        card = card | {"period_start": store.as_date(card["period_start"])}
-        inside = period is None or card["period_start"] <= period <= store.as_date(
-            card["period_end"]
-        )
+        card = card | {"period_start": as_date(card["period_start"])}
+        inside = period is None or card["period_start"] <= period <= as_date(card["period_end"])
         if inside:
             newest[(card["provider_key"], card["metric_key"])] = card
             key = (card["provider_key"], card["metric_key"])
@@ -48,8 +49,8 @@ def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dic
     starts = {c["period_start"] for c in shown}
     notes = [
         n
-        for n in store.note_rows(conn, client)
-        if n["visibility"] != "hidden" and store.as_date(n["period_start"]) in starts
+        for n in note_rows(conn, client)
+        if n["visibility"] != "hidden" and as_date(n["period_start"]) in starts
     ]
     return {
         "client": client,
@@ -119,22 +120,22 @@ def explain(
     """How the card of ``client``, ``metric_key`` and the period holding ``day`` came about."""
     spec, metric = _find_metric(specs, metric_key)
     period = period_of(metric.period, day)
-    row = store.metric_row(conn, spec.key, metric.key, client, period.start)
+    row = metric_row(conn, spec.key, metric.key, client, period.start)
     if row is None:
         raise NotFoundError(f"no {metric.key} value for `{client}` in the {period.label()}")
-    card = store.card_row(conn, spec.key, metric.key, client, period.start)
+    card = card_row(conn, spec.key, metric.key, client, period.start)
     zone = metric.timezone or spec.timezone
     entry = spec.field(metric.time_field)
     if entry is not None and entry.type == "date":
         bounds: tuple[Any, Any] = (period.start, period.following().start)
     else:
         bounds = (period.previous().ends_at_utc(zone), period.ends_at_utc(zone))
-    batches = store.records_by_batch(
+    batches = records_by_batch(
         conn, table_of(RECORD_MODELS[spec.object_type]), spec.key, metric, client, *bounds
     )
     baselines = []
     for base in _baseline_periods(metric, period, row["baseline_kind"]):
-        other = store.metric_row(conn, spec.key, metric.key, client, base.start)
+        other = metric_row(conn, spec.key, metric.key, client, base.start)
         baselines.append(
             {
                 "period": base.label(),

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
 from zartsalgo_pipelines.storage.import_batches import latest_batch
+from zartsalgo_pipelines.storage.proof.golive import record_go_live
 
 
 class GoLiveRefusedError(ZartsalgoError, ValueError):
@@ -45,7 +45,7 @@ def mark_live(
         "spec_version": spec.version,
         "note": None if note is None else note[:500],
     }
-    store.record_go_live(conn, row)
+    record_go_live(conn, row)
     return row
 
 
@@ -67,5 +67,5 @@ def withdraw(
         "spec_version": spec.version,
         "note": None if note is None else note[:500],
     }
-    store.record_go_live(conn, row)
+    record_go_live(conn, row)
     return row

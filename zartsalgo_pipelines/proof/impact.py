@@ -9,13 +9,15 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.proof.visibility import SELF_INCIDENTS
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
+from zartsalgo_pipelines.storage.proof.visibility import provider_facts, set_incident_impact
 
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def card_ref(card: dict[str, Any]) -> str:
-    return f"{card['client_key']}/{card['metric_key']}/{store.as_date(card['period_start'])}"
+    return f"{card['client_key']}/{card['metric_key']}/{as_date(card['period_start'])}"
 
 
 def statement(
@@ -42,13 +44,13 @@ def refresh_impact(
     """Set unsafe_cards and client_impact on every open incident; returns how many."""
     updated = 0
     for spec in specs:
-        facts = store.provider_facts(conn, spec.key)
+        facts = provider_facts(conn, spec.key)
         incidents = [i for i in facts["incidents"] if i["kind"] not in SELF_INCIDENTS]
         if not incidents:
             continue
-        unsafe = [c for c in store.card_rows(conn, provider_key=spec.key) if not c["is_final"]]
+        unsafe = [c for c in card_rows(conn, provider_key=spec.key) if not c["is_final"]]
         impact = statement(spec, unsafe, next_update(spec)) if unsafe else None
         for incident in incidents:
-            store.set_incident_impact(conn, incident["id"], [card_ref(c) for c in unsafe], impact)
+            set_incident_impact(conn, incident["id"], [card_ref(c) for c in unsafe], impact)
             updated += 1
     return updated

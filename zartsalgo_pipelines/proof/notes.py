@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.proof.formatting import CURRENCIES, format_value
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
+from zartsalgo_pipelines.storage.proof.notes import write_notes
 
 
 def _difference(card: dict[str, Any]) -> str:
@@ -52,10 +54,8 @@ def build_notes(conn: sa.Connection, now: dt.datetime | None = None) -> list[dic
     """Rebuild every client's notes from the cards the portal shows; stored with their ids."""
     now = now or utcnow()
     groups: dict[tuple[str, str, dt.date], list[dict[str, Any]]] = defaultdict(list)
-    for card in store.card_rows(conn):
-        groups[(card["client_key"], card["period"], store.as_date(card["period_start"]))].append(
-            card
-        )
+    for card in card_rows(conn):
+        groups[(card["client_key"], card["period"], as_date(card["period_start"]))].append(card)
     notes = []
     for (client, period, start), cards in sorted(groups.items()):
         shown = [c for c in cards if c["visibility"] != "hidden"]
@@ -80,5 +80,5 @@ def build_notes(conn: sa.Connection, now: dt.datetime | None = None) -> list[dic
                 "computed_at": now,
             }
         )
-    store.write_notes(conn, notes)
+    write_notes(conn, notes)
     return notes

@@ -17,7 +17,8 @@ import jmespath
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.metrics import batch_range
+from zartsalgo_pipelines.storage.proof.scan import payload_rows, portal_texts
 
 MIN_LENGTH = 4  # shorter strings ("new", "EUR") are too common to be evidence of a leak
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -62,17 +63,17 @@ def _sensitive(
 
 def scan(conn: sa.Connection, specs: list[ProviderSpec]) -> list[Finding]:
     """Every place a payload value of the covered batches appears in a portal-facing text."""
-    texts = [(t, i, c, text.casefold()) for t, i, c, text in store.portal_texts(conn)]
+    texts = [(t, i, c, text.casefold()) for t, i, c, text in portal_texts(conn)]
     if not texts:
         return []
     # One joined text for the fast "anywhere?" test; the rows are searched only on a hit.
     everything = "\x00".join(text for *_, text in texts)
     findings: set[Finding] = set()
     for spec in specs:
-        first, last = store.batch_range(conn, spec.key)
+        first, last = batch_range(conn, spec.key)
         if first is None or last is None:
             continue
-        for external_id, payload in store.payload_rows(conn, spec.key, first, last):
+        for external_id, payload in payload_rows(conn, spec.key, first, last):
             for kind, value in _sensitive(spec, external_id, payload):
                 needle = value.strip().casefold()
                 if len(needle) < MIN_LENGTH or needle not in everything:

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.feed import feed_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
 
 CHART_PERIODS = 8
 _COLOURS = {
@@ -101,16 +103,16 @@ def headline(cards: list[dict[str, Any]]) -> dict[str, Any]:
 def client_page(conn: sa.Connection, client: str) -> str:
     """The client's page: the headline shown card of every metric and the newest shown note
     of those periods."""
-    shown = store.card_rows(conn, client_key=client, shown_only=True)
+    shown = card_rows(conn, client_key=client, shown_only=True)
     by_metric: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for card in shown:
         by_metric[(card["provider_key"], card["metric_key"])].append(card)
     cards = "".join(_card_html(headline(rows), rows) for rows in by_metric.values())
-    starts = {store.as_date(headline(rows)["period_start"]) for rows in by_metric.values()}
+    starts = {as_date(headline(rows)["period_start"]) for rows in by_metric.values()}
     notes = [
         r
-        for r in store.feed_rows(conn, client)
-        if r["item_type"] == "note" and store.as_date(r["period_start"]) in starts
+        for r in feed_rows(conn, client)
+        if r["item_type"] == "note" and as_date(r["period_start"]) in starts
     ]
     note = (
         f'<section class="note"><h2>Report note, {_e(notes[-1]["title"])}</h2>'
@@ -125,7 +127,7 @@ def client_page(conn: sa.Connection, client: str) -> str:
 def provider_page(conn: sa.Connection, spec: ProviderSpec) -> str:
     """The owner's page: every client's newest card per metric, hidden ones with the reason."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for card in store.card_rows(conn, provider_key=spec.key):
+    for card in card_rows(conn, provider_key=spec.key):
         latest[(card["client_key"], card["metric_key"])] = card
     rows = []
     for card in latest.values():
@@ -147,7 +149,7 @@ def provider_page(conn: sa.Connection, spec: ProviderSpec) -> str:
 def write_preview(conn: sa.Connection, specs: list[ProviderSpec], folder: Path) -> Path:
     """Write every page into ``folder``; returns the index page."""
     folder.mkdir(parents=True, exist_ok=True)
-    clients = sorted({c["client_key"] for c in store.card_rows(conn)})
+    clients = sorted({c["client_key"] for c in card_rows(conn)})
     for client in clients:
         (folder / client_page_name(client)).write_text(client_page(conn, client), "utf-8")
     links = []

@@ -11,7 +11,15 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
+from zartsalgo_pipelines.storage.proof.tasks import (
+    open_task,
+    open_tasks,
+    resolve_tasks,
+    task_rows,
+    touch_tasks,
+)
 
 DATA_PROBLEMS = frozenset({"data_problem", "stale", "not_connected"})
 
@@ -78,19 +86,19 @@ def refresh_tasks(
 ) -> TaskChange:
     """Open tasks whose condition holds, resolve those whose condition cleared."""
     now = now or utcnow()
-    open_now = store.open_tasks(conn)
+    open_now = open_tasks(conn)
     opened = resolved = 0
     touched: list[int] = []
     for spec in specs:
         metrics = {m.key: m for m in spec.metrics}
-        holds = _conditions(spec, store.card_rows(conn, provider_key=spec.key))
+        holds = _conditions(spec, card_rows(conn, provider_key=spec.key))
         for open_key, (card, message) in holds.items():
             if open_key in open_now:
                 touched.append(open_now[open_key]["id"])
                 continue
             kind = open_key.rsplit("/", 1)[1]
             days = metrics[card["metric_key"]].task_due_days
-            store.open_task(
+            open_task(
                 conn,
                 {
                     "provider_key": spec.key,
@@ -99,7 +107,7 @@ def refresh_tasks(
                     "kind": kind,
                     "owner": spec.owner,
                     "message": message[:500],
-                    "period_start": store.as_date(card["period_start"]),
+                    "period_start": as_date(card["period_start"]),
                     "due_at": now + dt.timedelta(days=days),
                     "opened_at": now,
                     "last_checked_at": now,
@@ -112,7 +120,7 @@ def refresh_tasks(
         cleared = [
             t["id"] for k, t in open_now.items() if t["provider_key"] == spec.key and k not in holds
         ]
-        store.resolve_tasks(conn, cleared, now, "condition cleared")
+        resolve_tasks(conn, cleared, now, "condition cleared")
         resolved += len(cleared)
-    store.touch_tasks(conn, touched, now)
-    return TaskChange(opened, resolved, len(store.task_rows(conn, open_only=True)))
+    touch_tasks(conn, touched, now)
+    return TaskChange(opened, resolved, len(task_rows(conn, open_only=True)))

@@ -11,7 +11,9 @@ from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.proof.alert_kinds import PORTAL_VISIBILITY
 from zartsalgo_pipelines.proof.alerts import AlertEvent, raise_alert, resolve_alerts
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.golive import live_since
+from zartsalgo_pipelines.storage.proof.metrics import as_date
 
 KIND = PORTAL_VISIBILITY
 
@@ -31,13 +33,13 @@ def missing_clients(
     fresh_after = now - dt.timedelta(hours=spec.stale_after_hours)
     newest: dict[str, dict] = {}
     shown: dict[str, bool] = {}
-    for card in store.card_rows(conn, provider_key=spec.key):
+    for card in card_rows(conn, provider_key=spec.key):
         client = card["client_key"]
-        start = store.as_date(card["period_start"])
-        if client not in newest or start > store.as_date(newest[client]["period_start"]):
+        start = as_date(card["period_start"])
+        if client not in newest or start > as_date(newest[client]["period_start"]):
             newest[client] = card
             shown[client] = False
-        if start == store.as_date(newest[client]["period_start"]):
+        if start == as_date(newest[client]["period_start"]):
             shown[client] |= card["visibility"] != "hidden" and card["computed_at"] >= fresh_after
     return len(newest), sorted(c for c, ok in shown.items() if not ok)
 
@@ -49,7 +51,7 @@ def watch(
     now = now or utcnow()
     results = []
     for spec in specs:
-        if spec.status != "connected" or store.live_since(conn, spec.key) is None:
+        if spec.status != "connected" or live_since(conn, spec.key) is None:
             continue  # the go-live gate keeps it hidden on purpose
         served, missing = missing_clients(conn, spec, now)
         if missing:

@@ -1,0 +1,66 @@
+"""One client's records per period of a metric, tallied from the database's 15-minute buckets."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
+from zartsalgo_pipelines.specs.metrics import MetricSpec
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
+from zartsalgo_pipelines.storage.proof.buckets import metric_buckets
+
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Tally:
+    """One client's records in one period."""
+
+    records: int = 0
+    present: int = 0
+    matching: int = 0
+    total: Decimal = Decimal(0)
+    values: int = 0
+    batch_ids: list[int] = field(default_factory=list)
+
+
+def tally_periods(
+    conn: sa.Connection, spec: ProviderSpec, metric: MetricSpec, zone: str
+) -> dict[str, dict[Period, Tally]]:
+    table = table_of(RECORD_MODELS[spec.object_type])
+    entry = spec.field(metric.time_field)
+    is_date = entry is not None and entry.type == "date"
+    found: dict[str, dict[Period, Tally]] = defaultdict(dict)
+    for bucket in metric_buckets(conn, table, spec.key, metric, is_date):
+        if is_date:
+            day = dt.date.fromisoformat(bucket.slot[:10])
+        else:
+            day = local_date(dt.datetime.fromisoformat(bucket.slot), zone)
+        tally = found[bucket.client_key].setdefault(period_of(metric.period, day), Tally())
+        tally.records += bucket.records
+        tally.present += bucket.present
+        tally.matching += bucket.matching
+        tally.total += bucket.total or 0
+        tally.values += bucket.values
+        tally.batch_ids += [b for b in (bucket.first_batch_id, bucket.last_batch_id) if b]
+    return found
+
+
+def value_of(metric: MetricSpec, tally: Tally) -> Decimal | None:
+    """The measured value, or None where there is nothing to divide by."""
+    if metric.measure == "count":
+        return Decimal(tally.records)
+    if metric.measure == "sum":
+        return tally.total
+    if metric.measure == "average":
+        return tally.total / tally.values if tally.values else None
+    part = tally.present if metric.measure == "share_present" else tally.matching
+    return HUNDRED * part / tally.records if tally.records else None
+
+
+def sample_of(metric: MetricSpec, tally: Tally) -> int:
+    return tally.values if metric.measure == "average" else tally.records

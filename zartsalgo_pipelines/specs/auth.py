@@ -1,0 +1,50 @@
+"""The auth part of a spec: the model, its scopes and the environment variables of its secrets."""
+
+from typing import Annotated, Literal
+
+import pydantic
+
+from zartsalgo_pipelines.specs.types import EnvVarName, Frozen, Identifier
+
+AuthModel = Literal["none", "bearer", "api_key", "http_basic", "oauth2_client_credentials"]
+
+
+# Credential roles each auth model needs (the names dlt's `auth` uses).
+AUTH_ROLES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "bearer": ("token",),
+    "api_key": ("api_key",),
+    "http_basic": ("username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
+
+
+class AuthSpec(Frozen):
+    """How the provider authenticates; secrets only by environment variable name."""
+
+    model: AuthModel = "none"
+    scopes: list[str] = []
+    credentials: dict[Identifier, EnvVarName] = pydantic.Field(
+        {}, description="Credential role -> NAME of the environment variable holding it."
+    )
+    api_key_name: str | None = pydantic.Field(
+        None, description="api_key: the header or query parameter that carries the key."
+    )
+    api_key_location: Literal["header", "query"] = "header"
+    token_url: Annotated[str, pydantic.StringConstraints(pattern=r"^https?://\S+$")] | None = (
+        pydantic.Field(None, description="oauth2_client_credentials: the token endpoint.")
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _roles(self) -> "AuthSpec":
+        missing = [r for r in AUTH_ROLES[self.model] if r not in self.credentials]
+        if missing:
+            raise ValueError(
+                f"auth model {self.model} needs credentials {missing} "
+                "(role -> environment variable name)"
+            )
+        if self.model == "api_key" and not self.api_key_name:
+            raise ValueError("auth model api_key needs api_key_name (the header or parameter)")
+        if self.model == "oauth2_client_credentials" and not self.token_url:
+            raise ValueError("auth model oauth2_client_credentials needs token_url")
+        return self

@@ -1,0 +1,63 @@
+"""How a provider is operated: its schedule, its sync's retries and when its owner is alerted."""
+
+from typing import Annotated, Literal
+
+import pydantic
+
+from zartsalgo_pipelines.specs.types import Frozen
+
+
+def _check_cron(expression: str) -> str:
+    parts = expression.split()
+    if len(parts) != 5:
+        raise ValueError("a cron expression has five fields: minute hour day month weekday")
+    return expression
+
+
+def check_timezone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
+        ) from None
+    return name
+
+
+class ScheduleSpec(Frozen):
+    """When the provider's sync runs on its own; paused or disconnected providers never run."""
+
+    cron: Annotated[str, pydantic.AfterValidator(_check_cron)] = pydantic.Field(
+        description="Five-field cron expression, e.g. `0 6 * * *`."
+    )
+    timezone: Annotated[str, pydantic.AfterValidator(check_timezone)] = "UTC"
+
+
+class RetrySpec(Frozen):
+    """Dagster step retries of the extract (separate from HTTP-level retries)."""
+
+    max_retries: int = pydantic.Field(3, ge=0, le=20)
+    delay_seconds: float = pydantic.Field(30, ge=0)
+    backoff: Literal["linear", "exponential"] = "exponential"
+    jitter: Literal["none", "full", "plus_minus"] = "plus_minus"
+
+
+class AlertSpec(Frozen):
+    """When the owner is alerted (each opens one incident until it clears)."""
+
+    max_failed_share: float | None = pydantic.Field(
+        None, ge=0, le=1, description="Batch failed share that opens an alert; default tolerance."
+    )
+    failed_batches_in_a_row: pydantic.PositiveInt = pydantic.Field(
+        3, description="This many failed batches in a row open an alert."
+    )
+    failed_runs_in_a_row: pydantic.PositiveInt = pydantic.Field(
+        3,
+        description="This many failed runs in a row that materialized the provider's assets "
+        "(any job) open an alert.",
+    )
+    max_rate_limited_minutes: pydantic.PositiveFloat = pydantic.Field(
+        10, description="A sync that waited longer than this on rate limits opens an alert."
+    )

@@ -1,0 +1,104 @@
+"""A chunk's payload versions and the links of its new external objects to their records."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.mapping.apply import MappedChunk
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage import mysql_bulk
+from zartsalgo_pipelines.storage.models import (
+    RECORD_MODELS,
+    DataImportRow,
+    IntegrationExternalObject,
+    IntegrationObjectLink,
+    IntegrationObjectVersion,
+    table_of,
+)
+from zartsalgo_pipelines.storage.upsert import insert_many
+
+objects = table_of(IntegrationExternalObject)
+links = table_of(IntegrationObjectLink)
+import_rows = table_of(DataImportRow)
+versions = table_of(IntegrationObjectVersion)
+
+
+def write_versions(
+    conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, changed: list[int]
+) -> None:
+    if conn.dialect.name == "mysql" and len(changed) >= mysql_bulk.BULK_MIN_ROWS:
+        field = mysql_bulk.field
+        head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
+        lines = "".join(
+            f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{batch_id}\n"
+            for i in changed
+        )
+        names = ["provider_key", "object_type", "external_id", "payload_hash", "batch_id"]
+        mysql_bulk.load_text(conn, versions.name, names, lines)
+        return
+    insert_many(
+        conn,
+        versions,
+        [
+            {
+                "provider_key": spec.key,
+                "object_type": spec.object_type,
+                "external_id": chunk.external_ids[index],
+                "payload_hash": chunk.hashes[index],
+                "batch_id": batch_id,
+            }
+            for index in changed
+        ],
+    )
+
+
+def link_new_objects(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    batch_id: int,
+    first_row: int,
+    rows: int,
+    now: dt.datetime,
+) -> None:
+    """Link this chunk's new external objects to their records with one INSERT .. SELECT.
+
+    The chunk's ``created`` import rows (a primary-key range) name the new objects; both joins
+    use unique keys, so no ids travel to the client and no IN list is built.
+    """
+    records = table_of(RECORD_MODELS[spec.object_type])
+    pairs = (
+        sa.select(
+            objects.c.id,
+            sa.literal(records.name),
+            records.c.id,
+            sa.literal("external_id"),
+            sa.literal(now, sa.DateTime()),
+            sa.literal(batch_id, sa.BigInteger()),
+        )
+        .select_from(import_rows)
+        .join(
+            objects,
+            (objects.c.provider_key == spec.key)
+            & (objects.c.object_type == spec.object_type)
+            & (objects.c.external_id == import_rows.c.external_id),
+        )
+        .join(
+            records,
+            (records.c.provider_key == spec.key)
+            & (records.c.external_id == import_rows.c.external_id),
+        )
+        .where(
+            import_rows.c.batch_id == batch_id,
+            import_rows.c.row_number.between(first_row, first_row + rows - 1),
+            import_rows.c.status == "created",
+        )
+    )
+    columns = [
+        "external_object_id",
+        "record_table",
+        "record_id",
+        "match_method",
+        "linked_at",
+        "batch_id",
+    ]
+    conn.execute(sa.insert(links).from_select(columns, pairs))

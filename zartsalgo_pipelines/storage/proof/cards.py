@@ -1,0 +1,80 @@
+"""Reads and writes of ``portal_cards``: what a client sees per metric and period."""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import PortalCard, table_of
+from zartsalgo_pipelines.storage.proof.feed import portal_feed
+from zartsalgo_pipelines.storage.upsert import upsert
+
+cards = table_of(PortalCard)
+
+
+CARD_UPDATE = tuple(
+    c.name
+    for c in cards.columns
+    if c.name not in {"id", "provider_key", "metric_key", "client_key", "period_start"}
+)
+
+
+def write_cards(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    upsert(
+        conn,
+        cards,
+        rows,
+        key=["provider_key", "metric_key", "client_key", "period_start"],
+        update={c: "new" for c in CARD_UPDATE},
+    )
+
+
+def delete_cards_of_undeclared_metrics(
+    conn: sa.Connection, provider_key: str, metric_keys: Sequence[str]
+) -> None:
+    """A metric removed from the spec takes its cards out of the portal."""
+    conn.execute(
+        sa.delete(cards).where(
+            cards.c.provider_key == provider_key, cards.c.metric_key.not_in(metric_keys)
+        )
+    )
+
+
+def card_rows(
+    conn: sa.Connection,
+    *,
+    client_key: str | None = None,
+    provider_key: str | None = None,
+    shown_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Portal cards, oldest period first; ``shown_only`` reads through the portal_feed view."""
+    query = sa.select(cards).order_by(
+        cards.c.client_key, cards.c.provider_key, cards.c.metric_key, cards.c.period_start
+    )
+    if client_key:
+        query = query.where(cards.c.client_key == client_key)
+    if provider_key:
+        query = query.where(cards.c.provider_key == provider_key)
+    if shown_only:
+        feed = sa.select(portal_feed.c.item_id).where(portal_feed.c.item_type == "card")
+        query = query.where(cards.c.id.in_(feed))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def card_row(
+    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(cards).where(
+                cards.c.provider_key == provider_key,
+                cards.c.metric_key == metric_key,
+                cards.c.client_key == client_key,
+                cards.c.period_start == start,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

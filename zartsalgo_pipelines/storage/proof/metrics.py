@@ -1,0 +1,102 @@
+"""Reads and writes of ``client_metrics``: the computed values, final periods, batch range."""
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.storage.models import ClientMetric, table_of
+from zartsalgo_pipelines.storage.upsert import upsert
+
+client_metrics = table_of(ClientMetric)
+
+
+def as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def final_periods(
+    conn: sa.Connection, provider_key: str, metric_key: str
+) -> set[tuple[str, dt.date]]:
+    """(client, period start) of this metric's stored cards that are final (never rewritten)."""
+    query = sa.select(client_metrics.c.client_key, client_metrics.c.period_start).where(
+        client_metrics.c.provider_key == provider_key,
+        client_metrics.c.metric_key == metric_key,
+        client_metrics.c.is_final.is_(True),
+    )
+    return {(c, as_date(p)) for c, p in conn.execute(query)}
+
+
+METRIC_UPDATE = (
+    "period_end",
+    "current_value",
+    "baseline_value",
+    "baseline_kind",
+    "change_abs",
+    "change_pct",
+    "sample_size",
+    "period_complete",
+    "is_final",
+    "first_batch_id",
+    "last_batch_id",
+    "unit",
+    "label",
+    "client_meaning",
+    "source",
+    "status",
+    "next_action",
+    "surface",
+    "computed_at",
+)
+
+
+def write_client_metrics(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    upsert(
+        conn,
+        client_metrics,
+        rows,
+        key=["provider_key", "metric_key", "client_key", "period_start"],
+        update={c: "new" for c in METRIC_UPDATE},
+    )
+
+
+def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(client_metrics).order_by(
+        client_metrics.c.provider_key,
+        client_metrics.c.client_key,
+        client_metrics.c.metric_key,
+        client_metrics.c.period_start,
+    )
+    if provider_key:
+        query = query.where(client_metrics.c.provider_key == provider_key)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def metric_row(
+    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            sa.select(client_metrics).where(
+                client_metrics.c.provider_key == provider_key,
+                client_metrics.c.metric_key == metric_key,
+                client_metrics.c.client_key == client_key,
+                client_metrics.c.period_start == start,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def batch_range(conn: sa.Connection, provider_key: str) -> tuple[int | None, int | None]:
+    """The lowest and highest batch the provider's stored metric values were built from."""
+    row = conn.execute(
+        sa.select(
+            sa.func.min(client_metrics.c.first_batch_id),
+            sa.func.max(client_metrics.c.last_batch_id),
+        ).where(client_metrics.c.provider_key == provider_key)
+    ).one()
+    return row[0], row[1]

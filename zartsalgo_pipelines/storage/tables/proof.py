@@ -1,0 +1,170 @@
+"""The proof tables: client metrics, incidents, portal cards, report notes, tasks, go-live.
+
+Portal-facing tables (``client_metrics``, ``portal_cards``, ``report_notes`` and the
+``portal_feed`` view) never carry provider payloads."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zartsalgo_pipelines.storage.tables.base import Base, BigId
+
+
+class ClientMetric(Base):
+    """A client-safe metric value: what the portal card / report note shows. No payloads."""
+
+    __tablename__ = "client_metrics"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_key", "metric_key", "client_key", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    # None: no rate from too few records (min_sample), or no value for an empty period.
+    current_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_kind: Mapped[str] = mapped_column(sa.String(32), server_default="previous_period")
+    change_abs: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    sample_size: Mapped[int] = mapped_column(server_default="0")
+    period_complete: Mapped[bool] = mapped_column(server_default=sa.true())
+    # Ended longer ago than the metric's restate_days: never recomputed again.
+    is_final: Mapped[bool] = mapped_column(server_default=sa.false())
+    # The batches the counted records were last written by (for explain and the payload scan).
+    first_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    unit: Mapped[str] = mapped_column(sa.String(40))
+    label: Mapped[str] = mapped_column(sa.String(200))
+    client_meaning: Mapped[str] = mapped_column(sa.String(500))
+    source: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    surface: Mapped[str] = mapped_column(sa.String(20))
+    computed_at: Mapped[dt.datetime]
+
+
+class IncidentAlert(Base):
+    """An operational alert for a provider's owner; one open row per provider and kind."""
+
+    __tablename__ = "incident_alerts"
+    __table_args__ = (sa.Index("ix_incident_alerts_open", "provider_key", "kind", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.String(1000))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    opened_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    # Client cards ("client/metric/period start") this open incident makes unsafe, and what the
+    # client is told about it (beside ``message``, which is for the owner).
+    unsafe_cards: Mapped[list[Any] | None] = mapped_column(sa.JSON)
+    client_impact: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class PortalCard(Base):
+    """What a client sees for one metric and period, formatted, with its visibility."""
+
+    __tablename__ = "portal_cards"
+    __table_args__ = (
+        sa.UniqueConstraint("provider_key", "metric_key", "client_key", "period_start"),
+        sa.Index("ix_portal_cards_client", "client_key", "period", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    period_label: Mapped[str] = mapped_column(sa.String(60))
+    label: Mapped[str] = mapped_column(sa.String(200))
+    source_label: Mapped[str] = mapped_column(sa.String(200))
+    unit: Mapped[str] = mapped_column(sa.String(40))
+    current_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    current_display: Mapped[str] = mapped_column(sa.String(60))
+    baseline_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    baseline_display: Mapped[str] = mapped_column(sa.String(60))
+    baseline_kind: Mapped[str] = mapped_column(sa.String(32))
+    baseline_label: Mapped[str] = mapped_column(sa.String(80))
+    change_abs: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    change_display: Mapped[str] = mapped_column(sa.String(60))
+    sample_size: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20))
+    status_text: Mapped[str] = mapped_column(sa.String(200))
+    next_action: Mapped[str] = mapped_column(sa.String(500))
+    visibility: Mapped[str] = mapped_column(sa.String(10))  # visible, caveated, hidden
+    visibility_reason: Mapped[str] = mapped_column(sa.String(40))
+    caveat: Mapped[str | None] = mapped_column(sa.String(300))
+    data_through: Mapped[dt.datetime | None]
+    is_final: Mapped[bool]
+    computed_at: Mapped[dt.datetime]
+
+
+class ReportNote(Base):
+    """One plain-language paragraph per client and period, from that client's shown cards."""
+
+    __tablename__ = "report_notes"
+    __table_args__ = (sa.UniqueConstraint("client_key", "period", "period_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[dt.date]
+    period_label: Mapped[str] = mapped_column(sa.String(60))
+    text: Mapped[str] = mapped_column(sa.Text)
+    card_ids: Mapped[list[Any]] = mapped_column(sa.JSON)  # the portal_cards it was built from
+    visibility: Mapped[str] = mapped_column(sa.String(10))
+    caveat: Mapped[str | None] = mapped_column(sa.String(300))
+    computed_at: Mapped[dt.datetime]
+
+
+class AdminTask(Base):
+    """Work for a provider's owner; one open task per client, metric and kind (``open_key``
+    is set only while open, so the database itself refuses a duplicate)."""
+
+    __tablename__ = "admin_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str] = mapped_column(sa.String(64))
+    metric_key: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.String(500))
+    period_start: Mapped[dt.date | None]
+    due_at: Mapped[dt.datetime]
+    opened_at: Mapped[dt.datetime]
+    last_checked_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    resolution: Mapped[str | None] = mapped_column(sa.String(200))
+    open_key: Mapped[str | None] = mapped_column(sa.String(191), unique=True)
+
+
+class PortalGoLive(Base):
+    """The go-live gate's history: who marked a provider live (or withdrew it), when, after
+    reviewing which batch. The newest row per provider decides."""
+
+    __tablename__ = "portal_go_live"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    action: Mapped[str] = mapped_column(sa.String(10))  # live, withdrawn
+    decided_by: Mapped[str] = mapped_column(sa.String(200))
+    decided_at: Mapped[dt.datetime]
+    reviewed_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spec_version: Mapped[str] = mapped_column(sa.String(64))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
