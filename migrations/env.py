@@ -6,7 +6,7 @@ from alembic import context
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.storage.engine import create_engine
-from zartsalgo_pipelines.storage.models import Base
+from zartsalgo_pipelines.tables import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

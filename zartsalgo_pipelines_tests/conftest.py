@@ -20,7 +20,7 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.admin import create_database, drop_database
 from zartsalgo_pipelines.storage.engine import create_engine
 from zartsalgo_pipelines.storage.migrate import upgrade_head
-from zartsalgo_pipelines.storage.models import Base
+from zartsalgo_pipelines.tables import Base
 
 MYSQL_SERVER_URL = os.environ.get(
     "ZARTSALGO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"

@@ -4,7 +4,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import RECORD_MODELS
+from zartsalgo_pipelines.tables import RECORD_MODELS
 
 DROP = object()  # quote(..., contact__email=DROP) removes the key
 

@@ -13,7 +13,7 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.chunks import driver_rows
 from zartsalgo_pipelines.storage.engine import create_engine
-from zartsalgo_pipelines.storage.models import QuoteRequest, table_of
+from zartsalgo_pipelines.tables import QuoteRequest, table_of
 
 
 def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -> tuple[int, float]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from zartsalgo_pipelines.storage.limits import JSON_MAX_DEPTH
+from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH
 
 SHOWN_CHARS = 120  # of a value, in a reason
 KEPT_CHARS = 200  # of a value, in a failure

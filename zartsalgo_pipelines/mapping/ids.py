@@ -13,8 +13,8 @@ columns hold.
 
 from typing import Any
 
-from zartsalgo_pipelines.storage.limits import column_limit
-from zartsalgo_pipelines.storage.models import IntegrationExternalObject, table_of
+from zartsalgo_pipelines.tables import IntegrationExternalObject, table_of
+from zartsalgo_pipelines.tables.limits import column_limit
 
 ID_MAX_CHARS = column_limit(table_of(IntegrationExternalObject).c.external_id).max_chars or 191
 NOT_AN_ID = "a text or whole-number id"

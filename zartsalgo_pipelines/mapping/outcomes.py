@@ -15,7 +15,7 @@ import pandas as pd
 
 from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY, bounded, shown
 from zartsalgo_pipelines.sources.files import SourceRow
-from zartsalgo_pipelines.storage.limits import JSON_MAX_DEPTH
+from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH
 
 IGNORED, FAILED, VALID, DUPLICATE = "ignored", "failed", "valid", "duplicate"
 _DROPPED: dict[str, Any] = {}  # shared, never written: the record of a row already mapped

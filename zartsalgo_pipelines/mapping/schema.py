@@ -1,7 +1,7 @@
 """Declaring the pandera schema of a field map, apart from applying it (the pandera habit).
 
 Besides the spec's own checks, every field gets the limit of the column it fills
-(``storage/limits.py``): a value that does not fit fails its row on SQLite as on MySQL, instead
+(``tables/limits.py``): a value that does not fit fails its row on SQLite as on MySQL, instead
 of being refused by one database and stored cut or rounded by the other.
 """
 
@@ -13,8 +13,8 @@ import pandera.pandas as pa
 
 from zartsalgo_pipelines.mapping.casting import DTYPES
 from zartsalgo_pipelines.specs.models import FieldMapEntry, ProviderSpec
-from zartsalgo_pipelines.storage.limits import ColumnLimit, column_limit
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

@@ -13,18 +13,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import FieldMap, MappedChunk
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.chunks import ChunkPlan
 from zartsalgo_pipelines.storage.lookups import existing_ids, known_failures, stored_hashes
-
-
-@dataclass
-class ChunkPlan:
-    """What a chunk will do, decided before anything is written."""
-
-    first_row_number: int
-    statuses: list[str]
-    latest: dict[str, int]  # external id -> row index holding its newest new version
-    changed: list[int]  # rows that add a payload version (created or updated)
-    created: list[str]  # external ids seen for the first time
 
 
 @dataclass

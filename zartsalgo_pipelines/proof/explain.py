@@ -13,11 +13,11 @@ from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
 from zartsalgo_pipelines.storage.proof.buckets import records_by_batch
 from zartsalgo_pipelines.storage.proof.cards import card_row, card_rows
 from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_row
 from zartsalgo_pipelines.storage.proof.notes import note_rows
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
 
 
 class NotFoundError(ZartsalgoError, LookupError):

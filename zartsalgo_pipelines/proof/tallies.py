@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, table_of
 from zartsalgo_pipelines.storage.proof.buckets import metric_buckets
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
 
 HUNDRED = Decimal(100)
 

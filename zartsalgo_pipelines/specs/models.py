@@ -28,7 +28,7 @@ from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.sources import FileSource, Source
 from zartsalgo_pipelines.specs.types import Frozen, Identifier, Owner
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, SYSTEM_COLUMNS, table_of
+from zartsalgo_pipelines.tables import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 
 __all__ = [
     "AUTH_ROLES",

@@ -7,12 +7,12 @@ import rows. No statement per row. The writes per table family are in ``storage/
 """
 
 from collections import Counter
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.apply import VALID, MappedChunk
-from zartsalgo_pipelines.pipeline.classify import ChunkPlan
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.chunk_writes.dead_letters import write_dead_letters
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import write_import_rows
@@ -21,6 +21,18 @@ from zartsalgo_pipelines.storage.chunk_writes.versions import link_new_objects, 
 from zartsalgo_pipelines.storage.import_batches import add_counts
 
 __all__ = ["driver_rows", "write_chunk"]
+
+
+@dataclass
+class ChunkPlan:
+    """What a chunk will do, decided before anything is written (by ``pipeline/classify``);
+    what ``write_chunk`` carries out."""
+
+    first_row_number: int
+    statuses: list[str]
+    latest: dict[str, int]  # external id -> row index holding its newest new version
+    changed: list[int]  # rows that add a payload version (created or updated)
+    created: list[str]  # external ids seen for the first time
 
 
 def write_chunk(

@@ -6,14 +6,14 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.storage.upsert import upsert
+from zartsalgo_pipelines.tables import (
     DataImportBatch,
     IntegrationConnection,
     IntegrationFieldMapping,
     IntegrationProvider,
     table_of,
 )
-from zartsalgo_pipelines.storage.upsert import upsert
 
 
 def register_provider(conn: sa.Connection, spec: ProviderSpec) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import IntegrationDeadLetter, table_of
+from zartsalgo_pipelines.tables import IntegrationDeadLetter, table_of
 
 dead_letters = table_of(IntegrationDeadLetter)
 

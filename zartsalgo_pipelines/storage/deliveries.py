@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.tables import (
     DataImportBatch,
     IntegrationWebhookDelivery,
     table_of,

@@ -15,7 +15,7 @@ from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
-from zartsalgo_pipelines.storage.models import DataImportBatch, DataImportRow, table_of
+from zartsalgo_pipelines.tables import DataImportBatch, DataImportRow, table_of
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
 batches = table_of(DataImportBatch)

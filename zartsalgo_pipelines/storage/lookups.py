@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import KnownFailure
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.tables import (
     DataImportBatch,
     IntegrationDeadLetter,
     IntegrationObjectVersion,

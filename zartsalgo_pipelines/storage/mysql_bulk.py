@@ -116,7 +116,7 @@ class LoadWarningError(ZartsalgoError):
 
     LOCAL loads turn errors into warnings whatever the sql_mode, so the warnings are read
     after each load and any one of them rolls the transaction back. Mapping checks every value
-    against its column first (``storage/limits.py``); this is the net under those checks.
+    against its column first (``tables/limits.py``); this is the net under those checks.
     """
 
     retryable: ClassVar[bool] = False  # the same value is cut again

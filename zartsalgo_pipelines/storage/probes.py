@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import DataImportRow, PortalCard, QuoteRequest, table_of
+from zartsalgo_pipelines.tables import DataImportRow, PortalCard, QuoteRequest, table_of
 
 records = table_of(QuoteRequest)
 import_rows = table_of(DataImportRow)

@@ -12,7 +12,7 @@ from zartsalgo_pipelines.ops.test_sync import dry_run, source_rows
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.models import Base
+from zartsalgo_pipelines.tables import Base
 from zartsalgo_pipelines_tests.helpers import count, quote
 from zartsalgo_pipelines_tests.ops.seeding import load
 

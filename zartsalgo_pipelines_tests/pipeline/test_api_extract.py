@@ -18,8 +18,8 @@ from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError, Malf
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import stored_cursor
 from zartsalgo_pipelines.storage.import_batches import review
-from zartsalgo_pipelines.storage.models import DataImportRow, table_of
 from zartsalgo_pipelines.storage.queries import connection_status
+from zartsalgo_pipelines.tables import DataImportRow, table_of
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, Fault, crm_spec, deal
 from zartsalgo_pipelines_tests.helpers import count, quote
 

@@ -16,7 +16,7 @@ from zartsalgo_pipelines.pipeline.deliveries import (
 from zartsalgo_pipelines.pipeline.run import fail_batch, open_direct_batch
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import review
-from zartsalgo_pipelines.storage.models import DataImportRow, IntegrationWebhookDelivery, table_of
+from zartsalgo_pipelines.tables import DataImportRow, IntegrationWebhookDelivery, table_of
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote
 
 deliveries = table_of(IntegrationWebhookDelivery)

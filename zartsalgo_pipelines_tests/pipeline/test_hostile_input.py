@@ -32,7 +32,7 @@ from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.import_batches import BatchReview
-from zartsalgo_pipelines.storage.models import QuoteRequest, table_of
+from zartsalgo_pipelines.tables import QuoteRequest, table_of
 from zartsalgo_pipelines_tests.helpers import assert_every_row_accounted, count, quote
 
 SMALL, BULK = 5, mysql_bulk.BULK_MIN_ROWS + 20  # rows per export; one chunk either way

@@ -28,7 +28,7 @@ from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.models import DataImportRow, QuoteRequest, table_of
+from zartsalgo_pipelines.tables import DataImportRow, QuoteRequest, table_of
 from zartsalgo_pipelines_tests.helpers import assert_every_row_accounted, quote
 
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -33,8 +33,8 @@ from zartsalgo_pipelines.pipeline.tuning import (
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.lookups import stored_hashes
-from zartsalgo_pipelines.storage.models import DataImportRow
 from zartsalgo_pipelines.storage.queries import import_row_counts
+from zartsalgo_pipelines.tables import DataImportRow
 from zartsalgo_pipelines_tests.helpers import DROP, count, quote, snapshot
 
 RECORD_TABLES = {

@@ -14,15 +14,15 @@ from alembic import command
 
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.engine import STRICT_MODES, create_engine
-from zartsalgo_pipelines.storage.limits import ColumnLimit, column_limit, table_limits
 from zartsalgo_pipelines.storage.migrate import alembic_config, upgrade_head
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.storage.upsert import insert_many
+from zartsalgo_pipelines.tables import (
     CrmDeal,
     IntegrationDeadLetter,
     QuoteRequest,
     table_of,
 )
-from zartsalgo_pipelines.storage.upsert import insert_many
+from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit, table_limits
 
 quotes = table_of(QuoteRequest)
 

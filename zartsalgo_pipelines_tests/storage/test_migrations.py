@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from zartsalgo_pipelines.storage.engine import create_engine
-from zartsalgo_pipelines.storage.models import Base
+from zartsalgo_pipelines.tables import Base
 
 SEED_TABLES = {
     "integration_field_mappings",

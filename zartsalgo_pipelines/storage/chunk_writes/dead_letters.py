@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import FAILED, KnownFailure, MappedChunk, dead_letter_payload
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import clip
-from zartsalgo_pipelines.storage.models import IntegrationDeadLetter, table_of
 from zartsalgo_pipelines.storage.upsert import upsert
+from zartsalgo_pipelines.tables import IntegrationDeadLetter, table_of
 
 dead_letters = table_of(IntegrationDeadLetter)
 

@@ -4,8 +4,8 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.models import DataImportRow, table_of
 from zartsalgo_pipelines.storage.upsert import insert_many
+from zartsalgo_pipelines.tables import DataImportRow, table_of
 
 import_rows = table_of(DataImportRow)
 

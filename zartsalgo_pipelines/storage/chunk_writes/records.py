@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.models import RECORD_MODELS, IntegrationExternalObject, table_of
 from zartsalgo_pipelines.storage.upsert import insert_many, upsert
+from zartsalgo_pipelines.tables import RECORD_MODELS, IntegrationExternalObject, table_of
 
 objects = table_of(IntegrationExternalObject)
 

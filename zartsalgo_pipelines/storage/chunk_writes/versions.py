@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.storage.upsert import insert_many
+from zartsalgo_pipelines.tables import (
     RECORD_MODELS,
     DataImportRow,
     IntegrationExternalObject,
@@ -15,7 +16,6 @@ from zartsalgo_pipelines.storage.models import (
     IntegrationObjectVersion,
     table_of,
 )
-from zartsalgo_pipelines.storage.upsert import insert_many
 
 objects = table_of(IntegrationExternalObject)
 links = table_of(IntegrationObjectLink)

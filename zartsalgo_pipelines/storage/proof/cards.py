@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import PortalCard, table_of
 from zartsalgo_pipelines.storage.proof.feed import portal_feed
 from zartsalgo_pipelines.storage.upsert import upsert
+from zartsalgo_pipelines.tables import PortalCard, table_of
 
 cards = table_of(PortalCard)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import PortalGoLive, table_of
+from zartsalgo_pipelines.tables import PortalGoLive, table_of
 
 go_live = table_of(PortalGoLive)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import ClientMetric, table_of
 from zartsalgo_pipelines.storage.upsert import upsert
+from zartsalgo_pipelines.tables import ClientMetric, table_of
 
 client_metrics = table_of(ClientMetric)
 

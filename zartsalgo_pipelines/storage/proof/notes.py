@@ -5,8 +5,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import ReportNote, table_of
 from zartsalgo_pipelines.storage.upsert import upsert
+from zartsalgo_pipelines.tables import ReportNote, table_of
 
 notes = table_of(ReportNote)
 

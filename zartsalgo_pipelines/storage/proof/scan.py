@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.tables import (
     IncidentAlert,
     IntegrationDeadLetter,
     IntegrationExternalObject,

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import AdminTask, table_of
+from zartsalgo_pipelines.tables import AdminTask, table_of
 
 tasks = table_of(AdminTask)
 

@@ -4,13 +4,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.models import (
+from zartsalgo_pipelines.storage.proof.golive import live_since
+from zartsalgo_pipelines.tables import (
     DataImportBatch,
     IncidentAlert,
     IntegrationConnection,
     table_of,
 )
-from zartsalgo_pipelines.storage.proof.golive import live_since
 
 alerts = table_of(IncidentAlert)
 connections = table_of(IntegrationConnection)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.storage.tables.base import Base, BigId, ProviderId
+from zartsalgo_pipelines.tables.base import Base, BigId, ProviderId
 
 
 class IntegrationDeadLetter(Base):

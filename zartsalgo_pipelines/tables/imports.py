@@ -5,7 +5,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.storage.tables.base import Base, BigId, ProviderId
+from zartsalgo_pipelines.tables.base import Base, BigId, ProviderId
 
 
 class DataImportBatch(Base):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.storage.tables.base import Base, BigId
+from zartsalgo_pipelines.tables.base import Base, BigId
 
 
 class IntegrationProvider(Base):

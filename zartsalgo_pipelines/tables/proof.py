@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.storage.tables.base import Base, BigId
+from zartsalgo_pipelines.tables.base import Base, BigId
 
 
 class ClientMetric(Base):

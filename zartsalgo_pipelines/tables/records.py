@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.storage.tables.base import Base, BigId, LongText, ProviderId, ProviderTime
+from zartsalgo_pipelines.tables.base import Base, BigId, LongText, ProviderId, ProviderTime
 
 
 class QuoteRequest(Base):

@@ -1,0 +1,79 @@
+"""The data model: the SQLAlchemy 2 models, one module per table family, and their limits.
+
+``base`` (Base, the shared column types, ``table_of``), ``providers``, ``objects``, ``imports``,
+``held`` (dead letters, webhook deliveries), ``records`` (the ZartsAlgo records), ``proof`` (the
+client-facing tables), ``limits`` (each column's limit, read off the models). Below every other
+room but the shared pieces: specs check targets against it, mapping checks values against its
+limits, storage writes it. Importing the package imports every table module, so that
+``Base.metadata`` holds every table when Alembic compares it with a database.
+
+Raw provider payloads live only in ``integration_external_objects.raw_payload``,
+``integration_dead_letters.raw_payload`` and ``integration_webhook_deliveries.body``.
+"""
+
+from zartsalgo_pipelines.tables.base import (
+    Base,
+    BigId,
+    LongText,
+    ProviderId,
+    ProviderTime,
+    table_of,
+)
+from zartsalgo_pipelines.tables.held import (
+    IntegrationDeadLetter,
+    IntegrationWebhookDelivery,
+)
+from zartsalgo_pipelines.tables.imports import DataImportBatch, DataImportRow
+from zartsalgo_pipelines.tables.objects import (
+    IntegrationExternalObject,
+    IntegrationObjectLink,
+    IntegrationObjectVersion,
+)
+from zartsalgo_pipelines.tables.proof import (
+    AdminTask,
+    ClientMetric,
+    IncidentAlert,
+    PortalCard,
+    PortalGoLive,
+    ReportNote,
+)
+from zartsalgo_pipelines.tables.providers import (
+    IntegrationConnection,
+    IntegrationFieldMapping,
+    IntegrationProvider,
+)
+from zartsalgo_pipelines.tables.records import (
+    RECORD_MODELS,
+    SYSTEM_COLUMNS,
+    CrmDeal,
+    QuoteRequest,
+)
+
+__all__ = [
+    "RECORD_MODELS",
+    "SYSTEM_COLUMNS",
+    "AdminTask",
+    "Base",
+    "BigId",
+    "ClientMetric",
+    "CrmDeal",
+    "DataImportBatch",
+    "DataImportRow",
+    "IncidentAlert",
+    "IntegrationConnection",
+    "IntegrationDeadLetter",
+    "IntegrationExternalObject",
+    "IntegrationFieldMapping",
+    "IntegrationObjectLink",
+    "IntegrationObjectVersion",
+    "IntegrationProvider",
+    "IntegrationWebhookDelivery",
+    "LongText",
+    "PortalCard",
+    "PortalGoLive",
+    "ProviderId",
+    "ProviderTime",
+    "QuoteRequest",
+    "ReportNote",
+    "table_of",
+]
