@@ -1,0 +1,79 @@
+"""What every asset of one provider shares: keys, decorator arguments, metadata bounds."""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pydantic
+
+from zartsalgo_pipelines.factory.resources import database_kind
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.rest import RestSource
+
+ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+# Dagster stores each event in a 64 KB TEXT column on MySQL: lists in metadata keep their last
+# items only (the count says how many there were), so no value grows with the backlog.
+METADATA_LIST_LIMIT = 20
+
+
+def bounded_list(items: list[Any]) -> dict[str, Any] | list[Any]:
+    """``items`` itself when short, else its last METADATA_LIST_LIMIT items and the count."""
+    if len(items) <= METADATA_LIST_LIMIT:
+        return items
+    return {"count": len(items), "last": items[-METADATA_LIST_LIMIT:]}
+
+
+def provider_pool(spec: ProviderSpec) -> str | None:
+    """The Dagster concurrency pool of a REST provider's extract: the provider key."""
+    return spec.key if isinstance(spec.source, RestSource) else None
+
+
+class ExtractConfig(dg.Config):
+    full_resync: bool = pydantic.Field(
+        False,
+        description="REST sources: ignore the stored incremental cursor and read everything "
+        "from the spec's initial_value (a full re-sync).",
+    )
+
+
+def asset_keys(spec: ProviderSpec) -> dict[str, dg.AssetKey]:
+    return {name: dg.AssetKey([spec.key, name]) for name in ASSET_NAMES}
+
+
+@dataclass(frozen=True)
+class ProviderAssets:
+    """What every asset of one provider shares: its spec, keys and the decorator arguments."""
+
+    spec: ProviderSpec
+    spec_dir: Path
+    keys: dict[str, dg.AssetKey]
+    database: str  # the kinds name the database in use, not always MySQL
+    common: dict[str, Any]
+    about: dict[str, Any]
+
+
+def provider_assets(spec: ProviderSpec, spec_dir: Path) -> ProviderAssets:
+    """The group, owners, tags, freshness and descriptive metadata of a provider's assets."""
+    common: dict[str, Any] = {
+        "group_name": spec.key,
+        "owners": [spec.owner],
+        "tags": {
+            "provider": spec.key,
+            "object_type": spec.object_type,
+            "connection_status": spec.status,
+        },
+        "freshness_policy": dg.FreshnessPolicy.time_window(
+            fail_window=dt.timedelta(hours=spec.stale_after_hours)
+        ),
+    }
+    about = {
+        "provider": spec.display_name,
+        "connection_status": spec.status,
+        "owner": spec.owner,
+        "reason": spec.reason,
+        "auth_model": spec.auth.model,
+        "spec_version": spec.version,
+    }
+    return ProviderAssets(spec, spec_dir, asset_keys(spec), database_kind(), common, about)
