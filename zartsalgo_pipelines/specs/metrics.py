@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import pydantic
 
-from zartsalgo_pipelines.specs.types import Frozen, Identifier
+from zartsalgo_pipelines.specs.types import Frozen, Identifier, check_timezone
 
 Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
 Measure = Literal["count", "share_present", "share_matching", "sum", "average"]
@@ -154,15 +154,3 @@ class MetricSpec(Frozen):
     def action_template(self, status: str) -> str:
         """The declared next action of ``status``, else the documented default."""
         return self.next_actions.get(status, DEFAULT_NEXT_ACTIONS[status])  # type: ignore[call-overload]
-
-
-def check_timezone(name: str) -> str:
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
-        ) from None
-    return name

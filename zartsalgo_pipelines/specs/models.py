@@ -22,11 +22,10 @@ from zartsalgo_pipelines.specs.operations import (
     AlertSpec,
     RetrySpec,
     ScheduleSpec,
-    check_timezone,
 )
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.sources import FileSource, Source
-from zartsalgo_pipelines.specs.types import Frozen, Identifier, Owner
+from zartsalgo_pipelines.specs.types import Frozen, Identifier, Owner, check_timezone
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 from zartsalgo_pipelines.tables import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 

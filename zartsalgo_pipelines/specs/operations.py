@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 import pydantic
 
-from zartsalgo_pipelines.specs.types import Frozen
+from zartsalgo_pipelines.specs.types import Frozen, check_timezone
 
 
 def _check_cron(expression: str) -> str:
@@ -12,18 +12,6 @@ def _check_cron(expression: str) -> str:
     if len(parts) != 5:
         raise ValueError("a cron expression has five fields: minute hour day month weekday")
     return expression
-
-
-def check_timezone(name: str) -> str:
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
-        ) from None
-    return name
 
 
 class ScheduleSpec(Frozen):

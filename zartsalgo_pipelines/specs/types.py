@@ -44,3 +44,16 @@ def _check_regex(pattern: str) -> str:
 
 
 Regex = Annotated[str, pydantic.AfterValidator(_check_regex)]
+
+
+def check_timezone(name: str) -> str:
+    """An IANA time zone name (schedules, metric periods), or a clear refusal."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
+        ) from None
+    return name
