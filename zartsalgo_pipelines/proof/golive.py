@@ -36,15 +36,7 @@ def mark_live(
             f"{spec.key} has no successful batch to review; run `zartsalgo test-sync "
             f"{spec.key}` and a sync first"
         )
-    row = {
-        "provider_key": spec.key,
-        "action": "live",
-        "decided_by": decided_by.strip()[:200],
-        "decided_at": now or utcnow(),
-        "reviewed_batch_id": batch_id,
-        "spec_version": spec.version,
-        "note": None if note is None else note[:500],
-    }
+    row = _decision(spec, "live", decided_by, note, now, batch_id)
     record_go_live(conn, row)
     return row
 
@@ -58,14 +50,26 @@ def withdraw(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Hide the provider's cards again (e.g. the provider changed its export)."""
-    row = {
+    row = _decision(spec, "withdrawn", decided_by, note, now, None)
+    record_go_live(conn, row)
+    return row
+
+
+def _decision(
+    spec: ProviderSpec,
+    action: str,
+    decided_by: str,
+    note: str | None,
+    now: dt.datetime | None,
+    batch_id: int | None,
+) -> dict[str, Any]:
+    """One row of the gate's history: who decided what, when, after which batch."""
+    return {
         "provider_key": spec.key,
-        "action": "withdrawn",
+        "action": action,
         "decided_by": decided_by.strip()[:200],
         "decided_at": now or utcnow(),
-        "reviewed_batch_id": None,
+        "reviewed_batch_id": batch_id,
         "spec_version": spec.version,
         "note": None if note is None else note[:500],
     }
-    record_go_live(conn, row)
-    return row

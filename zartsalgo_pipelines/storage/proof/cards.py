@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.storage.proof.feed import portal_feed
+from zartsalgo_pipelines.storage.proof.metrics import period_row
 from zartsalgo_pipelines.storage.upsert import upsert
 from zartsalgo_pipelines.tables import PortalCard, table_of
 
@@ -65,16 +66,4 @@ def card_rows(
 def card_row(
     conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
 ) -> dict[str, Any] | None:
-    row = (
-        conn.execute(
-            sa.select(cards).where(
-                cards.c.provider_key == provider_key,
-                cards.c.metric_key == metric_key,
-                cards.c.client_key == client_key,
-                cards.c.period_start == start,
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    return period_row(conn, cards, provider_key, metric_key, client_key, start)

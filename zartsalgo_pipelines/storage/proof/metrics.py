@@ -73,22 +73,34 @@ def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[di
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def metric_row(
-    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+def period_row(
+    conn: sa.Connection,
+    table: sa.Table,
+    provider_key: str,
+    metric_key: str,
+    client_key: str,
+    start: dt.date,
 ) -> dict[str, Any] | None:
+    """The row of one provider, metric, client and period in ``table`` (metrics or cards)."""
     row = (
         conn.execute(
-            sa.select(client_metrics).where(
-                client_metrics.c.provider_key == provider_key,
-                client_metrics.c.metric_key == metric_key,
-                client_metrics.c.client_key == client_key,
-                client_metrics.c.period_start == start,
+            sa.select(table).where(
+                table.c.provider_key == provider_key,
+                table.c.metric_key == metric_key,
+                table.c.client_key == client_key,
+                table.c.period_start == start,
             )
         )
         .mappings()
         .first()
     )
     return dict(row) if row else None
+
+
+def metric_row(
+    conn: sa.Connection, provider_key: str, metric_key: str, client_key: str, start: dt.date
+) -> dict[str, Any] | None:
+    return period_row(conn, client_metrics, provider_key, metric_key, client_key, start)
 
 
 def batch_range(conn: sa.Connection, provider_key: str) -> tuple[int | None, int | None]:
