@@ -1,4 +1,13 @@
-"""Every provider's definitions, loaded from ``defs/``, plus the shared database resource."""
+"""Every provider's definitions, built from ``defs/<provider>/defs.yaml``, plus the portal, the
+shared database resource and the all-sync job.
+
+The specs are read by ``specs/loading.py`` (PyYAML's C loader, one pydantic validation), not by
+``dg.load_from_defs_folder``: Dagster's component loader parses each ``defs.yaml`` with its
+pure-Python YAML composer to keep source positions, which was 60 % of the time to load 100
+providers (docs/performance.md). Each file is still a Dagster component declaration
+(``ProviderComponent``), so ``dg scaffold defs`` and ``dg check yaml`` work on it, and both
+loaders build a provider through the same ``build_provider_defs``.
+"""
 
 from pathlib import Path
 
@@ -7,23 +16,27 @@ import dagster as dg
 from zartsalgo_pipelines.factory.operations_jobs import OPERATIONS_JOBS
 from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
 from zartsalgo_pipelines.factory.portal import build_portal_defs
+from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, default_database
-from zartsalgo_pipelines.specs.errors import explain_load_error
+from zartsalgo_pipelines.specs.loading import load_specs
 
 ALL_PROVIDERS_JOB = "all_providers_sync"
 
 
+def defs_folder(project: Path) -> Path:
+    """The defs folder of the dg project that ``project`` lies in (pyproject's
+    ``[tool.dg.project]``), found the way ``dg`` finds it."""
+    return Path(dg.ComponentTree.for_project(project).defs_module_path)
+
+
 def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
-    """Providers from the project's defs folder (one ``defs.yaml`` each), the resource and the
-    all-sync job. ``project`` is any path inside a dg project (tests pass a scratch one)."""
-    try:
-        providers = dg.load_from_defs_folder(path_within_project=project)
-    except Exception as error:  # re-raised with the spec problem spelled out
-        explained = explain_load_error(error)
-        if explained is error:
-            raise
-        # Not chained: pydantic's own message in the chain would echo an inline secret.
-        raise explained from None
+    """Providers from the project's defs folder (one ``defs.yaml`` each), the portal, the
+    resource and the all-sync job. ``project`` is any path inside a dg project (tests pass a
+    scratch one). A refused spec raises ProviderSpecError naming file, line and field path."""
+    specs = load_specs(defs_folder(project))
+    providers = dg.Definitions.merge(
+        *(build_provider_defs(loaded.spec, loaded.folder) for loaded in specs.values())
+    )
     return dg.Definitions.merge(
         providers,
         build_portal_defs(providers),

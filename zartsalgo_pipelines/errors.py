@@ -13,3 +13,13 @@ class ZartsalgoError(Exception):
     """The base of every project error; ``retryable`` says whether a later attempt may succeed."""
 
     retryable: ClassVar[bool] = False
+
+
+class UnknownNameError(ZartsalgoError, ValueError):
+    """A registry was asked for a name it does not have; the message lists the valid names."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, what: str, name: object, valid: list[str]) -> None:
+        super().__init__(f"unknown {what} {name!r}; valid names: {', '.join(valid)}")
+        self.name, self.valid = name, valid

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions, defs
+from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
+from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, default_database
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines_tests.conftest import SHIPPED_SPEC, shipped_attributes
 
@@ -20,6 +22,34 @@ from zartsalgo_pipelines_tests.conftest import SHIPPED_SPEC, shipped_attributes
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(build_definitions())
     assert defs is not None
+
+
+def test_dagsters_component_loader_builds_the_same_providers() -> None:
+    """definitions.py reads the specs itself (for speed); each defs.yaml stays a Dagster
+    component, so `dg` tooling that loads it through the component tree sees the same assets,
+    checks and jobs."""
+    ours = build_definitions()
+    theirs = dg.Definitions.merge(
+        dg.load_from_defs_folder(path_within_project=SHIPPED_SPEC.parent),
+        dg.Definitions(resources={RESOURCE_KEY: default_database()}),
+    )
+    our_graph, their_graph = ours.resolve_asset_graph(), theirs.resolve_asset_graph()
+    our_keys = {k for k in our_graph.get_all_asset_keys() if k.path[0] != PORTAL_GROUP}
+    assert our_keys == set(their_graph.get_all_asset_keys())
+    assert len(our_keys) == 8  # two shipped providers, four assets each
+    assert set(their_graph.asset_check_keys) == {
+        check for check in our_graph.asset_check_keys if check.asset_key in our_keys
+    }
+    their_jobs = {job.name for job in theirs.jobs or []}
+    assert their_jobs and their_jobs <= {job.name for job in ours.jobs or []}
+
+
+def test_each_asset_links_to_the_spec_it_comes_from() -> None:
+    graph = build_definitions().resolve_asset_graph()
+    for name in ("raw_extract", "mapped_records", "dead_letter", "client_metrics"):
+        metadata = graph.get(dg.AssetKey(["quote_request", name])).metadata
+        (reference,) = metadata["dagster/code_references"].code_references
+        assert reference.file_path == str(SHIPPED_SPEC.resolve())
 
 
 def test_quote_request_group_has_the_four_assets_in_order() -> None:
@@ -109,12 +139,16 @@ def test_asset_jobs_run_in_one_process_and_end_with_the_portal(job_name: str) ->
     assert {"portal/portal_cards", "portal/report_notes", "portal/admin_tasks"} <= selected
 
 
-def test_definitions_load_without_pandas_pyarrow_or_pandera() -> None:
-    """The code server and every run worker load the definitions; the heavy libraries come
-    only with the steps that map rows."""
+def test_definitions_load_without_the_heavy_or_the_working_code() -> None:
+    """The code server and every run worker load the definitions: the heavy libraries (pandas,
+    pyarrow, pandera, requests) and the code that does the work (sources, pipeline, ops,
+    proof) come only with the step, sensor or op that uses them."""
     probe = (
         "import sys, zartsalgo_pipelines.definitions as d; d.defs(); "
-        "print(sorted(m for m in ('pandas', 'pyarrow', 'pandera', 'numpy') if m in sys.modules))"
+        "heavy = ('pandas', 'pyarrow', 'pandera', 'numpy', 'requests'); "
+        "rooms = tuple(f'zartsalgo_pipelines.{r}.' for r in ('sources', 'pipeline', 'ops', "
+        "'proof')); "
+        "print(sorted(m for m in sys.modules if m in heavy or m.startswith(rooms)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

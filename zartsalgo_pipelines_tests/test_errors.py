@@ -11,7 +11,7 @@ import pydantic
 import pytest
 
 import zartsalgo_pipelines
-from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.errors import UnknownNameError, ZartsalgoError
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.pipeline.landing import LandingExistsError
 from zartsalgo_pipelines.proof.explain import NotFoundError
@@ -25,7 +25,6 @@ from zartsalgo_pipelines.sources.rest.errors import (
     PaginationLoopError,
     RateLimitedError,
     RetryBudgetExceededError,
-    UnknownNameError,
     UnreachableError,
 )
 from zartsalgo_pipelines.sources.webhooks import DeliveryRefusedError

@@ -1,6 +1,7 @@
 """What every asset of one provider shares: keys, decorator arguments, metadata bounds."""
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,21 @@ class ProviderAssets:
     keys: dict[str, dg.AssetKey]
     database: str  # the kinds name the database in use, not always MySQL
     common: dict[str, Any]
-    about: dict[str, Any]
+    about: dict[str, Any]  # descriptive metadata of the intake assets
+    spec_link: dict[str, Any]  # every asset's link to its defs.yaml
+
+
+def spec_reference(spec_file: Path) -> dg.CodeReferencesMetadataValue:
+    """The UI's link from an asset to the spec it comes from: what Dagster's component loader
+    adds, and definitions.py reads the specs itself. The classes are beta in Dagster 1.13 and
+    warn on each use; the warning says nothing a user of this project can act on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.CodeReferencesMetadataValue(
+            code_references=[
+                dg.LocalFileCodeReference(file_path=str(spec_file.resolve()), label="defs.yaml")
+            ]
+        )
 
 
 def provider_assets(spec: ProviderSpec, spec_dir: Path) -> ProviderAssets:
@@ -76,4 +91,7 @@ def provider_assets(spec: ProviderSpec, spec_dir: Path) -> ProviderAssets:
         "auth_model": spec.auth.model,
         "spec_version": spec.version,
     }
-    return ProviderAssets(spec, spec_dir, asset_keys(spec), database_kind(), common, about)
+    spec_link = {"dagster/code_references": spec_reference(spec_dir / "defs.yaml")}
+    return ProviderAssets(
+        spec, spec_dir, asset_keys(spec), database_kind(), common, about | spec_link, spec_link
+    )

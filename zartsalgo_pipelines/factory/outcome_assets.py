@@ -27,6 +27,7 @@ def build_dead_letter(shared: ProviderAssets) -> dg.AssetsDefinition:
         key=keys["dead_letter"],
         deps=[keys["mapped_records"]],
         kinds={"python", database},
+        metadata=shared.spec_link,
         check_specs=[
             dg.AssetCheckSpec(
                 "every_failure_dead_lettered", asset=keys["dead_letter"], blocking=True
@@ -75,7 +76,7 @@ def build_client_metrics(shared: ProviderAssets) -> dg.AssetsDefinition:
         key=keys["client_metrics"],
         deps=[keys["mapped_records"], keys["dead_letter"]],
         kinds={"python", database},
-        metadata={"metrics": [m.key for m in spec.metrics]},
+        metadata={"metrics": [m.key for m in spec.metrics]} | shared.spec_link,
         description=f"Client-safe metrics from {spec.display_name}: source, baseline, current "
         "value, status and next action per client and period. Never a raw payload.",
         **common,

@@ -17,9 +17,6 @@ from zartsalgo_pipelines.factory.portal_assets import (
     preview_dir,
 )
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
-from zartsalgo_pipelines.proof.notify import notify
-from zartsalgo_pipelines.proof.watch import watch
 
 __all__ = [
     "GROUP",
@@ -45,6 +42,11 @@ PORTAL_JOB = "portal_refresh"
 def portal_visibility_watch(
     context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
 ) -> dg.SensorResult:
+    # Imported here, as in every asset body: a code server loads the definitions without
+    # loading the proof's HTTP and alerting code (docs/performance.md, definitions load).
+    from zartsalgo_pipelines.proof.notify import notify
+    from zartsalgo_pipelines.proof.watch import watch
+
     with zartsalgo_db.engine().begin() as conn:
         results = watch(conn, portal_specs())
     notify(e for r in results for e in r.events)
@@ -70,6 +72,8 @@ class GoLiveConfig(dg.Config):
 def go_live_op(
     context: dg.OpExecutionContext, config: GoLiveConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> dict[str, Any]:
+    from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
+
     specs = {s.key: s for s in portal_specs()}
     if config.provider not in specs:
         raise dg.Failure(f"unknown provider `{config.provider}`; known: {sorted(specs)}")

@@ -5,23 +5,19 @@ Thin: the work is in ``proof/``. The jobs, the sensor and the schedule are in ``
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster._utils.schedules import cron_string_iterator  # no public cron iterator in 1.13
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
-from zartsalgo_pipelines.proof.cards import refresh_portal_cards, summary
-from zartsalgo_pipelines.proof.impact import refresh_impact
-from zartsalgo_pipelines.proof.notes import build_notes
-from zartsalgo_pipelines.proof.payload_scan import Finding, scan
-from zartsalgo_pipelines.proof.preview import write_preview
-from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.proof.tasks import task_rows
+
+if TYPE_CHECKING:
+    from zartsalgo_pipelines.proof.payload_scan import Finding
 
 GROUP = "portal"
 
@@ -66,7 +62,7 @@ def next_update(spec: ProviderSpec) -> dt.datetime | None:
     return next(cron_string_iterator(now, spec.schedule.cron, spec.schedule.timezone))
 
 
-def _scan_result(findings: list[Finding]) -> dg.AssetCheckResult:
+def _scan_result(findings: list["Finding"]) -> dg.AssetCheckResult:
     # Where, never what: the leaked value itself must not reach Dagster's metadata either.
     places = [f"{f.table}#{f.row_id}.{f.column} ({f.provider_key} {f.kind})" for f in findings]
     return dg.AssetCheckResult(
@@ -134,6 +130,10 @@ def _portal_cards_asset(
     def portal_cards(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         """What clients see for every metric and period: formatted values, the baseline used,
         status, next action and visibility (visible / caveated / hidden with the reason)."""
+        from zartsalgo_pipelines.proof.cards import refresh_portal_cards, summary
+        from zartsalgo_pipelines.proof.impact import refresh_impact
+        from zartsalgo_pipelines.proof.payload_scan import scan
+
         specs = portal_specs()
         with zartsalgo_db.engine().begin() as conn:
             cards = refresh_portal_cards(conn, specs)
@@ -172,6 +172,9 @@ def _report_notes_asset(common: dict[str, Any]) -> dg.AssetsDefinition:
     )
     def report_notes(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         """One plain-language paragraph per client and period, built from the shown cards."""
+        from zartsalgo_pipelines.proof.notes import build_notes
+        from zartsalgo_pipelines.proof.payload_scan import scan
+
         specs = portal_specs()
         with zartsalgo_db.engine().begin() as conn:
             notes = build_notes(conn)
@@ -197,6 +200,9 @@ def _admin_tasks_asset(common: dict[str, Any]) -> dg.AssetsDefinition:
     def admin_tasks(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         """Tasks for the providers' owners: off target, steep declines, missing data, cards
         hidden by a data problem; one open per client, metric and kind, resolved automatically."""
+        from zartsalgo_pipelines.proof.tasks import refresh_tasks
+        from zartsalgo_pipelines.storage.proof.tasks import task_rows
+
         with zartsalgo_db.engine().begin() as conn:
             change = refresh_tasks(conn, portal_specs())
             open_rows = task_rows(conn, open_only=True)
@@ -225,6 +231,8 @@ def _portal_preview_asset(common: dict[str, Any]) -> dg.AssetsDefinition:
     def portal_preview(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         """Static HTML preview: one page per client (shown cards only) and per provider (hidden
         cards with their reasons). Open the `index` path in a browser."""
+        from zartsalgo_pipelines.proof.preview import write_preview
+
         with zartsalgo_db.engine().connect() as conn:
             index = write_preview(conn, portal_specs(), preview_dir())
         return dg.MaterializeResult(

@@ -1,6 +1,9 @@
 """Stale-sync watch: when a provider's last good batch is older than its window, record an
 incident for the owner and ask for a new sync; otherwise say how fresh it is. Run health:
-sweep stuck batches and alert on failed runs in a row. Webhook deliveries: request a run."""
+sweep stuck batches and alert on failed runs in a row. Webhook deliveries: request a run.
+
+Each sensor imports the code it calls in its body, as the assets do: a code server loads the
+definitions without the pipeline's, the storage's or the alerting code (docs/performance.md)."""
 
 import datetime as dt
 from typing import Any
@@ -11,13 +14,7 @@ from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.factory.assets import asset_keys
 from zartsalgo_pipelines.factory.liveness import run_liveness
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
-from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
-from zartsalgo_pipelines.proof.alert_kinds import FAILED_RUNS, STALE_SYNC
-from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
-from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.deliveries import pending_deliveries
-from zartsalgo_pipelines.storage.queries import last_successful_sync
 
 
 def _age(delta: dt.timedelta) -> str:
@@ -39,6 +36,11 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
     def stale_sync(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
+        from zartsalgo_pipelines.proof.alert_kinds import STALE_SYNC
+        from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
+        from zartsalgo_pipelines.proof.notify import notify
+        from zartsalgo_pipelines.storage.queries import last_successful_sync
+
         if spec.status != "connected":
             reason = f"{spec.key} is {spec.status}; stale-sync watch applies to connected providers"
             return dg.SensorResult(skip_reason=reason, cursor=context.cursor)
@@ -141,6 +143,11 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
     def run_health(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
+        from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
+        from zartsalgo_pipelines.proof.alert_kinds import FAILED_RUNS
+        from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
+        from zartsalgo_pipelines.proof.notify import notify
+
         engine = zartsalgo_db.engine()
         swept = sweep_stuck_batches(engine, spec, run_is_alive=run_liveness(context.instance))
         swept_note = f"; swept stuck batches {[b.batch_id for b in swept]}" if swept else ""
@@ -198,6 +205,8 @@ def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
     def webhook_deliveries(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
+        from zartsalgo_pipelines.storage.deliveries import pending_deliveries
+
         if spec.status != "connected":
             return dg.SensorResult(
                 skip_reason=f"{spec.key} is {spec.status}; deliveries are kept until it is "

@@ -9,7 +9,7 @@ auth names) besides the values its caller passes.
 from dataclasses import dataclass
 from typing import Any, Final
 
-from zartsalgo_pipelines.sources.rest.errors import UnknownNameError
+from zartsalgo_pipelines.errors import UnknownNameError
 
 FAILED_SHARE: Final = "failed_share"
 FAILED_BATCHES: Final = "failed_batches"

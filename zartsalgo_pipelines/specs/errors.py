@@ -1,16 +1,14 @@
 """Turning a refused provider spec into messages that name file, line, field path and rule.
 
-Both loaders use these: the CLI's (``specs/loading.py``) and Dagster's (``definitions.py``).
+``specs/loading.py`` uses these for every reader of a spec: the definitions, the CLI, scripts.
 A refused value is echoed so the author sees it, except where it may be a secret written
 inline: at a place that takes an environment variable NAME, and under an unknown key.
 """
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pydantic
 import yaml
 
 from zartsalgo_pipelines.errors import ZartsalgoError
@@ -112,42 +110,3 @@ def describe(error: Any, loc: Loc, where: str) -> str:
 
 def refusal(lines: Sequence[str]) -> ProviderSpecError:
     return ProviderSpecError("Provider spec refused:\n" + "\n".join(lines))
-
-
-# Dagster's loader reports a location as one string: "`attributes.x.0.y at /p/defs.yaml:14`".
-_DAGSTER_LOC = re.compile(r"^`?(?P<path>[^`]*?) at (?P<file>.+):(?P<line>\d+)`?$")
-
-
-def _dagster_refusal(error: pydantic.ValidationError) -> ProviderSpecError:
-    trees: dict[str, yaml.Node | None] = {}
-    lines = []
-    for item in error.errors():
-        found = _DAGSTER_LOC.match(_dotted(tuple(item["loc"])))
-        if found is None:
-            lines.append(describe(item, tuple(item["loc"]), "spec"))
-            continue
-        loc: Loc = tuple(int(p) if p.isdigit() else p for p in found["path"].split("."))
-        file = found["file"]
-        if file not in trees:
-            try:
-                trees[file] = yaml_tree(Path(file).read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError):
-                trees[file] = None
-        line = line_of(trees[file], full_loc(item, loc)) or int(found["line"])
-        lines.append(describe(item, loc, f"{file}:{line}"))
-    return refusal(lines)
-
-
-def explain_load_error(error: BaseException) -> BaseException:
-    """The first pydantic validation error in ``error``'s chain as a ProviderSpecError.
-
-    Dagster's own exception shows only the component tree; the file, line, field path and
-    expectation sit in a chained pydantic error, which this surfaces (without echoing a value
-    that may be an inline secret, which pydantic's own message would).
-    """
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, pydantic.ValidationError):
-            return _dagster_refusal(cause)
-        cause = cause.__cause__ or cause.__context__
-    return error

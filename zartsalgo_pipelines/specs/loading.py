@@ -1,11 +1,12 @@
-"""Reading provider specs from the defs folder without Dagster (for the CLI and scripts).
+"""Reading provider specs from the defs folder, without Dagster: the one reader of a spec.
 
-Dagster's loader (``definitions.py``) and this one validate with the same ``ProviderSpec``;
-this one uses PyYAML's C loader and reports a refused spec with its file, line and field path.
+``definitions.py``, the CLI and scripts all load specs here: PyYAML's C loader, one
+``ProviderSpec`` validation, and a refused spec reported with its file, line and field path.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import yaml
@@ -32,13 +33,38 @@ class LoadedSpec:
     folder: Path  # relative source paths resolve against it
 
 
-def _read(path: Path) -> tuple[object, yaml.Node | None]:
+class _SpecLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The C loader, refusing a key written twice in one mapping: PyYAML would keep the last
+    one silently, and a spec author would not see which of the two is in force."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool | None):
+                continue  # an unhashable key: the constructor below refuses it with its mark
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key `{key}` is given twice (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ProviderSpecError(f"{path}: not UTF-8 text ({error.reason})") from None
+
+
+def _read(path: Path, text: str) -> object:
     try:
-        return yaml.load(text, Loader=_Loader), yaml_tree(text)
+        return yaml.load(text, Loader=_SpecLoader)
     except yaml.YAMLError as error:
         raise ProviderSpecError(yaml_syntax_message(path, error)) from None
 
@@ -46,14 +72,17 @@ def _read(path: Path) -> tuple[object, yaml.Node | None]:
 def load_spec_file(path: Path) -> LoadedSpec:
     """Validate one ``defs.yaml``; ProviderSpecError names the file, and every bad field with
     its line and path (a YAML syntax error with its line and column)."""
-    document, tree = _read(path)
+    text = _text(path)
+    document = _read(path, text)
+    # The node tree (for line numbers) is composed only when there is something to point at:
+    # it costs as much as the load itself, and a definitions load reads every spec.
     if not isinstance(document, dict) or document.get("type") != COMPONENT_TYPE:
-        raise ProviderSpecError(
-            f"{path}:{line_of(tree, ('type',)) or 1}: `type` must be {COMPONENT_TYPE}"
-        )
+        line = line_of(yaml_tree(text), ("type",)) or 1
+        raise ProviderSpecError(f"{path}:{line}: `type` must be {COMPONENT_TYPE}")
     try:
         spec = ProviderSpec.model_validate(document.get("attributes"))
     except pydantic.ValidationError as error:
+        tree = yaml_tree(text)
         lines = []
         for item in error.errors():
             loc = ("attributes", *item["loc"])
@@ -69,7 +98,7 @@ def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:
     for path in sorted(defs_dir.glob("*/defs.yaml")):
         loaded = load_spec_file(path)
         if loaded.spec.key in found:
-            line = line_of(_read(path)[1], ("attributes", "key"))
+            line = line_of(yaml_tree(_text(path)), ("attributes", "key"))
             raise ProviderSpecError(
                 f"{path}:{line}: attributes.key: provider key `{loaded.spec.key}` is already "
                 f"used by {found[loaded.spec.key].folder / 'defs.yaml'}"

@@ -1,7 +1,8 @@
 """Scenario: an author edits the shipped `quote_request` defs.yaml and breaks it: a YAML syntax
 error, an inline secret where a variable NAME belongs, a duplicated target, a wrong type, an
-unknown key. Each is refused by the CLI's loader AND by Dagster's with the file, the line of the
-offending field, its path and the rule; a value that may be a secret is never echoed back."""
+unknown key, a key written twice. Each is refused by the spec loader (which the CLI and the
+Dagster definitions both use) with the file, the line of the offending field, its path and the
+rule; a value that may be a secret is never echoed back."""
 
 import re
 import shutil
@@ -235,3 +236,18 @@ def test_a_wrong_component_type_names_its_line(tmp_path: Path) -> None:
     line = line_with(text, "type: x.Y")
     with pytest.raises(ProviderSpecError, match=re.escape(f"{spec_file}:{line}: `type` must be")):
         load_spec_file(spec_file)
+
+
+def test_a_key_written_twice_is_refused_at_its_second_line(tmp_path: Path) -> None:
+    """PyYAML alone keeps the last of two equal keys; the author would not see which is used."""
+    spec_file = tmp_path / "defs.yaml"
+    text = edit("  stale_after_hours: 24\n", "  stale_after_hours: 24\n  stale_after_hours: 2\n")
+    spec_file.write_text(text, encoding="utf-8")
+    first = line_with(text, "stale_after_hours: 24")
+    with pytest.raises(ProviderSpecError) as refused:
+        load_spec_file(spec_file)
+    assert re.match(
+        re.escape(f"{spec_file}:{first + 1}:3: YAML syntax error: key `stale_after_hours` is ")
+        + re.escape(f"given twice (first on line {first})"),
+        str(refused.value),
+    ), str(refused.value)

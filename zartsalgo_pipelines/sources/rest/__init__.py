@@ -2,6 +2,7 @@
 ``paginators`` (registries by spec name), ``incremental`` (the cursor), ``pages`` (the loop) and
 ``errors`` (one hierarchy with a ``retryable`` flag). This face re-exports the public names."""
 
+from zartsalgo_pipelines.errors import UnknownNameError
 from zartsalgo_pipelines.sources.rest.client import (
     BudgetedRetry,
     HttpSession,
@@ -16,7 +17,6 @@ from zartsalgo_pipelines.sources.rest.errors import (
     PaginationLoopError,
     RateLimitedError,
     RetryBudgetExceededError,
-    UnknownNameError,
     UnreachableError,
 )
 from zartsalgo_pipelines.sources.rest.incremental import (

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import requests
 import requests.auth
 
+from zartsalgo_pipelines.errors import UnknownNameError
 from zartsalgo_pipelines.sources.rest.errors import (
     AuthFailedError,
     ExtractError,
-    UnknownNameError,
     UnreachableError,
 )
 from zartsalgo_pipelines.specs.models import AuthSpec

@@ -55,13 +55,3 @@ class PaginationLoopError(ExtractError):
     """The provider sent a cursor or next link it had already sent: stop instead of looping."""
 
     retryable: ClassVar[bool] = False  # it would send the same cursor again
-
-
-class UnknownNameError(ZartsalgoError, ValueError):
-    """A registry was asked for a name it does not have; the message lists the valid names."""
-
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, what: str, name: object, valid: list[str]) -> None:
-        super().__init__(f"unknown {what} {name!r}; valid names: {', '.join(valid)}")
-        self.name, self.valid = name, valid

@@ -10,11 +10,11 @@ from urllib.parse import urljoin
 
 import requests
 
+from zartsalgo_pipelines.errors import UnknownNameError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.sources.rest.errors import (
     MalformedResponseError,
     PaginationLoopError,
-    UnknownNameError,
 )
 from zartsalgo_pipelines.specs import rest as rest_specs
 
