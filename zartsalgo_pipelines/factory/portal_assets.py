@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from zartsalgo_pipelines.proof.payload_scan import Finding
 
 GROUP = "portal"
+# Every provider's sync ends with the portal, so two syncs can reach it at once. The portal's
+# steps share one pool (limit 1 in both dagster.yaml files): one rebuild at a time, never two
+# opening the same admin task (its open_key is unique) or interleaving card rewrites.
+POOL = "portal"
 
 
 KEYS = {
@@ -95,6 +99,7 @@ def build_portal_assets(
         "group_name": GROUP,
         "owners": sorted(set(owners)),
         "kinds": {"python", database_kind()},
+        "pool": POOL,
     }
     return [
         _portal_cards_asset(common, metric_keys),

@@ -52,6 +52,7 @@ def test_portal_group_has_lineage_from_every_provider() -> None:
     for key in PORTAL:
         node = graph.get(key)
         assert node.group_name == "portal" and node.owners and node.description
+        assert node.pools == {"portal"}  # one rebuild at a time, whichever syncs end at once
     assert graph.get(KEYS["report_notes"]).parent_keys == {KEYS["portal_cards"]}
 
 
