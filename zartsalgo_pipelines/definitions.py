@@ -9,10 +9,12 @@ providers (docs/performance.md). Each file is still a Dagster component declarat
 loaders build a provider through the same ``build_provider_defs``.
 """
 
+import functools
 from pathlib import Path
 
 import dagster as dg
 
+from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.factory.operations_jobs import OPERATIONS_JOBS
 from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
 from zartsalgo_pipelines.factory.portal import build_portal_defs
@@ -64,6 +66,17 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _shipped(database_url: str) -> dg.Definitions:
+    return build_definitions()
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions()
+    """The shipped project's definitions, built once per process and database.
+
+    Dagster calls this at every reconstruction of the code location, five times in one
+    `dagster job execute`; the definitions are immutable and depend on the specs and, through
+    the resource and the kinds, on the database (a code server that reloads starts a new
+    process, which reads the specs again)."""
+    return _shipped(settings.database_url())
