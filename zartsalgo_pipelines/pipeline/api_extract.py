@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.closing import fail_batch
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
-from zartsalgo_pipelines.pipeline.run import Extract, fail_batch
+from zartsalgo_pipelines.pipeline.run import Extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
