@@ -13,11 +13,14 @@ Every command takes --json for scripts and exits non-zero on failure. The databa
 ZARTSALGO_DATABASE_URL (or the embedded SQLite file), migrated with `alembic upgrade head`.
 """
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from zartsalgo_pipelines import cli_dead_letters, cli_proof, cli_webhooks
 from zartsalgo_pipelines.cli_support import (
@@ -35,6 +38,7 @@ from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.sources.files import file_rows
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
+from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES
 from zartsalgo_pipelines.storage.queries import (
     connection_status,
@@ -94,54 +98,59 @@ def status(as_json: bool) -> None:
     engine = open_engine()
     swept = {key: sweep_stuck_batches(engine, loaded.spec) for key, loaded in specs.items()}
     now = utcnow()
-    report = []
     with engine.connect() as conn:
-        for key, loaded in specs.items():
-            connection = connection_status(conn, key)
-            last = last_successful_sync(conn, key)
-            hours = None if last is None else round((now - last).total_seconds() / 3600, 1)
-            stale = loaded.spec.status == "connected" and (
-                hours is None or hours > loaded.spec.stale_after_hours
-            )
-            report.append(
-                {
-                    "provider": key,
-                    "spec_status": loaded.spec.status,
-                    "connection_status": connection or "never synced",
-                    "last_success": last.isoformat(timespec="seconds") if last else None,
-                    "hours_since_success": hours,
-                    "stale": stale,
-                    "open_alerts": [a["kind"] for a in open_alerts(conn, key)],
-                    "open_dead_letters": dead_letter_summary(conn, key)["open"],
-                    "swept_batches": [b.batch_id for b in swept[key]],
-                }
-            )
-    emit(
-        as_json,
-        report,
-        table(
+        report = [
+            _provider_status(conn, loaded.spec, now, [b.batch_id for b in swept[key]])
+            for key, loaded in specs.items()
+        ]
+    emit(as_json, report, _status_table(report))
+
+
+def _provider_status(
+    conn: sa.Connection, spec: ProviderSpec, now: dt.datetime, swept_batches: list[int]
+) -> dict[str, Any]:
+    """One provider's entry in ``zartsalgo status --json``."""
+    connection = connection_status(conn, spec.key)
+    last = last_successful_sync(conn, spec.key)
+    hours = None if last is None else round((now - last).total_seconds() / 3600, 1)
+    # Only a connected provider is expected to sync, so only a connected one can be stale.
+    stale = spec.status == "connected" and (hours is None or hours > spec.stale_after_hours)
+    return {
+        "provider": spec.key,
+        "spec_status": spec.status,
+        "connection_status": connection or "never synced",
+        "last_success": last.isoformat(timespec="seconds") if last else None,
+        "hours_since_success": hours,
+        "stale": stale,
+        "open_alerts": [a["kind"] for a in open_alerts(conn, spec.key)],
+        "open_dead_letters": dead_letter_summary(conn, spec.key)["open"],
+        "swept_batches": swept_batches,
+    }
+
+
+def _status_table(report: list[dict[str, Any]]) -> str:
+    return table(
+        [
+            "provider",
+            "connection",
+            "last success (UTC)",
+            "hours ago",
+            "stale",
+            "alerts",
+            "dead letters",
+        ],
+        [
             [
-                "provider",
-                "connection",
-                "last success (UTC)",
-                "hours ago",
-                "stale",
-                "alerts",
-                "dead letters",
-            ],
-            [
-                [
-                    r["provider"],
-                    r["connection_status"],
-                    r["last_success"],
-                    r["hours_since_success"],
-                    "yes" if r["stale"] else "no",
-                    ", ".join(r["open_alerts"]) or "-",
-                    r["open_dead_letters"],
-                ]
-                for r in report
-            ],
-        ),
+                r["provider"],
+                r["connection_status"],
+                r["last_success"],
+                r["hours_since_success"],
+                "yes" if r["stale"] else "no",
+                ", ".join(r["open_alerts"]) or "-",
+                r["open_dead_letters"],
+            ]
+            for r in report
+        ],
     )
 
 

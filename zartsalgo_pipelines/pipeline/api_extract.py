@@ -9,6 +9,7 @@ nothing of that run is half-loaded. Memory stays bounded by one page.
 import hashlib
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,14 +17,16 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.closing import fail_batch
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
-from zartsalgo_pipelines.pipeline.run import Extract, fail_batch
+from zartsalgo_pipelines.pipeline.run import Extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     HighWaterMark,
+    HttpSession,
     HttpStats,
     iter_pages,
     open_provider_session,
@@ -66,6 +69,45 @@ def extract_api(
     """
     sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
     source = spec.rest_source
+    batch_id, token, stored = _open_api_batch(engine, spec, owner)
+    since = start_value(source.incremental, stored, full_resync=full_resync)
+    mark = HighWaterMark(source.incremental) if source.incremental else None
+    target = landing_dir(spec.key, batch_id, token)
+    stats = HttpStats()  # stays empty when the session cannot even open (a missing secret)
+    try:
+        with open_provider_session(spec) as http:
+            stats = http.stats
+            landed = _land_pages(engine, spec, http, batch_id, target, since, mark)
+    except (ZartsalgoError, OSError) as error:  # ours, or the landing folder's disk
+        _abandon_extract(engine, spec, batch_id, target, stats, error)
+        raise
+    _record_http(engine, batch_id, stats, mark.stored if mark else None)
+    try:
+        with engine.begin() as conn:
+            mark_extracted(conn, batch_id, landed.fingerprint)
+    except BatchLostError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    _after_extract(engine, spec, stats, None)
+    return ApiExtract(
+        batch_id=batch_id,
+        files=sorted(p.name for p in target.iterdir()),
+        bytes=landed.bytes,
+        fingerprint=landed.fingerprint,
+        landing=target,
+        pages=landed.pages,
+        records=landed.records,
+        http=stats.as_metadata(),
+        incremental_from=since,
+        incremental_cursor=mark.stored if mark else None,
+    )
+
+
+def _open_api_batch(
+    engine: sa.Engine, spec: ProviderSpec, owner: BatchOwner | None
+) -> tuple[int, str | None, str | None]:
+    """Open the ``extracting`` batch; returns its id, its landing token and the stored cursor."""
+    source = spec.rest_source
     with engine.begin() as conn:
         register_provider(conn, spec)
         stored = stored_cursor(conn, spec.key)
@@ -78,54 +120,62 @@ def extract_api(
             owner=owner,
         )
         token = batch_token(conn, batch_id)
-    since = start_value(source.incremental, stored, full_resync=full_resync)
-    mark = HighWaterMark(source.incremental) if source.incremental else None
-    target = landing_dir(spec.key, batch_id, token)
+    return batch_id, token, stored
+
+
+@dataclass(frozen=True)
+class _LandedPages:
+    pages: int
+    records: int
+    bytes: int
+    fingerprint: str
+
+
+def _land_pages(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    http: HttpSession,
+    batch_id: int,
+    target: Path,
+    since: str | int | None,
+    mark: HighWaterMark | None,
+) -> _LandedPages:
+    """Create ``target`` and write each page there as it arrives, one JSON-lines file a page.
+
+    Each page also raises the high-water mark and beats the batch's heartbeat, so a long
+    extract is never taken for a stuck one.
+    """
+    create_landing_dir(target)
     digest = hashlib.sha256()
-    stats = HttpStats()
     pages = records = size = 0
-    try:
-        with open_provider_session(spec) as http:
-            stats = http.stats
-            create_landing_dir(target)
-            for page in iter_pages(spec, http, incremental_value=since):
-                data = b"".join(orjson.dumps(r) + b"\n" for r in page.records)
-                (target / f"page-{page.number:06d}.jsonl").write_bytes(data)
-                digest.update(data)
-                size += len(data)
-                pages += 1
-                records += len(page.records)
-                if mark is not None:
-                    mark.see(page.records)
-                with engine.begin() as conn:
-                    touch(conn, batch_id, "extracting")
-    except (ZartsalgoError, OSError) as error:  # ours, or the landing folder's disk
-        if not isinstance(error, FileExistsError):  # a folder that is not ours stays
-            shutil.rmtree(target, ignore_errors=True)
-        _record_http(engine, batch_id, stats, None)
-        fail_batch(engine, spec, batch_id, str(error))
-        _after_extract(engine, spec, stats, error)
-        raise
-    _record_http(engine, batch_id, stats, mark.stored if mark else None)
-    try:
+    for page in iter_pages(spec, http, incremental_value=since):
+        data = b"".join(orjson.dumps(r) + b"\n" for r in page.records)
+        (target / f"page-{page.number:06d}.jsonl").write_bytes(data)
+        digest.update(data)
+        size += len(data)
+        pages += 1
+        records += len(page.records)
+        if mark is not None:
+            mark.see(page.records)
         with engine.begin() as conn:
-            mark_extracted(conn, batch_id, digest.hexdigest())
-    except BatchLostError:
+            touch(conn, batch_id, "extracting")
+    return _LandedPages(pages, records, size, digest.hexdigest())
+
+
+def _abandon_extract(
+    engine: sa.Engine,
+    spec: ProviderSpec,
+    batch_id: int,
+    target: Path,
+    stats: HttpStats,
+    error: BaseException,
+) -> None:
+    """Drop what landed, keep the HTTP counts, close the batch as failed and raise its alerts."""
+    if not isinstance(error, FileExistsError):  # a folder that is not ours stays
         shutil.rmtree(target, ignore_errors=True)
-        raise
-    _after_extract(engine, spec, stats, None)
-    return ApiExtract(
-        batch_id=batch_id,
-        files=sorted(p.name for p in target.iterdir()),
-        bytes=size,
-        fingerprint=digest.hexdigest(),
-        landing=target,
-        pages=pages,
-        records=records,
-        http=stats.as_metadata(),
-        incremental_from=since,
-        incremental_cursor=mark.stored if mark else None,
-    )
+    _record_http(engine, batch_id, stats, None)
+    fail_batch(engine, spec, batch_id, str(error))
+    _after_extract(engine, spec, stats, error)
 
 
 def _record_http(engine: sa.Engine, batch_id: int, stats: HttpStats, cursor: str | None) -> None:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.closing import close_succeeded, fail_batch
 from zartsalgo_pipelines.pipeline.landing import (
     LandingExistsError,
     create_landing_dir,
@@ -27,9 +28,6 @@ from zartsalgo_pipelines.pipeline.landing import (
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.pipeline.tuning import batch_tuning
 from zartsalgo_pipelines.pipeline.writer import ChunkWriter
-from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
-from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
-from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.files import (
     NoExportFileError,
     SourceRow,
@@ -38,20 +36,14 @@ from zartsalgo_pipelines.sources.files import (
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
-from zartsalgo_pipelines.storage.connections import (
-    advance_cursor,
-    record_sync_result,
-    register_provider,
-)
+from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     BatchNotClaimedError,
     BatchReview,
     claim_batch,
-    close_batch,
     mark_extracted,
     open_batch,
-    review,
     touch,
 )
 
@@ -81,20 +73,10 @@ def extract_files(
     Stuck batches of the provider are swept first (``pipeline/sweep.py``).
     """
     sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
-    source = spec.file_source
-    paths = resolve_paths(source.path, spec_dir)
+    paths = resolve_paths(spec.file_source.path, spec_dir)
     if not paths:
-        # A missing export is a failed sync: it counts towards the failed-batches alert.
-        missing = NoExportFileError(spec.key, source.path)
-        with engine.begin() as conn:
-            register_provider(conn, spec)
-            batch_id = open_batch(
-                conn, spec, source_kind="file", source_ref=source.path, owner=owner
-            )
-        fail_batch(engine, spec, batch_id, str(missing))
-        raise missing
+        raise _missing_export(engine, spec, owner)
     names = [_relative_name(p, spec_dir) for p in paths]
-    digest = hashlib.sha256()
     with engine.begin() as conn:
         register_provider(conn, spec)
         batch_id = open_batch(
@@ -107,21 +89,10 @@ def extract_files(
         )
         token = batch_token(conn, batch_id)
     target = landing_dir(spec.key, batch_id, token)
-    size = 0
     try:
-        create_landing_dir(target)
-        for path, name in zip(paths, names, strict=True):
-            destination = target / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
-            size += destination.stat().st_size
-            with destination.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-            with engine.begin() as conn:
-                touch(conn, batch_id, "extracting")
+        size, fingerprint = _land_copies(engine, batch_id, paths, names, target)
         with engine.begin() as conn:
-            mark_extracted(conn, batch_id, digest.hexdigest())
+            mark_extracted(conn, batch_id, fingerprint)
     except LandingExistsError as error:
         fail_batch(engine, spec, batch_id, str(error))  # the folder is not ours: keep it
         raise
@@ -129,7 +100,46 @@ def extract_files(
         shutil.rmtree(target, ignore_errors=True)
         fail_batch(engine, spec, batch_id, f"extract failed: {type(error).__name__}: {error}")
         raise
-    return Extract(batch_id, names, size, digest.hexdigest(), target)
+    return Extract(batch_id, names, size, fingerprint, target)
+
+
+def _missing_export(
+    engine: sa.Engine, spec: ProviderSpec, owner: BatchOwner | None
+) -> NoExportFileError:
+    """Open and fail a batch for an export that is not there; returns the error to raise.
+
+    A missing export is a failed sync: it counts towards the failed-batches alert.
+    """
+    pattern = spec.file_source.path
+    missing = NoExportFileError(spec.key, pattern)
+    with engine.begin() as conn:
+        register_provider(conn, spec)
+        batch_id = open_batch(conn, spec, source_kind="file", source_ref=pattern, owner=owner)
+    fail_batch(engine, spec, batch_id, str(missing))
+    return missing
+
+
+def _land_copies(
+    engine: sa.Engine, batch_id: int, paths: list[Path], names: list[str], target: Path
+) -> tuple[int, str]:
+    """Create ``target`` and copy each file there under its name; returns the bytes and hash.
+
+    The batch's heartbeat beats after each file, so a large export is not taken for a stuck one.
+    """
+    create_landing_dir(target)
+    digest = hashlib.sha256()
+    size = 0
+    for path, name in zip(paths, names, strict=True):
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        size += destination.stat().st_size
+        with destination.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        with engine.begin() as conn:
+            touch(conn, batch_id, "extracting")
+    return size, digest.hexdigest()
 
 
 def _relative_name(path: Path, base: Path) -> str:
@@ -181,63 +191,56 @@ def ingest_rows(
     """
     field_map = field_map or FieldMap(spec)
     size = chunk_size or spec.effective_chunk_size
-    try:
-        with engine.begin() as conn:
-            claim_batch(
-                conn,
-                spec,
-                batch_id,
-                owner or BatchOwner.this_process(),
-                from_statuses=("running", "extracted"),
-            )
-    except BatchNotClaimedError as error:
-        fail_batch(engine, spec, batch_id, str(error))
-        raise
-    next_row = 1
+    _claim_for_ingest(engine, spec, batch_id, owner or BatchOwner.this_process())
     writer = ChunkWriter(engine, spec, batch_id, revalidate_failures=revalidate_failures)
     try:
-        try:
-            with batch_tuning() as collect:
-                for chunk_rows in chunked(rows, size):
-                    mapped, plan = writer.plan(field_map, chunk_rows, next_row)
-                    writer.submit(mapped, plan)
-                    if stats is not None:
-                        stats.add(mapped)
-                    next_row += len(chunk_rows)
-                    del chunk_rows  # the parsed records go now, before any GC pass
-                    collect()
-        except BaseException:
-            writer.drain()
-            raise
-        writer.close()
+        _write_chunks(writer, field_map, chunked(rows, size), stats)
     except Exception as error:
         fail_batch(engine, spec, batch_id, f"{type(error).__name__}: {error}")
         raise
-    with engine.begin() as conn:
-        if not close_batch(conn, spec, batch_id, "succeeded"):
-            raise BatchLostError(f"batch {batch_id} was failed by the sweep before it closed")
-        if on_success is not None:
-            on_success(conn)
-        record_sync_result(conn, spec.key, batch_id, None)
-        advance_cursor(conn, spec, batch_id)
-        events = evaluate_batch_alerts(conn, spec)
-        events += resolve_alerts(conn, spec.key, STUCK_BATCH)
-        result = review(conn, batch_id)
-    notify(events)
-    return result
+    return close_succeeded(engine, spec, batch_id, on_success)
 
 
-def fail_batch(engine: sa.Engine, spec: ProviderSpec, batch_id: int, message: str) -> None:
-    """Close a batch as failed, remember the error on the connection, raise the alerts due.
+def _claim_for_ingest(
+    engine: sa.Engine, spec: ProviderSpec, batch_id: int, owner: BatchOwner
+) -> None:
+    """Take the batch and the provider's ingest lease for ``owner``; a batch that cannot be
+    taken is closed as failed before the error goes on."""
+    try:
+        with engine.begin() as conn:
+            claim_batch(conn, spec, batch_id, owner, from_statuses=("running", "extracted"))
+    except BatchNotClaimedError as error:
+        fail_batch(engine, spec, batch_id, str(error))
+        raise
 
-    A batch the sweep failed already keeps the sweep's reason.
+
+def _write_chunks(
+    writer: ChunkWriter,
+    field_map: FieldMap,
+    chunks: Iterable[list[SourceRow]],
+    stats: FailureStats | None,
+) -> None:
+    """Plan and submit every chunk, then wait for the writes and raise the first write error.
+
+    When the source or the mapping fails (even on Ctrl-C), the chunks already submitted are
+    whole and are still written before the error goes on: the caller then fails the batch with
+    no write of it under way.
     """
-    with engine.begin() as conn:
-        if not close_batch(conn, spec, batch_id, "failed", message):
-            return
-        record_sync_result(conn, spec.key, batch_id, message)
-        events = evaluate_batch_alerts(conn, spec)
-    notify(events)
+    next_row = 1
+    try:
+        with batch_tuning() as collect:
+            for chunk_rows in chunks:
+                mapped, plan = writer.plan(field_map, chunk_rows, next_row)
+                writer.submit(mapped, plan)
+                if stats is not None:
+                    stats.add(mapped)
+                next_row += len(chunk_rows)
+                del chunk_rows  # the parsed records go now, before any GC pass
+                collect()
+    except BaseException:
+        writer.drain()
+        raise
+    writer.close()
 
 
 def process_extract(

@@ -77,44 +77,13 @@ def verify(
     """
     if len(body) > spec.max_body_bytes:
         raise DeliveryRefusedError(413, f"body over {spec.max_body_bytes} bytes")
-    timestamp = ""
-    if spec.timestamp_header:
-        timestamp = (headers.get(spec.timestamp_header) or "").strip()
-        if not timestamp:
-            raise DeliveryRefusedError(401, f"missing {spec.timestamp_header} header")
-        # ASCII digits of a plausible Unix time only: `str.isdigit` takes other scripts' digits
-        # and `int()` refuses more than 4,300 digits, either of which once closed the connection.
-        if not _UNIX_SECONDS.fullmatch(timestamp):
-            raise DeliveryRefusedError(
-                400, f"malformed {spec.timestamp_header} header (Unix time in seconds expected)"
-            )
-        if abs(now - int(timestamp)) > spec.tolerance_seconds:
-            raise DeliveryRefusedError(
-                401,
-                f"timestamp outside the {spec.tolerance_seconds} s tolerance (stale or replayed)",
-            )
+    timestamp = _fresh_timestamp(spec, headers, now)
     header_id = ""
     if spec.delivery_id_header:
         header_id = (headers.get(spec.delivery_id_header) or "").strip()
         if not header_id:
             raise DeliveryRefusedError(400, f"missing {spec.delivery_id_header} header")
-    offered = [
-        s.removeprefix(spec.signature_prefix)
-        for s in (headers.get(spec.signature_header) or "").split()
-        if s.startswith(spec.signature_prefix)
-    ]
-    if not offered:
-        raise DeliveryRefusedError(401, f"missing {spec.signature_header} header")
-    expected = [
-        sign(spec, secret, body, delivery_id=header_id, timestamp=timestamp) for secret in secrets
-    ]
-    # Every pair is compared, so the time taken does not say which secret or signature matched.
-    matched = False
-    for want in expected:
-        for got in offered:
-            matched |= hmac.compare_digest(want.encode(), got.encode())
-    if not matched:
-        raise DeliveryRefusedError(401, "signature does not match")
+    _check_signature(spec, headers, body, secrets, delivery_id=header_id, timestamp=timestamp)
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -124,14 +93,67 @@ def verify(
         raise DeliveryRefusedError(400, f"record_path `{spec.record_path}` is not a JSON object")
     delivery_id = header_id
     if spec.delivery_id_path:
-        found = compile_getter(spec.delivery_id_path)(document)
-        # Trimmed as header ids are: the binary key ignores trailing spaces (PAD SPACE), so an
-        # untrimmed `msg_a ` would be taken for a duplicate of `msg_a` and never stored.
-        if found is None or isinstance(found, dict | list) or str(found).strip() == "":
-            raise DeliveryRefusedError(
-                400, f"delivery_id_path `{spec.delivery_id_path}` is missing"
-            )
-        delivery_id = str(found).strip()
+        delivery_id = _delivery_id_at(spec.delivery_id_path, document)
     if len(delivery_id) > 191:
         raise DeliveryRefusedError(400, "delivery id longer than 191 characters")
     return VerifiedDelivery(delivery_id, record)
+
+
+def _fresh_timestamp(spec: WebhookSpec, headers: Headers, now: float) -> str:
+    """The timestamp header as sent, refused outside the tolerance; "" when the spec has none."""
+    if not spec.timestamp_header:
+        return ""
+    timestamp = (headers.get(spec.timestamp_header) or "").strip()
+    if not timestamp:
+        raise DeliveryRefusedError(401, f"missing {spec.timestamp_header} header")
+    # ASCII digits of a plausible Unix time only: `str.isdigit` takes other scripts' digits
+    # and `int()` refuses more than 4,300 digits, either of which once closed the connection.
+    if not _UNIX_SECONDS.fullmatch(timestamp):
+        raise DeliveryRefusedError(
+            400, f"malformed {spec.timestamp_header} header (Unix time in seconds expected)"
+        )
+    if abs(now - int(timestamp)) > spec.tolerance_seconds:
+        raise DeliveryRefusedError(
+            401,
+            f"timestamp outside the {spec.tolerance_seconds} s tolerance (stale or replayed)",
+        )
+    return timestamp
+
+
+def _check_signature(
+    spec: WebhookSpec,
+    headers: Headers,
+    body: bytes,
+    secrets: list[str],
+    *,
+    delivery_id: str,
+    timestamp: str,
+) -> None:
+    """Refuse the delivery unless a signature it offers is one an active secret gives."""
+    offered = [
+        s.removeprefix(spec.signature_prefix)
+        for s in (headers.get(spec.signature_header) or "").split()
+        if s.startswith(spec.signature_prefix)
+    ]
+    if not offered:
+        raise DeliveryRefusedError(401, f"missing {spec.signature_header} header")
+    expected = [
+        sign(spec, secret, body, delivery_id=delivery_id, timestamp=timestamp) for secret in secrets
+    ]
+    # Every pair is compared, so the time taken does not say which secret or signature matched.
+    matched = False
+    for want in expected:
+        for got in offered:
+            matched |= hmac.compare_digest(want.encode(), got.encode())
+    if not matched:
+        raise DeliveryRefusedError(401, "signature does not match")
+
+
+def _delivery_id_at(path: str, document: Any) -> str:
+    """The delivery id the spec's ``delivery_id_path`` finds in the parsed body."""
+    found = compile_getter(path)(document)
+    # Trimmed as header ids are: the binary key ignores trailing spaces (PAD SPACE), so an
+    # untrimmed `msg_a ` would be taken for a duplicate of `msg_a` and never stored.
+    if found is None or isinstance(found, dict | list) or str(found).strip() == "":
+        raise DeliveryRefusedError(400, f"delivery_id_path `{path}` is missing")
+    return str(found).strip()

@@ -8,12 +8,13 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.pipeline.closing import fail_batch
 from zartsalgo_pipelines.pipeline.deliveries import (
     pending_deliveries,
     process_deliveries,
     store_delivery,
 )
-from zartsalgo_pipelines.pipeline.run import fail_batch, open_direct_batch
+from zartsalgo_pipelines.pipeline.run import open_direct_batch
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import review
 from zartsalgo_pipelines.tables import DataImportRow, IntegrationWebhookDelivery, table_of
