@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
-from zartsalgo_pipelines.pipeline.closing import fail_batch
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
+from zartsalgo_pipelines.pipeline.lifecycle import fail_batch, open_provider_batch
 from zartsalgo_pipelines.pipeline.run import Extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
@@ -34,11 +34,10 @@ from zartsalgo_pipelines.sources.rest import (
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
-from zartsalgo_pipelines.storage.connections import register_provider, stored_cursor
+from zartsalgo_pipelines.storage.connections import stored_cursor
 from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     mark_extracted,
-    open_batch,
     record_http,
     touch,
 )
@@ -109,9 +108,8 @@ def _open_api_batch(
     """Open the ``extracting`` batch; returns its id, its landing token and the stored cursor."""
     source = spec.rest_source
     with engine.begin() as conn:
-        register_provider(conn, spec)
         stored = stored_cursor(conn, spec.key)
-        batch_id = open_batch(
+        batch_id = open_provider_batch(
             conn,
             spec,
             source_kind="api",

@@ -21,12 +21,12 @@ from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
+from zartsalgo_pipelines.pipeline.lifecycle import open_provider_batch
 from zartsalgo_pipelines.pipeline.run import ingest_rows
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
-from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines.storage.deliveries import (
     PendingDeliveries,
     claimed_bodies,
@@ -38,7 +38,6 @@ from zartsalgo_pipelines.storage.import_batches import (
     BatchNotClaimedError,
     BatchReview,
     claim_batch,
-    open_batch,
 )
 
 # Re-exported: the sensor and the receiver's callers import these from here.
@@ -58,8 +57,9 @@ def _claim(engine: sa.Engine, spec: ProviderSpec, size: int, owner: BatchOwner) 
     Raises ``BatchNotClaimedError`` when another run holds the lease."""
     try:
         with engine.begin() as conn:
-            register_provider(conn, spec)
-            batch_id = open_batch(conn, spec, source_kind="webhook", source_ref="", owner=owner)
+            batch_id = open_provider_batch(
+                conn, spec, source_kind="webhook", source_ref="", owner=owner
+            )
             claim_batch(
                 conn,
                 spec,

@@ -19,11 +19,15 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
-from zartsalgo_pipelines.pipeline.closing import close_succeeded, fail_batch
 from zartsalgo_pipelines.pipeline.landing import (
     LandingExistsError,
     create_landing_dir,
     landing_dir,
+)
+from zartsalgo_pipelines.pipeline.lifecycle import (
+    close_succeeded,
+    fail_batch,
+    open_provider_batch,
 )
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
 from zartsalgo_pipelines.pipeline.tuning import batch_tuning
@@ -36,14 +40,12 @@ from zartsalgo_pipelines.sources.files import (
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
-from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     BatchNotClaimedError,
     BatchReview,
     claim_batch,
     mark_extracted,
-    open_batch,
     touch,
 )
 
@@ -78,8 +80,7 @@ def extract_files(
         raise _missing_export(engine, spec, owner)
     names = [_relative_name(p, spec_dir) for p in paths]
     with engine.begin() as conn:
-        register_provider(conn, spec)
-        batch_id = open_batch(
+        batch_id = open_provider_batch(
             conn,
             spec,
             source_kind="file",
@@ -113,8 +114,9 @@ def _missing_export(
     pattern = spec.file_source.path
     missing = NoExportFileError(spec.key, pattern)
     with engine.begin() as conn:
-        register_provider(conn, spec)
-        batch_id = open_batch(conn, spec, source_kind="file", source_ref=pattern, owner=owner)
+        batch_id = open_provider_batch(
+            conn, spec, source_kind="file", source_ref=pattern, owner=owner
+        )
     fail_batch(engine, spec, batch_id, str(missing))
     return missing
 
@@ -273,5 +275,4 @@ def open_direct_batch(
 ) -> int:
     """A batch for rows that do not come through a landed extract (manual entry, replay)."""
     with engine.begin() as conn:
-        register_provider(conn, spec)
-        return open_batch(conn, spec, source_kind=source_kind, source_ref=ref, owner=owner)
+        return open_provider_batch(conn, spec, source_kind=source_kind, source_ref=ref, owner=owner)

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.pipeline.closing import fail_batch
 from zartsalgo_pipelines.pipeline.deliveries import (
     pending_deliveries,
     process_deliveries,
     store_delivery,
 )
+from zartsalgo_pipelines.pipeline.lifecycle import fail_batch
 from zartsalgo_pipelines.pipeline.run import open_direct_batch
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import review

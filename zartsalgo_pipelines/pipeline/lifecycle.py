@@ -1,5 +1,6 @@
-"""How a batch ends: closed as ``failed`` or ``succeeded``, with what each outcome records on the
-provider's connection (the last result, the incremental cursor) and the alerts it raises or
+"""A batch's life in the pipeline: how it opens (for a provider registered as its spec says
+now) and how it ends, closed as ``failed`` or ``succeeded``, with what each outcome records on
+the provider's connection (the last result, the incremental cursor) and the alerts it raises or
 resolves, in the transaction that closes the batch.
 """
 
@@ -7,17 +8,40 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.owners import BatchOwner
 from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
 from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
 from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.connections import advance_cursor, record_sync_result
+from zartsalgo_pipelines.storage.connections import (
+    advance_cursor,
+    record_sync_result,
+    register_provider,
+)
 from zartsalgo_pipelines.storage.import_batches import (
     BatchLostError,
     BatchReview,
     close_batch,
+    open_batch,
     review,
 )
+
+
+def open_provider_batch(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    *,
+    source_kind: str,
+    source_ref: str,
+    owner: BatchOwner | None,
+    status: str = "running",
+) -> int:
+    """Open a batch of the provider, whose rows (provider, connection, field map) are first
+    brought to what the spec says now: every batch names the spec version that mapped it."""
+    register_provider(conn, spec)
+    return open_batch(
+        conn, spec, source_kind=source_kind, source_ref=source_ref, status=status, owner=owner
+    )
 
 
 def fail_batch(engine: sa.Engine, spec: ProviderSpec, batch_id: int, message: str) -> None:
