@@ -6,16 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IncidentAlert,
-    IntegrationConnection,
-    table_of,
-)
-
-alerts = table_of(IncidentAlert)
-connections = table_of(IntegrationConnection)
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import alerts, batches, connections
 
 
 def is_open(conn: sa.Connection, provider_key: str, kind: str) -> bool:

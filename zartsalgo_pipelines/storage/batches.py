@@ -12,16 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IntegrationConnection,
-    IntegrationWebhookDelivery,
-    table_of,
-)
-
-batches = table_of(DataImportBatch)
-connections = table_of(IntegrationConnection)
-deliveries = table_of(IntegrationWebhookDelivery)
+from zartsalgo_pipelines.tables.core import batches, connections, deliveries
 
 # Statuses of a batch somebody is working on: only these can get stuck.
 ACTIVE = ("extracting", "running")

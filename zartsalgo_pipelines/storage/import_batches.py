@@ -15,11 +15,9 @@ from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
-from zartsalgo_pipelines.tables import DataImportBatch, DataImportRow, table_of
+from zartsalgo_pipelines.tables.core import batches, import_rows
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
-batches = table_of(DataImportBatch)
-import_rows = table_of(DataImportRow)
 
 
 @dataclass(frozen=True)

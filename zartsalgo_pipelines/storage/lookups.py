@@ -13,16 +13,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import KnownFailure
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IntegrationDeadLetter,
-    IntegrationObjectVersion,
-    table_of,
-)
-
-dead_letters = table_of(IntegrationDeadLetter)
-versions = table_of(IntegrationObjectVersion)
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import batches, dead_letters, versions
 
 
 def _of_provider(spec: ProviderSpec) -> Any:

@@ -5,18 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    DataImportRow,
-    IntegrationConnection,
-    IntegrationDeadLetter,
-    table_of,
-)
-
-batches = table_of(DataImportBatch)
-import_rows = table_of(DataImportRow)
-dead_letters = table_of(IntegrationDeadLetter)
-connections = table_of(IntegrationConnection)
+from zartsalgo_pipelines.tables.core import connections, dead_letters, import_rows
 
 
 def import_row_counts(conn: sa.Connection, batch_id: int) -> dict[str, int]:

@@ -10,10 +10,7 @@ from zartsalgo_pipelines.mapping.apply import FAILED, KnownFailure, MappedChunk,
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import clip
 from zartsalgo_pipelines.storage.upsert import upsert
-from zartsalgo_pipelines.tables import IntegrationDeadLetter, table_of
-
-dead_letters = table_of(IntegrationDeadLetter)
-
+from zartsalgo_pipelines.tables.core import dead_letters
 
 DEAD_LETTER_BULK_MIN_ROWS = 50
 

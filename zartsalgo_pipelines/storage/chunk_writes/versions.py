@@ -8,19 +8,9 @@ from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.upsert import insert_many
-from zartsalgo_pipelines.tables import (
-    RECORD_MODELS,
-    DataImportRow,
-    IntegrationExternalObject,
-    IntegrationObjectLink,
-    IntegrationObjectVersion,
-    table_of,
-)
-
-objects = table_of(IntegrationExternalObject)
-links = table_of(IntegrationObjectLink)
-import_rows = table_of(DataImportRow)
-versions = table_of(IntegrationObjectVersion)
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables.core import external_objects as objects
+from zartsalgo_pipelines.tables.core import import_rows, links, versions
 
 
 def write_versions(

@@ -8,9 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.metrics import MetricSpec
-from zartsalgo_pipelines.tables import DataImportBatch, table_of
-
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import batches
 
 
 @dataclass(frozen=True)

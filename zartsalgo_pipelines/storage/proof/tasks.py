@@ -6,9 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import AdminTask, table_of
-
-tasks = table_of(AdminTask)
+from zartsalgo_pipelines.tables.core import tasks
 
 
 def open_tasks(conn: sa.Connection) -> dict[str, dict[str, Any]]:
