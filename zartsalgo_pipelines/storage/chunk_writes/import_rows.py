@@ -5,21 +5,9 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.upsert import insert_many
-from zartsalgo_pipelines.tables import DataImportRow, table_of
+from zartsalgo_pipelines.tables.core import import_rows
 
-import_rows = table_of(DataImportRow)
-
-
-IMPORT_ROW_COLUMNS = [
-    "batch_id",
-    "row_number",
-    "external_id",
-    "status",
-    "reason",
-    "payload_hash",
-    "source_ref",
-    "source_position",
-]
+IMPORT_ROW_COLUMNS = [c.name for c in import_rows.columns]  # the order the file lines follow
 
 
 def write_import_rows(

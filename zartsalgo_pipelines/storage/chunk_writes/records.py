@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.upsert import insert_many, upsert
-from zartsalgo_pipelines.tables import RECORD_MODELS, IntegrationExternalObject, table_of
+from zartsalgo_pipelines.storage.upsert import NEW, insert_many, upsert
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables.core import external_objects as objects
 
-objects = table_of(IntegrationExternalObject)
+# The order the file lines of ``_load_new_records`` follow.
+EXTERNAL_OBJECT_COLUMNS = [c.name for c in objects.columns if c.name != "id"]
 
 
 def driver_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -62,22 +64,10 @@ def write_records(
         key=["provider_key", "external_id"],
         update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
     )
-    upsert(
-        conn,
-        objects,
-        externals,
-        key=["provider_key", "object_type", "external_id"],
-        update={
-            c: "new"
-            for c in (
-                "payload_hash",
-                "last_seen_at",
-                "source_updated_at",
-                "raw_payload",
-                "last_batch_id",
-            )
-        },
-    )
+    key = ["provider_key", "object_type", "external_id"]
+    # A known object keeps when it was first seen; the rest is its newest payload's.
+    update = {c: NEW for c in EXTERNAL_OBJECT_COLUMNS if c not in {*key, "first_seen_at"}}
+    upsert(conn, objects, externals, key=key, update=update)
 
 
 def _context_json(context: dict[str, Any] | None) -> str | None:
@@ -120,19 +110,6 @@ def _record_rows(
             }
         )
     return records, externals
-
-
-EXTERNAL_OBJECT_COLUMNS = [
-    "provider_key",
-    "object_type",
-    "external_id",
-    "payload_hash",
-    "first_seen_at",
-    "last_seen_at",
-    "source_updated_at",
-    "raw_payload",
-    "last_batch_id",
-]
 
 
 def _load_new_records(
