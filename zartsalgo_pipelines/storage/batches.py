@@ -72,59 +72,15 @@ def lease_holder(conn: sa.Connection, provider_key: str) -> dict[str, Any] | Non
     return dict(row) if row else None
 
 
-def start_running(
-    conn: sa.Connection,
-    batch_id: int,
-    owner: dict[str, object],
-    now: dt.datetime,
-    *,
-    from_statuses: Sequence[str],
+def update_if(
+    conn: sa.Connection, batch_id: int, statuses: Sequence[str], **values: object
 ) -> bool:
-    """``from_statuses`` -> running, owned by ``owner``; False if the batch was not in them."""
+    """Update the batch if it is in one of ``statuses``; False if it was not (another run or
+    the sweep moved it first)."""
     result = conn.execute(
         sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status.in_(list(from_statuses)))
-        .values(status="running", heartbeat_at=now, **owner)
-    )
-    return result.rowcount == 1
-
-
-def set_status(
-    conn: sa.Connection, batch_id: int, status: str, *, expected: str, **values: object
-) -> bool:
-    """Move a batch from ``expected`` to ``status``; False if it was no longer ``expected``."""
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status == expected)
-        .values(status=status, **values)
-    )
-    return result.rowcount == 1
-
-
-def heartbeat(conn: sa.Connection, batch_id: int, now: dt.datetime, status: str) -> bool:
-    """Record progress; False if the batch is no longer ``status`` (the sweep took it)."""
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status == status)
-        .values(heartbeat_at=now)
-    )
-    return result.rowcount == 1
-
-
-def close(
-    conn: sa.Connection,
-    provider_key: str,
-    batch_id: int,
-    status: str,
-    now: dt.datetime,
-    error: str | None,
-) -> bool:
-    """Finish an active batch and free the lease it holds; False if it was already closed."""
-    release_lease(conn, provider_key, batch_id)
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status.in_([*ACTIVE, "extracted"]))
-        .values(status=status, finished_at=now, error=error[:4000] if error else None)
+        .where(batches.c.id == batch_id, batches.c.status.in_(list(statuses)))
+        .values(**values)
     )
     return result.rowcount == 1
 
