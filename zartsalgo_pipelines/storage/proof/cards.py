@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.proof.feed import portal_feed
 from zartsalgo_pipelines.storage.proof.metrics import PERIOD_KEY, period_row
 from zartsalgo_pipelines.storage.upsert import upsert_all_columns
 from zartsalgo_pipelines.tables.core import cards
+from zartsalgo_pipelines.tables.proof import portal_feed
 
 
 def write_cards(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
