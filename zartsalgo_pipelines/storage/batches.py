@@ -1,9 +1,8 @@
 """Batch ownership statements: claims, the provider's ingest lease, heartbeats and the sweep.
 
 Every claim is one conditional UPDATE whose row count says who won, so two runs never both
-take a batch or a webhook delivery (docs/crash_safety.md). Lock order, to never deadlock: a
-transaction that changes both touches the provider's connection row first (the lease), then
-batch rows; InnoDB takes shared locks on the batch rows the lease's subquery reads.
+take a batch or a webhook delivery. Lock order (docs/crash_safety.md): the connection row (the
+lease) before batch rows; InnoDB takes shared locks on the batch rows the lease's subquery reads.
 """
 
 import datetime as dt
