@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.queries import connection_value
 from zartsalgo_pipelines.storage.upsert import NEW, upsert
 from zartsalgo_pipelines.tables.core import batches, connections, mappings, providers
 
@@ -96,11 +97,7 @@ def record_sync_result(
 
 def stored_cursor(conn: sa.Connection, provider_key: str) -> str | None:
     """The incremental high-water mark of the last successful batch, if any."""
-    return conn.execute(
-        sa.select(connections.c.incremental_cursor).where(
-            connections.c.provider_key == provider_key
-        )
-    ).scalar()
+    return connection_value(conn, provider_key, "incremental_cursor")
 
 
 def advance_cursor(conn: sa.Connection, spec: ProviderSpec, batch_id: int) -> None:
