@@ -1,9 +1,8 @@
 """Writing one classified chunk (``pipeline/classify.py`` plans it) set-based.
 
 Everything for a chunk happens in the caller's transaction, so after a crash no record exists
-without its import row, and the batch counters always equal the import rows written.
-Per chunk: one bulk write per touched table, one INSERT .. SELECT for links, one bulk insert of
-import rows. No statement per row. The writes per table family are in ``storage/chunk_writes/``.
+without its import row, and the batch counters always equal the import rows written. The
+writes, one bulk statement per touched table, are in ``storage/chunk_writes/``.
 """
 
 from collections import Counter

@@ -73,12 +73,5 @@ def link_new_objects(conn: sa.Connection, job: ChunkWrite) -> None:
             import_rows.c.status == "created",
         )
     )
-    columns = [
-        "external_object_id",
-        "record_table",
-        "record_id",
-        "match_method",
-        "linked_at",
-        "batch_id",
-    ]
+    columns = [c.name for c in links.columns if c.name != "id"]  # the SELECT's order
     conn.execute(sa.insert(links).from_select(columns, pairs))
