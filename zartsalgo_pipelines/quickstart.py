@@ -22,7 +22,7 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES, latest_batch, review
 from zartsalgo_pipelines.storage.migrate import upgrade_head
-from zartsalgo_pipelines.storage.proof import go_live_history
+from zartsalgo_pipelines.storage.proof.golive import go_live_history
 
 
 def prepare_dagster_home() -> None:

@@ -15,7 +15,7 @@ from zartsalgo_pipelines.proof.golive import withdraw
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.quickstart import DEMO_REVIEWER, build_portal
 from zartsalgo_pipelines.sources.files import SourceRow
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.golive import go_live_history, live_since
 from zartsalgo_pipelines_tests.helpers import quote
 
 
@@ -37,13 +37,13 @@ def test_build_portal_opens_the_demo_gate_and_prints_the_preview(
     assert f"Portal preview: {data_dir / 'portal_preview' / 'index.html'}" in out
     assert (data_dir / "portal_preview" / "client-acme-roofing.html").is_file()
     with engine.begin() as conn:
-        assert store.go_live_history(conn, spec.key)[-1]["decided_by"] == DEMO_REVIEWER
-        assert store.go_live_history(conn, "other_form") == []  # no batch: nothing to review
+        assert go_live_history(conn, spec.key)[-1]["decided_by"] == DEMO_REVIEWER
+        assert go_live_history(conn, "other_form") == []  # no batch: nothing to review
         withdraw(conn, spec, decided_by="ana@zartsalgo.example")
     build_portal(db_url, specs, build_definitions())
     assert "marked live" not in capsys.readouterr().out
     with engine.connect() as conn:
-        assert store.live_since(conn, spec.key) is None
+        assert live_since(conn, spec.key) is None
 
 
 @pytest.mark.parametrize(("cron", "hour"), [("15 6 * * *", 6), ("0 * * * *", None)])

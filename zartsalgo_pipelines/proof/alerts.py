@@ -76,7 +76,7 @@ def open_alert(
     takes the severity and texts from the registry.
     """
     alert_kind(kind)
-    if store.is_open(conn, provider_key, kind):
+    if store.open_rows(conn, provider_key, kind):
         return []
     store.insert_alert(
         conn,
@@ -122,7 +122,7 @@ def raise_alert(
 
 def resolve_alerts(conn: sa.Connection, provider_key: str, kind: str) -> list[AlertEvent]:
     """Close open alerts of ``kind``; when none of any kind stays open, degraded -> connected."""
-    open_rows = store.open_of_kind(conn, provider_key, kind)
+    open_rows = store.open_rows(conn, provider_key, kind)
     if not open_rows:
         return []
     store.mark_resolved(conn, [r["id"] for r in open_rows], utcnow())

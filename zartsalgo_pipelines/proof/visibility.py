@@ -25,7 +25,7 @@ class ProviderFacts:
     spec_status: str
     tolerated_failure_share: float
     stale_after_hours: float
-    facts: dict[str, Any]  # storage.proof.provider_facts
+    facts: dict[str, Any]  # storage.proof.visibility.provider_facts
 
     @property
     def incidents(self) -> list[dict[str, Any]]:

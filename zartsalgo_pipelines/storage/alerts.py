@@ -6,28 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IncidentAlert,
-    IntegrationConnection,
-    table_of,
-)
-
-alerts = table_of(IncidentAlert)
-connections = table_of(IntegrationConnection)
-batches = table_of(DataImportBatch)
-
-
-def is_open(conn: sa.Connection, provider_key: str, kind: str) -> bool:
-    """Whether an alert of ``kind`` is open for the provider."""
-    already = conn.execute(
-        sa.select(alerts.c.id).where(
-            alerts.c.provider_key == provider_key,
-            alerts.c.kind == kind,
-            alerts.c.resolved_at.is_(None),
-        )
-    ).first()
-    return already is not None
+from zartsalgo_pipelines.tables.core import alerts, batches, connections
 
 
 def insert_alert(conn: sa.Connection, **values: Any) -> None:
@@ -35,28 +14,20 @@ def insert_alert(conn: sa.Connection, **values: Any) -> None:
     conn.execute(sa.insert(alerts).values(**values))
 
 
-def open_of_kind(conn: sa.Connection, provider_key: str, kind: str) -> list[dict[str, Any]]:
-    """The provider's open alerts of ``kind``, as rows."""
-    rows = conn.execute(
-        sa.select(alerts).where(
-            alerts.c.provider_key == provider_key,
-            alerts.c.kind == kind,
-            alerts.c.resolved_at.is_(None),
-        )
-    )
-    return [dict(row) for row in rows.mappings()]
-
-
 def mark_resolved(conn: sa.Connection, ids: Sequence[int], now: dt.datetime) -> None:
     """Resolve the alerts ``ids`` at ``now``."""
     conn.execute(sa.update(alerts).where(alerts.c.id.in_(list(ids))).values(resolved_at=now))
 
 
-def open_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
-    """Every open alert (of one provider, if given), oldest first."""
+def open_rows(
+    conn: sa.Connection, provider_key: str | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Every open alert (of one provider and kind, if given), oldest first."""
     query = sa.select(alerts).where(alerts.c.resolved_at.is_(None)).order_by(alerts.c.id)
     if provider_key:
         query = query.where(alerts.c.provider_key == provider_key)
+    if kind:
+        query = query.where(alerts.c.kind == kind)
     return [dict(row) for row in conn.execute(query).mappings()]
 
 

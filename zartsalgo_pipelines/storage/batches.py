@@ -1,9 +1,8 @@
 """Batch ownership statements: claims, the provider's ingest lease, heartbeats and the sweep.
 
 Every claim is one conditional UPDATE whose row count says who won, so two runs never both
-take a batch or a webhook delivery (docs/crash_safety.md). Lock order, to never deadlock: a
-transaction that changes both touches the provider's connection row first (the lease), then
-batch rows; InnoDB takes shared locks on the batch rows the lease's subquery reads.
+take a batch or a webhook delivery. Lock order (docs/crash_safety.md): the connection row (the
+lease) before batch rows; InnoDB takes shared locks on the batch rows the lease's subquery reads.
 """
 
 import datetime as dt
@@ -12,16 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IntegrationConnection,
-    IntegrationWebhookDelivery,
-    table_of,
-)
-
-batches = table_of(DataImportBatch)
-connections = table_of(IntegrationConnection)
-deliveries = table_of(IntegrationWebhookDelivery)
+from zartsalgo_pipelines.tables.core import batches, connections, deliveries
 
 # Statuses of a batch somebody is working on: only these can get stuck.
 ACTIVE = ("extracting", "running")
@@ -81,59 +71,15 @@ def lease_holder(conn: sa.Connection, provider_key: str) -> dict[str, Any] | Non
     return dict(row) if row else None
 
 
-def start_running(
-    conn: sa.Connection,
-    batch_id: int,
-    owner: dict[str, object],
-    now: dt.datetime,
-    *,
-    from_statuses: Sequence[str],
+def update_if(
+    conn: sa.Connection, batch_id: int, statuses: Sequence[str], **values: object
 ) -> bool:
-    """``from_statuses`` -> running, owned by ``owner``; False if the batch was not in them."""
+    """Update the batch if it is in one of ``statuses``; False if it was not (another run or
+    the sweep moved it first)."""
     result = conn.execute(
         sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status.in_(list(from_statuses)))
-        .values(status="running", heartbeat_at=now, **owner)
-    )
-    return result.rowcount == 1
-
-
-def set_status(
-    conn: sa.Connection, batch_id: int, status: str, *, expected: str, **values: object
-) -> bool:
-    """Move a batch from ``expected`` to ``status``; False if it was no longer ``expected``."""
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status == expected)
-        .values(status=status, **values)
-    )
-    return result.rowcount == 1
-
-
-def heartbeat(conn: sa.Connection, batch_id: int, now: dt.datetime, status: str) -> bool:
-    """Record progress; False if the batch is no longer ``status`` (the sweep took it)."""
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status == status)
-        .values(heartbeat_at=now)
-    )
-    return result.rowcount == 1
-
-
-def close(
-    conn: sa.Connection,
-    provider_key: str,
-    batch_id: int,
-    status: str,
-    now: dt.datetime,
-    error: str | None,
-) -> bool:
-    """Finish an active batch and free the lease it holds; False if it was already closed."""
-    release_lease(conn, provider_key, batch_id)
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status.in_([*ACTIVE, "extracted"]))
-        .values(status=status, finished_at=now, error=error[:4000] if error else None)
+        .where(batches.c.id == batch_id, batches.c.status.in_(list(statuses)))
+        .values(**values)
     )
     return result.rowcount == 1
 

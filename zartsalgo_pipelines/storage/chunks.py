@@ -1,9 +1,8 @@
 """Writing one classified chunk (``pipeline/classify.py`` plans it) set-based.
 
 Everything for a chunk happens in the caller's transaction, so after a crash no record exists
-without its import row, and the batch counters always equal the import rows written.
-Per chunk: one bulk write per touched table, one INSERT .. SELECT for links, one bulk insert of
-import rows. No statement per row. The writes per table family are in ``storage/chunk_writes/``.
+without its import row, and the batch counters always equal the import rows written. The
+writes, one bulk statement per touched table, are in ``storage/chunk_writes/``.
 """
 
 from collections import Counter
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.mapping.apply import VALID, MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.chunk_writes.dead_letters import write_dead_letters
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import write_import_rows
 from zartsalgo_pipelines.storage.chunk_writes.records import driver_rows, write_records
@@ -39,14 +39,14 @@ def write_chunk(
     conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, plan: ChunkPlan
 ) -> Counter[str]:
     """Store one planned chunk in the caller's transaction; return its outcome counts."""
-    now = utcnow()
-    write_import_rows(conn, batch_id, plan.first_row_number, chunk, plan.statuses)
+    job = ChunkWrite(spec, batch_id, plan.first_row_number, chunk, utcnow())
+    write_import_rows(conn, job, plan.statuses)
     if plan.latest:
-        write_records(conn, spec, batch_id, chunk, plan.latest, set(plan.created), now)
-        write_versions(conn, spec, batch_id, chunk, plan.changed)
+        write_records(conn, job, plan.latest, set(plan.created))
+        write_versions(conn, job, plan.changed)
         if plan.created:
-            link_new_objects(conn, spec, batch_id, plan.first_row_number, len(chunk.rows), now)
-    write_dead_letters(conn, spec, batch_id, plan.first_row_number, chunk, now)
+            link_new_objects(conn, job)
+    write_dead_letters(conn, job)
     counts = Counter(plan.statuses)
     counts.pop(VALID, None)
     add_counts(conn, batch_id, dict(counts))

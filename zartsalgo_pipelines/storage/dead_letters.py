@@ -5,9 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import IntegrationDeadLetter, table_of
-
-dead_letters = table_of(IntegrationDeadLetter)
+from zartsalgo_pipelines.tables.core import dead_letters
 
 
 def open_dead_letters(

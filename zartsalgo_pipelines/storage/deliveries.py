@@ -11,14 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IntegrationWebhookDelivery,
-    table_of,
-)
-
-deliveries = table_of(IntegrationWebhookDelivery)
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import batches, deliveries
 
 
 def store_delivery(engine: sa.Engine, provider_key: str, delivery_id: str, body: bytes) -> bool:

@@ -26,9 +26,8 @@ def create_engine(url: str) -> sa.Engine:
 
 
 # Added to the server's own sql_mode, never replacing it: a value that does not fit its column
-# is an error, never a warning with the value stored cut, rounded or zeroed. STRICT_ALL_TABLES
-# also covers tables whose engine has no transactions (STRICT_TRANS_TABLES, MariaDB's default,
-# does not). LOAD DATA LOCAL still only warns, so storage/mysql_bulk.py checks its warnings.
+# is an error, not a warning (docs/hostile_input.md). STRICT_ALL_TABLES also covers tables whose
+# engine has no transactions (STRICT_TRANS_TABLES, MariaDB's default, does not).
 STRICT_MODES = (
     "STRICT_ALL_TABLES",
     "NO_ZERO_IN_DATE",

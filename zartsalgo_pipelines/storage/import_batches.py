@@ -15,11 +15,9 @@ from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
-from zartsalgo_pipelines.tables import DataImportBatch, DataImportRow, table_of
+from zartsalgo_pipelines.tables.core import batches, import_rows
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
-batches = table_of(DataImportBatch)
-import_rows = table_of(DataImportRow)
 
 
 @dataclass(frozen=True)
@@ -96,12 +94,7 @@ def add_counts(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> No
     """
     values = {f"rows_{o}": batches.c[f"rows_{o}"] + counts.get(o, 0) for o in OUTCOMES}
     values["rows_total"] = batches.c.rows_total + sum(counts.values())
-    result = conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id, batches.c.status == "running")
-        .values(values | {"heartbeat_at": utcnow()})
-    )
-    if result.rowcount != 1:
+    if not store.update_if(conn, batch_id, ["running"], **values, heartbeat_at=utcnow()):
         raise BatchLostError(f"batch {batch_id} is no longer running; its chunk was rolled back")
 
 
@@ -109,25 +102,22 @@ def close_batch(
     conn: sa.Connection, spec: ProviderSpec, batch_id: int, status: str, error: str | None = None
 ) -> bool:
     """Close an active batch and free the ingest lease; False if it was closed already."""
-    return store.close(conn, spec.key, batch_id, status, utcnow(), error)
+    store.release_lease(conn, spec.key, batch_id)
+    error = error[:4000] if error else None
+    active = [*store.ACTIVE, "extracted"]
+    return store.update_if(conn, batch_id, active, status=status, finished_at=utcnow(), error=error)
 
 
 def touch(conn: sa.Connection, batch_id: int, status: str) -> None:
     """Record progress of a ``status`` batch; ``BatchLostError`` if the sweep took it."""
-    if not store.heartbeat(conn, batch_id, utcnow(), status):
+    if not store.update_if(conn, batch_id, [status], heartbeat_at=utcnow()):
         raise BatchLostError(f"batch {batch_id} is no longer {status}")
 
 
 def mark_extracted(conn: sa.Connection, batch_id: int, fingerprint: str) -> None:
     """extracting -> extracted; ``BatchLostError`` if the sweep failed it meanwhile."""
-    if not store.set_status(
-        conn,
-        batch_id,
-        "extracted",
-        expected="extracting",
-        source_fingerprint=fingerprint,
-        heartbeat_at=utcnow(),
-    ):
+    extracted = {"status": "extracted", "source_fingerprint": fingerprint, "heartbeat_at": utcnow()}
+    if not store.update_if(conn, batch_id, ["extracting"], **extracted):
         raise BatchLostError(f"batch {batch_id} is no longer extracting")
 
 
@@ -154,9 +144,8 @@ def claim_batch(
             f"{waiting or f'batch {batch_id}'} must wait for the run that holds the ingest lease "
             "or the next run"
         )
-    if not store.start_running(
-        conn, batch_id, owner.columns(), utcnow(), from_statuses=from_statuses
-    ):
+    running = {"status": "running", "heartbeat_at": utcnow(), **owner.columns()}
+    if not store.update_if(conn, batch_id, from_statuses, **running):
         raise BatchNotClaimedError(
             f"{spec.key}: batch {batch_id} is no longer {' or '.join(from_statuses)}; "
             "another run took it"

@@ -12,17 +12,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.apply import KnownFailure
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IntegrationDeadLetter,
-    IntegrationObjectVersion,
-    table_of,
-)
-
-dead_letters = table_of(IntegrationDeadLetter)
-versions = table_of(IntegrationObjectVersion)
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import batches, dead_letters, versions
 
 
 def _of_provider(spec: ProviderSpec) -> Any:
@@ -32,13 +22,18 @@ def _of_provider(spec: ProviderSpec) -> Any:
 def listed(conn: sa.Connection, query: sa.Select[Any], column: Any, values: list[str]) -> Any:
     """``query`` restricted to rows whose ``column`` is one of ``values`` (thousands of them).
 
-    On MySQL ``JSON_TABLE`` reads the array (``mysql_bulk.json_table_listed``). On SQLite
-    ``json_each`` feeds an IN subquery: an IN list of bound values gave every chunk a statement
-    of its own length, and the driver's statement cache kept each one (2-3 MB a chunk, peak
-    memory growing with the export).
+    On MySQL a ``JSON_TABLE`` of the array is joined on the column's index; on SQLite
+    ``json_each`` feeds an IN subquery. An IN list of bound values was slower on MySQL and, one
+    statement per chunk length, filled SQLite's statement cache (docs/performance.md).
     """
     if conn.dialect.name == "mysql":
-        return mysql_bulk.json_table_listed(query, column, values)
+        # JSON_TABLE cuts longer values to the column width, which could match a stored prefix;
+        # no stored key is longer than 191 characters, so such values cannot match anything.
+        kept = orjson.dumps([v for v in values if len(v) <= 191]).decode()
+        array = sa.text(
+            "JSON_TABLE(:zt_listed, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS zt_listed"
+        ).bindparams(zt_listed=kept)
+        return query.select_from(array).where(column == sa.literal_column("zt_listed.value"))
     each = sa.func.json_each(sa.bindparam("zt_listed", orjson.dumps(values).decode()))
     listed_values: sa.Select[Any] = sa.select(sa.literal_column("value")).select_from(each)
     return query.where(column.in_(listed_values.scalar_subquery()))

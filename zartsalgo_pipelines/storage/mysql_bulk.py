@@ -11,10 +11,7 @@ dialect machinery and was a fifth of a first load's CPU.)
 Upserts load into a temporary staging table (one per target table and connection, no
 indexes) and then run one ``INSERT .. SELECT .. ON DUPLICATE KEY UPDATE``; plain inserts load
 straight into the target. Both run inside the caller's transaction, so a chunk still commits
-or rolls back whole.
-
-LOAD DATA LOCAL lets the server ask the client for a file; the connection is only ever to
-ZartsAlgo's own database, and only files this module wrote are sent.
+or rolls back whole. Why LOAD DATA LOCAL is safe here: docs/design.md.
 """
 
 import json
@@ -24,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
@@ -112,12 +108,9 @@ class ShortLoadError(ZartsalgoError):
 
 
 class LoadWarningError(ZartsalgoError):
-    """LOAD DATA stored a value other than the one sent and only warned (cut, rounded, zeroed).
-
-    LOCAL loads turn errors into warnings whatever the sql_mode, so the warnings are read
-    after each load and any one of them rolls the transaction back. Mapping checks every value
-    against its column first (``tables/limits.py``); this is the net under those checks.
-    """
+    """LOAD DATA stored a value other than the one sent and only warned (cut, rounded, zeroed):
+    LOCAL loads warn whatever the sql_mode, so any warning rolls the transaction back
+    (docs/hostile_input.md)."""
 
     retryable: ClassVar[bool] = False  # the same value is cut again
 
@@ -182,21 +175,6 @@ def stage(
     )
     load_into(conn, name, names, rows)
     return sa.Table(name, sa.MetaData(), *(sa.Column(n, table.c[n].type) for n in names))
-
-
-def json_table_listed(query: sa.Select[Any], column: Any, values: list[str]) -> Any:
-    """``query`` joined on ``column`` to the rows of one JSON array of ``values``.
-
-    ``JSON_TABLE`` reads the array and is joined on the column's index: 15 ms for 5,000 ids
-    against 35 ms for an IN list, whose 5,000 bound values SQLAlchemy renders and the server's
-    range optimizer dives into one by one before reading.
-    """
-    # JSON_TABLE cuts longer values to the column width, which could match a stored prefix;
-    # no stored key is longer than 191 characters, so such values cannot match anything.
-    array = sa.text(
-        "JSON_TABLE(:zt_listed, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS zt_listed"
-    ).bindparams(zt_listed=orjson.dumps([v for v in values if len(v) <= 191]).decode())
-    return query.select_from(array).where(column == sa.literal_column("zt_listed.value"))
 
 
 def create_empty_copy(conn: sa.Connection, table: str, copy: str) -> None:

@@ -5,11 +5,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import DataImportRow, PortalCard, QuoteRequest, table_of
+from zartsalgo_pipelines.tables import QuoteRequest, table_of
+from zartsalgo_pipelines.tables.core import cards, import_rows
 
 records = table_of(QuoteRequest)
-import_rows = table_of(DataImportRow)
-cards = table_of(PortalCard)
 
 
 def _epoch(moment: dt.datetime) -> float:

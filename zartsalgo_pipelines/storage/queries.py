@@ -5,18 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    DataImportRow,
-    IntegrationConnection,
-    IntegrationDeadLetter,
-    table_of,
-)
-
-batches = table_of(DataImportBatch)
-import_rows = table_of(DataImportRow)
-dead_letters = table_of(IntegrationDeadLetter)
-connections = table_of(IntegrationConnection)
+from zartsalgo_pipelines.tables.core import connections, dead_letters, import_rows
 
 
 def import_row_counts(conn: sa.Connection, batch_id: int) -> dict[str, int]:
@@ -68,15 +57,15 @@ def dead_letter_summary(conn: sa.Connection, provider_key: str) -> dict[str, Any
     return {"open": sum(g["rows"] for g in groups), "by_reason": groups}
 
 
+def connection_value(conn: sa.Connection, provider_key: str, column: str) -> Any:
+    """One column of the provider's connection row (None without a row)."""
+    query = sa.select(connections.c[column]).where(connections.c.provider_key == provider_key)
+    return conn.execute(query).scalar()
+
+
 def last_successful_sync(conn: sa.Connection, provider_key: str) -> dt.datetime | None:
-    return conn.execute(
-        sa.select(connections.c.last_successful_sync_at).where(
-            connections.c.provider_key == provider_key
-        )
-    ).scalar()
+    return connection_value(conn, provider_key, "last_successful_sync_at")
 
 
 def connection_status(conn: sa.Connection, provider_key: str) -> str | None:
-    return conn.execute(
-        sa.select(connections.c.status).where(connections.c.provider_key == provider_key)
-    ).scalar()
+    return connection_value(conn, provider_key, "status")

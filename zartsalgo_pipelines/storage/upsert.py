@@ -67,6 +67,20 @@ def upsert(
     _executemany(conn, table, stmt, rows)
 
 
+def upsert_all_columns(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    keep: Sequence[str] = (),
+) -> None:
+    """``upsert`` where a clash rewrites every column but the id, ``key`` and ``keep``."""
+    kept = {"id", *key, *keep}
+    update = {c.name: NEW for c in table.columns if c.name not in kept}
+    upsert(conn, table, rows, key=key, update=update)
+
+
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Plain executemany insert (pymysql folds it into multi-row INSERT statements)."""
     if not rows:

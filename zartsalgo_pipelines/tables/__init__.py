@@ -2,9 +2,10 @@
 
 ``base`` (Base, the shared column types, ``table_of``), ``providers``, ``objects``, ``imports``,
 ``held`` (dead letters, webhook deliveries), ``records`` (the ZartsAlgo records), ``proof`` (the
-client-facing tables), ``limits`` (each column's limit, read off the models). Below every other
-room but the shared pieces: specs check targets against it, mapping checks values against its
-limits, storage writes it. Importing the package imports every table module, so that
+client-facing tables), ``limits`` (each column's limit, read off the models), ``core`` (each
+model's Core table under one name, for storage's statements). Below every other room but the
+shared pieces: specs check targets against it, mapping checks values against its limits,
+storage writes it. Importing the package imports every table module, so that
 ``Base.metadata`` holds every table when Alembic compares it with a database.
 
 Raw provider payloads live only in ``integration_external_objects.raw_payload``,

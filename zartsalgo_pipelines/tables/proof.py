@@ -168,3 +168,26 @@ class PortalGoLive(Base):
     reviewed_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     spec_version: Mapped[str] = mapped_column(sa.String(64))
     note: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+# The portal's one read path: only visible and caveated cards and notes (a view, so a hidden
+# item cannot be read through it whatever a writer does). Not part of Base.metadata: the view
+# is created by migration 0007 and declared here for storage's reads.
+_view_meta = sa.MetaData()
+portal_feed = sa.Table(
+    "portal_feed",
+    _view_meta,
+    sa.Column("item_type", sa.String(8)),
+    sa.Column("item_id", sa.BigInteger),
+    sa.Column("provider_key", sa.String(64)),
+    sa.Column("client_key", sa.String(64)),
+    sa.Column("metric_key", sa.String(64)),
+    sa.Column("period", sa.String(8)),
+    sa.Column("period_start", sa.Date),
+    sa.Column("title", sa.String(200)),
+    sa.Column("body", sa.Text),
+    sa.Column("status", sa.String(20)),
+    sa.Column("visibility", sa.String(10)),
+    sa.Column("caveat", sa.String(300)),
+    sa.Column("computed_at", sa.DateTime),
+)

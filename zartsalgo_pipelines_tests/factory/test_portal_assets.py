@@ -18,7 +18,9 @@ from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.proof.golive import mark_live
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.sources.files import SourceRow
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.feed import feed_rows
+from zartsalgo_pipelines.storage.proof.golive import go_live_history
+from zartsalgo_pipelines.storage.proof.notes import note_rows
 from zartsalgo_pipelines_tests.helpers import quote
 
 PORTAL = [KEYS[n] for n in ("portal_cards", "report_notes", "admin_tasks", "portal_preview")]
@@ -72,7 +74,7 @@ def test_portal_assets_materialize_with_readable_metadata(engine, db_url, make_s
     preview = events[KEYS["portal_preview"]].materialization.metadata["index"].value
     assert preview.endswith("index.html")
     with engine.connect() as conn:
-        assert store.note_rows(conn) and store.feed_rows(conn)
+        assert note_rows(conn) and feed_rows(conn)
 
 
 def test_a_planted_payload_value_fails_the_check_and_stops_downstream(
@@ -113,7 +115,7 @@ def test_go_live_job_records_who_and_when(engine, db_url, make_spec) -> None:
     )
     assert result.success
     with engine.connect() as conn:
-        last = store.go_live_history(conn, "quote_request")[-1]
+        last = go_live_history(conn, "quote_request")[-1]
     assert (last["action"], last["decided_by"]) == ("live", "ben@zartsalgo.example")
     assert dt.datetime.now(dt.UTC).replace(tzinfo=None) - last["decided_at"] < dt.timedelta(
         minutes=10

@@ -17,7 +17,9 @@ from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.payload_scan import scan
 from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.proof.watch import KIND, watch
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
+from zartsalgo_pipelines.storage.proof.tasks import task_rows
 from zartsalgo_pipelines_tests.proof.portal_helpers import (
     NOW,
     STANDARD,
@@ -39,14 +41,14 @@ def built(engine, make_spec):
 def test_report_note_from_the_shown_cards(engine, built) -> None:
     with engine.begin() as conn:
         notes = {(n["client_key"], n["period_start"]): n for n in build_notes(conn, NOW)}
-        cards = store.card_rows(conn, client_key="acme-roofing")
+        cards = card_rows(conn, client_key="acme-roofing")
     note = notes[("acme-roofing", W3)]
     assert note["text"] == (
         "In the week of 16 November 2026: Requests you can answer by email: 80.0 %, 8.9 points "
         "lower than the week before (88.9 %). Quote requests received: 5 requests, 4 fewer "
         "than the week before (9 requests)."
     )
-    used = {c["id"] for c in cards if store.as_date(c["period_start"]) == W3}
+    used = {c["id"] for c in cards if as_date(c["period_start"]) == W3}
     assert set(note["card_ids"]) == used and note["visibility"] == "caveated"
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = rows_total"))
@@ -60,7 +62,7 @@ def test_admin_tasks_open_once_carry_a_due_date_and_resolve(engine, built) -> No
     with engine.begin() as conn:
         first = refresh_tasks(conn, [built], NOW)
         again = refresh_tasks(conn, [built], NOW + dt.timedelta(hours=1))
-        tasks = store.task_rows(conn, open_only=True)
+        tasks = task_rows(conn, open_only=True)
     assert (first.opened, again.opened, again.still_open) == (1, 0, 1)
     task = tasks[0]
     assert (task["client_key"], task["metric_key"], task["kind"]) == (
@@ -77,7 +79,7 @@ def test_admin_tasks_open_once_carry_a_due_date_and_resolve(engine, built) -> No
         refresh_client_metrics(conn, built, NOW)
         build_cards(conn, [built], NOW)
         cleared = refresh_tasks(conn, [built], NOW + dt.timedelta(hours=2))
-        history = store.task_rows(conn)
+        history = task_rows(conn)
     assert (cleared.resolved, cleared.still_open) == (1, 0)
     assert history[0]["resolution"] == "condition cleared" and history[0]["open_key"] is None
 
@@ -87,7 +89,7 @@ def test_a_hidden_card_opens_a_data_problem_task(engine, built) -> None:
         conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = rows_total"))
         refresh_portal_cards(conn, [built], NOW)
         refresh_tasks(conn, [built], NOW)
-        kinds = {t["kind"] for t in store.task_rows(conn, open_only=True)}
+        kinds = {t["kind"] for t in task_rows(conn, open_only=True)}
     assert "hidden_data_problem" in kinds
 
 
@@ -200,6 +202,6 @@ def test_off_target_and_missing_data_open_tasks(
         refresh_client_metrics(conn, spec, NOW)
         refresh_portal_cards(conn, [spec], NOW)
         refresh_tasks(conn, [spec], NOW)
-        tasks = store.task_rows(conn, open_only=True)
+        tasks = task_rows(conn, open_only=True)
     assert [t["kind"] for t in tasks] == [kind]
     assert tasks[0]["period_start"] == W3 and tasks[0]["owner"] == spec.owner

@@ -15,7 +15,10 @@ from zartsalgo_pipelines.proof.alerts import open_alert
 from zartsalgo_pipelines.proof.cards import refresh_portal_cards
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.feed import feed_rows
+from zartsalgo_pipelines.storage.proof.golive import go_live_history
+from zartsalgo_pipelines.storage.proof.metrics import as_date
 from zartsalgo_pipelines_tests.proof.portal_helpers import (
     NOW,
     STANDARD,
@@ -28,7 +31,7 @@ from zartsalgo_pipelines_tests.proof.portal_helpers import (
 
 
 def by_key(cards: list[dict]) -> dict[tuple[str, str, dt.date], dict]:
-    return {(c["client_key"], c["metric_key"], store.as_date(c["period_start"])): c for c in cards}
+    return {(c["client_key"], c["metric_key"], as_date(c["period_start"])): c for c in cards}
 
 
 def refresh(engine: sa.Engine, spec: ProviderSpec) -> dict:
@@ -71,7 +74,7 @@ def test_the_go_live_gate_hides_until_the_owner_marks_live(engine, make_spec) ->
     assert {(c["visibility"], c["visibility_reason"]) for c in cards} == {("hidden", "not_live")}
     with engine.begin() as conn:
         decision = mark_live(conn, spec, decided_by="ana@zartsalgo.example", note="reviewed")
-        assert store.go_live_history(conn, spec.key)[-1]["decided_by"] == "ana@zartsalgo.example"
+        assert go_live_history(conn, spec.key)[-1]["decided_by"] == "ana@zartsalgo.example"
     assert decision["reviewed_batch_id"] is not None
     assert all(c["visibility"] != "hidden" for c in refresh(engine, spec).values())
     with engine.begin() as conn:
@@ -162,8 +165,8 @@ def test_the_portal_feed_never_holds_a_hidden_card(engine, make_spec) -> None:
     shown = {c["id"] for c in cards.values() if c["visibility"] != "hidden"}
     assert hidden and shown
     with engine.connect() as conn:
-        feed = store.feed_rows(conn)
-        through_view = store.card_rows(conn, shown_only=True)
+        feed = feed_rows(conn)
+        through_view = card_rows(conn, shown_only=True)
     fed = {r["item_id"] for r in feed if r["item_type"] == "card"}
     assert fed == shown and not fed & hidden
     assert {c["id"] for c in through_view} == shown
@@ -177,5 +180,5 @@ def test_a_metric_removed_from_the_spec_leaves_the_portal(engine, make_spec) -> 
     fewer = make_spec(metrics=[spec.metrics[0].model_dump(exclude_defaults=True)])
     with engine.begin() as conn:
         refresh_portal_cards(conn, [fewer], NOW)
-        left = {c["metric_key"] for c in store.feed_rows(conn) if c["item_type"] == "card"}
+        left = {c["metric_key"] for c in feed_rows(conn) if c["item_type"] == "card"}
     assert left == {"requests_received"}

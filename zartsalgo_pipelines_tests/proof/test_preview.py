@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.preview import client_page_name, headline, write_preview
-from zartsalgo_pipelines.storage import proof as store
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.scan import payload_rows
 from zartsalgo_pipelines_tests.browser import artifacts_dir
 from zartsalgo_pipelines_tests.proof.portal_helpers import (
     NOW,
@@ -36,9 +37,9 @@ def test_client_pages_match_the_database_and_hide_hidden_cards(
         )
         build_notes(conn, NOW)
         index = write_preview(conn, [spec], tmp_path / "preview")
-        shown = store.card_rows(conn, client_key="acme-roofing", shown_only=True)
-        payloads = [p for _, p in store.payload_rows(conn, spec.key, 0, 10**9)]
-        ids = [e for e, _ in store.payload_rows(conn, spec.key, 0, 10**9)]
+        shown = card_rows(conn, client_key="acme-roofing", shown_only=True)
+        payloads = [p for _, p in payload_rows(conn, spec.key, 0, 10**9)]
+        ids = [e for e, _ in payload_rows(conn, spec.key, 0, 10**9)]
 
     page.goto(index.parent.joinpath(client_page_name("acme-roofing")).as_uri())
     for metric in ("requests_received", "email_share"):

@@ -1,40 +1,28 @@
 """A chunk's failed rows as dead letters: new ones upserted, known open ones touched in place."""
 
-import datetime as dt
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.mapping.apply import FAILED, KnownFailure, MappedChunk, dead_letter_payload
-from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.mapping.apply import FAILED, KnownFailure, dead_letter_payload
+from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import clip
 from zartsalgo_pipelines.storage.upsert import upsert
-from zartsalgo_pipelines.tables import IntegrationDeadLetter, table_of
-
-dead_letters = table_of(IntegrationDeadLetter)
-
+from zartsalgo_pipelines.tables.core import dead_letters
 
 DEAD_LETTER_BULK_MIN_ROWS = 50
 
 
-def write_dead_letters(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    first_row_number: int,
-    chunk: MappedChunk,
-    now: dt.datetime,
-) -> None:
+def write_dead_letters(conn: sa.Connection, job: ChunkWrite) -> None:
+    chunk = job.chunk
     failed = [i for i, outcome in enumerate(chunk.outcomes) if outcome == FAILED]
     if conn.dialect.name == "mysql" and chunk.known_failures:
-        _touch_known_dead_letters(conn, spec, batch_id, first_row_number, chunk, now)
+        _touch_known_dead_letters(conn, job)
         failed = [i for i in failed if i not in chunk.known_failures]
     if not failed:
         return
-    rows = [
-        _dead_letter_row(spec, batch_id, first_row_number, chunk, index, now) for index in failed
-    ]
+    rows = [_dead_letter_row(job, index) for index in failed]
     upsert(
         conn,
         dead_letters,
@@ -58,15 +46,9 @@ def write_dead_letters(
     )
 
 
-def _dead_letter_row(
-    spec: ProviderSpec,
-    batch_id: int,
-    first_row_number: int,
-    chunk: MappedChunk,
-    index: int,
-    now: dt.datetime,
-) -> dict[str, Any]:
+def _dead_letter_row(job: ChunkWrite, index: int) -> dict[str, Any]:
     """The dead letter of failed row ``index``, as first stored."""
+    spec, batch_id, first_row_number, chunk, now = job
     first = chunk.failures[index][0]
     return {
         "provider_key": spec.key,
@@ -89,20 +71,14 @@ def _dead_letter_row(
     }
 
 
-def _touch_known_dead_letters(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    first_row_number: int,
-    chunk: MappedChunk,
-    now: dt.datetime,
-) -> None:
+def _touch_known_dead_letters(conn: sa.Connection, job: ChunkWrite) -> None:
     """Record that open dead letters failed again, in one UPDATE joined to a JSON_TABLE.
 
     Their payload, reason and failures are what the dead letter already holds (that is how
     they were recognised), so only where and when they were last seen changes; sending each
     700-byte payload back through the upsert cost a re-run more than all its lookups.
     """
+    spec, batch_id, first_row_number, chunk, now = job
     seen = [
         [
             chunk.hashes[index],

@@ -1,19 +1,19 @@
 """A chunk's records and their external objects: plain inserts for new ones, upserts for known."""
 
-import datetime as dt
 from typing import Any
 
 import orjson
 import pandas as pd
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.mapping.apply import MappedChunk
-from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.upsert import insert_many, upsert
-from zartsalgo_pipelines.tables import RECORD_MODELS, IntegrationExternalObject, table_of
+from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
+from zartsalgo_pipelines.storage.upsert import NEW, insert_many, upsert
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables.core import external_objects as objects
 
-objects = table_of(IntegrationExternalObject)
+# The order the file lines of ``_load_new_records`` follow.
+EXTERNAL_OBJECT_COLUMNS = [c.name for c in objects.columns if c.name != "id"]
 
 
 def driver_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -32,52 +32,35 @@ def driver_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def write_records(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    chunk: MappedChunk,
-    latest: dict[str, int],
-    created: set[str],
-    now: dt.datetime,
+    conn: sa.Connection, job: ChunkWrite, latest: dict[str, int], created: set[str]
 ) -> None:
     """Write the newest version of each changed object. Objects first seen in this chunk are
     plain inserts (nothing can clash: records, objects and versions commit together), which the
     MySQL bulk path loads straight into the table; known ones are upserts."""
     new = [index for external_id, index in latest.items() if external_id in created]
     known = [index for external_id, index in latest.items() if external_id not in created]
+    records_table = table_of(RECORD_MODELS[job.spec.object_type])
     if conn.dialect.name == "mysql" and len(new) >= mysql_bulk.BULK_MIN_ROWS:
-        _load_new_records(conn, spec, batch_id, chunk, new, now)
+        _load_new_records(conn, job, new)
     elif new:
-        records, externals = _record_rows(spec, batch_id, chunk, new, now)
-        insert_many(conn, table_of(RECORD_MODELS[spec.object_type]), records)
+        records, externals = _record_rows(job, new)
+        insert_many(conn, records_table, records)
         insert_many(conn, objects, externals)
     if not known:
         return  # a chunk of only new objects slices no frame for the upserts
-    records, externals = _record_rows(spec, batch_id, chunk, known, now)
-    mapped = [e.target for e in spec.fields]
+    records, externals = _record_rows(job, known)
+    mapped = [e.target for e in job.spec.fields]
     upsert(
         conn,
-        table_of(RECORD_MODELS[spec.object_type]),
+        records_table,
         records,
         key=["provider_key", "external_id"],
         update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
     )
-    upsert(
-        conn,
-        objects,
-        externals,
-        key=["provider_key", "object_type", "external_id"],
-        update={
-            c: "new"
-            for c in (
-                "payload_hash",
-                "last_seen_at",
-                "source_updated_at",
-                "raw_payload",
-                "last_batch_id",
-            )
-        },
-    )
+    key = ["provider_key", "object_type", "external_id"]
+    # A known object keeps when it was first seen; the rest is its newest payload's.
+    update = {c: NEW for c in EXTERNAL_OBJECT_COLUMNS if c not in {*key, "first_seen_at"}}
+    upsert(conn, objects, externals, key=key, update=update)
 
 
 def _context_json(context: dict[str, Any] | None) -> str | None:
@@ -89,9 +72,10 @@ def _context_json(context: dict[str, Any] | None) -> str | None:
 
 
 def _record_rows(
-    spec: ProviderSpec, batch_id: int, chunk: MappedChunk, indexes: list[int], now: dt.datetime
+    job: ChunkWrite, indexes: list[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Driver-ready dicts of records and external objects for rows ``indexes``."""
+    spec, batch_id, _, chunk, now = job
     values = driver_rows(chunk.valid.loc[indexes])
     records = []
     externals = []
@@ -122,30 +106,11 @@ def _record_rows(
     return records, externals
 
 
-EXTERNAL_OBJECT_COLUMNS = [
-    "provider_key",
-    "object_type",
-    "external_id",
-    "payload_hash",
-    "first_seen_at",
-    "last_seen_at",
-    "source_updated_at",
-    "raw_payload",
-    "last_batch_id",
-]
-
-
-def _load_new_records(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    chunk: MappedChunk,
-    indexes: list[int],
-    now: dt.datetime,
-) -> None:
+def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) -> None:
     """The MySQL path for new records and their external objects: file lines built column by
     column (``mysql_bulk.column_texts``), never a dict per row. Half of a first load's Python
     time had gone into building, merging and escaping those dicts."""
+    spec, batch_id, _, chunk, now = job
     field = mysql_bulk.field
     frame = chunk.valid.loc[indexes]
     texts = {name: mysql_bulk.column_texts(frame[name]) for name in frame.columns}

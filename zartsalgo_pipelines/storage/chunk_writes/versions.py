@@ -1,31 +1,17 @@
 """A chunk's payload versions and the links of its new external objects to their records."""
 
-import datetime as dt
-
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.mapping.apply import MappedChunk
-from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
+from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.upsert import insert_many
-from zartsalgo_pipelines.tables import (
-    RECORD_MODELS,
-    DataImportRow,
-    IntegrationExternalObject,
-    IntegrationObjectLink,
-    IntegrationObjectVersion,
-    table_of,
-)
-
-objects = table_of(IntegrationExternalObject)
-links = table_of(IntegrationObjectLink)
-import_rows = table_of(DataImportRow)
-versions = table_of(IntegrationObjectVersion)
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables.core import external_objects as objects
+from zartsalgo_pipelines.tables.core import import_rows, links, versions
 
 
-def write_versions(
-    conn: sa.Connection, spec: ProviderSpec, batch_id: int, chunk: MappedChunk, changed: list[int]
-) -> None:
+def write_versions(conn: sa.Connection, job: ChunkWrite, changed: list[int]) -> None:
+    spec, batch_id, _, chunk, _ = job
     if conn.dialect.name == "mysql" and len(changed) >= mysql_bulk.BULK_MIN_ROWS:
         field = mysql_bulk.field
         head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
@@ -52,19 +38,13 @@ def write_versions(
     )
 
 
-def link_new_objects(
-    conn: sa.Connection,
-    spec: ProviderSpec,
-    batch_id: int,
-    first_row: int,
-    rows: int,
-    now: dt.datetime,
-) -> None:
+def link_new_objects(conn: sa.Connection, job: ChunkWrite) -> None:
     """Link this chunk's new external objects to their records with one INSERT .. SELECT.
 
     The chunk's ``created`` import rows (a primary-key range) name the new objects; both joins
     use unique keys, so no ids travel to the client and no IN list is built.
     """
+    spec, batch_id, first_row, chunk, now = job
     records = table_of(RECORD_MODELS[spec.object_type])
     pairs = (
         sa.select(
@@ -89,16 +69,9 @@ def link_new_objects(
         )
         .where(
             import_rows.c.batch_id == batch_id,
-            import_rows.c.row_number.between(first_row, first_row + rows - 1),
+            import_rows.c.row_number.between(first_row, first_row + len(chunk.rows) - 1),
             import_rows.c.status == "created",
         )
     )
-    columns = [
-        "external_object_id",
-        "record_table",
-        "record_id",
-        "match_method",
-        "linked_at",
-        "batch_id",
-    ]
+    columns = [c.name for c in links.columns if c.name != "id"]  # the SELECT's order
     conn.execute(sa.insert(links).from_select(columns, pairs))

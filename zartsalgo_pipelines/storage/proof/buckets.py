@@ -8,9 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.metrics import MetricSpec
-from zartsalgo_pipelines.tables import DataImportBatch, table_of
-
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import batches
 
 
 @dataclass(frozen=True)
@@ -80,22 +78,20 @@ def metric_buckets(
         .group_by(table.c.client_key, slot)
     )
     query = _filtered(query, table, metric)
-    found = []
-    for client, slot_text, records, present, match, total, first, last in conn.execute(query):
-        found.append(
-            Bucket(
-                client_key=client,
-                slot=str(slot_text),
-                records=int(records),
-                present=int(present or 0),
-                matching=int(match or 0),
-                total=None if total is None else Decimal(str(total)),
-                values=int(present or 0),
-                first_batch_id=first,
-                last_batch_id=last,
-            )
+    return [
+        Bucket(
+            client_key=client,
+            slot=str(slot_text),
+            records=int(records),
+            present=int(present or 0),
+            matching=int(match or 0),
+            total=None if total is None else Decimal(str(total)),
+            values=int(present or 0),
+            first_batch_id=first,
+            last_batch_id=last,
         )
-    return found
+        for client, slot_text, records, present, match, total, first, last in conn.execute(query)
+    ]
 
 
 def records_by_batch(
@@ -110,15 +106,9 @@ def records_by_batch(
     """The client's records of one period (naive UTC bounds) by the batch that last wrote
     them, with that batch's own failed and ignored counts (those rows never became records)."""
     time = table.c[metric.time_field]
+    batch = (batches.c.source_kind, batches.c.rows_failed, batches.c.rows_ignored)
     query = (
-        sa.select(
-            table.c.last_batch_id,
-            sa.func.count(),
-            batches.c.source_kind,
-            batches.c.rows_failed,
-            batches.c.rows_ignored,
-            batches.c.finished_at,
-        )
+        sa.select(table.c.last_batch_id, sa.func.count(), *batch, batches.c.finished_at)
         .join(batches, batches.c.id == table.c.last_batch_id)
         .where(
             table.c.provider_key == provider_key,
@@ -126,13 +116,7 @@ def records_by_batch(
             time >= start,
             time < end,
         )
-        .group_by(
-            table.c.last_batch_id,
-            batches.c.source_kind,
-            batches.c.rows_failed,
-            batches.c.rows_ignored,
-            batches.c.finished_at,
-        )
+        .group_by(table.c.last_batch_id, *batch, batches.c.finished_at)
         .order_by(table.c.last_batch_id)
     )
     query = _filtered(query, table, metric)

@@ -6,29 +6,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.proof.feed import portal_feed
-from zartsalgo_pipelines.storage.proof.metrics import period_row
-from zartsalgo_pipelines.storage.upsert import upsert
-from zartsalgo_pipelines.tables import PortalCard, table_of
-
-cards = table_of(PortalCard)
-
-
-CARD_UPDATE = tuple(
-    c.name
-    for c in cards.columns
-    if c.name not in {"id", "provider_key", "metric_key", "client_key", "period_start"}
-)
+from zartsalgo_pipelines.storage.proof.metrics import PERIOD_KEY, period_row
+from zartsalgo_pipelines.storage.upsert import upsert_all_columns
+from zartsalgo_pipelines.tables.core import cards
+from zartsalgo_pipelines.tables.proof import portal_feed
 
 
 def write_cards(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    upsert(
-        conn,
-        cards,
-        rows,
-        key=["provider_key", "metric_key", "client_key", "period_start"],
-        update={c: "new" for c in CARD_UPDATE},
-    )
+    upsert_all_columns(conn, cards, rows, key=PERIOD_KEY)
 
 
 def delete_cards_of_undeclared_metrics(

@@ -5,9 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import PortalGoLive, table_of
-
-go_live = table_of(PortalGoLive)
+from zartsalgo_pipelines.tables.core import go_live
 
 
 def record_go_live(conn: sa.Connection, row: dict[str, Any]) -> None:

@@ -6,10 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.upsert import upsert
-from zartsalgo_pipelines.tables import ClientMetric, table_of
+from zartsalgo_pipelines.storage.upsert import upsert_all_columns
+from zartsalgo_pipelines.tables.core import client_metrics
 
-client_metrics = table_of(ClientMetric)
+# A row of client_metrics or portal_cards: one provider, metric, client and period.
+PERIOD_KEY = ["provider_key", "metric_key", "client_key", "period_start"]
 
 
 def as_date(value: Any) -> dt.date:
@@ -28,37 +29,9 @@ def final_periods(
     return {(c, as_date(p)) for c, p in conn.execute(query)}
 
 
-METRIC_UPDATE = (
-    "period_end",
-    "current_value",
-    "baseline_value",
-    "baseline_kind",
-    "change_abs",
-    "change_pct",
-    "sample_size",
-    "period_complete",
-    "is_final",
-    "first_batch_id",
-    "last_batch_id",
-    "unit",
-    "label",
-    "client_meaning",
-    "source",
-    "status",
-    "next_action",
-    "surface",
-    "computed_at",
-)
-
-
 def write_client_metrics(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    upsert(
-        conn,
-        client_metrics,
-        rows,
-        key=["provider_key", "metric_key", "client_key", "period_start"],
-        update={c: "new" for c in METRIC_UPDATE},
-    )
+    # ``period`` is left as first stored: the update never rewrote it.
+    upsert_all_columns(conn, client_metrics, rows, key=PERIOD_KEY, keep=["period"])
 
 
 def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:

@@ -5,23 +5,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage.upsert import upsert
-from zartsalgo_pipelines.tables import ReportNote, table_of
-
-notes = table_of(ReportNote)
+from zartsalgo_pipelines.storage.upsert import upsert_all_columns
+from zartsalgo_pipelines.tables.core import notes
 
 
 def write_notes(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    upsert(
-        conn,
-        notes,
-        rows,
-        key=["client_key", "period", "period_start"],
-        update={
-            c: "new"
-            for c in ("period_label", "text", "card_ids", "visibility", "caveat", "computed_at")
-        },
-    )
+    upsert_all_columns(conn, notes, rows, key=["client_key", "period", "period_start"])
 
 
 def note_rows(conn: sa.Connection, client_key: str | None = None) -> list[dict[str, Any]]:

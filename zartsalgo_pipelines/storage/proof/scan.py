@@ -8,20 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import (
-    IncidentAlert,
-    IntegrationDeadLetter,
-    IntegrationExternalObject,
-    PortalCard,
-    ReportNote,
-    table_of,
-)
-
-cards = table_of(PortalCard)
-notes = table_of(ReportNote)
-alerts = table_of(IncidentAlert)
-external_objects = table_of(IntegrationExternalObject)
-dead_letters = table_of(IntegrationDeadLetter)
+from zartsalgo_pipelines.tables.core import alerts, cards, dead_letters, external_objects, notes
 
 
 def payload_rows(

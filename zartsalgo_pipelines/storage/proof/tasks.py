@@ -6,15 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import AdminTask, table_of
-
-tasks = table_of(AdminTask)
+from zartsalgo_pipelines.tables.core import tasks
 
 
 def open_tasks(conn: sa.Connection) -> dict[str, dict[str, Any]]:
     """Open admin tasks by their open_key."""
-    query = sa.select(tasks).where(tasks.c.resolved_at.is_(None))
-    return {r["open_key"]: dict(r) for r in conn.execute(query).mappings()}
+    return {r["open_key"]: r for r in task_rows(conn, open_only=True)}
 
 
 def task_rows(conn: sa.Connection, *, open_only: bool = False) -> list[dict[str, Any]]:

@@ -5,16 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.storage.proof.golive import live_since
-from zartsalgo_pipelines.tables import (
-    DataImportBatch,
-    IncidentAlert,
-    IntegrationConnection,
-    table_of,
-)
-
-alerts = table_of(IncidentAlert)
-connections = table_of(IntegrationConnection)
-batches = table_of(DataImportBatch)
+from zartsalgo_pipelines.tables.core import alerts, batches, connections
 
 
 def provider_facts(conn: sa.Connection, provider_key: str) -> dict[str, Any]:
