@@ -20,11 +20,18 @@ def main() -> None:
     )
     parser.add_argument("--deliveries", type=int, default=40, help="webhooks posted (--latency)")
     parser.add_argument("--rate", type=float, default=1.0, help="deliveries a second (--latency)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="sync and definitions-load samples (--latency)"
+    )
     args = parser.parse_args()
     if args.latency:
         from zartsalgo_pipelines.benchmark import latency
 
-        print(json.dumps(latency.run(args.database_url, args.specs, args.deliveries, args.rate)))
+        print(
+            json.dumps(
+                latency.run(args.database_url, args.specs, args.deliveries, args.rate, args.repeat)
+            )
+        )
     else:
         from zartsalgo_pipelines.benchmark import throughput
 

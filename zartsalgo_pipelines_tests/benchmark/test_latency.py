@@ -24,7 +24,7 @@ def test_latency_benchmark_accounts_for_every_delivery_and_prints_its_summary() 
     completed = subprocess.run(
         [
             *(sys.executable, "-m", "zartsalgo_pipelines.benchmark", "--latency"),
-            *("--deliveries", "3", "--rate", "2", "--specs", "2"),
+            *("--deliveries", "3", "--rate", "2", "--specs", "2", "--repeat", "2"),
         ],
         capture_output=True,
         text=True,
@@ -37,3 +37,5 @@ def test_latency_benchmark_accounts_for_every_delivery_and_prints_its_summary() 
     assert summary["webhook_accounted"] == 3, completed.stderr[-3000:]
     assert summary["webhook_p50_s"] is not None  # every delivery reached the client's card
     assert summary["sync_overhead_ratio"] > 0
+    assert summary["repeats"] == 2
+    assert "median of 2:" in completed.stdout
