@@ -38,17 +38,17 @@ class _SpecLoader(_Loader):  # type: ignore[misc,valid-type]
     one silently, and a spec author would not see which of the two is in force."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str | int | float | bool | None):
-                continue  # an unhashable key: the constructor below refuses it with its mark
-            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a mapping or list as a key: the constructor below refuses it
+            # The resolved tag tells `1` from `"1"`; the text is the key as written.
+            key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f"key `{key}` is given twice (first on line {seen[key]})",
+                    f"key `{key_node.value}` is given twice (first on line {seen[key]})",
                     key_node.start_mark,
                 )
             seen[key] = line
