@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -55,10 +56,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def service(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """A long-running child process, stopped with SIGTERM (then killed) when the block ends."""
+    """A long-running child process, stopped with SIGTERM (then killed) when the block ends.
+
+    It leads a process group of its own, and whatever is left of the group when it has exited
+    is killed: the daemon's code server outlived the daemon once and kept running."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, env=env, cwd=settings.REPOSITORY_DIR, stdout=out, stderr=subprocess.STDOUT
+            command,
+            env=env,
+            cwd=settings.REPOSITORY_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield process
@@ -69,6 +78,8 @@ def service(command: list[str], env: dict[str, str], log: Path) -> Iterator[subp
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_until(condition: Any, seconds: float, what: str) -> None:

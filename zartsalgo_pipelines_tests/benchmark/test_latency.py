@@ -6,6 +6,7 @@ No figure is asserted: speed is what the benchmark reports, not what a test chec
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 LATENCY_KEYS = {
     "sync_dagster_s",
@@ -39,3 +40,18 @@ def test_latency_benchmark_accounts_for_every_delivery_and_prints_its_summary() 
     assert summary["sync_overhead_ratio"] > 0
     assert summary["repeats"] == 2
     assert "median of 2:" in completed.stdout
+    assert not benchmark_processes_left(), "the benchmark left processes running"
+
+
+def benchmark_processes_left() -> list[str]:
+    """Processes whose command line names a latency benchmark's scratch folder (its daemon's
+    code server carries the instance's folders in its arguments)."""
+    left = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended while we looked
+        if "zartsalgo-latency-" in text:
+            left.append(text[:200])
+    return left
