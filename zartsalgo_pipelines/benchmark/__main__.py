@@ -6,6 +6,12 @@ import json
 from zartsalgo_pipelines import settings
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="zartsalgo_pipelines benchmark")
     parser.add_argument("--rows", type=int, default=300_000)
@@ -21,7 +27,10 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=40, help="webhooks posted (--latency)")
     parser.add_argument("--rate", type=float, default=1.0, help="deliveries a second (--latency)")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="sync and definitions-load samples (--latency)"
+        "--repeat",
+        type=_at_least_one,
+        default=3,
+        help="sync and definitions-load samples, at least 1 (--latency)",
     )
     args = parser.parse_args()
     if args.latency:

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 GROUP = "portal"
 # Every provider's sync ends with the portal, so two syncs can reach it at once. The portal's
-# steps share one pool (limit 1 in both dagster.yaml files): one rebuild at a time, never two
-# opening the same admin task (its open_key is unique) or interleaving card rewrites.
+# steps share one pool (limit 1 in both dagster.yaml files): one portal step at a time, never
+# two opening the same admin task (its open_key is unique) or rewriting the same cards at once.
 POOL = "portal"
 
 

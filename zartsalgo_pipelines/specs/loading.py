@@ -6,7 +6,6 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pydantic
 import yaml
@@ -24,6 +23,9 @@ from zartsalgo_pipelines.specs.errors import (
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 COMPONENT_TYPE = "zartsalgo_pipelines.factory.component.ProviderComponent"
+_TOP_LEVEL = frozenset({"type", "attributes"})
+# What Dagster's component loader would read in a defs folder, besides ``<provider>/defs.yaml``.
+_COMPONENT_FILES = ("defs.yaml", "defs.yml", "component.yaml", "component.yml")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -35,24 +37,41 @@ class LoadedSpec:
 
 class _SpecLoader(_Loader):  # type: ignore[misc,valid-type]
     """The C loader, refusing a key written twice in one mapping: PyYAML would keep the last
-    one silently, and a spec author would not see which of the two is in force."""
+    one silently, and a spec author would not see which of the two is in force.
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[tuple[str, str], int] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue  # a mapping or list as a key: the constructor below refuses it
-            # The resolved tag tells `1` from `"1"`; the text is the key as written.
-            key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key `{key_node.value}` is given twice (first on line {seen[key]})",
-                    key_node.start_mark,
-                )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+    The check runs on each mapping's keys as written, before PyYAML merges ``<<:`` keys into it
+    (a mapping is flattened before it is built, and a mapping merged into another is flattened
+    first): an override of a merged key is not a key written twice."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._checked: set[int] = set()  # ids of the mappings checked; nodes outlive the load
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        if id(node) not in self._checked:
+            self._checked.add(id(node))
+            _refuse_repeated_keys(node)
+        super().flatten_mapping(node)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+            continue  # a list as a key is refused by the constructor; `<<` merges
+        # The resolved tag tells `1` from `"1"`; the text is the key as written.
+        key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key `{key_node.value}` is given twice (first on line {seen[key]})",
+                key_node.start_mark,
+            )
+        seen[key] = line
 
 
 def _text(path: Path) -> str:
@@ -79,6 +98,18 @@ def load_spec_file(path: Path) -> LoadedSpec:
     if not isinstance(document, dict) or document.get("type") != COMPONENT_TYPE:
         line = line_of(yaml_tree(text), ("type",)) or 1
         raise ProviderSpecError(f"{path}:{line}: `type` must be {COMPONENT_TYPE}")
+    unknown = sorted(str(key) for key in document if key not in _TOP_LEVEL)
+    if unknown:
+        # Dagster's component options (post_processing, requirements, ...) included: the
+        # definitions do not go through Dagster's component loader, so they would do nothing.
+        tree = yaml_tree(text)
+        raise refusal(
+            [
+                f"{path}:{line_of(tree, (key,)) or 1}: {key}: not a key of a provider spec "
+                "(the top level holds `type` and `attributes` only; its value is not shown)"
+                for key in unknown
+            ]
+        )
     try:
         spec = ProviderSpec.model_validate(document.get("attributes"))
     except pydantic.ValidationError as error:
@@ -93,7 +124,12 @@ def load_spec_file(path: Path) -> LoadedSpec:
 
 
 def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:
-    """Every provider spec under ``defs_dir``, by provider key."""
+    """Every provider spec under ``defs_dir``, by provider key.
+
+    The folder holds provider specs only, one ``<provider>/defs.yaml`` each: a spec elsewhere
+    (nested deeper, named ``defs.yml``) or a Python module would be loaded by Dagster's
+    component loader but not by the definitions, so it is refused rather than skipped."""
+    _refuse_strays(defs_dir)
     found: dict[str, LoadedSpec] = {}
     for path in sorted(defs_dir.glob("*/defs.yaml")):
         loaded = load_spec_file(path)
@@ -105,6 +141,25 @@ def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:
             )
         found[loaded.spec.key] = loaded
     return found
+
+
+def _refuse_strays(defs_dir: Path) -> None:
+    strays = sorted(
+        path
+        for path in defs_dir.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and (
+            (path.suffix == ".py" and path.name != "__init__.py")
+            or (path.name in _COMPONENT_FILES and path.parent.parent != defs_dir)
+            or (path.name in _COMPONENT_FILES[1:])
+        )
+    )
+    if strays:
+        raise ProviderSpecError(
+            "the defs folder holds provider specs only, one <provider>/defs.yaml each; "
+            "not loaded, so refused: " + ", ".join(str(p) for p in strays)
+        )
 
 
 def provider_spec(key: str, defs_dir: Path = DEFS_DIR) -> LoadedSpec:

@@ -43,6 +43,18 @@ def test_instance_storage_reads_every_field_from_the_environment() -> None:
     assert all(set(value) == {"env"} for value in fields.values()), fields
 
 
+@pytest.mark.parametrize("path", [DEPLOY / "dagster.yaml", REPOSITORY_DIR / "dagster.yaml"])
+def test_pool_slots_of_a_dead_run_are_given_back(path: Path) -> None:
+    """Both instance files limit pools (the portal, each REST extract); a run that dies
+    holding a slot must not keep it, or every later sync waits at that step for good. Dagster
+    frees such slots only when run monitoring is told after how long."""
+    instance = yaml.safe_load(path.read_text())
+    assert instance["concurrency"]["pools"]["default_limit"] == 1
+    monitoring = instance["run_monitoring"]
+    assert monitoring["enabled"] is True
+    assert 0 < monitoring["free_slots_after_run_end_seconds"] <= 300
+
+
 @pytest.mark.parametrize("name", ["dagster.yaml", "workspace.yaml"])
 def test_every_variable_is_listed_and_documented(name: str) -> None:
     used = env_references(yaml.safe_load((DEPLOY / name).read_text()))

@@ -251,3 +251,54 @@ def test_a_key_written_twice_is_refused_at_its_second_line(tmp_path: Path) -> No
         + re.escape(f"given twice (first on line {first})"),
         str(refused.value),
     ), str(refused.value)
+
+
+def test_an_override_of_a_merged_key_is_not_a_key_written_twice(tmp_path: Path) -> None:
+    """`<<:` merges are flattened into a mapping after its own keys are checked, including a
+    mapping that merges another one which is itself built later."""
+    spec_file = tmp_path / "defs.yaml"
+    text = edit(
+        "  stale_after_hours: 24\n",
+        "  stale_after_hours: 24\n  x-base: {inner: &base {<<: {days: 1}, days: 2}}\n"
+        "  x-child: {<<: *base}\n",
+    )
+    spec_file.write_text(text, encoding="utf-8")
+    with pytest.raises(ProviderSpecError) as refused:
+        load_spec_file(spec_file)
+    # Refused for the unknown keys, not for `days`: the merge itself was read.
+    assert "x-base: Extra inputs are not permitted" in str(refused.value)
+    assert "given twice" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("attributs", "{}"), ("post_processing", "{}"), ("api_token", SECRET)]
+)
+def test_an_unknown_top_level_key_is_refused_at_its_line(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    """Dagster's component options and typos alike: the definitions do not read them, so a
+    spec that holds one would silently do less than it says."""
+    spec_file = tmp_path / "defs.yaml"
+    text = SHIPPED + f"{key}: {value}\n"
+    spec_file.write_text(text, encoding="utf-8")
+    line = len(text.splitlines())
+    with pytest.raises(ProviderSpecError) as refused:
+        load_spec_file(spec_file)
+    assert f"{spec_file}:{line}: {key}: not a key of a provider spec" in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "stray",
+    ["group/nested/defs.yaml", "quote_request/defs.yml", "extra/assets.py", "x/component.yaml"],
+)
+def test_a_file_the_definitions_would_not_load_is_refused(tmp_path: Path, stray: str) -> None:
+    """Dagster's component loader would load it; the project's loader does not, so it says so
+    instead of dropping a provider or an asset without a word."""
+    (tmp_path / "quote_request").mkdir()
+    shutil.copy(DEFS_DIR / "quote_request" / "defs.yaml", tmp_path / "quote_request")
+    (tmp_path / stray).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / stray).write_text(SHIPPED, encoding="utf-8")
+    with pytest.raises(ProviderSpecError, match="holds provider specs only") as refused:
+        load_specs(tmp_path)
+    assert str(tmp_path / stray) in str(refused.value)

@@ -7,7 +7,12 @@ from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.upsert import insert_many
 from zartsalgo_pipelines.tables.core import import_rows
 
-IMPORT_ROW_COLUMNS = [c.name for c in import_rows.columns]  # the order the file lines follow
+# The order the hand-formatted file lines of ``_load_import_rows`` follow, written out: read off
+# the model, a reordered column would move values into the wrong column without an error.
+IMPORT_ROW_COLUMNS = [
+    *("batch_id", "row_number", "external_id", "status"),
+    *("reason", "payload_hash", "source_ref", "source_position"),
+]
 
 
 def write_import_rows(conn: sa.Connection, job: ChunkWrite, statuses: list[str]) -> None:
