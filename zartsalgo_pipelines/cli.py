@@ -32,9 +32,9 @@ from zartsalgo_pipelines.cli_support import (
 )
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.incidents.alerts import open_alerts
 from zartsalgo_pipelines.ops.connection_check import check_connection
 from zartsalgo_pipelines.ops.test_sync import dry_run, source_rows
-from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.sources.files import file_rows
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs

@@ -15,6 +15,8 @@ DATABASE_URL_ENV = "ZARTSALGO_DATABASE_URL"
 DATA_DIR_ENV = "ZARTSALGO_DATA_DIR"
 CHUNK_SIZE_ENV = "ZARTSALGO_CHUNK_SIZE"
 ALERT_WEBHOOK_ENV = "ZARTSALGO_ALERT_WEBHOOK_URL"
+# The moment the proof is rendered for (clock.proof_now); unset: now.
+AS_OF_ENV = "ZARTSALGO_AS_OF"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFS_DIR = PACKAGE_DIR / "defs"
@@ -74,6 +76,11 @@ def celery_broker_url() -> str:
 def alert_webhook_url() -> str | None:
     """Where alert events are posted (a Slack-compatible incoming webhook), if anywhere."""
     return os.environ.get(ALERT_WEBHOOK_ENV) or None
+
+
+def as_of_text() -> str | None:
+    """``ZARTSALGO_AS_OF`` as written (``clock.proof_now`` parses it), if set."""
+    return os.environ.get(AS_OF_ENV) or None
 
 
 class MissingSecretError(ZartsalgoError, RuntimeError):

@@ -44,7 +44,7 @@ def portal_visibility_watch(
 ) -> dg.SensorResult:
     # Imported here, as in every asset body: a code server loads the definitions without
     # loading the proof's HTTP and alerting code (docs/performance.md, definitions load).
-    from zartsalgo_pipelines.proof.notify import notify
+    from zartsalgo_pipelines.incidents.notify import notify
     from zartsalgo_pipelines.proof.watch import watch
 
     with zartsalgo_db.engine().begin() as conn:

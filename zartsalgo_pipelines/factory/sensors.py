@@ -36,9 +36,9 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
     def stale_sync(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
-        from zartsalgo_pipelines.proof.alert_kinds import STALE_SYNC
-        from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
-        from zartsalgo_pipelines.proof.notify import notify
+        from zartsalgo_pipelines.incidents.alerts import raise_alert, resolve_alerts
+        from zartsalgo_pipelines.incidents.kinds import STALE_SYNC
+        from zartsalgo_pipelines.incidents.notify import notify
         from zartsalgo_pipelines.storage.queries import last_successful_sync
 
         if spec.status != "connected":
@@ -143,10 +143,10 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
     def run_health(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
+        from zartsalgo_pipelines.incidents.alerts import raise_alert, resolve_alerts
+        from zartsalgo_pipelines.incidents.kinds import FAILED_RUNS
+        from zartsalgo_pipelines.incidents.notify import notify
         from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
-        from zartsalgo_pipelines.proof.alert_kinds import FAILED_RUNS
-        from zartsalgo_pipelines.proof.alerts import raise_alert, resolve_alerts
-        from zartsalgo_pipelines.proof.notify import notify
 
         engine = zartsalgo_db.engine()
         swept = sweep_stuck_batches(engine, spec, run_is_alive=run_liveness(context.instance))

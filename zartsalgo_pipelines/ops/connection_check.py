@@ -11,15 +11,15 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.proof.alert_kinds import UNREACHABLE
-from zartsalgo_pipelines.proof.alerts import (
+from zartsalgo_pipelines.incidents.alerts import (
     AlertEvent,
     raise_alert,
     record_auth_result,
     record_missing_credential,
     resolve_alerts,
 )
-from zartsalgo_pipelines.proof.notify import notify
+from zartsalgo_pipelines.incidents.kinds import UNREACHABLE
+from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import resolve_paths
 from zartsalgo_pipelines.sources.rest import (

@@ -16,13 +16,17 @@ import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.incidents.alerts import (
+    AlertEvent,
+    record_auth_result,
+    record_rate_limit_wait,
+)
+from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
 from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
 from zartsalgo_pipelines.pipeline.lifecycle import fail_batch, open_provider_batch
 from zartsalgo_pipelines.pipeline.run import Extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
-from zartsalgo_pipelines.proof.alerts import AlertEvent, record_auth_result, record_rate_limit_wait
-from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     HighWaterMark,

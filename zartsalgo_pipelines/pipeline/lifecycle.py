@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.incidents.alerts import evaluate_batch_alerts, resolve_alerts
+from zartsalgo_pipelines.incidents.kinds import STUCK_BATCH
+from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.owners import BatchOwner
-from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
-from zartsalgo_pipelines.proof.alerts import evaluate_batch_alerts, resolve_alerts
-from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import (
     advance_cursor,

@@ -19,11 +19,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.incidents.alerts import AlertEvent, evaluate_batch_alerts, raise_alert
+from zartsalgo_pipelines.incidents.kinds import STUCK_BATCH
+from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.owners import RunIsAlive, host_name, process_is_alive
 from zartsalgo_pipelines.pipeline.landing import remove_landing
-from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
-from zartsalgo_pipelines.proof.alerts import AlertEvent, evaluate_batch_alerts, raise_alert
-from zartsalgo_pipelines.proof.notify import notify
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.storage.connections import record_sync_result, utcnow

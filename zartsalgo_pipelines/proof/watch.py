@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.proof.alert_kinds import PORTAL_VISIBILITY
-from zartsalgo_pipelines.proof.alerts import AlertEvent, raise_alert, resolve_alerts
+from zartsalgo_pipelines.incidents.alerts import AlertEvent, raise_alert, resolve_alerts
+from zartsalgo_pipelines.incidents.kinds import PORTAL_VISIBILITY
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.cards import card_rows
 from zartsalgo_pipelines.storage.proof.golive import live_since

@@ -1,4 +1,4 @@
-"""Incident alert rows and the connection status they move (``proof/alerts.py`` decides when)."""
+"""Incident alert rows and the connection status they move (``incidents/alerts.py`` decides)."""
 
 import datetime as dt
 from collections.abc import Sequence

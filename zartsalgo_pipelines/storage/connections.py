@@ -41,7 +41,7 @@ def _upsert_connection(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime
     row = {"provider_key": spec.key, "status": spec.status, "updated_at": now}
     upsert(conn, connections, [row], key=["provider_key"], update={})
     # The spec declares the status; events refine it: a connected provider with an open alert
-    # stays `degraded` until the alert resolves (proof/alerts.py).
+    # stays `degraded` until the alert resolves (incidents/alerts.py).
     status: Any = spec.status
     if spec.status == "connected":
         status = sa.case((connections.c.status == "degraded", "degraded"), else_="connected")

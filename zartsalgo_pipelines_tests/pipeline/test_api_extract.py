@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.incidents.alerts import open_alerts
 from zartsalgo_pipelines.ops.connection_check import check_connection
 from zartsalgo_pipelines.ops.test_sync import api_rows, dry_run
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.run import landing_dir, process_extract
-from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.sources.rest import AuthFailedError, ExtractError, MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec

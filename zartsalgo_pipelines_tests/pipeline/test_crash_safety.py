@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.incidents.alerts import open_alerts
+from zartsalgo_pipelines.incidents.kinds import STUCK_BATCH
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.deliveries import process_deliveries, store_delivery
 from zartsalgo_pipelines.pipeline.landing import landing_dir
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
-from zartsalgo_pipelines.proof.alert_kinds import STUCK_BATCH
-from zartsalgo_pipelines.proof.alerts import open_alerts
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.queries import connection_status
 from zartsalgo_pipelines_tests import crash_child

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.proof.alerts import open_alert, open_alerts
+from zartsalgo_pipelines.incidents.alerts import open_alert, open_alerts
 from zartsalgo_pipelines.proof.cards import refresh_portal_cards
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.notes import build_notes

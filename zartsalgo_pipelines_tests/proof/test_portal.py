@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.proof.alerts import open_alert
+from zartsalgo_pipelines.incidents.alerts import open_alert
 from zartsalgo_pipelines.proof.cards import refresh_portal_cards
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.specs.models import ProviderSpec

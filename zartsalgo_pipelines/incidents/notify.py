@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.proof.alerts import AlertEvent
+from zartsalgo_pipelines.incidents.alerts import AlertEvent
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5

@@ -11,8 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
-from zartsalgo_pipelines.proof.alert_kinds import (
+from zartsalgo_pipelines.incidents.kinds import (
     AUTH_FAILURE,
     CREDENTIALS_MISSING,
     FAILED_BATCHES,
@@ -21,6 +20,7 @@ from zartsalgo_pipelines.proof.alert_kinds import (
     AlertKind,
     alert_kind,
 )
+from zartsalgo_pipelines.mapping.stats import judge, tolerance_of
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import alerts as store
 from zartsalgo_pipelines.storage.queries import open_dead_letters_since
@@ -72,7 +72,7 @@ def open_alert(
 ) -> list[AlertEvent]:
     """Open an alert unless one of this kind is already open; the event, if one was opened.
 
-    ``kind`` must be registered (``proof/alert_kinds.py``); callers use ``raise_alert``, which
+    ``kind`` must be registered (``incidents/kinds.py``); callers use ``raise_alert``, which
     takes the severity and texts from the registry.
     """
     alert_kind(kind)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.incidents.alerts import record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.ops.replay import resolve_dead_letters
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
-from zartsalgo_pipelines.proof.alerts import record_auth_result, record_rate_limit_wait
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import count, quote
 

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from zartsalgo_pipelines.proof.alerts import AlertEvent
-from zartsalgo_pipelines.proof.notify import notify
+from zartsalgo_pipelines.incidents.alerts import AlertEvent
+from zartsalgo_pipelines.incidents.notify import notify
 
 EVENT = AlertEvent(
     "opened",

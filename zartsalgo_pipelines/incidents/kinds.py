@@ -1,6 +1,6 @@
 """Every incident alert kind, declared once: its name, severity, message and next action.
 
-Callers open an alert by kind name (``proof.alerts.raise_alert``) and pass only the values the
+Callers open an alert by kind name (``incidents.alerts.raise_alert``) and pass only the values the
 texts need; an unknown name is refused with the valid ones listed. Every template may use
 ``display_name``, ``key`` and ``credential_variables`` (the environment variables the spec's
 auth names) besides the values its caller passes.

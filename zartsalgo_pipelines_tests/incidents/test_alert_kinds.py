@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import UnknownNameError
-from zartsalgo_pipelines.proof.alert_kinds import ALERT_KINDS, alert_kind
-from zartsalgo_pipelines.proof.alerts import open_alert, raise_alert
+from zartsalgo_pipelines.incidents.alerts import open_alert, raise_alert
+from zartsalgo_pipelines.incidents.kinds import ALERT_KINDS, alert_kind
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider
 from zartsalgo_pipelines_tests.helpers import count
