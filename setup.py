@@ -24,6 +24,10 @@ setup(
         # The webhook receiver's HTTP server (docs/webhooks.md says why not http.server); below 4
         # because the receiver's request deadline and drain read waitress's channel state.
         "waitress>=3.0.2,<4",
+        # Client proof: exact tests of significance for trends (binomial, Fisher, Welch) and
+        # CLDR locale formatting of numbers, money, dates and plural forms (docs/design.md).
+        "scipy>=1.11",
+        "babel>=2.14",
     ],
     extras_require={
         # A deployment (docs/deploying.md): Dagster's instance on MySQL, steps on Celery workers,

@@ -33,6 +33,7 @@ from zartsalgo_pipelines.cli_support import (
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.incidents.alerts import open_alerts
+from zartsalgo_pipelines.incidents.staleness import sync_is_stale
 from zartsalgo_pipelines.ops.connection_check import check_connection
 from zartsalgo_pipelines.ops.test_sync import dry_run, source_rows
 from zartsalgo_pipelines.sources.files import file_rows
@@ -114,7 +115,7 @@ def _provider_status(
     last = last_successful_sync(conn, spec.key)
     hours = None if last is None else round((now - last).total_seconds() / 3600, 1)
     # Only a connected provider is expected to sync, so only a connected one can be stale.
-    stale = spec.status == "connected" and (hours is None or hours > spec.stale_after_hours)
+    stale = spec.status == "connected" and sync_is_stale(last, now, spec.stale_after_hours)
     return {
         "provider": spec.key,
         "spec_status": spec.status,

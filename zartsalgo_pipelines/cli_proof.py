@@ -1,11 +1,14 @@
 """`zartsalgo proof` and `zartsalgo portal`: what a client sees, how a number came about, the
 HTML preview and the go-live gate, on the same functions as the portal assets.
 
-    zartsalgo proof show CLIENT [--period YYYY-MM-DD] [--json]
+    zartsalgo proof show CLIENT [--period YYYY-MM-DD] [--as-of WHEN] [--json]
     zartsalgo proof explain CLIENT METRIC PERIOD [--json]
-    zartsalgo portal refresh                 recompute metrics, cards, notes, tasks, impact
-    zartsalgo portal preview [--serve] [--port P]
+    zartsalgo portal refresh [--as-of WHEN]   recompute metrics, cards, notes, tasks, impact
+    zartsalgo portal preview [--serve] [--port P] [--as-of WHEN]
     zartsalgo portal go-live PROVIDER --by NAME [--note TEXT] [--withdraw]
+
+`--as-of` (or ZARTSALGO_AS_OF) renders the proof for another moment: what a client saw, or will
+see, then (docs/client_proof.md).
 """
 
 import contextlib
@@ -13,6 +16,7 @@ import datetime as dt
 import functools
 import http.server
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +24,15 @@ import click
 import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.proof.cards import refresh_portal_cards
+from zartsalgo_pipelines.clock import parse_instant, proof_now
+from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
+from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.preview import write_preview
+from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
@@ -58,15 +65,45 @@ def preview_folder() -> Path:
     return settings.data_dir() / "portal_preview"
 
 
-def refresh_all(engine: sa.Engine, specs: list[ProviderSpec]) -> Path:
-    """Metrics, cards, notes, tasks and the preview, as the sync and portal jobs build them."""
+def refresh_all(engine: sa.Engine, specs: list[ProviderSpec], now: dt.datetime) -> Path:
+    """Metrics, cards (and `no_new_data`), incident impact, notes, tasks and the preview, as
+    the sync and portal jobs build them."""
+    # The next scheduled sync (for incident statements) is read with Dagster's cron iterator.
+    from zartsalgo_pipelines.factory.portal_assets import next_update
+
     with engine.begin() as conn:
         for spec in specs:
-            refresh_client_metrics(conn, spec)
-        refresh_portal_cards(conn, specs)
-        build_notes(conn)
-        refresh_tasks(conn, specs)
-        return write_preview(conn, specs, preview_folder())
+            refresh_client_metrics(conn, spec, now)
+        refreshed = refresh_portal_cards(conn, specs, now)
+        refresh_impact(conn, specs, next_update)
+        build_notes(conn, specs, now)
+        refresh_tasks(conn, specs, now)
+        index = write_preview(conn, specs, preview_folder(), next_update, now)
+    notify(refreshed.events)  # after the commit: never announce what was rolled back
+    return index
+
+
+def _as_of(context: click.Context, parameter: click.Parameter, value: str | None) -> dt.datetime:
+    """``--as-of``: a date or an instant; default ZARTSALGO_AS_OF, else now."""
+    if value is None:
+        try:
+            return proof_now()
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    callback=_as_of,
+    metavar="WHEN",
+    help="render for this moment (2026-12-07 or 2026-12-07T18:00:00Z); default "
+    "ZARTSALGO_AS_OF, else now",
+)
 
 
 @click.group()
@@ -74,27 +111,71 @@ def proof() -> None:
     """What a client sees, and how each number came about."""
 
 
+@contextlib.contextmanager
+def _rendered(as_of: dt.datetime | None) -> Iterator[sa.Connection]:
+    """A connection to read the proof from: as stored, or, with ``as_of``, rendered for that
+    moment inside a transaction that is rolled back (nothing stored changes)."""
+    engine = _engine()
+    if as_of is None:
+        with engine.connect() as conn:
+            yield conn
+        return
+    specs = _specs()
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            for spec in specs:
+                # What was final later was not final then: every period is computed anew.
+                refresh_client_metrics(conn, spec, as_of, rewrite_final=True)
+            refresh_portal_cards(conn, specs, as_of)
+            build_notes(conn, specs, as_of)
+            yield conn
+        finally:
+            transaction.rollback()
+
+
+def _as_of_only(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> dt.datetime | None:
+    """``--as-of`` when given (stored proof otherwise)."""
+    return None if value is None else _as_of(context, parameter, value)
+
+
+AS_OF_READ = click.option(
+    "--as-of",
+    "as_of",
+    callback=_as_of_only,
+    metavar="WHEN",
+    help="render for this moment instead of reading the stored proof (nothing is stored)",
+)
+
+
 @proof.command("show")
 @click.argument("client")
 @click.option("--period", type=click.DateTime(["%Y-%m-%d"]), help="a day inside the period")
+@AS_OF_READ
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def proof_show(client: str, period: dt.datetime | None, as_json: bool) -> None:
+def proof_show(
+    client: str, period: dt.datetime | None, as_of: dt.datetime | None, as_json: bool
+) -> None:
     """The client's cards and note as the portal shows them, and what is hidden (and why)."""
-    with _engine().connect() as conn:
+    with _rendered(as_of) as conn:
         try:
             seen = show(conn, client, period.date() if period else None)
         except NotFoundError as error:
             raise click.ClickException(str(error)) from None
     lines = [f"Client {client}"]
     for card in seen["cards"]:
-        lines += [
-            f"\n{card['label']} ({card['period_label']}): {card['current_display']}",
-            f"  against {card['baseline_label']}: {card['baseline_display']}  "
-            f"change {card['change_display']}",
-            f"  {card['status_text']} [{card['status']}], {card['visibility']}",
-            f"  next: {card['next_action']}",
-            f"  source: {card['source_label']}",
-        ]
+        lines.append(f"\n{card['label']} ({card['period_label']}): {card['current_display']}")
+        if card["change_display"] != "-" or card["baseline_label"] == "the goal":
+            lines.append(
+                f"  against {card['baseline_label']}: {card['baseline_display']}  "
+                f"change {card['change_display']}"
+            )
+        lines.append(f"  {card['status_text']} [{card['status']}], {card['visibility']}")
+        if card["comparison"]:
+            lines.append(f"  {card['comparison']}")
+        lines += [f"  next: {card['next_action']}", f"  source: {card['source_label']}"]
         if card["caveat"]:
             lines.append(f"  caveat: {card['caveat']}")
     for note in seen["notes"]:
@@ -104,43 +185,54 @@ def proof_show(client: str, period: dt.datetime | None, as_json: bool) -> None:
     _echo(as_json, seen, "\n".join(lines))
 
 
+def explain_lines(found: dict[str, Any]) -> list[str]:
+    """`proof explain` for a reader: formatted values, local times, words for the filter."""
+    lines = [
+        f"{found['label']} for {found['client']}, {found['period']} ({found['timezone']})",
+        f"  {found['what']}: {found['value']} from {found['records_counted']}; "
+        f"status {found['status']}",
+    ]
+    if found["comparison"]:
+        lines.append(f"  comparison (at {found['confidence']} confidence): {found['comparison']}")
+    if found["no_baseline"]:
+        lines.append(f"  no comparison: {found['no_baseline']}")
+    for batch in found["batches"]:
+        lines.append(
+            f"  batch {batch['batch_id']} ({batch['source_kind']}, finished {batch['finished']}): "
+            f"{batch['records']} counted here; that batch also failed "
+            f"{batch['batch_failed_rows']} and ignored {batch['batch_ignored_rows']} rows"
+        )
+    lines.append(f"  baseline, {found['baseline']}")
+    for base in found["baseline_periods"]:
+        lines.append(
+            f"    {base['period']}: {base['value']} from {base['records']} ({base['status']})"
+        )
+    final = "yes" if found["final"] else "no (late records may still change it)"
+    lines += [
+        f"  data through {found['data_through']}; final: {final}; computed {found['computed_at']}",
+        f"  visibility: {found['visibility'] or 'not built yet'}"
+        + (f" ({found['visibility_reason']})" if found["visibility_reason"] else "")
+        + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
+    ]
+    return lines
+
+
 @proof.command("explain")
 @click.argument("client")
 @click.argument("metric")
 @click.argument("period", type=click.DateTime(["%Y-%m-%d"]))
+@AS_OF_READ
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def proof_explain(client: str, metric: str, period: dt.datetime, as_json: bool) -> None:
-    """Records counted, the batches they came from, excluded rows, baseline and caveats."""
-    with _engine().connect() as conn:
+def proof_explain(
+    client: str, metric: str, period: dt.datetime, as_of: dt.datetime | None, as_json: bool
+) -> None:
+    """Records counted, the batches they came from, excluded rows, the test, baseline, caveats."""
+    with _rendered(as_of) as conn:
         try:
             found = explain(conn, _specs(), client, metric, period.date())
         except NotFoundError as error:
             raise click.ClickException(str(error)) from None
-    lines = [
-        f"{found['label']} for {client}, {found['period']} ({found['timezone']})",
-        f"  {found['measure']}{' of ' + found['field'] if found['field'] else ''}"
-        f"{' where ' + json.dumps(found['filter']) if found['filter'] else ''}: "
-        f"{found['value']} from {found['records_counted']} records, status {found['status']}",
-    ]
-    for batch in found["batches"]:
-        lines.append(
-            f"  batch {batch['batch_id']} ({batch['source_kind']}, {batch['finished_at']}): "
-            f"{batch['records']} records counted; the batch also had "
-            f"{batch['batch_failed_rows']} failed and {batch['batch_ignored_rows']} ignored rows"
-        )
-    lines.append(f"  baseline ({found['baseline_kind']}): {found['baseline_value']}")
-    for base in found["baseline_periods"]:
-        lines.append(
-            f"    {base['period']}: {base['value']} from {base['records']} records "
-            f"({base['status']})"
-        )
-    lines += [
-        f"  data through {found['data_through']}; final: {found['final']}; computed "
-        f"{found['computed_at']}",
-        f"  visibility: {found['visibility']} ({found['visibility_reason']})"
-        + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
-    ]
-    _echo(as_json, found, "\n".join(lines))
+    _echo(as_json, found, "\n".join(explain_lines(found)))
 
 
 @click.group()
@@ -149,19 +241,23 @@ def portal() -> None:
 
 
 @portal.command("refresh")
-def portal_refresh() -> None:
-    """Recompute metrics, cards, notes, tasks and the preview now."""
-    index = refresh_all(_engine(), _specs())
+@AS_OF
+def portal_refresh(as_of: dt.datetime) -> None:
+    """Recompute metrics, cards, incident impact, notes, tasks and the preview now."""
+    index = refresh_all(_engine(), _specs(), as_of)
     click.echo(f"portal refreshed; preview: {index}")
 
 
 @portal.command("preview")
 @click.option("--serve", is_flag=True, help="serve the pages on 127.0.0.1 until Ctrl+C")
 @click.option("--port", default=8790, show_default=True, type=click.IntRange(0, 65535))
-def portal_preview(serve: bool, port: int) -> None:
+@AS_OF_READ
+def portal_preview(serve: bool, port: int, as_of: dt.datetime | None) -> None:
     """Write the static preview (one page per client and per provider) and print where it is."""
-    with _engine().connect() as conn:
-        index = write_preview(conn, _specs(), preview_folder())
+    from zartsalgo_pipelines.factory.portal_assets import next_update
+
+    with _rendered(as_of) as conn:
+        index = write_preview(conn, _specs(), preview_folder(), next_update, as_of)
     click.echo(f"preview: {index}")
     if not serve:
         return

@@ -3,7 +3,8 @@
 console script in a real process) against the test databases: the go-live gate refuses a
 provider without a successful batch, then records who; show prints what the client sees (JSON
 agrees with the database); explain names the records, batches and baseline; unknown names
-exit non-zero with one clear line."""
+exit non-zero with one clear line. `--as-of` renders what a client saw on another day without
+changing anything stored."""
 
 import json
 import os
@@ -71,9 +72,20 @@ def test_go_live_refresh_show_explain_preview(db_url, engine, data_dir, make_spe
     )
     assert explained.returncode == 0, explained.stderr
     found = json.loads(explained.stdout)
-    assert found["records_counted"] == 29 and sum(b["records"] for b in found["batches"]) == 29
+    assert found["records_counted"] == "29 requests"
+    assert sum(b["records"] for b in found["batches"]) == 29
     assert found["baseline_periods"][0]["period"] == "week of 2 November 2026"
     assert found["visibility"] in {"visible", "caveated"}
+    words = run(
+        db_url, data_dir, "proof", "explain", "acme-roofing", "average_budget", "2026-11-12"
+    )
+    assert words.returncode == 0, words.stderr
+    lines = words.stdout.splitlines()
+    assert lines[0] == "Average budget per request for acme-roofing, November 2026 (Europe/Berlin)"
+    assert lines[1].startswith("  average of Budget, where Currency is EUR: €1,200.50 from 29 ")
+    for raw in ("None", ".0000", "{", "UTC"):  # no raw values, JSON or UTC under a local heading
+        assert raw not in words.stdout, raw
+    assert "(Europe/Berlin)" in next(line for line in lines if "finished" in line)
 
     preview = run(db_url, data_dir, "portal", "preview")
     assert preview.returncode == 0 and (data_dir / "portal_preview" / "index.html").is_file()
@@ -121,3 +133,35 @@ def test_preview_serve_answers_on_localhost_and_withdraw_hides(
     assert seen["cards"] == [] and {h["reason"] for h in seen["hidden"]} == {
         "the provider is not marked live by its owner yet"
     }
+
+
+def test_as_of_renders_another_day_and_stores_nothing(db_url, engine, data_dir, make_spec) -> None:
+    spec = make_spec()
+    records = [quote(n, submitted_at=f"2026-11-{9 + n % 5:02d}T10:00:00Z") for n in range(1, 9)]
+    rows = [SourceRow("a.jsonl", i, r) for i, r in enumerate(records, start=1)]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "a.jsonl"), rows)
+    assert (
+        run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana").returncode == 0
+    )
+    done = run(db_url, data_dir, "portal", "refresh", "--as-of", "2026-11-20T12:00:00Z")
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT status, visibility, caveat FROM portal_cards")).all()
+    during = run(
+        db_url, data_dir, "proof", "show", "acme-roofing", "--as-of", "2026-11-12", "--json"
+    )
+    assert during.returncode == 0, during.stderr
+    card = next(
+        c for c in json.loads(during.stdout)["cards"] if c["label"] == "Quote requests received"
+    )
+    # On 12 November the week of 9 November was not over: in progress, and the only week.
+    assert card["status"] == "in_progress" and card["period_label"] == "week of 9 November 2026"
+    assert {c["period_label"] for c in json.loads(during.stdout)["cards"]} <= {
+        "week of 9 November 2026",
+        "November 2026",
+    }
+    with engine.connect() as conn:
+        after = conn.execute(sa.text("SELECT status, visibility, caveat FROM portal_cards")).all()
+    assert after == before  # rendered in a transaction that was rolled back
+    wrong = run(db_url, data_dir, "proof", "show", "acme-roofing", "--as-of", "yesterday")
+    assert wrong.returncode == 2 and "not an instant: 'yesterday'" in wrong.stderr

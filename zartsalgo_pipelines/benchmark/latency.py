@@ -40,12 +40,12 @@ def direct_sync() -> None:
     provider's four, then the portal's cards, impact, payload scan, notes, tasks, preview)."""
     from zartsalgo_pipelines.pipeline.pending import process_pending
     from zartsalgo_pipelines.pipeline.run import extract_files
-    from zartsalgo_pipelines.proof.cards import refresh_portal_cards
     from zartsalgo_pipelines.proof.impact import refresh_impact
     from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
     from zartsalgo_pipelines.proof.notes import build_notes
     from zartsalgo_pipelines.proof.payload_scan import scan
     from zartsalgo_pipelines.proof.preview import write_preview
+    from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
     from zartsalgo_pipelines.proof.tasks import refresh_tasks
     from zartsalgo_pipelines.specs.loading import load_specs
     from zartsalgo_pipelines.storage.engine import create_engine
@@ -65,7 +65,7 @@ def direct_sync() -> None:
         refresh_impact(conn, specs, lambda spec: None)
         scan(conn, specs)
     with engine.begin() as conn:
-        build_notes(conn)
+        build_notes(conn, specs)
         scan(conn, specs)
     with engine.begin() as conn:
         refresh_tasks(conn, specs)

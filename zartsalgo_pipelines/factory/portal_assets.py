@@ -11,12 +11,14 @@ import dagster as dg
 from dagster._utils.schedules import cron_string_iterator  # no public cron iterator in 1.13
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 if TYPE_CHECKING:
+    from zartsalgo_pipelines.proof.cards import Card
     from zartsalgo_pipelines.proof.payload_scan import Finding
 
 GROUP = "portal"
@@ -62,7 +64,7 @@ def next_update(spec: ProviderSpec) -> dt.datetime | None:
     """The provider's next scheduled sync in its schedule's zone, if it has a schedule."""
     if spec.schedule is None:
         return None
-    now = dt.datetime.now(dt.UTC).timestamp()
+    now = proof_now().replace(tzinfo=dt.UTC).timestamp()
     return next(cron_string_iterator(now, spec.schedule.cron, spec.schedule.timezone))
 
 
@@ -77,13 +79,13 @@ def _scan_result(findings: list["Finding"]) -> dg.AssetCheckResult:
     )
 
 
-def _latest_table(cards: list[dict[str, Any]]) -> str:
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+def _latest_table(cards: list["Card"]) -> str:
+    latest: dict[tuple[str, str, str], Card] = {}
     for card in cards:
-        latest[(card["client_key"], card["provider_key"], card["metric_key"])] = card
+        latest[(card.client_key, card.provider_key, card.metric_key)] = card
     lines = [
-        f"| {c['client_key']} | {c['label']} | {c['period_label']} | {c['current_display']} | "
-        f"{c['baseline_display']} | {c['change_display']} | {c['status']} | {c['visibility']} |"
+        f"| {c.client_key} | {c.label} | {c.period_label} | {c.current_display} | "
+        f"{c.baseline_display} | {c.change_display} | {c.status} | {c.visibility} |"
         for c in list(latest.values())[:LATEST_ROWS]
     ]
     return (
@@ -135,16 +137,19 @@ def _portal_cards_asset(
     def portal_cards(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
         """What clients see for every metric and period: formatted values, the baseline used,
         status, next action and visibility (visible / caveated / hidden with the reason)."""
-        from zartsalgo_pipelines.proof.cards import refresh_portal_cards, summary
+        from zartsalgo_pipelines.incidents.notify import notify
         from zartsalgo_pipelines.proof.impact import refresh_impact
         from zartsalgo_pipelines.proof.payload_scan import scan
+        from zartsalgo_pipelines.proof.refresh import refresh_portal_cards, summary
 
         specs = portal_specs()
         with zartsalgo_db.engine().begin() as conn:
-            cards = refresh_portal_cards(conn, specs)
+            refreshed = refresh_portal_cards(conn, specs)
             refresh_impact(conn, specs, next_update)
             findings = scan(conn, specs)
-        incomplete = [c["id"] for c in cards if not all(c[k] for k in REQUIRED)]
+        notify(refreshed.events)  # after the commit: never announce what was rolled back
+        cards = refreshed.cards
+        incomplete = [c.id for c in cards if not all(getattr(c, k) for k in REQUIRED)]
         counts = summary(cards)
         return dg.MaterializeResult(
             metadata={
@@ -182,7 +187,7 @@ def _report_notes_asset(common: dict[str, Any]) -> dg.AssetsDefinition:
 
         specs = portal_specs()
         with zartsalgo_db.engine().begin() as conn:
-            notes = build_notes(conn)
+            notes = build_notes(conn, specs)
             findings = scan(conn, specs)
         shown = [n for n in notes if n["visibility"] != "hidden"]
         latest = "\n\n".join(
@@ -239,7 +244,7 @@ def _portal_preview_asset(common: dict[str, Any]) -> dg.AssetsDefinition:
         from zartsalgo_pipelines.proof.preview import write_preview
 
         with zartsalgo_db.engine().connect() as conn:
-            index = write_preview(conn, portal_specs(), preview_dir())
+            index = write_preview(conn, portal_specs(), preview_dir(), next_update)
         return dg.MaterializeResult(
             metadata={
                 "index": dg.MetadataValue.path(str(index)),

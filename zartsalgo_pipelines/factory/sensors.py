@@ -5,7 +5,6 @@ sweep stuck batches and alert on failed runs in a row. Webhook deliveries: reque
 Each sensor imports the code it calls in its body, as the assets do: a code server loads the
 definitions without the pipeline's, the storage's or the alerting code (docs/performance.md)."""
 
-import datetime as dt
 from typing import Any
 
 import dagster as dg
@@ -17,13 +16,7 @@ from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 
-def _age(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
-
-
 def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
-    window = dt.timedelta(hours=spec.stale_after_hours)
 
     @dg.sensor(
         name=f"{spec.key}_stale_sync",
@@ -39,6 +32,7 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
         from zartsalgo_pipelines.incidents.alerts import raise_alert, resolve_alerts
         from zartsalgo_pipelines.incidents.kinds import STALE_SYNC
         from zartsalgo_pipelines.incidents.notify import notify
+        from zartsalgo_pipelines.incidents.staleness import age_text, sync_is_stale
         from zartsalgo_pipelines.storage.queries import last_successful_sync
 
         if spec.status != "connected":
@@ -47,11 +41,11 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
         now = utcnow()
         with zartsalgo_db.engine().begin() as conn:
             last = last_successful_sync(conn, spec.key)
-            fresh = last is not None and now - last <= window
+            fresh = not sync_is_stale(last, now, spec.stale_after_hours)
             if fresh:
                 events = resolve_alerts(conn, spec.key, STALE_SYNC)
             else:
-                since = "never" if last is None else f"{_age(now - last)} ago"
+                since = "never" if last is None else f"{age_text(now - last)} ago"
                 events = raise_alert(
                     conn,
                     spec,
@@ -67,7 +61,7 @@ def build_stale_sync_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition
         cursor = last.isoformat() if last else "never"
         if fresh and last is not None:
             return dg.SensorResult(
-                skip_reason=f"{spec.key} last synced {_age(now - last)} ago; stale after "
+                skip_reason=f"{spec.key} last synced {age_text(now - last)} ago; stale after "
                 f"{spec.stale_after_hours:g} h",
                 cursor=cursor,
             )

@@ -21,6 +21,7 @@ FAILED_RUNS: Final = "failed_runs"
 UNREACHABLE: Final = "unreachable"
 STUCK_BATCH: Final = "stuck_batch"
 PORTAL_VISIBILITY: Final = "portal_visibility"
+NO_NEW_DATA: Final = "no_new_data"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,14 @@ _KINDS = [
         "period ({clients})",
         "Open `zartsalgo portal preview` for the hidden cards and their reasons; fix the cause "
         "or run the sync.",
+    ),
+    AlertKind(
+        NO_NEW_DATA,
+        "warning",
+        "{display_name}: no new records for longer than usual from {who}",
+        "Syncs succeed but bring nothing new: check that the provider still sends (the export "
+        "job, the form, the webhook), then tell the affected clients; the cards carry a caveat "
+        "until data flows again.",
     ),
 ]
 ALERT_KINDS: Final[dict[str, AlertKind]] = {kind.name: kind for kind in _KINDS}

@@ -1,16 +1,40 @@
-"""What a metric's period is compared with: previous period, last year, trailing median, launch."""
+"""What a metric's period is compared with (previous period, same period last year, trailing
+median, launch), the samples behind it for the test, and, when there is none, why not."""
 
 import datetime as dt
+import functools
 import statistics
+from dataclasses import dataclass
 from decimal import Decimal
 
+from zartsalgo_pipelines.proof.comparison import Sample
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
-from zartsalgo_pipelines.proof.tallies import Tally, sample_of, value_of
+from zartsalgo_pipelines.proof.tallies import Tally, comparison_sample, sample_of, value_of
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
+
+# Why a period has no baseline (stored in client_metrics.no_baseline_reason, told in words by
+# proof/wording.py).
+FIRST_PERIOD = "first_period"
+BASELINE_TOO_FEW = "baseline_too_few"
+MEDIAN_INCOMPLETE = "median_incomplete"
+BEFORE_LAUNCH = "before_launch"
+NO_LAST_YEAR = "no_last_year"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The baseline of one period: its value, the pooled sample of the periods behind it, and
+    when there is no value, the reason (one of the constants above)."""
+
+    kind: str
+    value: Decimal | None
+    sample: Sample | None = None
+    periods_used: int = 0
+    missing: str | None = None
 
 
 class History:
-    """One client's usable values by period: complete periods with enough records."""
+    """One client's tallies by period, and which of them a baseline may use."""
 
     def __init__(
         self, metric: MetricSpec, tallies: dict[Period, Tally], first: Period, now_at: dt.datetime
@@ -20,35 +44,61 @@ class History:
     def complete(self, period: Period, zone: str) -> bool:
         return period.ends_at_utc(zone) <= self.now_at
 
+    def tally(self, period: Period) -> Tally:
+        return self.tallies.get(period, Tally())
+
     def usable(self, period: Period, zone: str) -> Decimal | None:
+        """The period's value if a baseline may use it: on record, finished, and for a rate
+        resting on at least ``min_sample`` records."""
         if period.start < self.first.start or not self.complete(period, zone):
             return None
-        tally = self.tallies.get(period, Tally())
-        if self.metric.measure in RATE_MEASURES and sample_of(self.metric, tally) < (
-            self.metric.min_sample
+        tally = self.tally(period)
+        if self.metric.measure in RATE_MEASURES and (
+            sample_of(self.metric, tally) < self.metric.min_sample
         ):
-            return None  # a rate over too few records is no baseline either
+            return None
         return value_of(self.metric, tally)
 
+    def single(self, period: Period, zone: str, before_history: str) -> Reference:
+        """A baseline of one period: its value and sample, or why it cannot be used
+        (``before_history`` when the period lies before the client's first one)."""
+        kind = self.metric.baseline.kind
+        value = self.usable(period, zone)
+        if value is not None:
+            return Reference(kind, value, comparison_sample(self.metric, self.tally(period)), 1)
+        missing = before_history if period.start < self.first.start else BASELINE_TOO_FEW
+        return Reference(kind, None, missing=missing)
 
-def baseline_of(
-    history: History, period: Period, zone: str, launch: Period | None
-) -> Decimal | None:
+
+def baseline_of(history: History, period: Period, zone: str, launch: Period | None) -> Reference:
     kind = history.metric.baseline
     if kind.kind == "previous_period":
-        return history.usable(period.previous(), zone)
+        return history.single(period.previous(), zone, FIRST_PERIOD)
     if kind.kind == "same_period_last_year":
-        return history.usable(period.a_year_before(), zone)
+        return history.single(period.a_year_before(), zone, NO_LAST_YEAR)
     if kind.kind == "trailing_median":
-        values, current = [], period
-        for _ in range(kind.periods):
-            current = current.previous()
-            values.append(history.usable(current, zone))
-        known = [v for v in values if v is not None]
-        return Decimal(statistics.median(known)) if len(known) == kind.periods else None
+        return _trailing_median(history, period, zone)
     if launch is None or launch.start >= period.start:
-        return None
-    return history.usable(launch, zone)
+        return Reference(kind.kind, None, missing=BEFORE_LAUNCH)
+    return history.single(launch, zone, BEFORE_LAUNCH)
+
+
+def _trailing_median(history: History, period: Period, zone: str) -> Reference:
+    wanted = history.metric.baseline.periods
+    values: list[Decimal] = []
+    samples: list[Sample] = []
+    current = period
+    for _ in range(wanted):
+        current = current.previous()
+        value = history.usable(current, zone)
+        if value is not None:
+            values.append(value)
+            samples.append(comparison_sample(history.metric, history.tally(current)))
+    if len(values) < wanted:
+        missing = FIRST_PERIOD if not values and period == history.first else MEDIAN_INCOMPLETE
+        return Reference("trailing_median", None, periods_used=len(values), missing=missing)
+    pooled = functools.reduce(lambda a, b: a + b, samples)
+    return Reference("trailing_median", Decimal(statistics.median(values)), pooled, len(values))
 
 
 def launch_period(

@@ -1,158 +1,228 @@
-"""Portal cards: each client_metrics value formatted for a client, with the baseline it used,
-the status in words, the next action and its visibility. Written to ``portal_cards``; the portal
-reads them through the ``portal_feed`` view, which holds only visible and caveated cards."""
+"""Portal cards: what a client sees for one metric and period, as one frozen type (``Card``) from
+where it is built to the page that shows it. Each ``client_metrics`` value is formatted for the
+client's locale, with the baseline it used, the status and the comparison in words, the next
+action and its visibility. Stored in ``portal_cards``; the portal reads them through the
+``portal_feed`` view, which holds only visible and caveated cards."""
 
+import dataclasses
 import datetime as dt
-from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.proof.formatting import format_change, format_count, format_value
+from zartsalgo_pipelines.proof.formatting import Formatter
 from zartsalgo_pipelines.proof.periods import Period
-from zartsalgo_pipelines.proof.visibility import ProviderFacts, decide
+from zartsalgo_pipelines.proof.visibility import CellFacts, ProviderState, Visibility, decide
+from zartsalgo_pipelines.proof.wording import (
+    baseline_label,
+    caveat_being_checked,
+    caveat_in_progress,
+    caveat_incident,
+    caveat_no_data,
+    caveat_no_new_data,
+    caveat_restatable,
+    caveat_too_few,
+    comparison_text,
+    no_baseline_text,
+    status_text,
+)
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.proof.cards import (
-    card_rows,
-    delete_cards_of_undeclared_metrics,
-    write_cards,
-)
-from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_rows
-from zartsalgo_pipelines.storage.proof.visibility import provider_facts
+from zartsalgo_pipelines.specs.units import Unit
+from zartsalgo_pipelines.storage.proof.cards import card_rows
+from zartsalgo_pipelines.storage.proof.metrics import as_date
 
-_PERIOD_WORD = {"day": "day", "week": "week", "month": "month"}
+CAVEAT_MAX = 300  # portal_cards.caveat: whole caveats are dropped, never cut mid-sentence
+RECORDS = Unit("count", "records", {"one": "record", "other": "records"})
 
 
-def baseline_label(metric: MetricSpec, kind: str, period: str) -> str:
-    word = _PERIOD_WORD[period]
-    return {
-        "previous_period": f"the {word} before",
-        "same_period_last_year": f"the same {word} last year",
-        "trailing_median": f"the median of the {metric.baseline.periods} {word}s before",
-        "launch": f"the launch {word}",
-        "target": "the goal",
-    }[kind]
+@dataclass(frozen=True)
+class Card:
+    """One portal card, as stored in ``portal_cards`` and read by the notes, tasks, the watch,
+    `proof show` and the preview."""
+
+    provider_key: str
+    metric_key: str
+    client_key: str
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    period_label: str
+    label: str
+    source_label: str
+    unit: str
+    current_value: Decimal | None
+    current_display: str
+    baseline_value: Decimal | None
+    baseline_display: str
+    baseline_kind: str
+    baseline_label: str
+    change_abs: Decimal | None
+    change_pct: Decimal | None
+    change_display: str
+    comparison: str | None
+    sample_size: int
+    status: str
+    status_text: str
+    next_action: str
+    visibility: str
+    visibility_reason: str
+    caveat: str | None
+    caveat_codes: str | None
+    data_through: dt.datetime | None
+    is_final: bool
+    computed_at: dt.datetime
+    id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Card":
+        values = {f.name: row[f.name] for f in dataclasses.fields(cls) if f.name in row}
+        values["period_start"] = as_date(row["period_start"])
+        values["period_end"] = as_date(row["period_end"])
+        values["is_final"] = bool(row["is_final"])
+        for name in ("current_value", "baseline_value", "change_abs", "change_pct"):
+            values[name] = None if row[name] is None else Decimal(str(row[name]))
+        return cls(**values)
+
+    def as_row(self) -> dict[str, Any]:
+        """The ``portal_cards`` columns (without the id the database gives it)."""
+        row = dataclasses.asdict(self)
+        del row["id"]
+        return row
+
+    @property
+    def shown(self) -> bool:
+        return self.visibility != "hidden"
+
+    def has_caveat(self, code: str) -> bool:
+        """Whether the caveat ``code`` (proof/visibility.py) applies, shown or not."""
+        return code in (self.caveat_codes or "").split(",")
+
+    @property
+    def ref(self) -> str:
+        """`client/metric/period start`: how incidents name the cards they make unsafe."""
+        return f"{self.client_key}/{self.metric_key}/{self.period_start}"
 
 
-def status_text(status: str, metric: MetricSpec, against: str) -> str:
-    """The status as a client reads it."""
-    above = "above" if metric.good_direction == "down" else "below"
-    return {
-        "improving": f"Better than {against}",
-        "declining": f"Worse than {against}",
-        "steady": f"About the same as {against}",
-        "on_target": "On target",
-        "off_target": f"{above.capitalize()} target",
-        "no_baseline": "First period on record: nothing to compare with yet",
-        "no_data": "No records this period",
-        "too_few": "Too few records for a comparison",
-        "in_progress": "Not finished yet",
-    }[status]
+def load_cards(
+    conn: sa.Connection,
+    *,
+    client_key: str | None = None,
+    provider_key: str | None = None,
+    shown_only: bool = False,
+) -> list[Card]:
+    """Stored cards, oldest period first (``shown_only``: through the portal_feed view)."""
+    rows = card_rows(conn, client_key=client_key, provider_key=provider_key, shown_only=shown_only)
+    return [Card.from_row(r) for r in rows]
 
 
-def facts_for(conn: sa.Connection, spec: ProviderSpec) -> ProviderFacts:
-    return ProviderFacts(
-        provider_key=spec.key,
-        display_name=spec.display_name,
-        spec_status=spec.status,
-        tolerated_failure_share=spec.tolerated_failure_share,
-        stale_after_hours=spec.stale_after_hours,
-        facts=provider_facts(conn, spec.key),
-    )
+def record_unit(spec: ProviderSpec) -> Unit:
+    """What the provider's records are called: its first count metric's unit, else records."""
+    return next((m.unit_info for m in spec.metrics if m.measure == "count"), RECORDS)
 
 
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _caveats(
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    seen: Visibility,
+    cell: CellFacts,
+    sample: int,
+    silent_since: str,
+) -> str | None:
+    """The caveats a client reads, most important first; one that does not fit is left out
+    whole."""
+    words, unit, records = Formatter(spec.locale), metric.unit_info, record_unit(spec)
+    texts = {
+        "no_new_data": lambda: caveat_no_new_data(words, silent_since, records),
+        "being_checked": lambda: caveat_being_checked(words, cell.failed, records, metric),
+        "incident": lambda: caveat_incident(spec.display_name),
+        "in_progress": lambda: caveat_in_progress(metric),
+        "no_data": lambda: caveat_no_data(metric, records),
+        "too_few": lambda: caveat_too_few(words, sample, records if unit.kind != "count" else unit),
+        "restatable": caveat_restatable,
+    }
+    kept: list[str] = []
+    for code in seen.caveats:
+        text = texts[code]()
+        if len(" ".join([*kept, text])) <= CAVEAT_MAX:
+            kept.append(text)
+    return " ".join(kept) or None
+
+
 def build_card(
     spec: ProviderSpec,
     metric: MetricSpec,
-    row: dict[str, Any],
-    facts: ProviderFacts,
+    row: Mapping[str, Any],
+    provider: ProviderState,
+    cell: CellFacts,
+    silent_since: str,
     now: dt.datetime,
-) -> dict[str, Any]:
-    """One portal_cards row from one client_metrics row."""
-    start = as_date(row["period_start"])
-    period = Period(row["period"], start)
-    zone = metric.timezone or spec.timezone
-    over_at = period.ends_at_utc(zone)
+) -> Card:
+    """One card from one stored ``client_metrics`` row and what holds for its provider and
+    period."""
+    words, unit = Formatter(spec.locale), metric.unit_info
+    period = Period(row["period"], as_date(row["period_start"]))
+    over_at = period.ends_at_utc(metric.timezone or spec.timezone)
     current, baseline = _dec(row["current_value"]), _dec(row["baseline_value"])
-    current_display = format_value(current, metric.unit)
+    status, sample = row["status"], int(row["sample_size"])
+    current_display = words.value(current, unit)
     if current is None and metric.measure in RATE_MEASURES:
-        current_display = format_count(row["sample_size"])  # the count, never a rate
-    against = baseline_label(metric, row["baseline_kind"], row["period"])
+        current_display = words.count(sample, record_unit(spec))  # the count, never a rate
+    against = baseline_label(metric, row["baseline_kind"])
     seen = decide(
-        facts,
-        status=row["status"],
-        is_final=bool(row["is_final"]),
-        period_over_at=over_at,
-        sample_size=row["sample_size"],
-        now=now,
+        provider, cell, status=status, is_final=bool(row["is_final"]), period_over_at=over_at
     )
-    last = facts.facts["last_success_at"]
-    return {
-        "provider_key": spec.key,
-        "metric_key": metric.key,
-        "client_key": row["client_key"],
-        "period": row["period"],
-        "period_start": start,
-        "period_end": period.end,
-        "period_label": period.label(),
-        "label": metric.label,
-        "source_label": metric.source,
-        "unit": metric.unit,
-        "current_value": current,
-        "current_display": current_display,
-        "baseline_value": baseline,
-        "baseline_display": format_value(baseline, metric.unit),
-        "baseline_kind": row["baseline_kind"],
-        "baseline_label": against,
-        "change_abs": _dec(row["change_abs"]),
-        "change_pct": _dec(row["change_pct"]),
-        "change_display": format_change(
-            _dec(row["change_abs"]), _dec(row["change_pct"]), metric.unit
-        ),
-        "sample_size": row["sample_size"],
-        "status": row["status"],
-        "status_text": status_text(row["status"], metric, against),
-        "next_action": row["next_action"],
-        "visibility": seen.state,
-        "visibility_reason": seen.reason,
-        "caveat": seen.caveat,
-        "data_through": None if last is None else min(last, over_at),
-        "is_final": bool(row["is_final"]),
-        "computed_at": now,
-    }
-
-
-def refresh_portal_cards(
-    conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """Rebuild every provider's portal cards from its client_metrics and current facts;
-    returns the stored cards (with their ids)."""
-    now = now or utcnow()
-    built: list[dict[str, Any]] = []
-    for spec in specs:
-        metrics = {m.key: m for m in spec.metrics}
-        facts = facts_for(conn, spec)
-        rows = [
-            build_card(spec, metrics[r["metric_key"]], r, facts, now)
-            for r in metric_rows(conn, spec.key)
-            if r["metric_key"] in metrics
-        ]
-        write_cards(conn, rows)
-        delete_cards_of_undeclared_metrics(conn, spec.key, sorted(metrics))
-        built += card_rows(conn, provider_key=spec.key)
-    return built
-
-
-def summary(cards: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Counts by status and by visibility (materialization metadata, CLI)."""
-    return {
-        "by_status": dict(Counter(c["status"] for c in cards)),
-        "by_visibility": dict(Counter(c["visibility"] for c in cards)),
-    }
+    comparison = comparison_text(
+        words,
+        unit,
+        status=status,
+        current=current,
+        baseline=baseline,
+        against=against,
+        p_value=row["p_value"],
+    )
+    if status == "no_baseline":
+        comparison = no_baseline_text(
+            metric, row["no_baseline_reason"], row["baseline_periods_used"]
+        )
+    last = provider.last_success_at
+    return Card(
+        provider_key=spec.key,
+        metric_key=metric.key,
+        client_key=row["client_key"],
+        period=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        period_label=period.label(spec.locale),
+        label=metric.label,
+        source_label=metric.source,
+        unit=metric.unit_name,
+        current_value=current,
+        current_display=current_display,
+        baseline_value=baseline,
+        baseline_display=words.value(baseline, unit),
+        baseline_kind=row["baseline_kind"],
+        baseline_label=against,
+        change_abs=_dec(row["change_abs"]),
+        change_pct=_dec(row["change_pct"]),
+        change_display=words.change(_dec(row["change_abs"]), _dec(row["change_pct"]), unit),
+        comparison=comparison,
+        sample_size=sample,
+        status=status,
+        status_text=status_text(status, metric, against),
+        next_action=row["next_action"],
+        visibility=seen.state,
+        visibility_reason=seen.reason,
+        caveat=_caveats(spec, metric, seen, cell, sample, silent_since),
+        caveat_codes=",".join(seen.caveats) or None,
+        data_through=None if last is None else min(last, over_at),
+        is_final=bool(row["is_final"]),
+        computed_at=now,
+    )

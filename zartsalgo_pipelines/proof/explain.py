@@ -1,23 +1,46 @@
 """Provenance: what a client sees (``show``) and how one number came about (``explain``): the
 records counted, the batches they came from with those batches' failed and ignored rows, the
-data-through time, the baseline's own figures and the caveats. Read-only; the same tables and
-functions the assets write with."""
+test behind the status, the data-through time, the baseline's own figures and the caveats,
+every number formatted as the client reads it and every time in the client's zone. Read-only;
+the same tables and functions the assets write with."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.proof.baselines import FIRST_PERIOD
+from zartsalgo_pipelines.proof.cards import Card, load_cards, record_unit
+from zartsalgo_pipelines.proof.formatting import NO_VALUE, Formatter
 from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
+from zartsalgo_pipelines.proof.wording import baseline_label, no_baseline_text
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.buckets import records_by_batch
-from zartsalgo_pipelines.storage.proof.cards import card_row, card_rows
 from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_row
 from zartsalgo_pipelines.storage.proof.notes import note_rows
 from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+
+_PUBLIC = (
+    "label",
+    "source_label",
+    "period_label",
+    "current_display",
+    "baseline_display",
+    "baseline_label",
+    "change_display",
+    "comparison",
+    "status",
+    "status_text",
+    "next_action",
+    "visibility",
+    "caveat",
+    "data_through",
+    "is_final",
+)
 
 
 class NotFoundError(ZartsalgoError, LookupError):
@@ -28,65 +51,42 @@ class NotFoundError(ZartsalgoError, LookupError):
 
 def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dict[str, Any]:
     """The client's newest (or ``period``'s) shown cards and note, and what is hidden."""
-    cards = card_rows(conn, client_key=client)
+    cards = load_cards(conn, client_key=client)
     if not cards:
-        known = sorted({c["client_key"] for c in card_rows(conn)})
+        known = sorted({c.client_key for c in load_cards(conn)})
         raise NotFoundError(f"no cards for client `{client}`; known: {', '.join(known) or 'none'}")
-    newest: dict[tuple[str, str], dict[str, Any]] = {}
-    newest_shown: dict[tuple[str, str], dict[str, Any]] = {}
+    newest: dict[tuple[str, str], Card] = {}
+    newest_shown: dict[tuple[str, str], Card] = {}
     for card in cards:  # oldest period first
-        card = card | {"period_start": as_date(card["period_start"])}
-        inside = period is None or card["period_start"] <= period <= as_date(card["period_end"])
-        if inside:
-            newest[(card["provider_key"], card["metric_key"])] = card
-            key = (card["provider_key"], card["metric_key"])
-            # Without --period: the newest finished period, unless nothing is finished yet.
-            finished = card["status"] != "in_progress" or key not in newest_shown
-            if card["visibility"] != "hidden" and (period is not None or finished):
-                newest_shown[key] = card
+        if period is not None and not card.period_start <= period <= card.period_end:
+            continue
+        key = (card.provider_key, card.metric_key)
+        newest[key] = card
+        # Without --period: the newest finished period, unless nothing is finished yet.
+        finished = card.status != "in_progress" or key not in newest_shown
+        if card.shown and (period is not None or finished):
+            newest_shown[key] = card
     shown = list(newest_shown.values())
-    hidden = [c for c in newest.values() if c["visibility"] == "hidden"]
-    starts = {c["period_start"] for c in shown}
-    notes = [
-        n
-        for n in note_rows(conn, client)
-        if n["visibility"] != "hidden" and as_date(n["period_start"]) in starts
-    ]
+    starts = {c.period_start for c in shown}
+    notes = [n for n in note_rows(conn, client) if n["visibility"] != "hidden"]
     return {
         "client": client,
-        "cards": [_public(c) for c in shown],
+        "cards": [{k: getattr(c, k) for k in _PUBLIC} for c in shown],
         "notes": [
-            {"period": n["period_label"], "text": n["text"], "caveat": n["caveat"]} for n in notes
+            {"period": n["period_label"], "text": n["text"], "caveat": n["caveat"]}
+            for n in notes
+            if as_date(n["period_start"]) in starts
         ],
         "hidden": [
             {
-                "card": c["label"],
-                "period": c["period_label"],
-                "reason": HIDDEN_REASONS.get(c["visibility_reason"], c["visibility_reason"]),
+                "card": c.label,
+                "period": c.period_label,
+                "reason": HIDDEN_REASONS.get(c.visibility_reason, c.visibility_reason),
             }
-            for c in hidden
+            for c in newest.values()
+            if not c.shown
         ],
     }
-
-
-def _public(card: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "label",
-        "source_label",
-        "period_label",
-        "current_display",
-        "baseline_display",
-        "baseline_label",
-        "change_display",
-        "status",
-        "status_text",
-        "next_action",
-        "visibility",
-        "caveat",
-        "data_through",
-        "is_final",
-    )
-    return {k: card[k] for k in keys}
 
 
 def _find_metric(specs: list[ProviderSpec], key: str) -> tuple[ProviderSpec, MetricSpec]:
@@ -98,7 +98,7 @@ def _find_metric(specs: list[ProviderSpec], key: str) -> tuple[ProviderSpec, Met
     raise NotFoundError(f"unknown metric `{key}`; known: {', '.join(known)}")
 
 
-def _baseline_periods(metric: MetricSpec, period: Period, kind: str) -> list[Period]:
+def baseline_periods(metric: MetricSpec, period: Period, kind: str) -> list[Period]:
     if kind == "previous_period":
         return [period.previous()]
     if kind == "same_period_last_year":
@@ -114,6 +114,31 @@ def _baseline_periods(metric: MetricSpec, period: Period, kind: str) -> list[Per
     return []
 
 
+def _what(spec: ProviderSpec, metric: MetricSpec) -> str:
+    """`share of records with Email`, `average of Budget where Currency is EUR`."""
+    labels = {f.target: f.label or f.target for f in spec.fields}
+    field = labels.get(metric.field or "", metric.field or "")
+    text = {
+        "count": "count of records",
+        "sum": f"sum of {field}",
+        "average": f"average of {field}",
+        "share_present": f"share of records with {field}",
+        "share_matching": f"share of records whose {field} is "
+        + " or ".join(metric.matching or []),
+    }[metric.measure]
+    if metric.filter is not None:
+        name = labels.get(metric.filter.field, metric.filter.field)
+        if metric.filter.values is not None:
+            text += f", where {name} is " + " or ".join(metric.filter.values)
+        else:
+            text += f", where {name} is " + ("set" if metric.filter.present else "not set")
+    return text
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def explain(
     conn: sa.Connection, specs: list[ProviderSpec], client: str, metric_key: str, day: dt.date
 ) -> dict[str, Any]:
@@ -122,49 +147,71 @@ def explain(
     period = period_of(metric.period, day)
     row = metric_row(conn, spec.key, metric.key, client, period.start)
     if row is None:
-        raise NotFoundError(f"no {metric.key} value for `{client}` in the {period.label()}")
-    card = card_row(conn, spec.key, metric.key, client, period.start)
-    zone = metric.timezone or spec.timezone
+        raise NotFoundError(
+            f"no {metric.key} value for `{client}` in the {period.label(spec.locale)}"
+        )
+    words, unit, zone = Formatter(spec.locale), metric.unit_info, metric.timezone or spec.timezone
+    card = next(
+        (
+            c
+            for c in load_cards(conn, client_key=client, provider_key=spec.key)
+            if c.metric_key == metric.key and c.period_start == period.start
+        ),
+        None,
+    )
     entry = spec.field(metric.time_field)
     if entry is not None and entry.type == "date":
         bounds: tuple[Any, Any] = (period.start, period.following().start)
     else:
         bounds = (period.previous().ends_at_utc(zone), period.ends_at_utc(zone))
-    batches = records_by_batch(
-        conn, table_of(RECORD_MODELS[spec.object_type]), spec.key, metric, client, *bounds
-    )
+    table = table_of(RECORD_MODELS[spec.object_type])
+    batches = [
+        b | {"finished": words.moment(b.pop("finished_at"), zone)}
+        for b in records_by_batch(conn, table, spec.key, metric, client, *bounds)
+    ]
     baselines = []
-    for base in _baseline_periods(metric, period, row["baseline_kind"]):
+    for base in baseline_periods(metric, period, row["baseline_kind"]):
         other = metric_row(conn, spec.key, metric.key, client, base.start)
         baselines.append(
             {
-                "period": base.label(),
-                "value": None if other is None else other["current_value"],
-                "records": 0 if other is None else other["sample_size"],
-                "status": None if other is None else other["status"],
+                "period": base.label(spec.locale),
+                "value": NO_VALUE
+                if other is None
+                else words.value(_dec(other["current_value"]), unit),
+                "records": words.count(
+                    0 if other is None else other["sample_size"], record_unit(spec)
+                ),
+                "status": "not on record" if other is None else other["status"],
             }
         )
+    missing = row["no_baseline_reason"] or (
+        FIRST_PERIOD if row["status"] == "no_baseline" else None
+    )
     return {
         "provider": spec.key,
         "client": client,
         "metric": metric.key,
         "label": metric.label,
-        "period": period.label(),
+        "period": period.label(spec.locale),
         "timezone": zone,
-        "measure": metric.measure,
-        "field": metric.field,
-        "filter": metric.filter.model_dump() if metric.filter else None,
-        "records_counted": row["sample_size"],
-        "value": row["current_value"],
+        "what": _what(spec, metric),
+        "records_counted": words.count(row["sample_size"], record_unit(spec)),
+        "value": words.value(_dec(row["current_value"]), unit),
         "status": row["status"],
-        "baseline_kind": row["baseline_kind"],
-        "baseline_value": row["baseline_value"],
+        "comparison": card.comparison if card else None,
+        "p_value": row["p_value"],
+        "confidence": f"{metric.confidence:.0%}",
+        "baseline": f"{baseline_label(metric, row['baseline_kind'])}: "
+        + words.value(_dec(row["baseline_value"]), unit),
+        "no_baseline": no_baseline_text(metric, missing, row["baseline_periods_used"])
+        if missing
+        else None,
         "baseline_periods": baselines,
         "batches": batches,
         "final": bool(row["is_final"]),
-        "computed_at": row["computed_at"],
-        "data_through": card["data_through"] if card else None,
-        "visibility": card["visibility"] if card else None,
-        "visibility_reason": card["visibility_reason"] if card else None,
-        "caveat": card["caveat"] if card else None,
+        "computed_at": words.moment(row["computed_at"], zone),
+        "data_through": words.moment(card.data_through if card else None, zone),
+        "visibility": card.visibility if card else None,
+        "visibility_reason": card.visibility_reason if card else None,
+        "caveat": card.caveat if card else None,
     }

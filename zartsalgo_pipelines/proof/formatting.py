@@ -1,43 +1,130 @@
-"""Values as a client reads them: percent with one decimal, money with its currency, counts as
-whole numbers. Never `NaN`, `Infinity` or four decimals."""
+"""Every number, amount, date and period a client reads, formatted in one place for the client's
+locale (Babel, CLDR data): plural forms per unit ("1 request", "5 requests"), percent points for
+shares, one sign and never two, money with its currency, dates in the locale's long form.
+Never `NaN`, `Infinity`, `None` or four decimals."""
 
+import datetime as dt
+import functools
+import zoneinfo
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-CURRENCIES = frozenset({"EUR", "USD", "GBP", "CHF"})
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from zartsalgo_pipelines.specs.units import Unit
+
 NO_VALUE = "-"
+PERCENT = Unit("percent", "percent")
+
+
+@functools.lru_cache(maxsize=16)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _percent_pattern(name: str) -> str:
+    """The locale's own percent pattern (its spacing and sign) with one decimal."""
+    pattern = _locale(name).percent_formats[None].pattern
+    return pattern.replace("#,##0", "#,##0.0", 1).split(";")[0]
 
 
 def _round(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def format_value(value: Decimal | None, unit: str) -> str:
-    """``11 requests``, ``75.0 %``, ``1,200.50 EUR``; a dash for no value."""
-    if value is None or not value.is_finite():
-        return NO_VALUE
-    if unit == "percent":
-        return f"{_round(value, 1)} %"
-    if unit in CURRENCIES:
-        return f"{_round(value, 2):,} {unit}"
-    if value == value.to_integral_value():
-        return f"{int(value):,} {unit}"
-    return f"{_round(value, 1):,} {unit}"
+def _finite(value: Decimal | None) -> bool:
+    return value is not None and value.is_finite()
 
 
-def format_change(change: Decimal | None, change_pct: Decimal | None, unit: str) -> str:
-    """``+2 requests (+22.2 %)``; for percentages the change is in points."""
-    if change is None:
-        return NO_VALUE
-    sign = "+" if change > 0 else ""
-    if unit == "percent":
-        text = f"{sign}{_round(change, 1)} points"
-    else:
-        text = sign + format_value(change, unit)
-    if change_pct is not None:
-        pct_sign = "+" if change_pct > 0 else ""
-        text += f" ({pct_sign}{_round(change_pct, 1)} %)"
-    return text
+@dataclass(frozen=True)
+class Formatter:
+    """Formats for one locale (a CLDR name such as `en_GB` or `de_DE`)."""
 
+    locale: str = "en_GB"
 
-def format_count(records: int) -> str:
-    return f"{records:,} record{'s' if records != 1 else ''}"
+    def number(self, value: Decimal, places: int = 0) -> str:
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(_round(value, places), pattern, locale=self.locale)
+
+    def count(self, records: int | Decimal, unit: Unit) -> str:
+        """`1 request`, `5 requests`, `1,204 requests` (the unit's plural form for the number)."""
+        amount = Decimal(records)
+        places = 0 if amount == amount.to_integral_value() else 1
+        shown = _round(amount, places)
+        category = _locale(self.locale).plural_form(shown)
+        return f"{self.number(shown, places)} {unit.word(category)}"
+
+    def percent(self, value: Decimal) -> str:
+        """A share given in percent (75 for 75 %): `75.0%` in en_GB, `75,0 %` in de_DE."""
+        fraction = _round(value, 1) / 100
+        return format_percent(fraction, _percent_pattern(self.locale), locale=self.locale)
+
+    def money(self, value: Decimal, currency: str) -> str:
+        return format_currency(_round(value, 2), currency, locale=self.locale)
+
+    def points(self, value: Decimal) -> str:
+        """A difference of two percentages: `8.9 points` (always positive; the caller words
+        the direction)."""
+        shown = _round(abs(value), 1)
+        word = "point" if _locale(self.locale).plural_form(shown) == "one" else "points"
+        return f"{self.number(shown, 1)} {word}"
+
+    def value(self, value: Decimal | None, unit: Unit) -> str:
+        """``11 requests``, ``75.0%``, ``€1,200.50``; a dash for no value."""
+        if value is None or not _finite(value):
+            return NO_VALUE
+        if unit.kind == "percent":
+            return self.percent(value)
+        if unit.kind == "currency":
+            return self.money(value, unit.name)
+        return self.count(value, unit)
+
+    def magnitude(self, value: Decimal | None, unit: Unit) -> str:
+        """The size of a change, without a sign: `2 requests`, `8.9 points`, `€40.00`."""
+        if value is None or not _finite(value):
+            return NO_VALUE
+        if unit.kind == "percent":
+            return self.points(value)
+        return self.value(abs(value), unit)
+
+    def signed(self, value: Decimal | None, unit: Unit) -> str:
+        """A change with exactly one sign: `+2 requests`, `-8.9 points`, `+€40.00`."""
+        if value is None or not _finite(value):
+            return NO_VALUE
+        sign = "+" if value > 0 else "-" if value < 0 else ""
+        return sign + self.magnitude(value, unit)
+
+    def relative(self, change_pct: Decimal | None) -> str:
+        """A relative change, unsigned: `22.2%` (the sentence says up or down)."""
+        if change_pct is None or not _finite(change_pct):
+            return NO_VALUE
+        return self.percent(abs(change_pct))
+
+    def change(self, change: Decimal | None, change_pct: Decimal | None, unit: Unit) -> str:
+        """`+2 requests (+22.2%)`; a share changes in points only (a relative change of a
+        percentage reads as a second, different percentage)."""
+        text = self.signed(change, unit)
+        if text == NO_VALUE or unit.kind == "percent" or not _finite(change_pct):
+            return text
+        assert change_pct is not None
+        sign = "+" if change_pct > 0 else "-" if change_pct < 0 else ""
+        return f"{text} ({sign}{self.relative(change_pct)})"
+
+    def date(self, day: dt.date) -> str:
+        """`30 November 2026` (en_GB), `30. November 2026` (de_DE)."""
+        return format_date(day, "long", locale=self.locale)
+
+    def month(self, day: dt.date) -> str:
+        """`November 2026`."""
+        return format_date(day, "LLLL y", locale=self.locale)
+
+    def moment(self, moment: dt.datetime | None, zone: str) -> str:
+        """A stored (naive UTC) moment in ``zone``: `7 Dec 2026, 09:15 (Europe/Berlin)`."""
+        if moment is None:
+            return NO_VALUE
+        aware = moment.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+        day = format_date(aware.date(), "medium", locale=self.locale)
+        return f"{day}, {format_time(aware, 'HH:mm', locale=self.locale)} ({zone})"

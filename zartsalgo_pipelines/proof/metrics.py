@@ -4,9 +4,9 @@ One GROUP BY per metric in the database (clients x 15-minute slots, small), then
 metric's time zone, baselines and statuses in Python. Nothing from a provider payload is read.
 
 Honest periods: an unfinished period gets the status ``in_progress`` and no comparison (not a
-period-to-date comparison: weekday patterns make "Monday so far" against "last Monday" noisy,
-and the first days of a period fall below ``min_sample`` anyway). Fewer records than
-``min_sample`` give ``too_few``: the count, no rate, no change.
+period-to-date comparison: weekday patterns make "Monday so far" against "last Monday" noisy).
+A rate over fewer records than ``min_sample`` is ``too_few``: the count, no rate, no change.
+A change is a trend only beyond chance (``proof/comparison.py``), else ``steady``.
 """
 
 import datetime as dt
@@ -15,16 +15,27 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.clock import utcnow
-from zartsalgo_pipelines.proof.baselines import History, baseline_of, launch_period
-from zartsalgo_pipelines.proof.formatting import NO_VALUE, format_value
+from zartsalgo_pipelines.clock import proof_now
+from zartsalgo_pipelines.proof.baselines import History, Reference, baseline_of, launch_period
+from zartsalgo_pipelines.proof.formatting import Formatter
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of, periods_between
 from zartsalgo_pipelines.proof.status import decide_status, render_action
-from zartsalgo_pipelines.proof.tallies import HUNDRED, Tally, sample_of, tally_periods, value_of
+from zartsalgo_pipelines.proof.tallies import (
+    HUNDRED,
+    Tally,
+    comparison_sample,
+    sample_of,
+    tally_periods,
+    value_of,
+)
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.golive import live_since as go_live_since
-from zartsalgo_pipelines.storage.proof.metrics import final_periods, write_client_metrics
+from zartsalgo_pipelines.storage.proof.metrics import (
+    final_periods,
+    forget_periods_after,
+    write_client_metrics,
+)
 
 __all__ = [
     "MetricCard",
@@ -54,6 +65,10 @@ class MetricCard:
     is_final: bool
     first_batch_id: int | None
     last_batch_id: int | None
+    p_value: float | None = None  # the test behind a trend status
+    baseline_sample: int | None = None  # records behind the baseline
+    baseline_periods_used: int | None = None  # periods a trailing median could use
+    no_baseline_reason: str | None = None  # proof/baselines.py constants
 
     @property
     def period_start(self) -> dt.date:
@@ -71,64 +86,76 @@ def compute_metric(
     zone = metric.timezone or spec.timezone
     current_period = period_of(metric.period, local_date(now, zone))
     cards: list[MetricCard] = []
-    for client, tallies in sorted(tally_periods(conn, spec, metric, zone).items()):
+    for client, tallies in sorted(tally_periods(conn, spec, metric, zone, now).items()):
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
         launch = launch_period(metric, history, zone, live_since)
         for period in periods_between(first, max(current_period, first, key=lambda p: p.start)):
-            cards.append(_card(metric, client, period, history, zone, launch, now))
+            cards.append(_card(spec, metric, client, period, history, launch))
     return cards
 
 
 def _card(
+    spec: ProviderSpec,
     metric: MetricSpec,
     client: str,
     period: Period,
     history: History,
-    zone: str,
     launch: Period | None,
-    now: dt.datetime,
 ) -> MetricCard:
+    zone = metric.timezone or spec.timezone
     tally = history.tallies.get(period, Tally())
     sample = sample_of(metric, tally)
     complete = history.complete(period, zone)
     current: Decimal | None = value_of(metric, tally)
     if metric.measure in RATE_MEASURES and sample < metric.min_sample:
         current = None  # a small sample never gets a rate
-    reference: Decimal | None
     if metric.target is not None:
-        kind, reference = "target", Decimal(str(metric.target))
+        reference = Reference("target", Decimal(str(metric.target)))
     else:
-        kind, reference = metric.baseline.kind, baseline_of(history, period, zone, launch)
-    compares = complete and sample >= metric.min_sample
-    change, change_pct = _change(current, reference) if compares else (None, None)
-    status = decide_status(
+        reference = baseline_of(history, period, zone, launch)
+    compares = complete and current is not None
+    change, change_pct = _change(current, reference.value) if compares else (None, None)
+    judged = decide_status(
         metric,
         complete=complete,
         sample=sample,
         current=current,
+        current_sample=comparison_sample(metric, tally),
         reference=reference,
         change_pct=change_pct,
     )
-    values = _action_values(metric, period, current, reference, change_pct)
-    final = complete and period.ends_at_utc(zone) + dt.timedelta(days=metric.restate_days) <= now
+    if judged.status in {"too_few", "no_data", "in_progress", "no_baseline"}:
+        change, change_pct = None, None  # no comparison is claimed, so none is shown
+    values = _action_values(spec, metric, period, current, reference.value, change_pct)
+    final = complete and period.ends_at_utc(zone) + dt.timedelta(days=metric.restate_days) <= (
+        history.now_at
+    )
     return MetricCard(
         metric_key=metric.key,
         client_key=client,
         period=period,
         sample_size=sample,
-        current_value=None if current is None else current.quantize(_PLACES),
-        baseline_value=None if reference is None else reference.quantize(_PLACES),
-        baseline_kind=kind,
-        change_abs=None if change is None else change.quantize(_PLACES),
-        change_pct=None if change_pct is None else change_pct.quantize(_PLACES),
-        status=status,
-        next_action=render_action(metric, status, values)[:500],
+        current_value=_places(current),
+        baseline_value=_places(reference.value),
+        baseline_kind=reference.kind,
+        change_abs=_places(change),
+        change_pct=_places(change_pct),
+        status=judged.status,
+        next_action=render_action(metric, judged.status, values),
         complete=complete,
         is_final=final,
         first_batch_id=min(tally.batch_ids, default=None),
         last_batch_id=max(tally.batch_ids, default=None),
+        p_value=judged.p_value,
+        baseline_sample=None if reference.sample is None else reference.sample.records,
+        baseline_periods_used=reference.periods_used or None,
+        no_baseline_reason=reference.missing if judged.status == "no_baseline" else None,
     )
+
+
+def _places(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(_PLACES)
 
 
 def _change(
@@ -142,30 +169,44 @@ def _change(
 
 
 def _action_values(
+    spec: ProviderSpec,
     metric: MetricSpec,
     period: Period,
     current: Decimal | None,
     reference: Decimal | None,
     change_pct: Decimal | None,
 ) -> dict[str, str]:
-    """The placeholders a next action may name, formatted for the client."""
+    """The placeholders a next action may name, formatted for the client; ``{change_pct}``
+    is the size of the change without a sign (the template says up or down)."""
+    words = Formatter(spec.locale)
+    unit = metric.unit_info
     return {
-        "current": format_value(current, metric.unit),
-        "baseline": format_value(reference, metric.unit),
-        "change_pct": NO_VALUE if change_pct is None else f"{change_pct:+.1f} %",
-        "period": period.label(),
+        "current": words.value(current, unit),
+        "baseline": words.value(reference, unit),
+        "change_pct": words.relative(change_pct),
+        "period": period.label(spec.locale),
     }
 
 
 def refresh_client_metrics(
-    conn: sa.Connection, spec: ProviderSpec, now: dt.datetime | None = None
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    now: dt.datetime | None = None,
+    *,
+    rewrite_final: bool = False,
 ) -> list[MetricCard]:
-    """Recompute every metric of ``spec``; write the cards that are not final yet."""
-    now = now or utcnow()
+    """Recompute every metric of ``spec``; write the cards that are not final yet. With
+    ``rewrite_final`` (rendering another moment, in a transaction that is rolled back): every
+    period anew, and none after ``now``'s."""
+    now = now or proof_now()
     live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
     for metric in spec.metrics:
-        final = final_periods(conn, spec.key, metric.key)
+        final = set() if rewrite_final else final_periods(conn, spec.key, metric.key)
+        if rewrite_final:  # periods that had not begun then are not shown either
+            zone = metric.timezone or spec.timezone
+            current = period_of(metric.period, local_date(now, zone))
+            forget_periods_after(conn, spec.key, metric.key, current.start)
         fresh = [
             c
             for c in compute_metric(conn, spec, metric, now, live)
@@ -196,13 +237,17 @@ def _row(
         "is_final": card.is_final,
         "first_batch_id": card.first_batch_id,
         "last_batch_id": card.last_batch_id,
-        "unit": metric.unit,
+        "unit": metric.unit_name,
         "label": metric.label,
         "client_meaning": metric.client_meaning,
         "source": metric.source,
         "status": card.status,
         "next_action": card.next_action,
         "surface": metric.surface,
+        "p_value": card.p_value,
+        "baseline_sample": card.baseline_sample,
+        "baseline_periods_used": card.baseline_periods_used,
+        "no_baseline_reason": card.no_baseline_reason,
         "computed_at": now,
     }
 
@@ -210,15 +255,18 @@ def _row(
 def latest_metrics_table(spec: ProviderSpec, cards: list[MetricCard], rows: int = 10) -> str:
     """Markdown of the newest value per client and metric, labelled and formatted by unit."""
     metrics = {m.key: m for m in spec.metrics}
+    words = Formatter(spec.locale)
     newest: dict[tuple[str, str], MetricCard] = {}
     for card in sorted(cards, key=lambda c: c.period_start):
         newest[(card.client_key, card.metric_key)] = card
-    lines = [
-        f"| {c.client_key} | {metrics[c.metric_key].label} | {c.period.label()} | "
-        f"{format_value(c.baseline_value, metrics[c.metric_key].unit)} | "
-        f"{format_value(c.current_value, metrics[c.metric_key].unit)} | {c.status} |"
-        for c in list(newest.values())[:rows]
-    ]
+    lines = []
+    for c in list(newest.values())[:rows]:
+        metric = metrics[c.metric_key]
+        lines.append(
+            f"| {c.client_key} | {metric.label} | {c.period.label(spec.locale)} | "
+            f"{words.value(c.baseline_value, metric.unit_info)} | "
+            f"{words.value(c.current_value, metric.unit_info)} | {c.status} |"
+        )
     return (
         "| client | metric | period | baseline | current | status |\n"
         "|---|---|---|---|---|---|\n" + "\n".join(lines)

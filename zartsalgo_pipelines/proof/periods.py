@@ -5,20 +5,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+from zartsalgo_pipelines.proof.formatting import Formatter
 
 
 @dataclass(frozen=True)
@@ -53,19 +40,15 @@ class Period:
         local = dt.datetime.combine(self.following().start, dt.time(), zoneinfo.ZoneInfo(zone))
         return local.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def label(self) -> str:
-        """`week of 16 November 2026`, `November 2026`, `16 November 2026`."""
-        day = f"{self.start.day} {_MONTHS[self.start.month - 1]} {self.start.year}"
+    def label(self, locale: str = "en_GB") -> str:
+        """`week of 16 November 2026`, `November 2026`, `16 November 2026` (dates in the
+        client's locale)."""
+        words = Formatter(locale)
         if self.kind == "week":
-            return f"week of {day}"
+            return f"week of {words.date(self.start)}"
         if self.kind == "month":
-            return f"{_MONTHS[self.start.month - 1]} {self.start.year}"
-        return day
-
-    def before_label(self) -> str:
-        return {"day": "the day before", "week": "the week before", "month": "the month before"}[
-            self.kind
-        ]
+            return words.month(self.start)
+        return words.date(self.start)
 
 
 def period_of(kind: str, day: dt.date) -> Period:

@@ -1,9 +1,19 @@
-"""A metric card's status from its value and reference, and the next action it names."""
+"""A metric card's status from its value, its baseline and the test that fits it, and the next
+action the status names."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from zartsalgo_pipelines.proof.baselines import Reference
+from zartsalgo_pipelines.proof.comparison import Sample, beyond_chance, p_value
 from zartsalgo_pipelines.proof.tallies import HUNDRED
-from zartsalgo_pipelines.specs.metrics import MetricSpec
+from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str
+    p_value: float | None = None  # of the test behind a trend status (None: no test ran)
 
 
 def decide_status(
@@ -12,32 +22,33 @@ def decide_status(
     complete: bool,
     sample: int,
     current: Decimal | None,
-    reference: Decimal | None,
+    current_sample: Sample,
+    reference: Reference,
     change_pct: Decimal | None,
-) -> str:
+) -> Judgement:
     """The card's status; the precedence is documented in docs/provider_spec.md."""
     if not complete:
-        return "in_progress"
+        return Judgement("in_progress")
     if sample == 0:
-        return "no_data"
-    if sample < metric.min_sample:
-        return "too_few"
-    if current is None or reference is None:
-        return "no_baseline"
-    up = metric.good_direction == "up"
+        return Judgement("no_data")
+    if metric.measure in RATE_MEASURES and sample < metric.min_sample:
+        return Judgement("too_few")
+    if current is None or reference.value is None:
+        return Judgement("no_baseline")
     if metric.target is not None:
-        return (
-            "on_target" if (current >= reference if up else current <= reference) else "off_target"
-        )
-    if change_pct is None:  # the baseline is zero: no percentage, the direction still counts
-        if current == reference:
-            return "steady"
-        better = current > reference if up else current < reference
-    else:
-        if abs(change_pct) <= Decimal(str(metric.steady_band)) * HUNDRED:
-            return "steady"
-        better = change_pct > 0 if up else change_pct < 0
-    return "improving" if better else "declining"
+        up = metric.good_direction == "up"
+        met = current >= reference.value if up else current <= reference.value
+        return Judgement("on_target" if met else "off_target")
+    chance = None if reference.sample is None else p_value(metric, current_sample, reference.sample)
+    if current == reference.value or not beyond_chance(metric, chance):
+        return Judgement("steady", chance)
+    if change_pct is not None and abs(change_pct) <= Decimal(str(metric.steady_band)) * HUNDRED:
+        return Judgement("steady", chance)  # real, but too small to act on
+    higher = current > reference.value
+    if metric.good_direction == "neutral":
+        return Judgement("higher" if higher else "lower", chance)
+    better = higher if metric.good_direction == "up" else not higher
+    return Judgement("improving" if better else "declining", chance)
 
 
 def render_action(metric: MetricSpec, status: str, values: dict[str, str]) -> str:

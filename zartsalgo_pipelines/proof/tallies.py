@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.proof.comparison import Sample
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -24,18 +25,24 @@ class Tally:
     present: int = 0
     matching: int = 0
     total: Decimal = Decimal(0)
+    squares: Decimal = Decimal(0)
     values: int = 0
     batch_ids: list[int] = field(default_factory=list)
 
 
 def tally_periods(
-    conn: sa.Connection, spec: ProviderSpec, metric: MetricSpec, zone: str
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    zone: str,
+    until: dt.datetime | None = None,
 ) -> dict[str, dict[Period, Tally]]:
+    """Per client, per period of ``metric``: its records' tally (up to ``until``, if given)."""
     table = table_of(RECORD_MODELS[spec.object_type])
     entry = spec.field(metric.time_field)
     is_date = entry is not None and entry.type == "date"
     found: dict[str, dict[Period, Tally]] = defaultdict(dict)
-    for bucket in metric_buckets(conn, table, spec.key, metric, is_date):
+    for bucket in metric_buckets(conn, table, spec.key, metric, is_date, until):
         if is_date:
             day = dt.date.fromisoformat(bucket.slot[:10])
         else:
@@ -45,6 +52,7 @@ def tally_periods(
         tally.present += bucket.present
         tally.matching += bucket.matching
         tally.total += bucket.total or 0
+        tally.squares += bucket.squares or 0
         tally.values += bucket.values
         tally.batch_ids += [b for b in (bucket.first_batch_id, bucket.last_batch_id) if b]
     return found
@@ -63,4 +71,18 @@ def value_of(metric: MetricSpec, tally: Tally) -> Decimal | None:
 
 
 def sample_of(metric: MetricSpec, tally: Tally) -> int:
+    """The records a value rests on (for an average: the records with a value)."""
     return tally.values if metric.measure == "average" else tally.records
+
+
+def comparison_sample(metric: MetricSpec, tally: Tally) -> Sample:
+    """One period's tally as one side of a test (``proof/comparison.py``)."""
+    part = tally.present if metric.measure == "share_present" else tally.matching
+    return Sample(tally.records, part, tally.values, tally.total, tally.squares)
+
+
+def every_record(metric: MetricSpec) -> MetricSpec:
+    """The metric counting every record of its periods (no filter): what a period holds."""
+    return metric.model_copy(
+        update={"measure": "count", "field": None, "filter": None, "matching": None}
+    )

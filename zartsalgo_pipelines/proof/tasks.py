@@ -1,18 +1,22 @@
-"""Admin tasks for a provider's owner: a card off its target, declining beyond the metric's
-threshold, a client with no data for a period it should have, a card hidden by a data problem.
-One open task per client, metric and kind; resolved when the condition clears; history kept."""
+"""Admin tasks for a provider's owner: a card off its target, a decline beyond chance and beyond
+the metric's threshold, a client with no data for a period it should have, a client who went
+quiet for longer than usual, a card hidden by a data problem. One open task per client, metric
+and kind; resolved when the condition clears; history kept."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.clock import proof_now
+from zartsalgo_pipelines.incidents.freshness import Freshness, freshness
+from zartsalgo_pipelines.incidents.staleness import age_text
+from zartsalgo_pipelines.proof.cards import Card, load_cards, record_unit
+from zartsalgo_pipelines.proof.formatting import Formatter
+from zartsalgo_pipelines.proof.periods import local_date
+from zartsalgo_pipelines.proof.visibility import HIDDEN_FIXES, HIDDEN_REASONS
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.proof.cards import card_rows
-from zartsalgo_pipelines.storage.proof.metrics import as_date
 from zartsalgo_pipelines.storage.proof.tasks import (
     open_task,
     open_tasks,
@@ -22,6 +26,7 @@ from zartsalgo_pipelines.storage.proof.tasks import (
 )
 
 DATA_PROBLEMS = frozenset({"data_problem", "stale", "not_connected"})
+NO_METRIC = "-"  # a task about a client, not one of its metrics (it went quiet)
 
 
 @dataclass(frozen=True)
@@ -31,91 +36,147 @@ class TaskChange:
     still_open: int
 
 
-def _conditions(spec: ProviderSpec, cards: list[dict[str, Any]]) -> dict[str, tuple[dict, str]]:
-    """open_key -> (card, message) for every condition that holds now."""
+@dataclass(frozen=True)
+class Condition:
+    """A condition that holds now and the task it asks for."""
+
+    client_key: str
+    metric_key: str
+    kind: str
+    message: str
+    period_start: dt.date | None
+    due_days: int
+
+
+def period_phrase(card: Card) -> str:
+    """`the week of 16 November 2026`, `November 2026`, `16 November 2026`."""
+    return f"the {card.period_label}" if card.period == "week" else card.period_label
+
+
+def _card_conditions(spec: ProviderSpec, cards: list[Card], quiet: set[str]) -> list[Condition]:
     metrics = {m.key: m for m in spec.metrics}
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    found: dict[str, tuple[dict, str]] = {}
+    words = Formatter(spec.locale)
+    latest: dict[tuple[str, str], Card] = {}
+    found = []
     for card in cards:
-        key = (card["client_key"], card["metric_key"])
-        if card["status"] != "in_progress":
-            latest[key] = card  # rows come oldest first: the last complete period wins
-        if card["visibility"] == "hidden" and card["visibility_reason"] in DATA_PROBLEMS:
-            found[_key(spec.key, *key, "hidden_data_problem")] = (
-                card,
-                f"{card['client_key']}: {card['label']} for the {card['period_label']} is hidden "
-                f"from the client ({card['visibility_reason']}); fix the data or the connection.",
-            )
-    for (client, metric_key), card in latest.items():
-        metric = metrics.get(metric_key)
-        if metric is None:
+        if card.metric_key not in metrics:
             continue
-        what = f"{client}: {card['label']} in the {card['period_label']}"
-        change = card["change_pct"]
-        if card["status"] == "off_target":
-            found[_key(spec.key, client, metric_key, "off_target")] = (
-                card,
-                f"{what} is {card['current_display']}, off the goal of "
-                f"{card['baseline_display']}; review it with the client.",
+        due = metrics[card.metric_key].task_due_days
+        if card.status != "in_progress":
+            latest[(card.client_key, card.metric_key)] = card  # oldest first: the last wins
+        if card.visibility == "hidden" and card.visibility_reason in DATA_PROBLEMS:
+            why = card.visibility_reason
+            message = (
+                f"{card.client_key}: {card.label} for {period_phrase(card)} is hidden from the "
+                f"client: {HIDDEN_REASONS[why]}; {HIDDEN_FIXES[why]}."
             )
+            found.append(
+                Condition(
+                    card.client_key,
+                    card.metric_key,
+                    "hidden_data_problem",
+                    message,
+                    card.period_start,
+                    due,
+                )
+            )
+    for (client, key), card in latest.items():
+        metric = metrics[key]
+        what = f"{client}: {card.label} in {period_phrase(card)}"
+        if card.status == "off_target":
+            message = (
+                f"{what} was {card.current_display}, off the goal of {card.baseline_display}; "
+                "review it with the client."
+            )
+            found.append(
+                Condition(
+                    client, key, "off_target", message, card.period_start, metric.task_due_days
+                )
+            )
+        change = card.change_pct
         if (
-            card["status"] == "declining"
+            card.status in {"declining", "lower"}
             and change is not None
-            and Decimal(str(change)) <= (-Decimal(str(metric.task_decline)) * 100)
+            and (change <= -100 * metric.task_decline)
         ):
-            found[_key(spec.key, client, metric_key, "declining")] = (
-                card,
-                f"{what} fell {abs(Decimal(str(change))):.1f} % against "
-                f"{card['baseline_label']} ({card['current_display']} against "
-                f"{card['baseline_display']}); find out why before the client asks.",
+            message = (
+                f"{what} fell {words.relative(change)} against {card.baseline_label} "
+                f"({card.current_display} against {card.baseline_display}, beyond chance); "
+                "find out why before the client asks."
             )
-        if card["status"] == "no_data":
-            found[_key(spec.key, client, metric_key, "no_data")] = (
-                card,
-                f"{what}: no records arrived for a client that had data before; check the source.",
+            found.append(
+                Condition(
+                    client, key, "declining", message, card.period_start, metric.task_due_days
+                )
+            )
+        if card.status == "no_data" and client not in quiet:  # a quiet client has its own task
+            message = (
+                f"{what}: nothing arrived for a client that had data before; check the source."
+            )
+            found.append(
+                Condition(client, key, "no_data", message, card.period_start, metric.task_due_days)
             )
     return found
 
 
+def _quiet_conditions(
+    spec: ProviderSpec, fresh: Freshness | None, now: dt.datetime
+) -> list[Condition]:
+    """One task per client that sends nothing new for longer than its own usual gap."""
+    if fresh is None or spec.status != "connected":
+        return []
+    words, unit = Formatter(spec.locale), record_unit(spec)
+    due = min((m.task_due_days for m in spec.metrics), default=2)
+    found = []
+    for silence in fresh.silent_clients:
+        if silence.client_key is None or silence.newest is None or silence.usual_gap is None:
+            continue
+        since = words.date(local_date(silence.newest, spec.timezone))
+        message = (
+            f"{silence.client_key}: no new {unit.word('other')} since {since} "
+            f"({age_text(now - silence.newest)}; usually at most {age_text(silence.usual_gap)} "
+            "between them); ask the client whether their form or export still works."
+        )
+        found.append(Condition(silence.client_key, NO_METRIC, "no_new_data", message, None, due))
+    return found
+
+
 def _key(provider: str, client: str, metric: str, kind: str) -> str:
-    return f"{provider}/{client}/{metric}/{kind}"[:191]
+    """The open task's unique key (admin_tasks.open_key, 191 characters): long keys keep
+    their start and end in a hash, so two keys never meet by being cut."""
+    key = f"{provider}/{client}/{metric}/{kind}"
+    if len(key) <= 191:
+        return key
+    return f"{key[:150]}#{hashlib.sha256(key.encode()).hexdigest()[:32]}/{kind}"
+
+
+def _fit(message: str, room: int = 500) -> str:
+    """admin_tasks.message: a message longer than the column ends at a word, with an ellipsis."""
+    if len(message) <= room:
+        return message
+    return message[: room - 1].rsplit(" ", 1)[0] + "…"
 
 
 def refresh_tasks(
     conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime | None = None
 ) -> TaskChange:
     """Open tasks whose condition holds, resolve those whose condition cleared."""
-    now = now or utcnow()
+    now = now or proof_now()
     open_now = open_tasks(conn)
     opened = resolved = 0
     touched: list[int] = []
     for spec in specs:
-        metrics = {m.key: m for m in spec.metrics}
-        holds = _conditions(spec, card_rows(conn, provider_key=spec.key))
-        for open_key, (card, message) in holds.items():
+        fresh = freshness(conn, spec, now)
+        quiet = {s.client_key for s in fresh.silent_clients if s.client_key} if fresh else set()
+        conditions = _quiet_conditions(spec, fresh, now) + _card_conditions(
+            spec, load_cards(conn, provider_key=spec.key), quiet
+        )
+        holds = {_key(spec.key, c.client_key, c.metric_key, c.kind): c for c in conditions}
+        for open_key, condition in holds.items():
             if open_key in open_now:
                 touched.append(open_now[open_key]["id"])
                 continue
-            kind = open_key.rsplit("/", 1)[1]
-            days = metrics[card["metric_key"]].task_due_days
-            open_task(
-                conn,
-                {
-                    "provider_key": spec.key,
-                    "client_key": card["client_key"],
-                    "metric_key": card["metric_key"],
-                    "kind": kind,
-                    "owner": spec.owner,
-                    "message": message[:500],
-                    "period_start": as_date(card["period_start"]),
-                    "due_at": now + dt.timedelta(days=days),
-                    "opened_at": now,
-                    "last_checked_at": now,
-                    "resolved_at": None,
-                    "resolution": None,
-                    "open_key": open_key,
-                },
-            )
+            open_task(conn, _row(spec, condition, open_key, now))
             opened += 1
         cleared = [
             t["id"] for k, t in open_now.items() if t["provider_key"] == spec.key and k not in holds
@@ -124,3 +185,23 @@ def refresh_tasks(
         resolved += len(cleared)
     touch_tasks(conn, touched, now)
     return TaskChange(opened, resolved, len(task_rows(conn, open_only=True)))
+
+
+def _row(
+    spec: ProviderSpec, condition: Condition, open_key: str, now: dt.datetime
+) -> dict[str, object]:
+    return {
+        "provider_key": spec.key,
+        "client_key": condition.client_key,
+        "metric_key": condition.metric_key,
+        "kind": condition.kind,
+        "owner": spec.owner,
+        "message": _fit(condition.message),
+        "period_start": condition.period_start,
+        "due_at": now + dt.timedelta(days=condition.due_days),
+        "opened_at": now,
+        "last_checked_at": now,
+        "resolved_at": None,
+        "resolution": None,
+        "open_key": open_key,
+    }

@@ -1,96 +1,130 @@
-"""Whether a client may see a card: `visible`, `caveated` (shown with a short caveat a client
-can read) or `hidden` (not shown, with the reason for the owner). Decided only from facts the
-project records (go-live, connection, open incidents, the latest batch, staleness, the period),
-so a card changes back as soon as the fact clears."""
+"""Whether a client may see a card: `visible`, `caveated` (shown with caveats a client can read)
+or `hidden` (not shown; the owner's page says why). Decided per card from facts the project
+records, so a card changes back as soon as the fact clears:
+
+- hidden while the provider is not live or not connected;
+- a final period stays visible whatever happens later (its numbers no longer change);
+- hidden when the period's own failed rows pass the tolerated share (``proof/attribution.py``;
+  judged over at least ``min_rows`` rows, as the field checks are), or when the sync is stale
+  and the period ended after the last successful sync;
+- otherwise caveated for each of: new data stopped arriving from this client (`no_new_data`),
+  some of the period's rows are being checked, an open incident of the provider, the period is
+  not over, too few records for a rate, nothing arrived, late records may still change it.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-# Incidents the portal watch itself opens do not caveat cards (they are about the cards).
-SELF_INCIDENTS = frozenset({"portal_visibility"})
+from zartsalgo_pipelines.incidents.kinds import FAILED_SHARE, NO_NEW_DATA, PORTAL_VISIBILITY
+
+# Incidents that do not caveat every card of the provider: the watch's own (it is about the
+# cards), and those whose cards are judged one by one (failed rows, silent clients).
+OWN_CAVEAT_INCIDENTS = frozenset({PORTAL_VISIBILITY, NO_NEW_DATA, FAILED_SHARE})
+
+# Caveats in the order a client reads them (and keeps them when room runs out).
+CAVEAT_ORDER = (
+    "no_new_data",
+    "being_checked",
+    "incident",
+    "in_progress",
+    "no_data",
+    "too_few",
+    "restatable",
+)
+
+# What the owner does about each (admin tasks, the owner's page).
+HIDDEN_FIXES = {
+    "not_live": "review a sync and mark it live",
+    "not_connected": "reconnect the provider",
+    "data_problem": "fix the field map or the source, then replay the dead letters",
+    "stale": "run the sync, or find out why it fails",
+}
+HIDDEN_REASONS = {
+    "not_live": "the provider is not marked live by its owner yet",
+    "not_connected": "the provider is not connected",
+    "data_problem": "too many of the period's rows failed the field map (above the tolerated "
+    "share)",
+    "stale": "the last successful sync is older than the staleness window",
+}
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What holds for every card of one provider."""
+
+    display_name: str
+    spec_status: str
+    connection_status: str | None
+    live_since: dt.datetime | None
+    last_success_at: dt.datetime | None
+    sync_stale: bool
+    incident_kinds: frozenset[str]
+    tolerated_failure_share: float
+    min_rows: int
+
+    @property
+    def has_incident(self) -> bool:
+        return bool(self.incident_kinds - OWN_CAVEAT_INCIDENTS)
+
+
+@dataclass(frozen=True)
+class CellFacts:
+    """What holds for one client's period beyond its numbers."""
+
+    records: int = 0  # every record the period holds
+    failed: float = 0.0  # open failed rows placed in it
+    silent: bool = False  # the client sent nothing new for longer than usual, since before its end
+
+    def failed_share(self, min_rows: int) -> float:
+        return self.failed / max(self.records + self.failed, min_rows, 1)
 
 
 @dataclass(frozen=True)
 class Visibility:
     state: str  # visible, caveated, hidden
-    reason: str
-    caveat: str | None = None
-
-
-@dataclass(frozen=True)
-class ProviderFacts:
-    provider_key: str
-    display_name: str
-    spec_status: str
-    tolerated_failure_share: float
-    stale_after_hours: float
-    facts: dict[str, Any]  # storage.proof.visibility.provider_facts
-
-    @property
-    def incidents(self) -> list[dict[str, Any]]:
-        return [i for i in self.facts["incidents"] if i["kind"] not in SELF_INCIDENTS]
-
-    def stale(self, now: dt.datetime) -> bool:
-        last = self.facts["last_success_at"]
-        return last is None or now - last > dt.timedelta(hours=self.stale_after_hours)
+    reason: str  # the hidden reason, else the first caveat, else `ok`
+    caveats: tuple[str, ...] = ()  # codes of CAVEAT_ORDER, in that order
 
 
 def decide(
-    facts: ProviderFacts,
+    provider: ProviderState,
+    cell: CellFacts,
     *,
     status: str,
     is_final: bool,
     period_over_at: dt.datetime,
-    sample_size: int,
-    now: dt.datetime,
 ) -> Visibility:
-    """The card's visibility; hidden reasons first, then every caveat that applies."""
-    hidden = _hidden(facts, is_final=is_final, period_over_at=period_over_at, now=now)
+    """The card's visibility: hidden reasons first, then every caveat that applies."""
+    hidden = _hidden(provider, cell, is_final=is_final, period_over_at=period_over_at)
     if hidden is not None:
-        return hidden
-    caveats: list[tuple[str, str]] = []
-    if status == "in_progress":
-        caveats.append(("in_progress", "This period is not finished yet: the numbers so far."))
-    if facts.incidents and not is_final:
-        caveats.append(
-            (
-                "incident",
-                f"The connection to {facts.display_name} is delayed or has a problem; "
-                "these numbers may be incomplete.",
-            )
-        )
-    if status == "too_few":
-        caveats.append(("too_few", f"Only {sample_size} records: too few for a comparison."))
-    if status == "no_data":
-        caveats.append(("no_data", "No records arrived for this period."))
-    if not is_final and status != "in_progress":
-        caveats.append(("restatable", "Late records may still change this number."))
+        return Visibility("hidden", hidden)
+    applies = {
+        "no_new_data": cell.silent and not is_final,
+        "being_checked": cell.failed > 0 and not is_final,
+        "incident": provider.has_incident and not is_final,
+        "in_progress": status == "in_progress",
+        "no_data": status == "no_data",
+        "too_few": status == "too_few",
+        "restatable": not is_final and status != "in_progress",
+    }
+    caveats = tuple(code for code in CAVEAT_ORDER if applies[code])
     if not caveats:
         return Visibility("visible", "ok")
-    return Visibility("caveated", caveats[0][0], " ".join(text for _, text in caveats)[:300])
+    return Visibility("caveated", caveats[0], caveats)
 
 
 def _hidden(
-    facts: ProviderFacts, *, is_final: bool, period_over_at: dt.datetime, now: dt.datetime
-) -> Visibility | None:
-    if facts.facts["live_since"] is None:
-        return Visibility("hidden", "not_live")
-    if facts.spec_status != "connected" or facts.facts["connection_status"] == "disconnected":
-        return Visibility("hidden", "not_connected")
+    provider: ProviderState, cell: CellFacts, *, is_final: bool, period_over_at: dt.datetime
+) -> str | None:
+    if provider.live_since is None:
+        return "not_live"
+    if provider.spec_status != "connected" or provider.connection_status == "disconnected":
+        return "not_connected"
     if is_final:
         return None  # a final period's numbers stay true whatever happens to the connection
-    if facts.facts["latest_failed_share"] > facts.tolerated_failure_share:
-        return Visibility("hidden", "data_problem")
-    last = facts.facts["last_success_at"]
-    if facts.stale(now) and (last is None or last < period_over_at):
-        return Visibility("hidden", "stale")
+    if cell.failed_share(provider.min_rows) > provider.tolerated_failure_share:
+        return "data_problem"
+    last = provider.last_success_at
+    if provider.sync_stale and (last is None or last < period_over_at):
+        return "stale"
     return None
-
-
-HIDDEN_REASONS = {
-    "not_live": "the provider is not marked live by its owner yet",
-    "not_connected": "the provider is not connected",
-    "data_problem": "its last batch failed the field map above the tolerated share",
-    "stale": "the data is older than the staleness window",
-}

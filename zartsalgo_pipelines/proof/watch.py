@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.incidents.alerts import AlertEvent, raise_alert, resolve_alerts
 from zartsalgo_pipelines.incidents.kinds import PORTAL_VISIBILITY
+from zartsalgo_pipelines.incidents.staleness import fresh_after
+from zartsalgo_pipelines.proof.cards import Card, load_cards
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.proof.cards import card_rows
 from zartsalgo_pipelines.storage.proof.golive import live_since
-from zartsalgo_pipelines.storage.proof.metrics import as_date
 
 KIND = PORTAL_VISIBILITY
 
@@ -30,17 +30,17 @@ def missing_clients(
     conn: sa.Connection, spec: ProviderSpec, now: dt.datetime
 ) -> tuple[int, list[str]]:
     """(clients served, clients whose newest period has no fresh shown card)."""
-    fresh_after = now - dt.timedelta(hours=spec.stale_after_hours)
-    newest: dict[str, dict] = {}
+    since = fresh_after(now, spec.stale_after_hours)
+    newest: dict[str, dt.date] = {}
     shown: dict[str, bool] = {}
-    for card in card_rows(conn, provider_key=spec.key):
-        client = card["client_key"]
-        start = as_date(card["period_start"])
-        if client not in newest or start > as_date(newest[client]["period_start"]):
-            newest[client] = card
+    cards: list[Card] = load_cards(conn, provider_key=spec.key)
+    for card in cards:
+        client = card.client_key
+        if client not in newest or card.period_start > newest[client]:
+            newest[client] = card.period_start
             shown[client] = False
-        if start == as_date(newest[client]["period_start"]):
-            shown[client] |= card["visibility"] != "hidden" and card["computed_at"] >= fresh_after
+        if card.period_start == newest[client]:
+            shown[client] |= card.shown and card.computed_at >= since
     return len(newest), sorted(c for c, ok in shown.items() if not ok)
 
 
@@ -48,7 +48,7 @@ def watch(
     conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime | None = None
 ) -> list[WatchResult]:
     """Open or resolve the watch's incident of every live, connected provider."""
-    now = now or utcnow()
+    now = now or proof_now()
     results = []
     for spec in specs:
         if spec.status != "connected" or live_since(conn, spec.key) is None:

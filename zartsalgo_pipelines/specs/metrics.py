@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import pydantic
 
 from zartsalgo_pipelines.specs.types import Frozen, Identifier, check_timezone
+from zartsalgo_pipelines.specs.units import Unit, UnitForms, unit_of
 
 Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
 Measure = Literal["count", "share_present", "share_matching", "sum", "average"]
@@ -23,9 +24,14 @@ MetricStatus = Literal[
     "no_data",
     "too_few",
     "in_progress",
+    "higher",
+    "lower",
 ]
-TREND_STATUSES = frozenset({"improving", "declining", "steady", "on_target", "off_target"})
+TREND_STATUSES = frozenset(
+    {"improving", "declining", "steady", "on_target", "off_target", "higher", "lower"}
+)
 RATE_MEASURES = frozenset({"share_present", "share_matching", "average"})
+SHARE_MEASURES = frozenset({"share_present", "share_matching"})
 PLACEHOLDERS = frozenset({"current", "baseline", "change_pct", "period"})
 
 DEFAULT_NEXT_ACTIONS: dict[str, str] = {
@@ -38,6 +44,8 @@ DEFAULT_NEXT_ACTIONS: dict[str, str] = {
     "no_data": "Nothing arrived for this period; we are checking the connection.",
     "too_few": "Too few records for a reliable comparison; we wait for more.",
     "in_progress": "This period is not finished yet; the comparison follows when it ends.",
+    "higher": "Higher than before, beyond the usual ups and downs; we will tell you why.",
+    "lower": "Lower than before, beyond the usual ups and downs; we will tell you why.",
 }
 
 
@@ -57,7 +65,7 @@ def _check_template(text: str) -> str:
 
 ActionTemplate = Annotated[
     str,
-    pydantic.StringConstraints(min_length=3, max_length=400),
+    pydantic.StringConstraints(min_length=3, max_length=300),
     pydantic.AfterValidator(_check_template),
 ]
 
@@ -97,7 +105,13 @@ class MetricSpec(Frozen):
     label: str = pydantic.Field(min_length=1, max_length=80)
     source: str = pydantic.Field(min_length=3, description="Where the number comes from.")
     period: Literal["day", "week", "month"]
-    unit: str = pydantic.Field(min_length=1, max_length=40)
+    unit: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=40)] | UnitForms = (
+        pydantic.Field(
+            description="`percent` (shares), an ISO currency code (money), or what is counted: a "
+            "plural word (`requests`; the singular is derived for English) or its forms per "
+            "plural category (`{one: request, other: requests}`)."
+        )
+    )
     client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
     measure: Measure
     field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
@@ -116,10 +130,24 @@ class MetricSpec(Frozen):
         None, description="A goal value; the status is then on_target / off_target."
     )
     min_sample: int = pydantic.Field(
-        10, ge=1, description="Fewer records than this: the count, no rate, status too_few."
+        10,
+        ge=1,
+        description="Rates only (shares, averages): fewer records than this show the count, no "
+        "rate, status too_few. Counts and sums are judged by a test at any size.",
+    )
+    confidence: float = pydantic.Field(
+        0.95,
+        ge=0.5,
+        le=0.999,
+        description="A change is a trend only when chance explains it less often than "
+        "1 - confidence (docs/client_proof.md, statistics).",
     )
     steady_band: float = pydantic.Field(
-        0.05, ge=0, le=1, description="A change within this share of the baseline is steady."
+        0.05,
+        ge=0,
+        le=1,
+        description="A change within this share of the baseline is steady even when it is "
+        "beyond chance (too small to matter).",
     )
     restate_days: int = pydantic.Field(
         7, ge=0, le=366, description="Periods that ended within this many days are recomputed."
@@ -129,7 +157,11 @@ class MetricSpec(Frozen):
     )
     task_due_days: pydantic.PositiveInt = pydantic.Field(2, le=60)
     surface: Surface = "portal_card"
-    good_direction: Literal["up", "down"] = "up"
+    good_direction: Literal["up", "down", "neutral"] = pydantic.Field(
+        "up",
+        description="Which way is better; `neutral` (e.g. spend) reports higher / lower "
+        "without calling it better or worse.",
+    )
     next_actions: dict[MetricStatus, ActionTemplate] = pydantic.Field(
         {},
         description="Client-facing next action per status; unset ones use a neutral default. "
@@ -149,7 +181,37 @@ class MetricSpec(Frozen):
             raise ValueError(f"metric `{self.key}`: `matching` goes with measure share_matching")
         if self.baseline.kind != "launch" and self.baseline.launch_period is not None:
             raise ValueError(f"metric `{self.key}`: launch_period goes with baseline kind launch")
+        default_sample = type(self).model_fields["min_sample"].default
+        if self.measure not in RATE_MEASURES and self.min_sample != default_sample:
+            raise ValueError(
+                f"metric `{self.key}`: min_sample applies to rates (share_present, "
+                f"share_matching, average); a {self.measure} is judged by a test at any size, "
+                "so remove min_sample"
+            )
+        kind = self.unit_info.kind
+        if (kind == "percent") != (self.measure in SHARE_MEASURES):
+            raise ValueError(
+                f"metric `{self.key}`: unit `percent` goes with share_present and "
+                f"share_matching; a {self.measure} needs "
+                + ("a counted word or a currency" if kind == "percent" else "unit `percent`")
+            )
+        if kind == "currency" and self.measure not in {"sum", "average"}:
+            raise ValueError(
+                f"metric `{self.key}`: a currency unit goes with sum or average, not {self.measure}"
+            )
+        if self.target is not None and self.good_direction == "neutral":
+            raise ValueError(f"metric `{self.key}`: a target needs good_direction up or down")
         return self
+
+    @property
+    def unit_info(self) -> Unit:
+        """The unit as the proof formats it: its kind, its code and its plural forms."""
+        return unit_of(self.unit)
+
+    @property
+    def unit_name(self) -> str:
+        """The unit as stored beside each value: `percent`, `EUR` or the plural word."""
+        return self.unit_info.name
 
     def action_template(self, status: str) -> str:
         """The declared next action of ``status``, else the documented default."""

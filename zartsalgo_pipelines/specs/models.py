@@ -20,12 +20,19 @@ from zartsalgo_pipelines.specs.fields import NUMERIC_TYPES, FieldMapEntry, Field
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.operations import (
     AlertSpec,
+    FreshnessSpec,
     RetrySpec,
     ScheduleSpec,
 )
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.sources import FileSource, Source
-from zartsalgo_pipelines.specs.types import Frozen, Identifier, Owner, check_timezone
+from zartsalgo_pipelines.specs.types import (
+    Frozen,
+    Identifier,
+    Owner,
+    check_locale,
+    check_timezone,
+)
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 from zartsalgo_pipelines.tables import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 
@@ -119,6 +126,11 @@ class ProviderSpec(Frozen):
     timezone: Annotated[str, pydantic.AfterValidator(check_timezone)] = pydantic.Field(
         "UTC", description="IANA zone the client's periods (days, weeks, months) are counted in."
     )
+    locale: Annotated[str, pydantic.AfterValidator(check_locale)] = pydantic.Field(
+        "en_GB",
+        description="How the client reads numbers, money and dates (CLDR name, e.g. de_DE).",
+    )
+    freshness: FreshnessSpec = FreshnessSpec()
     metrics: list[MetricSpec] = []
 
     @pydantic.field_validator("warning_failure_share", mode="after")
@@ -147,7 +159,21 @@ class ProviderSpec(Frozen):
                 )
             keys.add(metric.key)
             _check_metric(index, metric, types)
+        field = self.freshness.field
+        if field is not None and types.get(field) not in {"date", "datetime"}:
+            raise SpecFieldError(
+                ("freshness", "field"),
+                f"freshness.field `{field}` must be a mapped date or datetime target; valid: "
+                f"{sorted(k for k, v in types.items() if 'date' in v)}",
+            )
         return self
+
+    @property
+    def freshness_field(self) -> str | None:
+        """The target whose newest value says when the latest record arrived."""
+        if self.freshness.field is not None:
+            return self.freshness.field
+        return next((m.time_field for m in self.metrics), None)
 
     @property
     def version(self) -> str:

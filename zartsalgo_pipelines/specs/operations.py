@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 import pydantic
 
-from zartsalgo_pipelines.specs.types import Frozen, check_timezone
+from zartsalgo_pipelines.specs.types import Frozen, Identifier, check_timezone
 
 
 def _check_cron(expression: str) -> str:
@@ -48,4 +48,25 @@ class AlertSpec(Frozen):
     )
     max_rate_limited_minutes: pydantic.PositiveFloat = pydantic.Field(
         10, description="A sync that waited longer than this on rate limits opens an alert."
+    )
+
+
+class FreshnessSpec(Frozen):
+    """When silence is news: a client (or the whole provider) with no new record for longer
+    than its own recent rate makes likely opens a `no_new_data` incident (docs/client_proof.md).
+    """
+
+    field: Identifier | None = pydantic.Field(
+        None,
+        description="Date or datetime target whose newest value is when the latest record "
+        "arrived (the provider's own time); default the first metric's time_field.",
+    )
+    lookback_days: int = pydantic.Field(
+        56, ge=7, le=366, description="The usual rate is read from this many days of records."
+    )
+    confidence: float = pydantic.Field(
+        0.99,
+        ge=0.9,
+        le=0.9999,
+        description="Silence is news once chance explains it less often than 1 - confidence.",
     )

@@ -57,3 +57,12 @@ def check_timezone(name: str) -> str:
             f"unknown time zone `{name}` (use an IANA name, e.g. Europe/Berlin)"
         ) from None
     return name
+
+
+def check_locale(name: str) -> str:
+    """A CLDR locale Babel knows (`en_GB`, `de_DE`), or a clear refusal."""
+    from babel import localedata  # loaded only when a spec declares a locale
+
+    if not localedata.exists(name):
+        raise ValueError(f"unknown locale `{name}` (use a CLDR name, e.g. en_GB or de_DE)")
+    return name

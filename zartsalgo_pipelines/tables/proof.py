@@ -48,6 +48,12 @@ class ClientMetric(Base):
     status: Mapped[str] = mapped_column(sa.String(20))
     next_action: Mapped[str] = mapped_column(sa.String(500))
     surface: Mapped[str] = mapped_column(sa.String(20))
+    # The test behind a trend status (proof/comparison.py), the records behind the baseline,
+    # how many periods a trailing median could use, and why there is no baseline.
+    p_value: Mapped[float | None]
+    baseline_sample: Mapped[int | None]
+    baseline_periods_used: Mapped[int | None]
+    no_baseline_reason: Mapped[str | None] = mapped_column(sa.String(32))
     computed_at: Mapped[dt.datetime]
 
 
@@ -102,6 +108,9 @@ class PortalCard(Base):
     change_abs: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     change_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
     change_display: Mapped[str] = mapped_column(sa.String(60))
+    # The comparison in words: "2 against 12 the week before; chance alone gives a drop this
+    # large less than 1 time in 20".
+    comparison: Mapped[str | None] = mapped_column(sa.String(300))
     sample_size: Mapped[int]
     status: Mapped[str] = mapped_column(sa.String(20))
     status_text: Mapped[str] = mapped_column(sa.String(200))
@@ -109,6 +118,8 @@ class PortalCard(Base):
     visibility: Mapped[str] = mapped_column(sa.String(10))  # visible, caveated, hidden
     visibility_reason: Mapped[str] = mapped_column(sa.String(40))
     caveat: Mapped[str | None] = mapped_column(sa.String(300))
+    # Every caveat that applies, as codes (proof/visibility.py CAVEAT_ORDER), comma-separated.
+    caveat_codes: Mapped[str | None] = mapped_column(sa.String(120))
     data_through: Mapped[dt.datetime | None]
     is_final: Mapped[bool]
     computed_at: Mapped[dt.datetime]

@@ -100,6 +100,16 @@ KINDS: list[tuple[str, str, dict[str, Any], str, str]] = [
         "Open `zartsalgo portal preview` for the hidden cards and their reasons; fix the cause "
         "or run the sync.",
     ),
+    (
+        "no_new_data",
+        "warning",
+        {"who": "acme (9.0 days without one, usually at most 2.7 days)"},
+        "Quotes: no new records for longer than usual from acme (9.0 days without one, usually "
+        "at most 2.7 days)",
+        "Syncs succeed but bring nothing new: check that the provider still sends (the export "
+        "job, the form, the webhook), then tell the affected clients; the cards carry a caveat "
+        "until data flows again.",
+    ),
 ]
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
-from zartsalgo_pipelines.proof.cards import refresh_portal_cards
+from zartsalgo_pipelines.proof.cards import Card
+from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.golive import mark_live
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.sources.files import SourceRow
@@ -31,7 +32,6 @@ METRICS = [
         "client_meaning": "How many people asked you for a quote this week.",
         "measure": "count",
         "time_field": "submitted_at",
-        "min_sample": 2,
         "restate_days": 3,
         "task_decline": 0.3,
     },
@@ -74,18 +74,47 @@ def load(engine: sa.Engine, spec: ProviderSpec, plan: dict[tuple[str, dt.date], 
     ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "p.jsonl"), rows)
 
 
+def load_failures(
+    engine: sa.Engine, spec: ProviderSpec, client: str, start: dt.date, n: int
+) -> None:
+    """``n`` rows of ``client``'s week from ``start`` that fail the field map (a bad email),
+    in a batch of their own."""
+    records = []
+    for i in range(n):
+        record = quote(
+            0,
+            submitted_at=f"{start + dt.timedelta(days=i % 5)}T11:00:00Z",
+            client__slug=client,
+            contact__email="not-an-email",
+        )
+        record["id"] = f"QR-{next(_IDS):06d}"
+        records.append(record)
+    rows = [SourceRow("bad.jsonl", i, r) for i, r in enumerate(records, start=1)]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "bad.jsonl"), rows)
+
+
 STANDARD = {("acme-roofing", W2): 9, ("acme-roofing", W3): 5, ("casa-verde", W3): 2}
 
 
 def build(
     engine: sa.Engine, spec: ProviderSpec, *, live: bool = True, now: dt.datetime = NOW
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     """Compute metrics and cards (marking the provider live first if asked)."""
     with engine.begin() as conn:
         if live:
             mark_live(conn, spec, decided_by="ana@zartsalgo.example", now=now)
         refresh_client_metrics(conn, spec, now)
-        return refresh_portal_cards(conn, [spec], now)
+        return refresh_portal_cards(conn, [spec], now).cards
 
 
-__all__ = ["DROP", "NOW", "STANDARD", "W2", "W3", "build", "load", "portal_spec"]
+__all__ = [
+    "DROP",
+    "NOW",
+    "STANDARD",
+    "W2",
+    "W3",
+    "build",
+    "load",
+    "load_failures",
+    "portal_spec",
+]

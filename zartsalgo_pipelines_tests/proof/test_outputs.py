@@ -11,23 +11,27 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.incidents.alerts import open_alert, open_alerts
-from zartsalgo_pipelines.proof.cards import refresh_portal_cards
+from zartsalgo_pipelines.ops.replay import resolve_dead_letters
+from zartsalgo_pipelines.proof.cards import load_cards
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.payload_scan import scan
 from zartsalgo_pipelines.proof.tasks import refresh_tasks
+from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.watch import KIND, watch
-from zartsalgo_pipelines.storage.proof.cards import card_rows
-from zartsalgo_pipelines.storage.proof.metrics import as_date
 from zartsalgo_pipelines.storage.proof.tasks import task_rows
 from zartsalgo_pipelines_tests.proof.portal_helpers import (
     NOW,
     STANDARD,
+    W2,
     W3,
     build,
     load,
+    load_failures,
     portal_spec,
 )
+
+W4 = W3 + dt.timedelta(days=7)  # the week NOW is in
 
 
 @pytest.fixture
@@ -40,28 +44,35 @@ def built(engine, make_spec):
 
 def test_report_note_from_the_shown_cards(engine, built) -> None:
     with engine.begin() as conn:
-        notes = {(n["client_key"], n["period_start"]): n for n in build_notes(conn, NOW)}
-        cards = card_rows(conn, client_key="acme-roofing")
+        notes = {(n["client_key"], n["period_start"]): n for n in build_notes(conn, [built], NOW)}
+        cards = load_cards(conn, client_key="acme-roofing")
     note = notes[("acme-roofing", W3)]
     assert note["text"] == (
-        "In the week of 16 November 2026: Requests you can answer by email: 80.0 %, 8.9 points "
-        "lower than the week before (88.9 %). Quote requests received: 5 requests, 4 fewer "
-        "than the week before (9 requests)."
+        "In the week of 16 November 2026: Requests you can answer by email: 80.0%, within the "
+        "usual range of the week before (88.9%). Quote requests received: 5 requests, within "
+        "the usual range of the week before (9 requests)."
     )
-    used = {c["id"] for c in cards if as_date(c["period_start"]) == W3}
+    used = {c.id for c in cards if c.period_start == W3}
     assert set(note["card_ids"]) == used and note["visibility"] == "caveated"
+    assert note["caveat"] == "Late records may still change this number."
+    load_failures(engine, built, "acme-roofing", W3, 4)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = rows_total"))
         refresh_portal_cards(conn, [built], NOW)
-        hidden_week = {(n["client_key"], n["period_start"]): n for n in build_notes(conn, NOW)}
+        hidden_week = {
+            (n["client_key"], n["period_start"]): n for n in build_notes(conn, [built], NOW)
+        }
     assert hidden_week[("acme-roofing", W3)]["card_ids"] == []
     assert hidden_week[("acme-roofing", W3)]["visibility"] == "hidden"
 
 
-def test_admin_tasks_open_once_carry_a_due_date_and_resolve(engine, built) -> None:
+def test_admin_tasks_open_once_carry_a_due_date_and_resolve(engine, make_spec) -> None:
+    spec = portal_spec(make_spec)
+    # 12 then 2: beyond chance; 2 more this week, so the client is not quiet either
+    load(engine, spec, {("acme-roofing", W2): 12, ("acme-roofing", W3): 2, ("acme-roofing", W4): 2})
+    build(engine, spec)
     with engine.begin() as conn:
-        first = refresh_tasks(conn, [built], NOW)
-        again = refresh_tasks(conn, [built], NOW + dt.timedelta(hours=1))
+        first = refresh_tasks(conn, [spec], NOW)
+        again = refresh_tasks(conn, [spec], NOW + dt.timedelta(hours=1))
         tasks = task_rows(conn, open_only=True)
     assert (first.opened, again.opened, again.still_open) == (1, 0, 1)
     task = tasks[0]
@@ -70,27 +81,33 @@ def test_admin_tasks_open_once_carry_a_due_date_and_resolve(engine, built) -> No
         "requests_received",
         "declining",
     )
-    assert "fell 44.4 %" in task["message"] and task["due_at"] == NOW + dt.timedelta(days=2)
-    load(engine, built, {("acme-roofing", W3): 6})  # late records: no longer a steep decline
+    assert task["message"] == (
+        "acme-roofing: Quote requests received in the week of 16 November 2026 fell 83.3% "
+        "against the week before (2 requests against 12 requests, beyond chance); find out why "
+        "before the client asks."
+    )
+    assert task["due_at"] == NOW + dt.timedelta(days=2)
+    load(engine, spec, {("acme-roofing", W3): 6})  # late records: 8 against 12 is chance
+    build(engine, spec, live=False)
     with engine.begin() as conn:
-        build_cards = refresh_portal_cards  # the same path the asset takes
-        from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
-
-        refresh_client_metrics(conn, built, NOW)
-        build_cards(conn, [built], NOW)
-        cleared = refresh_tasks(conn, [built], NOW + dt.timedelta(hours=2))
+        cleared = refresh_tasks(conn, [spec], NOW + dt.timedelta(hours=2))
         history = task_rows(conn)
     assert (cleared.resolved, cleared.still_open) == (1, 0)
     assert history[0]["resolution"] == "condition cleared" and history[0]["open_key"] is None
 
 
 def test_a_hidden_card_opens_a_data_problem_task(engine, built) -> None:
+    load_failures(engine, built, "acme-roofing", W3, 4)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = rows_total"))
         refresh_portal_cards(conn, [built], NOW)
         refresh_tasks(conn, [built], NOW)
-        kinds = {t["kind"] for t in task_rows(conn, open_only=True)}
-    assert "hidden_data_problem" in kinds
+        tasks = [t for t in task_rows(conn, open_only=True) if t["kind"] == "hidden_data_problem"]
+    messages = {t["metric_key"]: t["message"] for t in tasks}
+    assert messages["requests_received"] == (
+        "acme-roofing: Quote requests received for the week of 16 November 2026 is hidden from "
+        "the client: too many of the period's rows failed the field map (above the tolerated "
+        "share); fix the field map or the source, then replay the dead letters."
+    )
 
 
 def test_open_incidents_name_the_unsafe_cards_and_tell_the_client(engine, built) -> None:
@@ -111,16 +128,16 @@ def test_open_incidents_name_the_unsafe_cards_and_tell_the_client(engine, built)
     assert "acme-roofing/requests_received/2026-11-16" in incident["unsafe_cards"]
     assert "acme-roofing/requests_received/2026-11-09" not in incident["unsafe_cards"]  # final
     assert incident["client_impact"] == (
-        "Your quote requests received, requests you can answer by email numbers for the week of "
-        "16 November 2026 and week of 23 November 2026 may be incomplete; the next update is "
-        "expected by Tuesday 08:00 (Europe/Berlin)."
+        "Your quote requests received and requests you can answer by email numbers for the week "
+        "of 16 November 2026 and the week of 23 November 2026 may be incomplete; the next "
+        "update is expected by Tuesday 08:00 (Europe/Berlin)."
     )
     assert incident["message"] == "the last 3 batches failed"
 
 
 def test_the_payload_scan_passes_clean_tables(engine, built) -> None:
     with engine.begin() as conn:
-        build_notes(conn, NOW)
+        build_notes(conn, [built], NOW)
         assert scan(conn, [built]) == []
 
 
@@ -138,7 +155,7 @@ def test_the_payload_scan_fails_on_a_planted_value(
     engine, built, table: str, column: str, planted: str, kind: str
 ) -> None:
     with engine.begin() as conn:
-        build_notes(conn, NOW)
+        build_notes(conn, [built], NOW)
         # The planted values are really in a covered payload (the loader names people
         # "Person <id>"; every request has the email zoe0@example.org).
         payload = conn.execute(
@@ -163,15 +180,19 @@ def test_the_payload_scan_fails_on_a_planted_value(
 def test_the_watch_opens_one_incident_and_resolves_it(engine, built) -> None:
     with engine.begin() as conn:
         assert watch(conn, [built], NOW)[0].without_fresh_cards == []
-        conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = rows_total"))
+    load_failures(engine, built, "acme-roofing", W4, 2)  # this week's only rows all fail
+    load_failures(engine, built, "casa-verde", W4, 2)
+    with engine.begin() as conn:
         refresh_portal_cards(conn, [built], NOW)
         first = watch(conn, [built], NOW)[0]
         second = watch(conn, [built], NOW)[0]
         opened = [a for a in open_alerts(conn, built.key) if a["kind"] == KIND]
     assert first.without_fresh_cards == ["acme-roofing", "casa-verde"]
     assert len(first.events) == 1 and second.events == [] and len(opened) == 1
+    with engine.connect() as conn:
+        ids = list(conn.execute(sa.text("SELECT id FROM integration_dead_letters")).scalars())
+    resolve_dead_letters(engine, built, ids, state="ignored", note="test rows from QA")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE data_import_batches SET rows_failed = 0"))
         refresh_portal_cards(conn, [built], NOW)
         cleared = watch(conn, [built], NOW)[0]
         assert not [a for a in open_alerts(conn, built.key) if a["kind"] == KIND]

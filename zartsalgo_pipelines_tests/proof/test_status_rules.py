@@ -1,57 +1,158 @@
-"""Scenario (property-based): whatever the numbers, the status rules hold: an unfinished period
-is `in_progress`, a sample under `min_sample` never gets a trend, a zero or missing baseline
-never gives NaN or Infinity, and every formatted value is a readable string."""
+"""Scenario: a trend is claimed only beyond chance. The tests behind the statuses reproduce
+published values (R's `binom.test`, `fisher.test` and `t.test`), and whatever the numbers the
+rules hold (property-based): an unfinished period is `in_progress`, a rate under `min_sample`
+never gets a trend, a missing baseline never gives one, a change within chance is `steady`
+whatever its size, a large drop on small numbers is reported when it is real, and every
+formatted value is a readable string."""
 
 from decimal import Decimal
 
 import hypothesis
 import hypothesis.strategies as st
+import pytest
 
-from zartsalgo_pipelines.proof.formatting import format_change, format_value
-from zartsalgo_pipelines.proof.metrics import decide_status
+from zartsalgo_pipelines.proof.baselines import Reference
+from zartsalgo_pipelines.proof.comparison import Sample, odds_text, p_value
+from zartsalgo_pipelines.proof.formatting import Formatter
+from zartsalgo_pipelines.proof.status import decide_status
 from zartsalgo_pipelines.specs.metrics import TREND_STATUSES, MetricSpec
+from zartsalgo_pipelines.specs.units import unit_of
 
-METRIC = MetricSpec.model_validate(
-    {
-        "key": "m",
-        "label": "M",
-        "source": "Website",
-        "period": "week",
-        "unit": "requests",
-        "client_meaning": "What it means to the client.",
-        "measure": "count",
-        "time_field": "submitted_at",
-        "min_sample": 10,
-    }
+
+def metric(**changes: object) -> MetricSpec:
+    return MetricSpec.model_validate(
+        {
+            "key": "m",
+            "label": "M",
+            "source": "Website",
+            "period": "week",
+            "unit": "requests",
+            "client_meaning": "What it means to the client.",
+            "measure": "count",
+            "time_field": "submitted_at",
+            **changes,
+        }
+    )
+
+
+COUNT = metric()
+SHARE = metric(measure="share_present", field="contact_email", unit="percent", min_sample=5)
+AVERAGE = metric(measure="average", field="budget_amount", unit="EUR", min_sample=2)
+SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+
+
+def values(data: list[float]) -> Sample:
+    exact = [Decimal(str(v)) for v in data]
+    return Sample(len(exact), 0, len(exact), sum(exact, Decimal(0)), sum(v * v for v in exact))
+
+
+@pytest.mark.parametrize(
+    ("measure", "current", "baseline", "published"),
+    [
+        # binom.test(2, 12): two counts 2 and 10 under one rate
+        (COUNT, Sample(records=2), Sample(records=10), 0.03857),
+        # binom.test(c(682, 243), p = 3/4), R's own example (Conover 1971): 243 this week
+        # against 682 over the three weeks before is the same test at p = 1/4
+        (COUNT, Sample(records=243), Sample(records=682, periods=3), 0.3825),
+        # fisher.test(matrix(c(3, 1, 1, 3), 2)): the tea-tasting table
+        (SHARE, Sample(records=4, part=3), Sample(records=4, part=1), 0.4857),
+        # t.test(extra ~ group, data = sleep): Welch's test, t = -1.8608, df = 17.776
+        (AVERAGE, values(SLEEP_1), values(SLEEP_2), 0.07939),
+    ],
 )
-values = st.none() | st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False)
+def test_the_tests_reproduce_published_values(measure, current, baseline, published) -> None:
+    assert p_value(measure, current, baseline) == pytest.approx(published, abs=5e-5)
+
+
+def test_five_of_seven_against_six_of_six_is_within_chance() -> None:
+    """Issue 19: a share over 7 requests was `declining` with advice to change the form."""
+    judged = decide_status(
+        SHARE,
+        complete=True,
+        sample=7,
+        current=Decimal(100) * 5 / 7,
+        current_sample=Sample(records=7, part=5),
+        reference=Reference("previous_period", Decimal(100), Sample(records=6, part=6), 1),
+        change_pct=Decimal("-28.57"),
+    )
+    assert judged.status == "steady" and judged.p_value == pytest.approx(0.4615, abs=1e-4)
+
+
+def test_a_drop_from_ten_to_two_is_reported() -> None:
+    """Issue 19: 10 to 2 was "too few to compare", though it is beyond chance."""
+    judged = decide_status(
+        COUNT,
+        complete=True,
+        sample=2,
+        current=Decimal(2),
+        current_sample=Sample(records=2),
+        reference=Reference("previous_period", Decimal(12), Sample(records=12), 1),
+        change_pct=Decimal("-83.3"),
+    )
+    assert judged.status == "declining"
+    assert judged.p_value is not None and judged.p_value < 0.05
+    assert odds_text(judged.p_value) == "less than 1 time in 20"
+
+
+counts = st.integers(0, 400)
 
 
 @hypothesis.given(
     complete=st.booleans(),
-    sample=st.integers(0, 10_000),
-    current=values,
-    reference=values,
-    change_pct=values,
+    current=counts,
+    baseline=st.none() | counts,
+    rate=st.booleans(),
 )
-def test_status_rules_hold(complete, sample, current, reference, change_pct) -> None:
-    status = decide_status(
-        METRIC,
+def test_status_rules_hold(complete: bool, current: int, baseline: int | None, rate: bool) -> None:
+    measure = SHARE if rate else COUNT
+    present = current // 2
+    value = (Decimal(100) * present / current if current else None) if rate else Decimal(current)
+    if rate and current < measure.min_sample:
+        value = None
+    reference = Reference("previous_period", None)
+    if baseline is not None:
+        ref_value = Decimal(100) * (baseline // 3) / baseline if rate and baseline else None
+        reference = Reference(
+            "previous_period",
+            ref_value if rate else Decimal(baseline),
+            Sample(records=baseline, part=baseline // 3),
+            1,
+        )
+    change_pct = None
+    if value is not None and reference.value:
+        change_pct = 100 * (value - reference.value) / reference.value
+    judged = decide_status(
+        measure,
         complete=complete,
-        sample=sample,
-        current=current,
+        sample=current,
+        current=value,
+        current_sample=Sample(records=current, part=present),
         reference=reference,
         change_pct=change_pct,
     )
     if not complete:
-        assert status == "in_progress"
-    if sample < METRIC.min_sample:
-        assert status not in TREND_STATUSES
-    if current is None or reference is None:
-        assert status not in TREND_STATUSES
+        assert judged.status == "in_progress"
+    if rate and current < measure.min_sample:
+        assert judged.status not in TREND_STATUSES
+    if value is None or reference.value is None:
+        assert judged.status not in TREND_STATUSES
+    if judged.status in {"improving", "declining"}:
+        assert judged.p_value is not None and judged.p_value < 1 - measure.confidence
 
 
-@hypothesis.given(value=values, unit=st.sampled_from(["percent", "EUR", "requests", "deals"]))
-def test_formatted_values_are_readable(value: Decimal | None, unit: str) -> None:
-    for text in (format_value(value, unit), format_change(value, value, unit)):
+amounts = st.none() | st.decimals(
+    min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False
+)
+
+
+@hypothesis.given(
+    value=amounts,
+    unit=st.sampled_from(["percent", "EUR", "requests", "deals", "CHF"]),
+    locale=st.sampled_from(["en_GB", "de_DE", "fr_FR"]),
+)
+def test_formatted_values_are_readable(value: Decimal | None, unit: str, locale: str) -> None:
+    words, kind = Formatter(locale), unit_of(unit)
+    for text in (words.value(value, kind), words.change(value, value, kind)):
         assert "nan" not in text.lower() and "inf" not in text.lower() and text
+        assert "+-" not in text and "--" not in text and "None" not in text

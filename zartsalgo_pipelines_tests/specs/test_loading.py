@@ -98,7 +98,7 @@ REFUSED = [
     ),
     (
         "missing key reported at its parent",
-        edit("      unit: requests\n", ""),
+        edit("      unit: {one: request, other: requests}\n", ""),
         "- key: requests_received",
         "attributes.metrics.0.unit",
         r"Field required",

@@ -21,6 +21,7 @@ class Bucket:
     present: int
     matching: int
     total: Decimal | None
+    squares: Decimal | None
     values: int
     first_batch_id: int | None
     last_batch_id: int | None
@@ -52,12 +53,23 @@ def _filtered(query: sa.Select[Any], table: sa.Table, metric: MetricSpec) -> sa.
 
 
 def metric_buckets(
-    conn: sa.Connection, table: sa.Table, provider_key: str, metric: MetricSpec, is_date: bool
+    conn: sa.Connection,
+    table: sa.Table,
+    provider_key: str,
+    metric: MetricSpec,
+    is_date: bool,
+    until: dt.datetime | None = None,
 ) -> list[Bucket]:
-    """One GROUP BY over the provider's records: counts, present, matching and sums per slot."""
+    """One GROUP BY over the provider's records: counts, present, matching and sums per slot;
+    with ``until``, only records whose own time is not after it (the proof as of a moment)."""
     time = table.c[metric.time_field]
     slot = _slot(time, conn.dialect.name, is_date).label("slot")
     field = table.c[metric.field] if metric.field else None
+    # For the tests of averages and sums (proof/comparison.py): the spread of values too.
+    total: Any = sa.literal(None)
+    squares: Any = sa.literal(None)
+    if field is not None and metric.measure in {"sum", "average"}:
+        total, squares = sa.func.sum(field), sa.func.sum(field * field)
     matching = (
         sa.func.sum(sa.case((field.in_(metric.matching), 1), else_=0))
         if field is not None and metric.matching
@@ -70,13 +82,16 @@ def metric_buckets(
             sa.func.count(),
             sa.func.count(field) if field is not None else sa.literal(0),
             matching,
-            sa.func.sum(field) if metric.measure in {"sum", "average"} else sa.literal(None),
+            total,
+            squares,
             sa.func.min(table.c.last_batch_id),
             sa.func.max(table.c.last_batch_id),
         )
         .where(table.c.provider_key == provider_key, time.is_not(None))
         .group_by(table.c.client_key, slot)
     )
+    if until is not None:
+        query = query.where(time <= (until.date() if is_date else until))
     query = _filtered(query, table, metric)
     return [
         Bucket(
@@ -86,11 +101,14 @@ def metric_buckets(
             present=int(present or 0),
             matching=int(match or 0),
             total=None if total is None else Decimal(str(total)),
+            squares=None if squares is None else Decimal(str(squares)),
             values=int(present or 0),
             first_batch_id=first,
             last_batch_id=last,
         )
-        for client, slot_text, records, present, match, total, first, last in conn.execute(query)
+        for client, slot_text, records, present, match, total, squares, first, last in (
+            conn.execute(query)
+        )
     ]
 
 

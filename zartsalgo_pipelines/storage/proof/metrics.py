@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.storage.upsert import upsert_all_columns
-from zartsalgo_pipelines.tables.core import client_metrics
+from zartsalgo_pipelines.tables.core import cards, client_metrics
 
 # A row of client_metrics or portal_cards: one provider, metric, client and period.
 PERIOD_KEY = ["provider_key", "metric_key", "client_key", "period_start"]
@@ -85,3 +85,18 @@ def batch_range(conn: sa.Connection, provider_key: str) -> tuple[int | None, int
         ).where(client_metrics.c.provider_key == provider_key)
     ).one()
     return row[0], row[1]
+
+
+def forget_periods_after(
+    conn: sa.Connection, provider_key: str, metric_key: str, start: dt.date
+) -> None:
+    """Remove the metric's values and cards of periods after ``start`` (rendering the proof
+    as of an earlier moment, in a transaction that is rolled back)."""
+    for table in (client_metrics, cards):
+        conn.execute(
+            sa.delete(table).where(
+                table.c.provider_key == provider_key,
+                table.c.metric_key == metric_key,
+                table.c.period_start > start,
+            )
+        )

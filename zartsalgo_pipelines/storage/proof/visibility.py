@@ -1,15 +1,16 @@
 """The facts a card's visibility is decided from, and the client impact of incidents."""
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.storage.proof.golive import live_since
-from zartsalgo_pipelines.tables.core import alerts, batches, connections
+from zartsalgo_pipelines.tables.core import alerts, connections, dead_letters
 
 
 def provider_facts(conn: sa.Connection, provider_key: str) -> dict[str, Any]:
-    """What visibility is decided from: connection, open incidents, the latest batch, go-live."""
+    """What visibility is decided from: connection, open incidents, go-live."""
     connection = conn.execute(
         sa.select(connections.c.status, connections.c.last_successful_sync_at).where(
             connections.c.provider_key == provider_key
@@ -20,19 +21,10 @@ def provider_facts(conn: sa.Connection, provider_key: str) -> dict[str, Any]:
             alerts.c.provider_key == provider_key, alerts.c.resolved_at.is_(None)
         )
     ).all()
-    batch = conn.execute(
-        sa.select(batches.c.id, batches.c.rows_total, batches.c.rows_failed, batches.c.rows_ignored)
-        .where(batches.c.provider_key == provider_key, batches.c.status == "succeeded")
-        .order_by(batches.c.id.desc())
-        .limit(1)
-    ).first()
-    checked = (batch.rows_total - batch.rows_ignored) if batch else 0
     return {
         "connection_status": connection.status if connection else None,
         "last_success_at": connection.last_successful_sync_at if connection else None,
         "incidents": [dict(r._mapping) for r in incidents],
-        "latest_batch_id": batch.id if batch else None,
-        "latest_failed_share": (batch.rows_failed / checked) if batch and checked else 0.0,
         "live_since": live_since(conn, provider_key),
     }
 
@@ -43,5 +35,26 @@ def set_incident_impact(
     conn.execute(
         sa.update(alerts)
         .where(alerts.c.id == alert_id)
-        .values(unsafe_cards=unsafe, client_impact=None if impact is None else impact[:500])
+        .values(unsafe_cards=unsafe, client_impact=impact)
     )
+
+
+def open_failure_payloads(
+    conn: sa.Connection, provider_key: str, since: dt.datetime, limit: int
+) -> tuple[list[Any], int]:
+    """The payloads of the provider's open dead letters that last failed after ``since``
+    (newest first, at most ``limit``) and how many more such letters were left unread."""
+    where = (
+        dead_letters.c.provider_key == provider_key,
+        dead_letters.c.state == "open",
+        dead_letters.c.last_failed_at >= since,
+    )
+    total = conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one()
+    rows = conn.execute(
+        sa.select(dead_letters.c.raw_payload)
+        .where(*where)
+        .order_by(dead_letters.c.last_failed_at.desc())
+        .limit(limit)
+    ).scalars()
+    payloads = list(rows)
+    return payloads, int(total) - len(payloads)

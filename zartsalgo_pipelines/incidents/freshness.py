@@ -1,0 +1,145 @@
+"""Data freshness beside sync freshness: is new data still arriving?
+
+A sync can succeed every night and still bring nothing new (yesterday's export left in place,
+a form that broke). Each client's silence is judged against its own recent rate: at ``r``
+records a day, ``t`` days without one happen by chance with probability ``exp(-r t)``, so the
+silence is news once that is below ``1 - confidence`` (99 % by default): after
+``-ln(1 - confidence) / r`` days, and never sooner than the provider's ``stale_after_hours``.
+The rate is read from the last ``lookback_days`` (or since the client's first record in them,
+at least a week). A client who sends 12 requests a week is news after 2.7 days; one who sends
+one a month only after 129 days. The provider as a whole is judged the same way with all its
+clients' records.
+"""
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.incidents.alerts import AlertEvent, raise_alert, resolve_alerts
+from zartsalgo_pipelines.incidents.kinds import NO_NEW_DATA
+from zartsalgo_pipelines.incidents.staleness import age_text
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.freshness import Arrivals, arrivals
+from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+
+
+@dataclass(frozen=True)
+class Silence:
+    """How long one client (or the provider, ``client_key`` None) has sent nothing new."""
+
+    client_key: str | None
+    newest: dt.datetime | None  # the newest record's own time (naive UTC), if any
+    recent: int  # records in the lookback window
+    usual_gap: dt.timedelta | None  # silence longer than this is news (None: too rare to tell)
+    silent: bool
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """A provider's data freshness: the provider as a whole and each client."""
+
+    provider: Silence
+    clients: dict[str, Silence]
+    last_stored_at: dt.datetime | None  # newest new or changed record stored
+
+    @property
+    def silent_clients(self) -> list[Silence]:
+        return [s for s in self.clients.values() if s.silent]
+
+    def silence_of(self, client: str) -> Silence | None:
+        """The client's silence when it is news (the provider's, if the whole provider is)."""
+        own = self.clients.get(client)
+        if own is not None and own.silent:
+            return own
+        return self.provider if self.provider.silent else None
+
+
+MIN_SPAN = dt.timedelta(days=7)
+
+
+def usual_gap(
+    recent: int, span: dt.timedelta, confidence: float, floor_hours: float
+) -> dt.timedelta | None:
+    """The longest silence chance explains at ``recent`` records in ``span`` (at least a
+    week), and never less than ``floor_hours``; None without records to tell a rate from."""
+    if recent == 0:
+        return None
+    rate_per_day = recent / (max(span, MIN_SPAN).total_seconds() / 86400)
+    days = -math.log(1 - confidence) / rate_per_day
+    return max(dt.timedelta(days=days), dt.timedelta(hours=floor_hours))
+
+
+def _silence(spec: ProviderSpec, client: str | None, seen: Arrivals, now: dt.datetime) -> Silence:
+    since = now - dt.timedelta(days=spec.freshness.lookback_days)
+    span = now - max(since, seen.first_recent or since)
+    gap = usual_gap(seen.recent, span, spec.freshness.confidence, spec.stale_after_hours)
+    silent = gap is not None and seen.newest is not None and now - seen.newest > gap
+    return Silence(client, seen.newest, seen.recent, gap, silent)
+
+
+def freshness(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> Freshness | None:
+    """The provider's data freshness at ``now``; None when the spec names no time field."""
+    field = spec.freshness_field
+    if field is None:
+        return None
+    entry = spec.field(field)
+    since = now - dt.timedelta(days=spec.freshness.lookback_days)
+    table = table_of(RECORD_MODELS[spec.object_type])
+    found = arrivals(conn, table, spec.key, field, since, now)
+    if entry is not None and entry.type == "date":  # a date is over at the end of its day
+        found = [
+            dataclasses.replace(a, newest=a.newest and a.newest + dt.timedelta(days=1))
+            for a in found
+        ]
+    clients = {a.client_key: _silence(spec, a.client_key, a, now) for a in found}
+    everyone = Arrivals(
+        "",
+        max((a.newest for a in found if a.newest), default=None),
+        sum(a.recent for a in found),
+        min((a.first_recent for a in found if a.first_recent), default=None),
+        max((a.last_stored_at for a in found if a.last_stored_at), default=None),
+    )
+    return Freshness(_silence(spec, None, everyone, now), clients, everyone.last_stored_at)
+
+
+def _who(silences: list[Silence], now: dt.datetime) -> str:
+    parts = [
+        f"{s.client_key or 'any client'} ({age_text(now - s.newest)} without one"
+        f"{', usually at most ' + age_text(s.usual_gap) if s.usual_gap else ''})"
+        for s in silences
+        if s.newest is not None
+    ]
+    return ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+
+
+def refresh_no_new_data(
+    conn: sa.Connection, spec: ProviderSpec, fresh: Freshness | None, now: dt.datetime
+) -> list[AlertEvent]:
+    """Open `no_new_data` while a client (or the provider) is silent for longer than usual;
+    resolve it as soon as data flows again."""
+    silent = [] if fresh is None else fresh.silent_clients
+    if fresh is not None and fresh.provider.silent:
+        silent = [fresh.provider, *silent]
+    if spec.status != "connected" or not silent:
+        return resolve_alerts(conn, spec.key, NO_NEW_DATA)
+    return raise_alert(
+        conn,
+        spec,
+        NO_NEW_DATA,
+        who=_who(silent, now),
+        details={
+            "silent": [
+                {
+                    "client": s.client_key,
+                    "newest_record": s.newest.isoformat() if s.newest else None,
+                    "usual_gap_hours": round(s.usual_gap.total_seconds() / 3600, 1)
+                    if s.usual_gap
+                    else None,
+                }
+                for s in silent[:50]
+            ]
+        },
+    )

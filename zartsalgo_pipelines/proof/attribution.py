@@ -1,0 +1,93 @@
+"""Which client periods a provider's failed rows belong to.
+
+A failed row is missing from the numbers of the client and period it belongs to, and only from
+those: a replay that fails again, a manual entry or one bad webhook delivery never puts another
+client's week in doubt. Each open dead letter is placed by its own client and time (read from
+its payload with the spec's source paths); a letter whose time cannot be read is spread over
+that client's open periods, and one whose client cannot be read over every open period, each in
+proportion to the records the period holds. ``proof/visibility.py`` judges the result like the
+field checks: failed / max(records + failed, min_rows) against the tolerated share.
+"""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.proof.periods import local_date, period_of
+from zartsalgo_pipelines.specs.metrics import MetricSpec
+from zartsalgo_pipelines.specs.models import ProviderSpec
+
+Cell = tuple[str, dt.date]  # client, period start
+
+
+def _client(spec: ProviderSpec, value: Any) -> str | None:
+    entry = spec.field("client_key")
+    if not isinstance(value, str | int) or isinstance(value, bool) or entry is None:
+        return None
+    text = str(value).strip()
+    if entry.values:
+        text = entry.values.get(text, text)
+    return (text.casefold() if entry.casefold else text) or None
+
+
+def _day(value: Any, is_date: bool, zone: str) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        if is_date:
+            return dt.date.fromisoformat(value.strip()[:10])
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return local_date(moment, zone)
+
+
+def _spread(target: dict[Cell, float], amount: float, cells: list[Cell], weights: Counter) -> None:
+    """Add ``amount`` over ``cells`` in proportion to ``weights`` (evenly if all are zero)."""
+    if not cells or not amount:
+        return
+    total = sum(weights[c] for c in cells)
+    for cell in cells:
+        share = weights[cell] / total if total else 1 / len(cells)
+        target[cell] = target.get(cell, 0.0) + amount * share
+
+
+def attribute_failures(
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    payloads: Iterable[Any],
+    unread: int,
+    records: Counter,
+    cells: set[Cell],
+) -> dict[Cell, float]:
+    """Failed rows per open cell of ``metric``'s periods. ``records`` counts every record per
+    cell (what a period holds); ``unread`` letters were not read (beyond the read limit) and
+    are spread like letters without a client."""
+    client_entry, time_entry = spec.field("client_key"), spec.field(metric.time_field)
+    if client_entry is None or time_entry is None:
+        return {}
+    client_of, time_of = compile_getter(client_entry.source), compile_getter(time_entry.source)
+    zone, is_date = metric.timezone or spec.timezone, time_entry.type == "date"
+    placed: Counter = Counter()
+    client_only: Counter = Counter()
+    unknown = unread
+    for payload in payloads:
+        client = _client(spec, client_of(payload))
+        if client is None:
+            unknown += 1
+            continue
+        day = _day(time_of(payload), is_date, zone)
+        if day is None:
+            client_only[client] += 1
+        else:
+            placed[(client, period_of(metric.period, day).start)] += 1
+    result: dict[Cell, float] = {c: float(placed[c]) for c in cells if placed[c]}
+    ordered = sorted(cells)
+    for client, amount in client_only.items():
+        _spread(result, amount, [c for c in ordered if c[0] == client], records)
+    _spread(result, unknown, ordered, records)
+    return result

@@ -1,0 +1,110 @@
+"""Is a change beyond chance? The test that fits each measure, at the metric's confidence.
+
+- **count**: the current count against the baseline period(s) as two Poisson counts, compared
+  exactly by conditioning on their sum (the binomial test of Przyborowski and Wilenski, 1940):
+  with the baseline pooled over ``k`` periods, the current count is Binomial(x + y, 1 / (1 + k))
+  when the rate did not change.
+- **share_present / share_matching**: the current a of n against the baseline's b of m,
+  Fisher's exact test of the 2 x 2 table.
+- **average**: Welch's t-test from the two samples' means and standard deviations.
+- **sum**: the totals of two compound Poisson processes, a normal approximation whose variance
+  is estimated by the sums of squared values (each total's variance is its rate times the mean
+  squared value).
+
+All two-sided. A change is a trend only when its p-value is below ``1 - confidence`` *and* it is
+larger than the metric's ``steady_band``; otherwise it is ``steady``, "within the usual range".
+"""
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from scipy import stats
+
+from zartsalgo_pipelines.specs.metrics import SHARE_MEASURES, MetricSpec
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a test needs of one side: records, the matching part of them, and the measured
+    field's count of values, sum and sum of squares. ``periods`` is how many periods it pools."""
+
+    records: int = 0
+    part: int = 0
+    values: int = 0
+    total: Decimal = Decimal(0)
+    squares: Decimal = Decimal(0)
+    periods: int = 1
+
+    def __add__(self, other: "Sample") -> "Sample":
+        return Sample(
+            self.records + other.records,
+            self.part + other.part,
+            self.values + other.values,
+            self.total + other.total,
+            self.squares + other.squares,
+            self.periods + other.periods,
+        )
+
+
+def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | None:
+    """The two-sided p-value of the change, or None when the test cannot be formed."""
+    if metric.measure == "count":
+        n = current.records + baseline.records
+        if n == 0:
+            return None
+        return float(stats.binomtest(current.records, n, 1 / (1 + baseline.periods)).pvalue)
+    if metric.measure in SHARE_MEASURES:
+        if current.records == 0 or baseline.records == 0:
+            return None
+        table = [
+            [current.part, current.records - current.part],
+            [baseline.part, baseline.records - baseline.part],
+        ]
+        return float(stats.fisher_exact(table).pvalue)
+    if metric.measure == "average":
+        return _welch(current, baseline)
+    return _compound_poisson(current, baseline)
+
+
+def _spread(sample: Sample) -> tuple[float, float]:
+    mean = float(sample.total) / sample.values
+    variance = (float(sample.squares) - sample.values * mean * mean) / (sample.values - 1)
+    return mean, math.sqrt(max(variance, 0.0))
+
+
+def _welch(current: Sample, baseline: Sample) -> float | None:
+    if current.values < 2 or baseline.values < 2:
+        return None
+    mean_a, sd_a = _spread(current)
+    mean_b, sd_b = _spread(baseline)
+    if sd_a == 0 and sd_b == 0:
+        return 1.0 if mean_a == mean_b else 0.0
+    result = stats.ttest_ind_from_stats(
+        mean_a, sd_a, current.values, mean_b, sd_b, baseline.values, equal_var=False
+    )
+    return float(result.pvalue)
+
+
+def _compound_poisson(current: Sample, baseline: Sample) -> float | None:
+    k = baseline.periods
+    variance = float(current.squares) + float(baseline.squares) / (k * k)
+    if variance <= 0:
+        return None if current.total == baseline.total / k else 0.0
+    z = (float(current.total) - float(baseline.total) / k) / math.sqrt(variance)
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def beyond_chance(metric: MetricSpec, p: float | None) -> bool:
+    return p is not None and p < 1 - metric.confidence
+
+
+def odds_text(p: float) -> str:
+    """How often chance alone gives a difference this large, in words a client can repeat:
+    `less than 1 time in 100`, `about 1 time in 3`."""
+    for bound in (1000, 100, 20):
+        if p < 1 / bound:
+            return f"less than 1 time in {bound:,}"
+    if p >= 0.5:
+        return "often (about every other time or more)"
+    return f"about 1 time in {round(1 / p)}"

@@ -1,0 +1,129 @@
+"""Rebuilding the portal cards: per provider, what holds for all its cards (go-live, connection,
+sync staleness, open incidents), for each client (is new data still arriving?) and for each
+client's period (its records, its failed rows); then one card per stored metric value.
+
+The `no_new_data` incident is opened and resolved here, from the same data freshness the cards'
+caveats use, so an incident and the cards it names never disagree."""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from zartsalgo_pipelines.clock import proof_now
+from zartsalgo_pipelines.incidents.alerts import AlertEvent
+from zartsalgo_pipelines.incidents.freshness import Freshness, freshness, refresh_no_new_data
+from zartsalgo_pipelines.incidents.staleness import sync_is_stale
+from zartsalgo_pipelines.proof.attribution import Cell, attribute_failures
+from zartsalgo_pipelines.proof.cards import Card, build_card, load_cards
+from zartsalgo_pipelines.proof.formatting import Formatter
+from zartsalgo_pipelines.proof.periods import Period, local_date
+from zartsalgo_pipelines.proof.tallies import every_record, tally_periods
+from zartsalgo_pipelines.proof.visibility import CellFacts, ProviderState
+from zartsalgo_pipelines.specs.metrics import MetricSpec
+from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.proof.cards import delete_cards_of_undeclared_metrics, write_cards
+from zartsalgo_pipelines.storage.proof.metrics import as_date, metric_rows
+from zartsalgo_pipelines.storage.proof.visibility import open_failure_payloads, provider_facts
+
+# Open dead letters read to place failed rows: those that failed in the last FAILURE_HORIZON
+# (older ones belong to final periods), at most FAILURE_READ_LIMIT (the rest are spread).
+FAILURE_HORIZON = dt.timedelta(days=120)
+FAILURE_READ_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class PortalRefresh:
+    cards: list[Card]
+    events: list[AlertEvent] = field(default_factory=list)  # no_new_data opened / resolved
+    freshness: dict[str, Freshness | None] = field(default_factory=dict)
+
+
+def provider_state(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> ProviderState:
+    facts = provider_facts(conn, spec.key)
+    return ProviderState(
+        display_name=spec.display_name,
+        spec_status=spec.status,
+        connection_status=facts["connection_status"],
+        live_since=facts["live_since"],
+        last_success_at=facts["last_success_at"],
+        sync_stale=sync_is_stale(facts["last_success_at"], now, spec.stale_after_hours),
+        incident_kinds=frozenset(i["kind"] for i in facts["incidents"]),
+        tolerated_failure_share=spec.tolerated_failure_share,
+        min_rows=spec.min_rows,
+    )
+
+
+def _cells(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    rows: list[dict[str, Any]],
+    failures: tuple[list[Any], int],
+    now: dt.datetime,
+) -> dict[Cell, tuple[int, float]]:
+    """(records, failed rows) of each open (not final) period of ``metric``."""
+    zone = metric.timezone or spec.timezone
+    records: Counter = Counter()
+    for client, tallies in tally_periods(conn, spec, every_record(metric), zone, now).items():
+        for period, tally in tallies.items():
+            records[(client, period.start)] = tally.records
+    open_cells = {(r["client_key"], as_date(r["period_start"])) for r in rows if not r["is_final"]}
+    payloads, unread = failures
+    failed = attribute_failures(spec, metric, payloads, unread, records, open_cells)
+    return {c: (records[c], failed.get(c, 0.0)) for c in open_cells}
+
+
+def _provider_cards(
+    conn: sa.Connection, spec: ProviderSpec, fresh: Freshness | None, now: dt.datetime
+) -> list[Card]:
+    state = provider_state(conn, spec, now)
+    metrics = {m.key: m for m in spec.metrics}
+    rows = [r for r in metric_rows(conn, spec.key) if r["metric_key"] in metrics]
+    failures = open_failure_payloads(conn, spec.key, now - FAILURE_HORIZON, FAILURE_READ_LIMIT)
+    words = Formatter(spec.locale)
+    built = []
+    for metric in spec.metrics:
+        own = [r for r in rows if r["metric_key"] == metric.key]
+        cells = _cells(conn, spec, metric, own, failures, now)
+        zone = metric.timezone or spec.timezone
+        for row in own:
+            start = as_date(row["period_start"])
+            records, failed = cells.get((row["client_key"], start), (0, 0.0))
+            silence = fresh.silence_of(row["client_key"]) if fresh else None
+            newest = silence.newest if silence else None
+            over_at = Period(row["period"], start).ends_at_utc(zone)
+            silent = newest is not None and newest < over_at
+            since = words.date(local_date(newest, zone)) if newest is not None else ""
+            cell = CellFacts(records=records, failed=failed, silent=silent)
+            built.append(build_card(spec, metric, row, state, cell, since, now))
+    return built
+
+
+def refresh_portal_cards(
+    conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime | None = None
+) -> PortalRefresh:
+    """Rebuild every provider's cards from its client_metrics and current facts; open or
+    resolve `no_new_data`; returns the stored cards (with their ids) and the incident events."""
+    now = now or proof_now()
+    cards: list[Card] = []
+    events: list[AlertEvent] = []
+    fresh_of: dict[str, Freshness | None] = {}
+    for spec in specs:
+        fresh = freshness(conn, spec, now)
+        fresh_of[spec.key] = fresh
+        events += refresh_no_new_data(conn, spec, fresh, now)
+        write_cards(conn, [c.as_row() for c in _provider_cards(conn, spec, fresh, now)])
+        delete_cards_of_undeclared_metrics(conn, spec.key, sorted(m.key for m in spec.metrics))
+        cards += load_cards(conn, provider_key=spec.key)
+    return PortalRefresh(cards, events, fresh_of)
+
+
+def summary(cards: list[Card]) -> dict[str, dict[str, int]]:
+    """Counts by status and by visibility (materialization metadata, CLI)."""
+    return {
+        "by_status": dict(Counter(c.status for c in cards)),
+        "by_visibility": dict(Counter(c.visibility for c in cards)),
+    }
