@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.proof.cards import Card
-from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.golive import mark_live
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.helpers import DROP, quote

@@ -2,7 +2,8 @@
 stored records, each against its declared baseline, with honest statuses: an unfinished period
 is `in_progress` (never a trend), a rate over fewer records than `min_sample` is `too_few` (a
 count but no rate), empty periods are `no_data`, a missing baseline is `no_baseline` with the
-reason, a change within chance is `steady`, and nothing is ever NaN or Infinity. Next actions fill {current}/{baseline}/{change_pct}/{period}; a metric without
+reason, a change within chance is `steady`, and nothing is ever NaN or Infinity. Next actions
+fill {current}/{baseline}/{change_pct}/{period}; a metric without
 next_actions uses the defaults. Final periods (older than restate_days) are never rewritten."""
 
 import datetime as dt

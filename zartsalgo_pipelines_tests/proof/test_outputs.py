@@ -16,8 +16,8 @@ from zartsalgo_pipelines.proof.cards import load_cards
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.payload_scan import scan
-from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
+from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.proof.watch import KIND, watch
 from zartsalgo_pipelines.storage.proof.tasks import task_rows
 from zartsalgo_pipelines_tests.proof.portal_helpers import (

@@ -83,7 +83,7 @@ def preview(engine, make_spec, tmp_path):
 
 
 def test_client_pages_tell_an_ordinary_week_honestly(engine, preview, page) -> None:
-    spec, index = preview
+    _, index = preview
     with engine.connect() as conn:
         shown = load_cards(conn, shown_only=True)
 
