@@ -76,11 +76,11 @@ def comparison_text(
     against: str,
     p_value: float | None,
 ) -> str | None:
-    """What the comparison was: `2 requests against 12 requests the week before; chance
+    """What the comparison was: `2 requests against 12 requests (the week before); chance
     alone gives a difference this large less than 1 time in 20`."""
     if current is None or baseline is None or p_value is None:
         return None
-    head = f"{words.value(current, unit)} against {words.value(baseline, unit)} {against}"
+    head = f"{words.value(current, unit)} against {words.value(baseline, unit)} ({against})"
     odds = odds_text(p_value)
     if status == "steady":
         return f"{head}; chance alone gives a difference this size {odds}: within the usual range"

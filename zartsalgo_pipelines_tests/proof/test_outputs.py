@@ -226,3 +226,33 @@ def test_off_target_and_missing_data_open_tasks(
         tasks = task_rows(conn, open_only=True)
     assert [t["kind"] for t in tasks] == [kind]
     assert tasks[0]["period_start"] == W3 and tasks[0]["owner"] == spec.owner
+
+
+def test_the_client_statement_orders_periods_by_date_and_names_months(engine, make_spec) -> None:
+    """Issue 19: the statement sorted weeks as text ("16 ... and 9 ...") and left out months."""
+    from zartsalgo_pipelines_tests.proof.portal_helpers import METRICS
+
+    monthly = METRICS[0] | {"key": "requests_month", "label": "Requests this month"}
+    monthly |= {"period": "month", "restate_days": 30}
+    spec = make_spec(metrics=[METRICS[0] | {"restate_days": 20}, monthly])
+    load(engine, spec, {("acme-roofing", W2): 3, ("acme-roofing", W3): 4})
+    build(engine, spec)
+    with engine.begin() as conn:
+        open_alert(
+            conn,
+            provider_key=spec.key,
+            kind="failed_batches",
+            severity="critical",
+            owner=spec.owner,
+            message="m",
+            next_action="n",
+            details={},
+        )
+        refresh_portal_cards(conn, [spec], NOW)
+        refresh_impact(conn, [spec], lambda s: None)
+        (incident,) = open_alerts(conn, spec.key)
+    assert incident["client_impact"] == (
+        "Your quote requests received and requests this month numbers for November 2026, the "
+        "week of 9 November 2026, the week of 16 November 2026 and the week of 23 November 2026 "
+        "may be incomplete; we will update them as soon as the connection is fixed."
+    )

@@ -62,7 +62,7 @@ def test_cards_are_formatted_with_baseline_status_comparison_and_action(engine, 
         "Within the usual range of the week before",
     )
     assert week3.comparison == (
-        "5 requests against 9 requests the week before; chance alone gives a difference this "
+        "5 requests against 9 requests (the week before); chance alone gives a difference this "
         "size about 1 time in 2: within the usual range"
     )
     assert week3.baseline_kind == "previous_period"

@@ -99,7 +99,7 @@ def test_client_pages_tell_an_ordinary_week_honestly(engine, preview, page) -> N
     assert "status-declining" in (drop.get_attribute("class") or "")
     assert drop.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(179, 38, 30)"
     assert drop.locator(".comparison").inner_text() == (
-        "2 requests against 12 requests the week before; chance alone gives a difference this "
+        "2 requests against 12 requests (the week before); chance alone gives a difference this "
         "large less than 1 time in 20"
     )
     assert drop.locator("svg.chart rect").count() == 3
