@@ -156,6 +156,23 @@ def _caveats(
     return " ".join(kept) or None
 
 
+def _comparison(
+    words: Formatter, metric: MetricSpec, row: Mapping[str, Any], against: str
+) -> str | None:
+    """The comparison behind the status in words, or why there is none."""
+    if row["status"] == "no_baseline":
+        return no_baseline_text(metric, row["no_baseline_reason"], row["baseline_periods_used"])
+    return comparison_text(
+        words,
+        metric.unit_info,
+        status=row["status"],
+        current=_dec(row["current_value"]),
+        baseline=_dec(row["baseline_value"]),
+        against=against,
+        p_value=row["p_value"],
+    )
+
+
 def build_card(
     spec: ProviderSpec,
     metric: MetricSpec,
@@ -179,19 +196,6 @@ def build_card(
     seen = decide(
         provider, cell, status=status, is_final=bool(row["is_final"]), period_over_at=over_at
     )
-    comparison = comparison_text(
-        words,
-        unit,
-        status=status,
-        current=current,
-        baseline=baseline,
-        against=against,
-        p_value=row["p_value"],
-    )
-    if status == "no_baseline":
-        comparison = no_baseline_text(
-            metric, row["no_baseline_reason"], row["baseline_periods_used"]
-        )
     last = provider.last_success_at
     return Card(
         provider_key=spec.key,
@@ -213,7 +217,7 @@ def build_card(
         change_abs=_dec(row["change_abs"]),
         change_pct=_dec(row["change_pct"]),
         change_display=words.change(_dec(row["change_abs"]), _dec(row["change_pct"]), unit),
-        comparison=comparison,
+        comparison=_comparison(words, metric, row, against),
         sample_size=sample,
         status=status,
         status_text=status_text(status, metric, against),

@@ -139,6 +139,56 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _batches(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    client: str,
+    period: Period,
+    words: Formatter,
+) -> list[dict[str, Any]]:
+    """The period's records by the batch that last wrote them, with its failed and ignored."""
+    zone = metric.timezone or spec.timezone
+    entry = spec.field(metric.time_field)
+    if entry is not None and entry.type == "date":
+        bounds: tuple[Any, Any] = (period.start, period.following().start)
+    else:
+        bounds = (period.previous().ends_at_utc(zone), period.ends_at_utc(zone))
+    table = table_of(RECORD_MODELS[spec.object_type])
+    return [
+        b | {"finished": words.moment(b.pop("finished_at"), zone)}
+        for b in records_by_batch(conn, table, spec.key, metric, client, *bounds)
+    ]
+
+
+def _baselines(
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    client: str,
+    period: Period,
+    kind: str,
+    words: Formatter,
+) -> list[dict[str, Any]]:
+    """The baseline periods' own values, as stored."""
+    found = []
+    for base in baseline_periods(metric, period, kind):
+        other = metric_row(conn, spec.key, metric.key, client, base.start)
+        found.append(
+            {
+                "period": base.label(spec.locale),
+                "value": NO_VALUE
+                if other is None
+                else words.value(_dec(other["current_value"]), metric.unit_info),
+                "records": words.count(
+                    0 if other is None else other["sample_size"], record_unit(spec)
+                ),
+                "status": "not on record" if other is None else other["status"],
+            }
+        )
+    return found
+
+
 def explain(
     conn: sa.Connection, specs: list[ProviderSpec], client: str, metric_key: str, day: dt.date
 ) -> dict[str, Any]:
@@ -159,31 +209,8 @@ def explain(
         ),
         None,
     )
-    entry = spec.field(metric.time_field)
-    if entry is not None and entry.type == "date":
-        bounds: tuple[Any, Any] = (period.start, period.following().start)
-    else:
-        bounds = (period.previous().ends_at_utc(zone), period.ends_at_utc(zone))
-    table = table_of(RECORD_MODELS[spec.object_type])
-    batches = [
-        b | {"finished": words.moment(b.pop("finished_at"), zone)}
-        for b in records_by_batch(conn, table, spec.key, metric, client, *bounds)
-    ]
-    baselines = []
-    for base in baseline_periods(metric, period, row["baseline_kind"]):
-        other = metric_row(conn, spec.key, metric.key, client, base.start)
-        baselines.append(
-            {
-                "period": base.label(spec.locale),
-                "value": NO_VALUE
-                if other is None
-                else words.value(_dec(other["current_value"]), unit),
-                "records": words.count(
-                    0 if other is None else other["sample_size"], record_unit(spec)
-                ),
-                "status": "not on record" if other is None else other["status"],
-            }
-        )
+    batches = _batches(conn, spec, metric, client, period, words)
+    baselines = _baselines(conn, spec, metric, client, period, row["baseline_kind"], words)
     missing = row["no_baseline_reason"] or (
         FIRST_PERIOD if row["status"] == "no_baseline" else None
     )

@@ -53,45 +53,50 @@ def period_phrase(card: Card) -> str:
     return f"the {card.period_label}" if card.period == "week" else card.period_label
 
 
+def _hidden_conditions(spec: ProviderSpec, cards: list[Card]) -> list[Condition]:
+    """A task for every card hidden by a data problem, with what to do about it."""
+    due = {m.key: m.task_due_days for m in spec.metrics}
+    found = []
+    for card in cards:
+        why = card.visibility_reason
+        if card.visibility != "hidden" or why not in DATA_PROBLEMS or card.metric_key not in due:
+            continue
+        message = (
+            f"{card.client_key}: {card.label} for {period_phrase(card)} is hidden from the "
+            f"client: {HIDDEN_REASONS[why]}; {HIDDEN_FIXES[why]}."
+        )
+        found.append(
+            Condition(
+                card.client_key,
+                card.metric_key,
+                "hidden_data_problem",
+                message,
+                card.period_start,
+                due[card.metric_key],
+            )
+        )
+    return found
+
+
 def _card_conditions(spec: ProviderSpec, cards: list[Card], quiet: set[str]) -> list[Condition]:
+    """Tasks from each client's newest finished card per metric: off target, a real decline
+    beyond the metric's threshold, nothing arrived (unless the client is quiet)."""
     metrics = {m.key: m for m in spec.metrics}
     words = Formatter(spec.locale)
     latest: dict[tuple[str, str], Card] = {}
-    found = []
     for card in cards:
-        if card.metric_key not in metrics:
-            continue
-        due = metrics[card.metric_key].task_due_days
-        if card.status != "in_progress":
+        if card.metric_key in metrics and card.status != "in_progress":
             latest[(card.client_key, card.metric_key)] = card  # oldest first: the last wins
-        if card.visibility == "hidden" and card.visibility_reason in DATA_PROBLEMS:
-            why = card.visibility_reason
-            message = (
-                f"{card.client_key}: {card.label} for {period_phrase(card)} is hidden from the "
-                f"client: {HIDDEN_REASONS[why]}; {HIDDEN_FIXES[why]}."
-            )
-            found.append(
-                Condition(
-                    card.client_key,
-                    card.metric_key,
-                    "hidden_data_problem",
-                    message,
-                    card.period_start,
-                    due,
-                )
-            )
+    found = _hidden_conditions(spec, cards)
     for (client, key), card in latest.items():
         metric = metrics[key]
         what = f"{client}: {card.label} in {period_phrase(card)}"
+        message = None
         if card.status == "off_target":
+            kind = "off_target"
             message = (
                 f"{what} was {card.current_display}, off the goal of {card.baseline_display}; "
                 "review it with the client."
-            )
-            found.append(
-                Condition(
-                    client, key, "off_target", message, card.period_start, metric.task_due_days
-                )
             )
         change = card.change_pct
         if (
@@ -99,22 +104,20 @@ def _card_conditions(spec: ProviderSpec, cards: list[Card], quiet: set[str]) -> 
             and change is not None
             and (change <= -100 * metric.task_decline)
         ):
+            kind = "declining"
             message = (
                 f"{what} fell {words.relative(change)} against {card.baseline_label} "
                 f"({card.current_display} against {card.baseline_display}, beyond chance); "
                 "find out why before the client asks."
             )
-            found.append(
-                Condition(
-                    client, key, "declining", message, card.period_start, metric.task_due_days
-                )
-            )
         if card.status == "no_data" and client not in quiet:  # a quiet client has its own task
+            kind = "no_data"
             message = (
                 f"{what}: nothing arrived for a client that had data before; check the source."
             )
+        if message is not None:
             found.append(
-                Condition(client, key, "no_data", message, card.period_start, metric.task_due_days)
+                Condition(client, key, kind, message, card.period_start, metric.task_due_days)
             )
     return found
 
