@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.jsonpaths import compile_safe_getter
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.metrics import batch_range
 from zartsalgo_pipelines.storage.proof.scan import payload_rows, portal_texts
@@ -50,8 +50,10 @@ def _sensitive(
 ) -> Iterator[tuple[str, str]]:
     yield "external_id", external_id
     for entry in spec.fields:
-        if entry.type == "string" and entry.target != "client_key":
-            found = jmespath.search(entry.source, payload)
+        if entry.type == "string" and entry.target != "client_key" and entry.source:
+            # A source that fails on this payload (a row that failed on it) yields a failure
+            # object, which is no value to look for.
+            found = compile_safe_getter(entry.source)(payload)
             if isinstance(found, str | int) and not isinstance(found, bool):
                 yield entry.target, str(found)
     for leaf in _leaves(payload):
