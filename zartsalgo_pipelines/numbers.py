@@ -40,10 +40,9 @@ def is_number_text(text: str, allow_exponent: bool = False) -> bool:
 def number_of(value: Any, allow_exponent: bool = False) -> int | float | str | None:
     """``value`` if it is a number a provider may send: a JSON number, or a text in the grammar
     (returned stripped); None if it is not one (booleans, objects, lists and other texts)."""
-    kind = type(value)
-    if kind is int or kind is float:
-        return value  # type: ignore[no-any-return]
-    if kind is str:
+    if type(value) is int or type(value) is float:
+        return value
+    if type(value) is str:
         text = value.strip()
         return text if text and is_number_text(text, allow_exponent) else None
     return None

@@ -169,14 +169,14 @@ class FieldMap:
         self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
 
-        def record(target: str, problems: list[Problem]) -> None:
+        def note(target: str, problems: list[Problem]) -> None:
             for position, check, value in problems:
                 index = candidates[position]
                 if not any(f.field == target for f in failures.get(index, [])):
                     failures.setdefault(index, []).append(Failure.of(target, check, value))
 
         for target, column in self.columns.items():
-            record(target, column.failed_expressions(columns[target]))
+            note(target, column.failed_expressions(columns[target]))
         ids = self._normalise_ids(columns, candidates, failures)
         typed = {}
         for target, values in columns.items():
@@ -186,12 +186,12 @@ class FieldMap:
             elif target in self.casefold:
                 values = [v.casefold() if type(v) is str else v for v in values]
             values, outside = column.map_values(values)
-            record(target, outside)
+            note(target, outside)
             series, bad = cast(values, self.types[target], column.rules)
             series.index = candidates
             typed[target] = series
             check = column.rules.describe(self.types[target])
-            record(target, [(p, check, columns[target][p]) for p in np.flatnonzero(bad)])
+            note(target, [(int(p), check, columns[target][p]) for p in np.flatnonzero(bad)])
         frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)

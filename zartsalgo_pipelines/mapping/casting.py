@@ -77,7 +77,7 @@ def _numbers(values: list[Any], rules: CastRules) -> pd.Series:
     text in plain decimal notation (an exponent only where declared); scaled and rounded in
     decimal arithmetic first where the field declares it."""
     exponent = rules.allow_exponent
-    plain = [numbers.number_of(v, exponent) for v in values]
+    plain: list[Any] = [numbers.number_of(v, exponent) for v in values]
     if rules.scale is not None or rules.round is not None:
         plain = [
             None if n is None else numbers.transformed(n, rules.scale, rules.round) for n in plain

@@ -174,6 +174,7 @@ def _metric_errors(
     numeric = sorted(k for k, v in types.items() if v in NUMERIC_TYPES)
     if (
         metric.measure in {"sum", "average"}
+        and metric.field is not None
         and types.get(metric.field) is not None
         and metric.field not in numeric
     ):

@@ -107,14 +107,35 @@ def test_any_expression_failure_is_the_failure_of_its_row_alone(
         "object_type": "quote_request",
         "source": {"kind": "file", "path": "*.jsonl", "format": "jsonl"},
         "fields": [
-            {"constant": "QR-1", "target": "client_key", "type": "string", "required": True,
-             "label": "Client"},  # fmt: skip
-            {"source": "n", "target": "external_id", "type": "string", "required": True,
-             "label": "ID"},  # fmt: skip
-            {"constant": "2026-08-29T00:00:00Z", "target": "submitted_at", "type": "datetime",
-             "required": True, "label": "At"},  # fmt: skip
-            {"constant": "new", "target": "status", "type": "category", "required": True,
-             "label": "Status", "values": {"new": "new"}},  # fmt: skip
+            {
+                "constant": "QR-1",
+                "target": "client_key",
+                "type": "string",
+                "required": True,
+                "label": "Client",
+            },
+            {
+                "source": "n",
+                "target": "external_id",
+                "type": "string",
+                "required": True,
+                "label": "ID",
+            },
+            {
+                "constant": "2026-08-29T00:00:00Z",
+                "target": "submitted_at",
+                "type": "datetime",
+                "required": True,
+                "label": "At",
+            },
+            {
+                "constant": "new",
+                "target": "status",
+                "type": "category",
+                "required": True,
+                "label": "Status",
+                "values": {"new": "new"},
+            },
             {"source": expression, "target": "message", "type": "string", "label": "Message"},
         ],
     }
@@ -145,9 +166,7 @@ def test_a_sync_loads_the_good_rows_and_dead_letters_the_failed_one(
     make_spec: Callable[..., ProviderSpec],
     write_export: Callable[[list[Any], str], Path],
 ) -> None:
-    spec = joined_id_spec(
-        make_spec, source={"kind": "file", "path": "*.jsonl", "format": "jsonl"}
-    )
+    spec = joined_id_spec(make_spec, source={"kind": "file", "path": "*.jsonl", "format": "jsonl"})
     records = [dated(n) for n in range(1, 6)] + [quote(6, id=DROP)]
     records[2].pop("date")  # one row without `date`
     folder = write_export(records, "report.jsonl")
@@ -156,9 +175,11 @@ def test_a_sync_loads_the_good_rows_and_dead_letters_the_failed_one(
     assert_every_row_accounted(engine, result.batch_id, 6)
     assert count(engine, "quote_requests") == 4
     with engine.connect() as conn:
-        reasons = conn.execute(
-            sa.text("SELECT reason FROM integration_dead_letters ORDER BY reason")
-        ).scalars().all()
+        reasons = (
+            conn.execute(sa.text("SELECT reason FROM integration_dead_letters ORDER BY reason"))
+            .scalars()
+            .all()
+        )
     assert len(reasons) == 2
     assert all(f"external_id (Request ID): source `{JOINED_ID}` failed: JMESPathTypeError" in r
                for r in reasons)  # fmt: skip

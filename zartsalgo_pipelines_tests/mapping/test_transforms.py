@@ -27,10 +27,21 @@ from zartsalgo_pipelines_tests.helpers import assert_every_row_accounted, quote
 DEAL_FIELDS: list[dict[str, Any]] = [
     {"source": "id", "target": "external_id", "type": "string", "required": True, "label": "ID"},
     {"source": "client", "target": "client_key", "type": "string", "required": True, "label": "C"},
-    {"source": "stage", "target": "stage", "type": "category", "required": True, "label": "S",
-     "values": {"open": "open", "closedwon": "won"}},  # fmt: skip
-    {"source": "created", "target": "source_created_at", "type": "datetime", "required": True,
-     "label": "Created"},  # fmt: skip
+    {
+        "source": "stage",
+        "target": "stage",
+        "type": "category",
+        "required": True,
+        "label": "S",
+        "values": {"open": "open", "closedwon": "won"},
+    },
+    {
+        "source": "created",
+        "target": "source_created_at",
+        "type": "datetime",
+        "required": True,
+        "label": "Created",
+    },
 ]
 
 
@@ -105,10 +116,20 @@ def test_scale_and_round_are_exact_for_any_amount_of_micros(micros: int) -> None
 
 def test_a_constant_and_a_default_stand_in_for_the_provider_value() -> None:
     spec = deal_spec(
-        {"constant": "EUR", "target": "currency", "type": "category", "label": "Currency",
-         "values": {"EUR": "EUR"}},  # fmt: skip
-        {"source": "pipeline", "default": "paid_search", "target": "pipeline", "type": "string",
-         "label": "Channel"},  # fmt: skip
+        {
+            "constant": "EUR",
+            "target": "currency",
+            "type": "category",
+            "label": "Currency",
+            "values": {"EUR": "EUR"},
+        },
+        {
+            "source": "pipeline",
+            "default": "paid_search",
+            "target": "pipeline",
+            "type": "string",
+            "label": "Channel",
+        },
         {"source": "cost", "default": 0, "target": "amount", "type": "decimal", "label": "Cost"},
     )
     chunk = apply(spec, row(1), row(2, pipeline="display", cost=None), row(3, cost="2.5"))
@@ -125,7 +146,12 @@ def test_a_constant_and_a_default_stand_in_for_the_provider_value() -> None:
         ("date", "%Y%m%d", 20260829, "2026-08-29 00:00:00+00:00"),
         ("date", "%d.%m.%Y", "29.08.2026", "2026-08-29 00:00:00+00:00"),
         ("datetime", "%Y-%m-%d %H:%M:%S", "2026-08-29 13:45:00", "2026-08-29 13:45:00+00:00"),
-        ("datetime", "%Y-%m-%d %H:%M:%S%z", "2026-08-29 13:45:00+0200", "2026-08-29 11:45:00+00:00"),
+        (
+            "datetime",
+            "%Y-%m-%d %H:%M:%S%z",
+            "2026-08-29 13:45:00+0200",
+            "2026-08-29 11:45:00+00:00",
+        ),
         ("date", "%Y%m%d", "2026-08-29", None),  # not in the declared format
         ("date", "%Y%m%d", "20261329", None),  # no 13th month
     ],
@@ -223,7 +249,10 @@ def test_a_value_outside_the_map_lists_the_provider_values_it_accepts() -> None:
 def test_the_map_accepts_its_keys_only(make_spec: Callable[..., ProviderSpec]) -> None:
     """`in_progress` is ZartsAlgo's value, not one the provider sends: it is not let through."""
     chunk = FieldMap(make_spec()).apply(
-        [SourceRow("x", 1, quote(1, status="in_review")), SourceRow("x", 2, quote(2, status="in_progress"))]
+        [
+            SourceRow("x", 1, quote(1, status="in_review")),
+            SourceRow("x", 2, quote(2, status="in_progress")),
+        ]
     )
     assert chunk.outcomes == [VALID, FAILED]
     assert chunk.failures[1][0].check == "one of in_review, lost, new, quoted, won"
@@ -244,13 +273,17 @@ REFUSED = [
     ({"source": "a", "type": "decimal", "format": "%Y"}, "format applies to"),
     ({"constant": "abc", "type": "decimal"}, "constant 'abc' is not a valid decimal"),
     ({"source": "a", "default": "1e3", "type": "decimal"}, "default '1e3' is not a valid decimal"),
-    ({"source": "a", "default": "2026-08-29", "type": "date", "format": "%Y%m%d"},
-     "default '2026-08-29' is not a valid date in the format %Y%m%d"),  # fmt: skip
+    (
+        {"source": "a", "default": "2026-08-29", "type": "date", "format": "%Y%m%d"},
+        "default '2026-08-29' is not a valid date in the format %Y%m%d",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("entry", "message"), REFUSED)
-def test_a_transform_that_cannot_apply_is_refused_at_load(entry: dict[str, Any], message: str) -> None:
+def test_a_transform_that_cannot_apply_is_refused_at_load(
+    entry: dict[str, Any], message: str
+) -> None:
     base = {"target": "deal_name", "type": "string", "label": "Name"}
     target = {"decimal": "amount", "date": "close_date"}.get(entry.get("type", ""), "deal_name")
     with pytest.raises(pydantic.ValidationError, match=message.replace("(", r"\(")):
@@ -276,12 +309,27 @@ def test_transforms_load_exactly_on_both_databases(
 ) -> None:
     spec = deal_spec(
         COST | {"round": 2},
-        {"constant": "EUR", "target": "currency", "type": "category", "label": "Currency",
-         "values": {"EUR": "EUR"}},  # fmt: skip
-        {"source": "day", "target": "close_date", "type": "date", "label": "Day",
-         "format": "%Y%m%d"},  # fmt: skip
-        {"source": "clicks", "target": "deal_name", "type": "string", "label": "Clicks",
-         "default": "none"},  # fmt: skip
+        {
+            "constant": "EUR",
+            "target": "currency",
+            "type": "category",
+            "label": "Currency",
+            "values": {"EUR": "EUR"},
+        },
+        {
+            "source": "day",
+            "target": "close_date",
+            "type": "date",
+            "label": "Day",
+            "format": "%Y%m%d",
+        },
+        {
+            "source": "clicks",
+            "target": "deal_name",
+            "type": "string",
+            "label": "Clicks",
+            "default": "none",
+        },
     )
     folder = write_export(
         [
@@ -302,9 +350,11 @@ def test_transforms_load_exactly_on_both_databases(
                 "ORDER BY external_id"
             )
         ).all()
-        reasons = conn.execute(
-            sa.text("SELECT reason FROM integration_dead_letters ORDER BY reason")
-        ).scalars().all()
+        reasons = (
+            conn.execute(sa.text("SELECT reason FROM integration_dead_letters ORDER BY reason"))
+            .scalars()
+            .all()
+        )
     assert [(r[0], Decimal(str(r[1])), r[2], str(r[3])[:10], r[4]) for r in stored] == [
         ("r1", Decimal("1536.24"), "EUR", "2026-08-29", "12"),
         ("r2", Decimal("999999999.99"), "EUR", "2026-08-30", "none"),

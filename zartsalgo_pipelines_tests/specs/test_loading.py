@@ -314,8 +314,7 @@ def test_every_error_of_a_spec_is_reported_at_once(tmp_path: Path) -> None:
         .replace("field: contact_email", "field: fax")
         .replace(
             "{source: message, target: message, type: string, label: Message}",
-            "{source: message, target: message, type: string, label: Message, scale: 2, "
-            "round: 1}",
+            "{source: message, target: message, type: string, label: Message, scale: 2, round: 1}",
         )
     )
     spec_file = tmp_path / "defs.yaml"
@@ -325,8 +324,11 @@ def test_every_error_of_a_spec_is_reported_at_once(tmp_path: Path) -> None:
     lines = str(refused.value).splitlines()[1:]
     message_line = line_with(text, "target: message, type: string")
     wanted = [
-        (line_with(text, "contact.phone, target: contact_name"), "attributes.fields.7.target",
-         "`contact_name` is mapped twice"),  # fmt: skip
+        (
+            line_with(text, "contact.phone, target: contact_name"),
+            "attributes.fields.7.target",
+            "`contact_name` is mapped twice",
+        ),
         (line_with(text, "type: money"), "attributes.fields.9.type", "(got 'money')"),
         (message_line, "attributes.fields.12.scale", "scale applies to integer or decimal only"),
         (message_line, "attributes.fields.12.round", "round applies to integer or decimal only"),
