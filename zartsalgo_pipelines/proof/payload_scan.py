@@ -8,8 +8,9 @@ batches the stored metric values were built from. A finding names the table, row
 the kind of value, never the value itself.
 """
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,11 @@ def _leaves(value: Any) -> Iterator[str]:
         yield value
 
 
+@functools.cache
+def _getter(expression: str) -> Callable[[Any], Any]:
+    return compile_safe_getter(expression)  # compiled once per expression, not per payload
+
+
 def _sensitive(
     spec: ProviderSpec, external_id: str, payload: dict[str, Any]
 ) -> Iterator[tuple[str, str]]:
@@ -53,7 +59,7 @@ def _sensitive(
         if entry.type == "string" and entry.target != "client_key" and entry.source:
             # A source that fails on this payload (a row that failed on it) yields a failure
             # object, which is no value to look for.
-            found = compile_safe_getter(entry.source)(payload)
+            found = _getter(entry.source)(payload)
             if isinstance(found, str | int) and not isinstance(found, bool):
                 yield entry.target, str(found)
     for leaf in _leaves(payload):
