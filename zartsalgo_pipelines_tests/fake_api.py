@@ -64,6 +64,7 @@ class FakeApi:
     auth: tuple[str, ...] = ("none",)
     token_lifetime: int = 3600
     revoke_after_uses: int | None = None  # OAuth2: a token stops working after this many uses
+    expired: set[str] = field(default_factory=set)  # OAuth2 tokens past their (server) expiry
     min_gap_seconds: float | None = None  # answer 429 to requests closer than this
     repeat_cursor: bool = False
     seen: list[Seen] = field(default_factory=list)
@@ -78,6 +79,10 @@ class FakeApi:
     # OAuth2 refresh tokens: the one the token endpoint takes now; rotated on each use.
     refresh_token: str | None = None
     rotate_refresh_tokens: bool = True
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far has expired on the server's clock (skew, an early end)."""
+        self.expired |= set(self.tokens)
 
     def api_requests(self) -> list[Seen]:
         return [s for s in self.seen if s.path != "/oauth/token"]
@@ -180,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
             return header == f"Basic {expected}"
         if kind == "oauth2":
             token = header.removeprefix("Bearer ")
-            if token not in api.tokens:
+            if token not in api.tokens or token in api.expired:
                 return False
             api.tokens[token] += 1
             limit = api.revoke_after_uses

@@ -140,6 +140,17 @@ def _target_errors(
                     f"fields[{index}]: external_id names each record; a constant cannot",
                 )
             )
+    return errors + _required_errors(object_type, columns, fields, unknown)
+
+
+def _required_errors(
+    object_type: str,
+    columns: dict[str, sa.Column[Any]],
+    fields: list[tuple[int, FieldMapEntry]],
+    unknown: frozenset[str],
+) -> list[SpecFieldError]:
+    """Every column the record cannot leave empty is mapped as required."""
+    errors: list[SpecFieldError] = []
     for name, column in columns.items():
         if name in SYSTEM_COLUMNS or column.nullable or name in unknown:
             continue

@@ -192,6 +192,21 @@ def test_a_short_lived_token_is_reused_until_shortly_before_it_expires(
     assert all(uses > 0 for uses in oauth_api.tokens.values())
 
 
+def test_a_token_the_server_expired_early_is_fetched_again_once(
+    oauth_api: FakeApi, make_spec: Callable[..., ProviderSpec]
+) -> None:
+    """The client thinks its token good for an hour; the server's clock says it is over."""
+    spec = _oauth_spec(make_spec, oauth_api)
+    with open_provider_session(spec) as http:
+        pages = iter_pages(spec, http)
+        first = next(pages)
+        oauth_api.expire_tokens()
+        rest = [r for page in pages for r in page.records]
+    assert len(first.records) + len(rest) == 9
+    assert oauth_api.token_requests == 2
+    assert [s.path for s in oauth_api.seen].count("/oauth/token") == 2
+
+
 def test_token_calls_are_within_the_request_budget_and_counted(
     oauth_api: FakeApi, make_spec: Callable[..., ProviderSpec]
 ) -> None:
