@@ -133,13 +133,14 @@ def _target_errors(
                     f"{entry.target}; expected one of {sorted(allowed)}",
                 )
             )
-        if entry.target == "external_id" and entry.constant is not None:
-            errors.append(
-                SpecFieldError(
-                    ("fields", index, "constant"),
-                    f"fields[{index}]: external_id names each record; a constant cannot",
+        for key in ("constant", "default"):
+            if entry.target == "external_id" and getattr(entry, key) is not None:
+                errors.append(
+                    SpecFieldError(
+                        ("fields", index, key),
+                        f"fields[{index}]: external_id names each record; a {key} cannot",
+                    )
                 )
-            )
     return errors + _required_errors(object_type, columns, fields, unknown)
 
 

@@ -297,11 +297,14 @@ def test_a_constant_category_must_be_a_provider_value_of_its_map() -> None:
         deal_spec(entry)
 
 
-def test_external_id_cannot_be_a_constant() -> None:
-    fields = [{"constant": "x", "target": "external_id", "type": "string", "required": True,
-               "label": "ID"}, *DEAL_FIELDS[1:]]  # fmt: skip
-    with pytest.raises(pydantic.ValidationError, match="external_id names each record"):
-        deal_spec(fields=fields)
+@pytest.mark.parametrize("key", ["constant", "default"])
+def test_external_id_cannot_be_a_constant_or_a_default(key: str) -> None:
+    entry = {"source": "id", "target": "external_id", "type": "string", "required": True,
+             "label": "ID"} | {key: "x"}  # fmt: skip
+    if key == "constant":
+        entry.pop("source")
+    with pytest.raises(pydantic.ValidationError, match=f"external_id names each record; a {key}"):
+        deal_spec(fields=[entry, *DEAL_FIELDS[1:]])
 
 
 def test_transforms_load_exactly_on_both_databases(
