@@ -100,7 +100,7 @@ def test_micros_are_scaled_to_euros() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(micros=st.integers(min_value=-(10**17), max_value=10**17))
+@given(micros=st.integers(min_value=-(10**19), max_value=10**19))
 def test_scale_and_round_are_exact_for_any_amount_of_micros(micros: int) -> None:
     spec = deal_spec(COST | {"round": 2})
     chunk = apply(spec, row(1, cost_micros=micros), row(2, cost_micros=str(micros)))
