@@ -8,6 +8,7 @@ cost more than the database writes. The tests check the closures against ``jmesp
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jmespath
@@ -20,6 +21,43 @@ ColumnGetter = Callable[[list[Any]], list[Any]]
 
 class _UnsupportedNodeError(ZartsalgoError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionFailure:
+    """What evaluating an expression on one record raised, in place of its value: the failure
+    of that record (a dead letter), never of the chunk. JMESPath raises for a function given a
+    type it refuses, e.g. ``join('|', [a, b])`` where ``b`` is null."""
+
+    expression: str
+    error: str  # "JMESPathTypeError: In function join(), invalid type for value: None, ..."
+
+    def check(self, what: str = "source") -> str:
+        """The failed check as a dead letter names it."""
+        return f"{what} `{self.expression}` failed: {self.error}"
+
+
+_ERROR_CHARS = 300  # of an error's text in a check
+
+
+def _failure(expression: str, error: Exception) -> ExpressionFailure:
+    text = f"{type(error).__name__}: {error}"
+    return ExpressionFailure(expression, text[:_ERROR_CHARS])
+
+
+def compile_safe_getter(expression: str) -> Callable[[Any], Any]:
+    """``compile_getter``, but an error while evaluating it on a record is returned as an
+    ``ExpressionFailure`` instead of raised: for expressions applied to provider records one by
+    one, where one record must not stop the others."""
+    get = compile_getter(expression)
+
+    def safe(record: Any) -> Any:
+        try:
+            return get(record)
+        except Exception as error:  # whatever it is, it is this record's failure
+            return _failure(expression, error)
+
+    return safe
 
 
 def _truthy(value: Any) -> bool:
@@ -125,11 +163,14 @@ def compile_column(expression: str) -> ColumnGetter:
 
     Most field-map sources are plain key chains (``id``, ``contact.email``); for those each
     step is one list comprehension over the whole chunk, a fifth of the cost of calling a
-    closure per record and key. Anything else applies ``compile_getter`` record by record.
+    closure per record and key, and nothing can raise. Anything else applies
+    ``compile_safe_getter`` record by record: a record it fails on gets an ``ExpressionFailure``.
     """
     keys = _field_chain(dict(jmespath.compile(expression).parsed))
     if keys is None:
-        get = compile_getter(expression)
+        # Any other expression may raise on some record (a function given a null): that
+        # record's value is an ExpressionFailure, the others are evaluated as usual.
+        get = compile_safe_getter(expression)
         return lambda records: [get(r) for r in records]
 
     def column(records: list[Any]) -> list[Any]:
@@ -139,6 +180,12 @@ def compile_column(expression: str) -> ColumnGetter:
         return values
 
     return column
+
+
+def may_fail(expression: str) -> bool:
+    """Whether evaluating ``expression`` may give an ``ExpressionFailure`` (anything but a
+    plain key chain, which only reads dictionaries)."""
+    return _field_chain(dict(jmespath.compile(expression).parsed)) is None
 
 
 def top_level_key(expression: str) -> str | None:

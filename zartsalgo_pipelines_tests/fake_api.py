@@ -6,7 +6,10 @@ Routes:
     GET  /items/<paginator>             quote-request records under `data`, one route per
                                         paginator: single, page, offset, cursor, json_link,
                                         header_link; `since` filters on `updated_at`
-    POST /oauth/token                   OAuth2 client credentials
+    POST /oauth/token                   OAuth2 client credentials, and refresh tokens (rotated on
+                                        each use when `rotate_refresh_tokens`)
+    GET  /reports/...                   an ad platform's daily report (``fake_reports``): accounts
+                                        of a manager account, rows per account and date window
 Faults are injected per request number (1-based, token requests not counted): any status,
 headers and body, or `hold` to answer only after the client's timeout.
 """
@@ -28,6 +31,7 @@ import pytest
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.specs.loading import load_spec_file
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines_tests import fake_reports
 
 
 @dataclass
@@ -60,6 +64,7 @@ class FakeApi:
     auth: tuple[str, ...] = ("none",)
     token_lifetime: int = 3600
     revoke_after_uses: int | None = None  # OAuth2: a token stops working after this many uses
+    expired: set[str] = field(default_factory=set)  # OAuth2 tokens past their (server) expiry
     min_gap_seconds: float | None = None  # answer 429 to requests closer than this
     repeat_cursor: bool = False
     seen: list[Seen] = field(default_factory=list)
@@ -67,6 +72,17 @@ class FakeApi:
     tokens: dict[str, int] = field(default_factory=dict)  # token -> uses
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    # The ad report (fake_reports.py): rows by account id, the manager account's accounts.
+    report_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    report_accounts: list[dict[str, Any]] = field(default_factory=list)
+    max_window_days: int = 31
+    # OAuth2 refresh tokens: the one the token endpoint takes now; rotated on each use.
+    refresh_token: str | None = None
+    rotate_refresh_tokens: bool = True
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far has expired on the server's clock (skew, an early end)."""
+        self.expired |= set(self.tokens)
 
     def api_requests(self) -> list[Seen]:
         return [s for s in self.seen if s.path != "/oauth/token"]
@@ -146,6 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._deals(body)
         elif parts.path.startswith("/items/"):
             self._items(parts.path.removeprefix("/items/"), query)
+        elif parts.path.startswith("/reports/"):
+            status, payload = fake_reports.answer(api, parts.path, query)
+            self._json(status, payload)
         else:
             self._json(404, {"message": "no such route"})
 
@@ -166,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
             return header == f"Basic {expected}"
         if kind == "oauth2":
             token = header.removeprefix("Bearer ")
-            if token not in api.tokens:
+            if token not in api.tokens or token in api.expired:
                 return False
             api.tokens[token] += 1
             limit = api.revoke_after_uses
@@ -180,11 +199,20 @@ class _Handler(BaseHTTPRequestHandler):
         if api.auth[0] != "oauth2" or given != tuple(api.auth[1:]):
             self._json(401, {"error": "invalid_client"})
             return
+        answer: dict[str, Any] = {"token_type": "bearer", "expires_in": api.token_lifetime}
+        if form.get("grant_type", [""])[0] == "refresh_token":
+            if form.get("refresh_token", [""])[0] != api.refresh_token:
+                self._json(
+                    400,
+                    {"error": "invalid_grant", "error_description": "refresh token is not valid"},
+                )
+                return
+            if api.rotate_refresh_tokens:  # the old one stops working now
+                api.refresh_token = f"rt-{uuid.uuid4().hex}"
+                answer["refresh_token"] = api.refresh_token
         token = uuid.uuid4().hex
         api.tokens[token] = 0
-        self._json(
-            200, {"access_token": token, "token_type": "bearer", "expires_in": api.token_lifetime}
-        )
+        self._json(200, answer | {"access_token": token})
 
     def _deals(self, body: dict[str, Any]) -> None:
         api = self.server.api

@@ -28,7 +28,7 @@ from zartsalgo_pipelines.sources.rest.errors import (
     UnreachableError,
 )
 from zartsalgo_pipelines.sources.webhooks import DeliveryRefusedError
-from zartsalgo_pipelines.specs.errors import ProviderSpecError, SpecFieldError
+from zartsalgo_pipelines.specs.errors import ProviderSpecError, SpecFieldError, SpecFieldsError
 from zartsalgo_pipelines.storage.import_batches import BatchLostError, BatchNotClaimedError
 from zartsalgo_pipelines.storage.mysql_bulk import LoadWarningError, ShortLoadError
 
@@ -47,6 +47,7 @@ CLASSES: list[tuple[type[ZartsalgoError], type[Exception] | None, bool]] = [
     (DeliveryRefusedError, None, False),
     (ProviderSpecError, None, False),
     (SpecFieldError, ValueError, False),
+    (SpecFieldsError, ValueError, False),
     (LandingExistsError, FileExistsError, True),
     (NoExportFileError, FileNotFoundError, True),
     (NotFoundError, LookupError, False),

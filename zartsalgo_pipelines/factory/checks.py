@@ -47,7 +47,7 @@ def field_check_specs(spec: ProviderSpec, asset: dg.AssetKey) -> list[dg.AssetCh
         dg.AssetCheckSpec(
             check_name(entry.target),
             asset=asset,
-            description=f"`{entry.source}` -> `{entry.target}` ({entry.type}"
+            description=f"`{entry.described_source}` -> `{entry.target}` ({entry.type}"
             f"{', required' if entry.required else ''}): {rule}.",
         )
         for entry in spec.fields

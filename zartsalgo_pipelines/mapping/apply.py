@@ -14,13 +14,14 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
+from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter, top_level_key
 from zartsalgo_pipelines.mapping.bounds import (
     REASON_MAX_CHARS,
     canonical_json,
     too_deep,
 )
 from zartsalgo_pipelines.mapping.casting import cast
+from zartsalgo_pipelines.mapping.columns import FieldColumn, Problem
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import normalise_id
 from zartsalgo_pipelines.mapping.outcomes import (
@@ -62,20 +63,24 @@ class FieldMap:
 
     def __init__(self, spec: ProviderSpec) -> None:
         self.spec = spec
-        self.columns = [(e.target, compile_column(e.source)) for e in spec.fields]
+        self.columns = {e.target: FieldColumn(e) for e in spec.fields}
         self.labels = {e.target: e.label for e in spec.fields}
-        self.value_maps = {e.target: e.values for e in spec.fields if e.values}
         self.types = {e.target: e.type for e in spec.fields}
-        self.ignore = [(compile_getter(rule.when), rule.reason) for rule in spec.ignore]
-        self.mapped_keys = {top_level_key(e.source) for e in spec.fields}
+        self.ignore = [(compile_safe_getter(rule.when), rule.reason) for rule in spec.ignore]
+        self.mapped_keys = {top_level_key(e.source) for e in spec.fields if e.source}
         id_entry = next(e for e in spec.fields if e.target == "external_id")
-        self._raw_id = compile_getter(id_entry.source)
+        assert id_entry.source is not None  # a constant id is refused at load
+        self._raw_id = compile_safe_getter(id_entry.source)
         self.casefold = {e.target for e in spec.fields if e.casefold}
         self.schema: pa.DataFrameSchema = build_schema(spec)
 
     def external_id(self, record: Any) -> str | None:
-        """The record's external id under the id rule (``mapping/ids.py``); None if unusable."""
-        return normalise_id(self._raw_id(record), "external_id" in self.casefold)[0]
+        """The record's external id under the id rule (``mapping/ids.py``); None if unusable
+        (its source expression failing on the record included)."""
+        raw = self._raw_id(record)
+        if type(raw) is ExpressionFailure:
+            return None
+        return normalise_id(raw, "external_id" in self.casefold)[0]
 
     def external_ids(self, rows: Sequence[SourceRow]) -> list[str]:
         """The distinct external ids a chunk mentions (to look up stored versions first)."""
@@ -130,7 +135,11 @@ class FieldMap:
                 chunk.external_ids[index] = self.external_id(row.record)
                 self._fail(chunk, index, [Failure.of("record", NESTING_CHECK, f"{depth} levels")])
                 continue
-            reason = next((why for test, why in self.ignore if test(row.record)), None)
+            reason = self._ignored(row.record)
+            if isinstance(reason, Failure):
+                chunk.external_ids[index] = self.external_id(row.record)
+                self._fail(chunk, index, [reason])
+                continue
             if reason is not None:
                 chunk.outcomes[index], chunk.reasons[index] = IGNORED, f"ignored: {reason}"
                 continue
@@ -143,32 +152,46 @@ class FieldMap:
             self._validate(chunk, candidates)
         return chunk
 
+    def _ignored(self, record: Any) -> str | Failure | None:
+        """The reason of the first ignore rule that holds, or the failure of one that could
+        not be evaluated on the record (it cannot be told whether the row is to be ignored)."""
+        for test, why in self.ignore:
+            verdict = test(record)
+            if type(verdict) is ExpressionFailure:
+                return Failure.of("record", verdict.check("ignore rule"), None)
+            if verdict:
+                return why
+        return None
+
     def _validate(self, chunk: MappedChunk, candidates: list[int]) -> None:
         records = [chunk.rows[i].record or {} for i in candidates]
-        columns = {target: column(records) for target, column in self.columns}
+        columns = {target: column.read(records) for target, column in self.columns.items()}
         self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
+
+        def note(target: str, problems: list[Problem]) -> None:
+            for position, check, value in problems:
+                index = candidates[position]
+                if not any(f.field == target for f in failures.get(index, [])):
+                    failures.setdefault(index, []).append(Failure.of(target, check, value))
+
+        for target, column in self.columns.items():
+            note(target, column.failed_expressions(columns[target]))
         ids = self._normalise_ids(columns, candidates, failures)
         typed = {}
         for target, values in columns.items():
+            column = self.columns[target]
             if target == "external_id":
                 values = ids
             elif target in self.casefold:
                 values = [v.casefold() if type(v) is str else v for v in values]
-            mapping = self.value_maps.get(target)
-            if mapping:
-                values = [mapping.get(v.strip(), v) if type(v) is str else v for v in values]
-            series, bad = cast(values, self.types[target])
+            values, outside = column.map_values(values)
+            note(target, outside)
+            series, bad = cast(values, self.types[target], column.rules)
             series.index = candidates
             typed[target] = series
-            for position in np.flatnonzero(bad):
-                index = candidates[position]
-                if not any(f.field == target for f in failures.get(index, [])):
-                    failures.setdefault(index, []).append(
-                        Failure.of(
-                            target, f"not a valid {self.types[target]}", columns[target][position]
-                        )
-                    )
+            check = column.rules.describe(self.types[target])
+            note(target, [(int(p), check, columns[target][p]) for p in np.flatnonzero(bad)])
         frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)
@@ -238,9 +261,9 @@ class FieldMap:
             if entry.required and all(v is None for v in columns[entry.target]):
                 raise SchemaLevelError(
                     f"Provider `{self.spec.key}`: required field `{entry.target}` (source "
-                    f"`{entry.source}`) is missing from every row of {first.source_ref} from row "
-                    f"{first.position}; the export does not match the field map, so the batch "
-                    "stops instead of dead-lettering every row"
+                    f"`{entry.described_source}`) is missing from every row of "
+                    f"{first.source_ref} from row {first.position}; the export does not match "
+                    "the field map, so the batch stops instead of dead-lettering every row"
                 )
 
     def _fail(self, chunk: MappedChunk, index: int, failures: list[Failure]) -> None:

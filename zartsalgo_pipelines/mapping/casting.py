@@ -8,23 +8,15 @@ cheapest per-value step in Python, and pandas does the parsing in bulk.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-_BOOLEANS = {
-    "true": True,
-    "yes": True,
-    "1": True,
-    "y": True,
-    "t": True,
-    "false": False,
-    "no": False,
-    "0": False,
-    "n": False,
-    "f": False,
-}
+from zartsalgo_pipelines import numbers
+from zartsalgo_pipelines.specs.fields import BOOLEAN_TEXTS, FieldMapEntry
 
 DTYPES: dict[str, Any] = {
     "string": "str",
@@ -39,6 +31,29 @@ DTYPES: dict[str, Any] = {
 _MISSING = object()  # a value that cannot be cast (kept apart from "not given")
 
 
+@dataclass(frozen=True)
+class CastRules:
+    """What a field map entry declares about reading its values (``docs/provider_spec.md``)."""
+
+    allow_exponent: bool = False  # numbers: `1.5e6` in a text
+    scale: Decimal | None = None  # numbers: multiplied by this, exactly
+    round: int | None = None  # numbers: decimals kept after scale, half up
+    format: str | None = None  # dates: the strftime format of the provider's texts
+
+    @classmethod
+    def of(cls, entry: FieldMapEntry) -> "CastRules":
+        date_format = entry.format if entry.type in {"date", "datetime"} else None
+        return cls(entry.allow_exponent, entry.scale, entry.round, date_format)
+
+    def describe(self, field_type: str) -> str:
+        """The check a value that does not cast fails, as a dead letter names it."""
+        where = f" in the format {self.format}" if self.format else ""
+        return f"not a valid {field_type}{where}"
+
+
+PLAIN = CastRules()
+
+
 def _text(value: Any) -> Any:
     if type(value) is str:
         return value.strip() or None
@@ -49,7 +64,7 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def _string(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+def _string(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
     texts = [v.strip() or None if type(v) is str else _text(v) for v in values]
     failed = np.fromiter((t is _MISSING for t in texts), dtype=bool, count=len(texts))
     if failed.any():
@@ -57,39 +72,47 @@ def _string(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(texts, dtype="str"), failed
 
 
-def _numbers(values: list[Any]) -> pd.Series:
-    # Booleans are numbers to pandas; a provider sending `true` as a budget is a bad value.
-    plain = [None if type(v) is bool or isinstance(v, dict | list) else v for v in values]
-    return pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce")
+def _numbers(values: list[Any], rules: CastRules) -> pd.Series:
+    """Numbers as floats (NA where missing or not a number), read strictly: a JSON number, or a
+    text in plain decimal notation (an exponent only where declared); scaled and rounded in
+    decimal arithmetic first where the field declares it."""
+    exponent = rules.allow_exponent
+    plain: list[Any] = [numbers.number_of(v, exponent) for v in values]
+    if rules.scale is not None or rules.round is not None:
+        plain = [
+            None if n is None else numbers.transformed(n, rules.scale, rules.round) for n in plain
+        ]
+    # Python's float() of the text (or the exact decimal) is the nearest float, as it should be.
+    return pd.Series([None if n is None else float(n) for n in plain], dtype="Float64")
 
 
 # Beyond 2**53 a number parsed as a float is no longer the integer that was sent.
 _EXACT_INTEGERS = 2**53
 
 
-def _integer(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    numbers = _numbers(values)
-    whole = numbers.where(
-        numbers.isna() | ((numbers % 1 == 0) & (numbers.abs() <= _EXACT_INTEGERS))
-    )
+def _integer(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
+    parsed = _numbers(values, rules)
+    whole = parsed.where(parsed.isna() | ((parsed % 1 == 0) & (parsed.abs() <= _EXACT_INTEGERS)))
     return whole.astype("Int64"), _failed(values, whole)
 
 
-def _decimal(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    numbers = _numbers(values).astype("Float64")
-    return numbers, _failed(values, numbers)
+def _decimal(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
+    parsed = _numbers(values, rules)
+    return parsed, _failed(values, parsed)
 
 
-def _boolean(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+def _boolean(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
     flags = [
-        v if type(v) is bool else None if v is None else _BOOLEANS.get(str(v).strip().lower())
+        v if type(v) is bool else None if v is None else BOOLEAN_TEXTS.get(str(v).strip().lower())
         for v in values
     ]
     series = pd.Series(flags, dtype="boolean")
     return series, _failed(values, series)
 
 
-def _datetime(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
+def _datetime(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
+    if rules.format:
+        return _formatted(values, rules.format)
     # RFC 3339 allows a lowercase `t` and `z`; pandas' ISO 8601 parser knows only uppercase.
     # Upper-casing changes nothing else in a timestamp, and a failure still shows the raw value.
     texts = [v.upper() if type(v) is str else None for v in values]
@@ -100,8 +123,19 @@ def _datetime(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
     return series, _failed(values, series)
 
 
-def _date(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    series, failed = _datetime(values)
+def _formatted(values: list[Any], date_format: str) -> tuple[pd.Series, np.ndarray]:
+    """Dates in the provider's declared strftime format (`%Y%m%d`); a number such as 20260829
+    is read as its digits. Without a zone in the format the time is UTC."""
+    texts = [v.strip() if type(v) is str else str(v) if type(v) is int else None for v in values]
+    parsed = pd.to_datetime(
+        pd.Series(texts, dtype=object), errors="coerce", utc=True, format=date_format
+    )
+    series = parsed.astype(DTYPES["datetime"])
+    return series, _failed(values, series)
+
+
+def _date(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
+    series, failed = _datetime(values, rules)
     return series.dt.normalize(), failed
 
 
@@ -115,7 +149,7 @@ def _failed(values: list[Any], typed: pd.Series) -> np.ndarray:
     return given & typed.isna().to_numpy()
 
 
-CASTS: dict[str, Callable[[list[Any]], tuple[pd.Series, np.ndarray]]] = {
+CASTS: dict[str, Callable[[list[Any], CastRules], tuple[pd.Series, np.ndarray]]] = {
     "string": _string,
     "category": _string,
     "integer": _integer,
@@ -126,7 +160,9 @@ CASTS: dict[str, Callable[[list[Any]], tuple[pd.Series, np.ndarray]]] = {
 }
 
 
-def cast(values: list[Any], field_type: str) -> tuple[pd.Series, np.ndarray]:
-    """Cast ``values``; return the typed series (positional index) and a mask of given values
-    that did not cast."""
-    return CASTS[field_type](values)
+def cast(
+    values: list[Any], field_type: str, rules: CastRules = PLAIN
+) -> tuple[pd.Series, np.ndarray]:
+    """Cast ``values`` under the field's declared ``rules``; return the typed series
+    (positional index) and a mask of given values that did not cast."""
+    return CASTS[field_type](values, rules)

@@ -27,7 +27,7 @@ from zartsalgo_pipelines.sources.rest import (
     ExtractError,
     iter_pages,
     open_provider_session,
-    start_value,
+    start_cursor,
 )
 from zartsalgo_pipelines.specs.models import FileSource, ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider
@@ -57,11 +57,11 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
         result = "connected" if found else UNREACHABLE
         detail = f"{len(found)} export file(s) match source.path `{spec.source.path}`"
     else:
-        source = spec.source
-        since = start_value(source.incremental, None)
+        incremental = spec.source.incremental
         try:
+            since = start_cursor(incremental, None) if incremental else None
             with open_provider_session(spec) as http:
-                page = next(iter_pages(spec, http, incremental_value=since, page_limit=1))
+                page = next(iter_pages(spec, http, since=since, page_limit=1))
             result, detail = "connected", f"{page.url}: {len(page.records)} records on page 1"
         except MissingSecretError as error:
             result, detail = "not_configured", str(error)

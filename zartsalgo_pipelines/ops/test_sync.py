@@ -24,7 +24,7 @@ from zartsalgo_pipelines.sources.files import (
 from zartsalgo_pipelines.sources.rest import (
     iter_pages,
     open_provider_session,
-    start_value,
+    start_cursor,
 )
 from zartsalgo_pipelines.specs.loading import LoadedSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -102,10 +102,10 @@ def source_rows(loaded: LoadedSpec) -> Iterator[SourceRow]:
 
 def api_rows(spec: ProviderSpec) -> Iterator[SourceRow]:
     """The records of the provider's API pages as rows, page by page (nothing is landed)."""
-    source = spec.rest_source
-    since = start_value(source.incremental, None)
+    incremental = spec.rest_source.incremental
+    since = start_cursor(incremental, None) if incremental else None
     with open_provider_session(spec) as http:
-        for page in iter_pages(spec, http, incremental_value=since):
+        for page in iter_pages(spec, http, since=since):
             ref = f"page {page.number}"
             for position, record in enumerate(page.records, start=1):
                 text = None if isinstance(record, dict) else orjson.dumps(record).decode()

@@ -6,6 +6,7 @@ the six landed pages are deleted and the batch is closed as failed before any ro
 nothing of that run is half-loaded. Memory stays bounded by one page.
 """
 
+import datetime as dt
 import hashlib
 import shutil
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ from zartsalgo_pipelines.sources.rest import (
     HttpStats,
     iter_pages,
     open_provider_session,
-    start_value,
+    send_value,
+    start_cursor,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.batches import batch_token
@@ -63,9 +65,11 @@ def extract_api(
     full_resync: bool = False,
     owner: BatchOwner | None = None,
     run_is_alive: RunIsAlive | None = None,
+    now: dt.datetime | None = None,
 ) -> ApiExtract:
     """Read every page of the provider's API into a landed, ``extracted`` batch.
 
+    ``now`` ends the last date window of a windowed source (default: the clock's now).
     Stuck batches of the provider are swept first. Raises ``ExtractError`` (or
     ``MissingSecretError``) after closing the batch as failed and recording what it learnt: a
     refused credential opens ``auth_failure``, long rate-limit waits open ``rate_limited``.
@@ -73,14 +77,15 @@ def extract_api(
     sweep_stuck_batches(engine, spec, run_is_alive=run_is_alive)
     source = spec.rest_source
     batch_id, token, stored = _open_api_batch(engine, spec, owner)
-    since = start_value(source.incremental, stored, full_resync=full_resync)
-    mark = HighWaterMark(source.incremental) if source.incremental else None
+    incremental = source.incremental
+    since = start_cursor(incremental, stored, full_resync=full_resync) if incremental else None
+    mark = HighWaterMark(incremental) if incremental else None
     target = landing_dir(spec.key, batch_id, token)
     stats = HttpStats()  # stays empty when the session cannot even open (a missing secret)
     try:
         with open_provider_session(spec) as http:
             stats = http.stats
-            landed = _land_pages(engine, spec, http, batch_id, target, since, mark)
+            landed = _land_pages(engine, spec, http, batch_id, target, since, mark, now)
     except (ZartsalgoError, OSError) as error:  # ours, or the landing folder's disk
         _abandon_extract(engine, spec, batch_id, target, stats, error)
         raise
@@ -101,7 +106,7 @@ def extract_api(
         pages=landed.pages,
         records=landed.records,
         http=stats.as_metadata(),
-        incremental_from=since,
+        incremental_from=send_value(incremental, since) if incremental and since else None,
         incremental_cursor=mark.stored if mark else None,
     )
 
@@ -139,8 +144,9 @@ def _land_pages(
     http: HttpSession,
     batch_id: int,
     target: Path,
-    since: str | int | None,
+    since: dt.datetime | int | None,
     mark: HighWaterMark | None,
+    now: dt.datetime | None,
 ) -> _LandedPages:
     """Create ``target`` and write each page there as it arrives, one JSON-lines file a page.
 
@@ -150,7 +156,7 @@ def _land_pages(
     create_landing_dir(target)
     digest = hashlib.sha256()
     pages = records = size = 0
-    for page in iter_pages(spec, http, incremental_value=since):
+    for page in iter_pages(spec, http, since=since, now=now):
         data = b"".join(orjson.dumps(r) + b"\n" for r in page.records)
         (target / f"page-{page.number:06d}.jsonl").write_bytes(data)
         digest.update(data)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.errors import ZartsalgoError
-from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter
 from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
 from zartsalgo_pipelines.pipeline.lifecycle import open_provider_batch
@@ -83,7 +83,7 @@ class _NothingWaitingError(ZartsalgoError):
 
 def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[SourceRow]:
     assert spec.webhook is not None
-    record_of = compile_getter(spec.webhook.record_path)
+    record_of = compile_safe_getter(spec.webhook.record_path)
     with engine.connect() as conn:
         claimed = claimed_bodies(conn, batch_id)
     for row_id, delivery_id, body in claimed:
@@ -96,6 +96,8 @@ def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[Sour
             continue
         if isinstance(record, dict):
             yield SourceRow(ref, row_id, record)
+        elif isinstance(record, ExpressionFailure):  # this delivery's failure, not the batch's
+            yield SourceRow(ref, row_id, None, record.check("record_path"), body)
         else:
             yield SourceRow(ref, row_id, None, "delivery record is not a JSON object", body)
 

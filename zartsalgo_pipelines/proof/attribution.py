@@ -11,15 +11,30 @@ field checks: failed / max(records + failed, min_rows) against the tolerated sha
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.jsonpaths import compile_safe_getter
 from zartsalgo_pipelines.proof.periods import local_date, period_of
+from zartsalgo_pipelines.specs.fields import FieldMapEntry
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 
 Cell = tuple[str, dt.date]  # client, period start
+
+
+def _reader(entry: FieldMapEntry) -> Callable[[Any], Any]:
+    """What the field map reads for ``entry`` from a payload: its constant, or its source
+    path (its default when the path finds nothing); a failing expression reads as nothing."""
+    if entry.source is None:
+        return lambda payload: entry.constant
+    get = compile_safe_getter(entry.source)
+
+    def read(payload: Any) -> Any:
+        value = get(payload)
+        return entry.default if value is None else value
+
+    return read
 
 
 def _client(spec: ProviderSpec, value: Any) -> str | None:
@@ -32,15 +47,23 @@ def _client(spec: ProviderSpec, value: Any) -> str | None:
     return (text.casefold() if entry.casefold else text) or None
 
 
-def _day(value: Any, is_date: bool, zone: str) -> dt.date | None:
-    if not isinstance(value, str):
+def _day(value: Any, entry: FieldMapEntry, zone: str) -> dt.date | None:
+    """The local day of a payload's time as the field map reads it (ISO 8601, or the
+    entry's declared strftime format); None when it cannot be read."""
+    text = value.strip() if isinstance(value, str) else str(value) if type(value) is int else None
+    if text is None:
         return None
     try:
-        if is_date:
-            return dt.date.fromisoformat(value.strip()[:10])
-        moment = dt.datetime.fromisoformat(value.strip())
+        if entry.format is not None:
+            moment = dt.datetime.strptime(text, entry.format)
+        elif entry.type == "date":
+            return dt.date.fromisoformat(text[:10])
+        else:
+            moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
+    if entry.type == "date":
+        return moment.date()
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return local_date(moment, zone)
@@ -70,8 +93,8 @@ def attribute_failures(
     client_entry, time_entry = spec.field("client_key"), spec.field(metric.time_field)
     if client_entry is None or time_entry is None:
         return {}
-    client_of, time_of = compile_getter(client_entry.source), compile_getter(time_entry.source)
-    zone, is_date = metric.timezone or spec.timezone, time_entry.type == "date"
+    client_of, time_of = _reader(client_entry), _reader(time_entry)
+    zone = metric.timezone or spec.timezone
     placed: Counter = Counter()
     client_only: Counter = Counter()
     unknown = unread
@@ -80,7 +103,7 @@ def attribute_failures(
         if client is None:
             unknown += 1
             continue
-        day = _day(time_of(payload), is_date, zone)
+        day = _day(time_of(payload), time_entry, zone)
         if day is None:
             client_only[client] += 1
         else:

@@ -8,14 +8,15 @@ batches the stored metric values were built from. A finding names the table, row
 the kind of value, never the value itself.
 """
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import jmespath
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.jsonpaths import compile_safe_getter
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.metrics import batch_range
 from zartsalgo_pipelines.storage.proof.scan import payload_rows, portal_texts
@@ -45,13 +46,20 @@ def _leaves(value: Any) -> Iterator[str]:
         yield value
 
 
+@functools.cache
+def _getter(expression: str) -> Callable[[Any], Any]:
+    return compile_safe_getter(expression)  # compiled once per expression, not per payload
+
+
 def _sensitive(
     spec: ProviderSpec, external_id: str, payload: dict[str, Any]
 ) -> Iterator[tuple[str, str]]:
     yield "external_id", external_id
     for entry in spec.fields:
-        if entry.type == "string" and entry.target != "client_key":
-            found = jmespath.search(entry.source, payload)
+        if entry.type == "string" and entry.target != "client_key" and entry.source:
+            # A source that fails on this payload (a row that failed on it) yields a failure
+            # object, which is no value to look for.
+            found = _getter(entry.source)(payload)
             if isinstance(found, str | int) and not isinstance(found, bool):
                 yield entry.target, str(found)
     for leaf in _leaves(payload):

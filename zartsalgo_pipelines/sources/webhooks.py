@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 import orjson
 
 from zartsalgo_pipelines.errors import ZartsalgoError
-from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
 
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
@@ -88,7 +88,9 @@ def verify(
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise DeliveryRefusedError(400, "body is not valid JSON") from None
-    record = compile_getter(spec.record_path)(document)
+    record = compile_safe_getter(spec.record_path)(document)
+    if isinstance(record, ExpressionFailure):
+        raise DeliveryRefusedError(400, record.check("record_path"))
     if not isinstance(record, dict):
         raise DeliveryRefusedError(400, f"record_path `{spec.record_path}` is not a JSON object")
     delivery_id = header_id
@@ -151,7 +153,9 @@ def _check_signature(
 
 def _delivery_id_at(path: str, document: Any) -> str:
     """The delivery id the spec's ``delivery_id_path`` finds in the parsed body."""
-    found = compile_getter(path)(document)
+    found = compile_safe_getter(path)(document)
+    if isinstance(found, ExpressionFailure):
+        raise DeliveryRefusedError(400, found.check("delivery_id_path"))
     # Trimmed as header ids are: the binary key ignores trailing spaces (PAD SPACE), so an
     # untrimmed `msg_a ` would be taken for a duplicate of `msg_a` and never stored.
     if found is None or isinstance(found, dict | list) or str(found).strip() == "":

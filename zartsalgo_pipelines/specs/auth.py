@@ -6,7 +6,11 @@ import pydantic
 
 from zartsalgo_pipelines.specs.types import EnvVarName, Frozen, Identifier
 
-AuthModel = Literal["none", "bearer", "api_key", "http_basic", "oauth2_client_credentials"]
+AuthModel = Literal[
+    "none", "bearer", "api_key", "http_basic", "oauth2_client_credentials", "oauth2_refresh_token"
+]
+# Models that fetch an access token from `token_url`.
+OAUTH2_MODELS = frozenset({"oauth2_client_credentials", "oauth2_refresh_token"})
 
 
 # Credential roles each auth model needs (the names dlt's `auth` uses).
@@ -16,6 +20,9 @@ AUTH_ROLES: dict[str, tuple[str, ...]] = {
     "api_key": ("api_key",),
     "http_basic": ("username", "password"),
     "oauth2_client_credentials": ("client_id", "client_secret"),
+    # The refresh token's variable holds the first one; a provider that rotates them gets each
+    # new one kept under the data folder (docs/intake.md, "Refresh tokens").
+    "oauth2_refresh_token": ("client_id", "client_secret", "refresh_token"),
 }
 
 
@@ -32,7 +39,7 @@ class AuthSpec(Frozen):
     )
     api_key_location: Literal["header", "query"] = "header"
     token_url: Annotated[str, pydantic.StringConstraints(pattern=r"^https?://\S+$")] | None = (
-        pydantic.Field(None, description="oauth2_client_credentials: the token endpoint.")
+        pydantic.Field(None, description="oauth2_*: the token endpoint.")
     )
 
     @pydantic.model_validator(mode="after")
@@ -45,6 +52,6 @@ class AuthSpec(Frozen):
             )
         if self.model == "api_key" and not self.api_key_name:
             raise ValueError("auth model api_key needs api_key_name (the header or parameter)")
-        if self.model == "oauth2_client_credentials" and not self.token_url:
-            raise ValueError("auth model oauth2_client_credentials needs token_url")
+        if self.model in OAUTH2_MODELS and not self.token_url:
+            raise ValueError(f"auth model {self.model} needs token_url")
         return self

@@ -43,6 +43,25 @@ class SpecFieldError(ValueError, ZartsalgoError):
         self.path = path
 
 
+class SpecFieldsError(ValueError, ZartsalgoError):
+    """Several rules broken at once, each a ``SpecFieldError`` reported on its own line: a
+    spec's author sees every mistake of one load, not the first of them."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, errors: Sequence[SpecFieldError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = list(errors)
+
+
+def raise_all(errors: Sequence[SpecFieldError]) -> None:
+    """Raise the rules broken, if any: one ``SpecFieldError`` as itself, several together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SpecFieldsError(errors)
+
+
 def yaml_tree(text: str) -> yaml.Node | None:
     """The YAML node tree of a document (for line numbers); parse errors propagate."""
     return yaml.compose(text, Loader=_Loader)
@@ -81,6 +100,15 @@ def full_loc(error: Any, loc: Loc) -> Loc:
     """``loc`` extended by the path a ``SpecFieldError`` names (the field a rule points at)."""
     cause = (error.get("ctx") or {}).get("error")
     return loc + cause.path if isinstance(cause, SpecFieldError) else loc
+
+
+def split_errors(error: Any) -> list[Any]:
+    """A pydantic error item as one item per broken rule: a ``SpecFieldsError`` becomes an
+    item for each of its errors, so each gets its own line, path and message."""
+    cause = (error.get("ctx") or {}).get("error")
+    if not isinstance(cause, SpecFieldsError):
+        return [error]
+    return [error | {"msg": str(one), "ctx": {"error": one}} for one in cause.errors]
 
 
 def _echo(error: Any, loc: Loc) -> str:

@@ -11,12 +11,14 @@ import pydantic
 import yaml
 
 from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.specs.consistency import salvaged_errors
 from zartsalgo_pipelines.specs.errors import (
     ProviderSpecError,
     describe,
     full_loc,
     line_of,
     refusal,
+    split_errors,
     yaml_syntax_message,
     yaml_tree,
 )
@@ -110,17 +112,32 @@ def load_spec_file(path: Path) -> LoadedSpec:
                 for key in unknown
             ]
         )
+    attributes = document.get("attributes")
     try:
-        spec = ProviderSpec.model_validate(document.get("attributes"))
+        spec = ProviderSpec.model_validate(attributes)
     except pydantic.ValidationError as error:
-        tree = yaml_tree(text)
-        lines = []
-        for item in error.errors():
-            loc = ("attributes", *item["loc"])
-            line = line_of(tree, full_loc(item, loc)) or 1
-            lines.append(describe(item, loc, f"{path}:{line}"))
-        raise refusal(lines) from None
+        raise refusal(_every_refusal(path, text, attributes, error)) from None
     return LoadedSpec(spec, path.parent)
+
+
+def _every_refusal(
+    path: Path, text: str, attributes: object, error: pydantic.ValidationError
+) -> list[str]:
+    """One line per broken rule: pydantic's, each of a group raised together, and the rules
+    across entries that pydantic skipped because some field was invalid (``salvaged_errors``),
+    in the order of their lines."""
+    tree = yaml_tree(text)
+    items = [one for item in error.errors() for one in split_errors(item)]
+    items += [
+        {"type": "value_error", "loc": (), "msg": str(rule), "input": {}, "ctx": {"error": rule}}
+        for rule in salvaged_errors(attributes)
+    ]
+    lines: dict[str, int] = {}
+    for item in items:
+        loc = ("attributes", *item["loc"])
+        line = line_of(tree, full_loc(item, loc)) or 1
+        lines.setdefault(describe(item, loc, f"{path}:{line}"), line)
+    return sorted(lines, key=lambda text: lines[text])
 
 
 def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:

@@ -1,22 +1,22 @@
 """The provider spec: one declarative YAML document per provider, validated once at load.
 
 After validation the rest of the code trusts the shape (the dlt habit): every cross-field rule
-lives here, and every message names the field path, the bad value and what was expected. The
-parts of a spec live in their own modules (``fields``, ``auth``, ``sources``, ``operations``,
-``rest``, ``webhooks``, ``metrics``) and are imported here, so ``from
-zartsalgo_pipelines.specs.models import X`` keeps working for each of them.
+lives here or in ``consistency`` (rules across entries), and every message names the field
+path, the bad value and what was expected. The parts of a spec live in their own modules
+(``fields``, ``auth``, ``sources``, ``operations``, ``rest``, ``webhooks``, ``metrics``) and are
+imported here, so ``from zartsalgo_pipelines.specs.models import X`` keeps working for each.
 """
 
 import hashlib
 from typing import Annotated, Any, Literal
 
 import pydantic
-import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.specs.auth import AUTH_ROLES, AuthModel, AuthSpec
-from zartsalgo_pipelines.specs.errors import SpecFieldError
-from zartsalgo_pipelines.specs.fields import NUMERIC_TYPES, FieldMapEntry, FieldType, IgnoreRule
+from zartsalgo_pipelines.specs.consistency import cross_field_errors
+from zartsalgo_pipelines.specs.errors import SpecFieldError, raise_all
+from zartsalgo_pipelines.specs.fields import FieldMapEntry, FieldType, IgnoreRule
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.operations import (
     AlertSpec,
@@ -34,7 +34,6 @@ from zartsalgo_pipelines.specs.types import (
     check_timezone,
 )
 from zartsalgo_pipelines.specs.webhooks import WebhookSpec
-from zartsalgo_pipelines.tables import RECORD_MODELS, SYSTEM_COLUMNS, table_of
 
 __all__ = [
     "AUTH_ROLES",
@@ -55,17 +54,6 @@ __all__ = [
 ]
 
 ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
-
-# SQLAlchemy column type -> field types that may fill it.
-_COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
-    sa.String: frozenset({"string", "category"}),
-    sa.Text: frozenset({"string", "category"}),
-    sa.DateTime: frozenset({"datetime"}),
-    sa.Date: frozenset({"date"}),
-    sa.Numeric: frozenset({"decimal", "integer"}),
-    sa.Integer: frozenset({"integer"}),
-    sa.Boolean: frozenset({"boolean"}),
-}
 
 
 class ProviderSpec(Frozen):
@@ -148,24 +136,20 @@ class ProviderSpec(Frozen):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "ProviderSpec":
-        _check_targets(self.object_type, self.fields)
+        errors = cross_field_errors(
+            self.object_type, list(enumerate(self.fields)), list(enumerate(self.metrics))
+        )
         types = {e.target: e.type for e in self.fields}
-        keys: set[str] = set()
-        for index, metric in enumerate(self.metrics):
-            if metric.key in keys:
-                raise SpecFieldError(
-                    ("metrics", index, "key"),
-                    f"metrics[{index}].key `{metric.key}` is declared twice",
-                )
-            keys.add(metric.key)
-            _check_metric(index, metric, types)
         field = self.freshness.field
         if field is not None and types.get(field) not in {"date", "datetime"}:
-            raise SpecFieldError(
-                ("freshness", "field"),
-                f"freshness.field `{field}` must be a mapped date or datetime target; valid: "
-                f"{sorted(k for k, v in types.items() if 'date' in v)}",
+            errors.append(
+                SpecFieldError(
+                    ("freshness", "field"),
+                    f"freshness.field `{field}` must be a mapped date or datetime target; "
+                    f"valid: {sorted(k for k, v in types.items() if 'date' in v)}",
+                )
             )
+        raise_all(errors)
         return self
 
     @property
@@ -206,77 +190,6 @@ class ProviderSpec(Frozen):
 
     def field(self, target: str) -> FieldMapEntry | None:
         return next((e for e in self.fields if e.target == target), None)
-
-
-def _check_targets(object_type: str, fields: list[FieldMapEntry]) -> None:
-    """Every target is a field of the record, mapped once, with a type that fits its column,
-    and every column the record cannot leave empty is mapped as required."""
-    model = RECORD_MODELS.get(object_type)
-    if model is None:
-        raise SpecFieldError(
-            ("object_type",),
-            f"object_type `{object_type}` is unknown; valid: {sorted(RECORD_MODELS)}",
-        )
-    columns = {c.name: c for c in table_of(model).columns}
-    seen: set[str] = set()
-    for index, entry in enumerate(fields):
-        where = f"fields[{index}].target `{entry.target}`"
-        if entry.target in seen:
-            raise SpecFieldError(("fields", index, "target"), f"{where} is mapped twice")
-        seen.add(entry.target)
-        column = columns.get(entry.target)
-        if column is None or entry.target in SYSTEM_COLUMNS:
-            valid = sorted(set(columns) - SYSTEM_COLUMNS)
-            raise SpecFieldError(
-                ("fields", index, "target"),
-                f"{where} is not a field of {object_type}; valid: {valid}",
-            )
-        allowed = next(
-            (v for k, v in _COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None
-        )
-        if allowed is not None and entry.type not in allowed:
-            raise SpecFieldError(
-                ("fields", index, "type"),
-                f"fields[{index}].type `{entry.type}` cannot fill {object_type}."
-                f"{entry.target}; expected one of {sorted(allowed)}",
-            )
-    for name, column in columns.items():
-        if name in SYSTEM_COLUMNS or column.nullable:
-            continue
-        if not any(e.target == name and e.required for e in fields):
-            raise SpecFieldError(
-                ("fields",),
-                f"fields: {object_type}.{name} must be mapped with required: true",
-            )
-
-
-def _check_metric(index: int, metric: MetricSpec, types: dict[str, FieldType]) -> None:
-    """A metric measures mapped targets: a numeric one for sums and averages, a date for time."""
-    measured = {
-        ("field",): metric.field,
-        ("filter", "field"): metric.filter.field if metric.filter else None,
-    }
-    for field_path, target in measured.items():
-        if target and target not in types:
-            raise SpecFieldError(
-                ("metrics", index, *field_path),
-                f"metrics[{index}].{'.'.join(field_path)} `{target}` is not a mapped "
-                "target; "
-                f"valid: {sorted(types)}",
-            )
-    numeric = sorted(k for k, v in types.items() if v in NUMERIC_TYPES)
-    if metric.measure in {"sum", "average"} and metric.field not in numeric:
-        raise SpecFieldError(
-            ("metrics", index, "field"),
-            f"metrics[{index}].field `{metric.field}`: {metric.measure} needs an integer "
-            f"or decimal target; valid: {numeric}",
-        )
-    if types.get(metric.time_field) not in {"date", "datetime"}:
-        raise SpecFieldError(
-            ("metrics", index, "time_field"),
-            f"metrics[{index}].time_field `{metric.time_field}` must be a mapped date or "
-            f"datetime target; valid: {sorted(k for k, v in types.items() if 'date' in v)}",
-        )
 
 
 def spec_json_schema() -> dict[str, Any]:

@@ -6,155 +6,121 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 
+from zartsalgo_pipelines.specs.fan_out import ACCOUNT_PLACEHOLDER, FanOutSpec
+from zartsalgo_pipelines.specs.paginators import (
+    BodyPath,
+    CursorPaginator,
+    HeaderLinkPaginator,
+    JsonLinkPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+    Paginator,
+    ParamValue,
+    SinglePage,
+)
 from zartsalgo_pipelines.specs.types import Frozen, JmesPath
 
-# A dotted path into a JSON request body; numbers index lists: `filterGroups.0.filters.0.value`.
-BodyPath = Annotated[
-    str, pydantic.StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-]
-ParamValue = str | int | float | bool
+__all__ = [
+    "BodyPath", "CursorPaginator", "HeaderLinkPaginator", "HttpRetrySpec", "IncrementalSpec",
+    "JsonLinkPaginator", "OffsetPaginator", "PageNumberPaginator", "Paginator", "ParamValue",
+    "RateLimitSpec", "RestSource", "SinglePage",
+]  # fmt: skip
+
 # Headers that carry credentials belong in `auth`, where they are read from the environment.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
-
-
-class SinglePage(Frozen):
-    """One request returns everything."""
-
-    type: Literal["single_page"] = "single_page"
-
-
-class _StopConditions(Frozen):
-    stop_after_empty_page: bool = pydantic.Field(
-        True, description="An empty page ends the sync (always true for cursors and links)."
-    )
-    has_more_path: JmesPath | None = pydantic.Field(
-        None, description="JMESPath to a boolean in the response; false ends the sync."
-    )
-
-
-class PageNumberPaginator(_StopConditions):
-    """`?page=1`, `?page=2`, ...; stops on an empty page, `has_more` false or the last page."""
-
-    type: Literal["page_number"]
-    page_param: str = "page"
-    base_page: int = pydantic.Field(1, ge=0, description="Number of the first page (0 or 1).")
-    page_size_param: str | None = None
-    page_size: pydantic.PositiveInt | None = None
-    total_path: JmesPath | None = pydantic.Field(
-        None, description="JMESPath to the total number of pages in the response."
-    )
-    maximum_page: pydantic.PositiveInt | None = pydantic.Field(
-        None, description="Never request a page above this (a guard for endless APIs)."
-    )
-
-    @pydantic.model_validator(mode="after")
-    def _size_pair(self) -> "PageNumberPaginator":
-        if (self.page_size_param is None) != (self.page_size is None):
-            raise ValueError("page_size_param and page_size go together")
-        return self
-
-
-class OffsetPaginator(_StopConditions):
-    """`?offset=0&limit=100`, then offset 100, ...; stops on a short or empty page, has_more
-    false, or when the offset reaches the total."""
-
-    type: Literal["offset"]
-    limit: pydantic.PositiveInt
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    total_path: JmesPath | None = pydantic.Field(
-        None, description="JMESPath to the total number of records in the response."
-    )
-
-
-class CursorPaginator(Frozen):
-    """The response names the next cursor (`paging.next.after`); it is sent back as a query
-    parameter or in the request body. No cursor ends the sync; a repeated cursor fails it."""
-
-    type: Literal["cursor"]
-    cursor_path: JmesPath = pydantic.Field(description="JMESPath to the next cursor.")
-    cursor_param: str | None = pydantic.Field(None, description="Query parameter to send it in.")
-    cursor_body_path: BodyPath | None = pydantic.Field(
-        None, description="Or: where to put it in the request body (POST searches)."
-    )
-    has_more_path: JmesPath | None = None
-
-    @pydantic.model_validator(mode="after")
-    def _one_place(self) -> "CursorPaginator":
-        if (self.cursor_param is None) == (self.cursor_body_path is None):
-            raise ValueError(
-                "a cursor paginator needs exactly one of cursor_param, cursor_body_path"
-            )
-        return self
-
-
-class JsonLinkPaginator(Frozen):
-    """The response body holds the URL of the next page (`links.next`)."""
-
-    type: Literal["json_link"]
-    next_url_path: JmesPath
-
-
-class HeaderLinkPaginator(Frozen):
-    """The `Link: <...>; rel="next"` response header holds the URL of the next page (RFC 8288)."""
-
-    type: Literal["header_link"]
-    links_next_key: str = "next"
-
-
-Paginator = Annotated[
-    SinglePage
-    | PageNumberPaginator
-    | OffsetPaginator
-    | CursorPaginator
-    | JsonLinkPaginator
-    | HeaderLinkPaginator,
-    pydantic.Field(discriminator="type"),
-]
 
 
 class IncrementalSpec(Frozen):
     """Ask only for what changed since the last successful batch.
 
     The highest `cursor_path` value of a batch is stored on the connection when the batch
-    succeeds, and sent (minus `lookback`) on the next sync; the first sync sends `initial_value`.
+    succeeds, and sent (minus `lookback_seconds`) on the next sync; the first sync sends
+    `initial_value` itself. With an end (`end_param`) each request names a window, and with
+    `window_days` a long range is read as many windows of at most so many days.
     """
 
     cursor_path: JmesPath = pydantic.Field(description="JMESPath to the value in each record.")
     cursor_type: Literal["datetime", "integer"] = "datetime"
     initial_value: str = pydantic.Field(
-        min_length=1, description="Sent when nothing is stored yet, e.g. 2024-01-01T00:00:00Z."
+        min_length=1,
+        description="Sent when nothing is stored yet, e.g. 2024-01-01T00:00:00Z or 2025-09-01.",
     )
     param: str | None = pydantic.Field(None, description="Query parameter that carries it.")
     body_path: BodyPath | None = pydantic.Field(None, description="Or: where in the body.")
-    send_as: Literal["iso", "epoch_seconds", "epoch_milliseconds", "integer"] = pydantic.Field(
-        "iso", description="How the value is written into the request."
+    send_as: Literal["iso", "date", "epoch_seconds", "epoch_milliseconds", "integer"] = (
+        pydantic.Field("iso", description="How the value is written into the request.")
+    )
+    format: str | None = pydantic.Field(
+        None,
+        description="send_as date: the strftime format of the dates sent and of the records' "
+        "cursor values (default %Y-%m-%d).",
     )
     lookback_seconds: float = pydantic.Field(
         0, ge=0, description="Re-read this much before the stored value (late-arriving edits)."
     )
+    end_param: str | None = pydantic.Field(
+        None, description="Query parameter of the window's end (a date: its last day)."
+    )
+    end_body_path: BodyPath | None = pydantic.Field(None, description="Or: where in the body.")
+    window_days: pydantic.PositiveInt | None = pydantic.Field(
+        None, description="At most this many days per window; a longer range is many windows."
+    )
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "IncrementalSpec":
+        errors: list[str] = []
         try:
             if self.cursor_type == "integer":
                 int(self.initial_value)
             else:
                 dt.datetime.fromisoformat(self.initial_value)
         except ValueError:
-            raise ValueError(
+            errors.append(
                 f"initial_value `{self.initial_value}` is not a {self.cursor_type} "
-                "(ISO 8601 for datetime, e.g. 2024-01-01T00:00:00Z)"
-            ) from None
-        if (self.param is None) == (self.body_path is None):
-            raise ValueError("incremental needs exactly one of param, body_path")
-        if self.cursor_type == "integer" and self.send_as != "integer":
-            raise ValueError("an integer cursor is sent as `integer`")
-        if self.cursor_type == "datetime" and self.send_as == "integer":
-            raise ValueError(
-                "a datetime cursor is sent as iso, epoch_seconds or epoch_milliseconds"
+                "(ISO 8601 for datetime, e.g. 2024-01-01T00:00:00Z or 2025-09-01)"
             )
+        if (self.param is None) == (self.body_path is None):
+            errors.append("incremental needs exactly one of param, body_path")
+        if self.cursor_type == "integer" and self.send_as != "integer":
+            errors.append("an integer cursor is sent as `integer`")
+        if self.cursor_type == "datetime" and self.send_as == "integer":
+            errors.append(
+                "a datetime cursor is sent as iso, date, epoch_seconds or epoch_milliseconds"
+            )
+        errors += self._window_errors()
+        if errors:
+            raise ValueError("; ".join(errors))
         return self
+
+    def _window_errors(self) -> list[str]:
+        errors = []
+        if self.format is not None and self.send_as != "date":
+            errors.append("format goes with send_as: date")
+        if self.format is not None and not _is_date_format(self.format):
+            errors.append(
+                f"format `{self.format}` is not a strftime format of a date (e.g. %Y%m%d)"
+            )
+        has_end = self.end_param is not None or self.end_body_path is not None
+        if self.end_param is not None and self.end_body_path is not None:
+            errors.append("the window's end goes in one place: end_param or end_body_path")
+        if has_end and self.cursor_type != "datetime":
+            errors.append("a window (end_param, window_days) needs a datetime cursor")
+        if self.window_days is not None and not has_end:
+            errors.append("window_days needs end_param or end_body_path (where the end goes)")
+        return errors
+
+    @property
+    def date_format(self) -> str:
+        """The strftime format of the dates sent with ``send_as: date``."""
+        return self.format or "%Y-%m-%d"
+
+
+def _is_date_format(text: str) -> bool:
+    sample = dt.datetime(2026, 8, 29, tzinfo=dt.UTC)
+    try:
+        return dt.datetime.strptime(sample.strftime(text), text).date() == sample.date()
+    except ValueError:
+        return False
 
 
 class RateLimitSpec(Frozen):
@@ -214,6 +180,9 @@ class RestSource(Frozen):
     max_pages: pydantic.PositiveInt = pydantic.Field(
         100_000, description="A guard: a sync that needs more pages fails instead of looping."
     )
+    fan_out: FanOutSpec | None = pydantic.Field(
+        None, description="Call the source once per client account (listed or from a parent)."
+    )
 
     @pydantic.field_validator("headers")
     @classmethod
@@ -229,12 +198,29 @@ class RestSource(Frozen):
     @pydantic.model_validator(mode="after")
     def _body_needs_post(self) -> "RestSource":
         uses_body = self.body is not None
+        incremental = self.incremental
         body_paths = [
             getattr(self.paginator, "cursor_body_path", None),
-            self.incremental.body_path if self.incremental else None,
+            incremental.body_path if incremental else None,
+            incremental.end_body_path if incremental else None,
+            self.fan_out.body_path if self.fan_out else None,
         ]
         if any(body_paths) and not uses_body:
-            raise ValueError("a cursor_body_path or incremental body_path needs a `body`")
+            raise ValueError("a body_path (cursor, incremental, end, fan_out) needs a `body`")
         if uses_body and self.method != "POST":
             raise ValueError("a request `body` needs method POST")
+        self._account_goes_somewhere()
         return self
+
+    def _account_goes_somewhere(self) -> None:
+        in_path = ACCOUNT_PLACEHOLDER in self.path
+        if self.fan_out is None:
+            if in_path:
+                raise ValueError(f"path holds {ACCOUNT_PLACEHOLDER} but there is no fan_out")
+            return
+        places = [self.fan_out.param is not None, self.fan_out.body_path is not None, in_path]
+        if sum(places) != 1:
+            raise ValueError(
+                "fan_out: the account id goes in exactly one place: fan_out.param, "
+                f"fan_out.body_path or {ACCOUNT_PLACEHOLDER} in source.path"
+            )

@@ -52,21 +52,25 @@ def _upsert_connection(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime
 
 def _mirror_field_map(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> None:
     """Upsert this version's field map as the active one; deactivate every other version's."""
-    checks = {"format", "pattern", "min", "max", "max_length"}
+    # The checks and declared transforms: what the map does to a value besides moving it.
+    checks = {"format", "pattern", "min", "max", "max_length", "scale", "round", "default"}
+    checks |= {"allow_exponent", "casefold"}
     rows = [
         {
             "provider_key": spec.key,
             "object_type": spec.object_type,
             "spec_version": spec.version,
             "position": position,
-            "source_path": entry.source,
+            "source_path": entry.described_source,
             "target_field": entry.target,
             "field_type": entry.type,
             "required": entry.required,
             "portal_label": entry.label,
             "unit": entry.unit,
             "value_map": entry.values,
-            "checks": entry.model_dump(include=checks, exclude_none=True),
+            "checks": entry.model_dump(
+                mode="json", include=checks, exclude_none=True, exclude_defaults=True
+            ),
             "active": True,
             "created_at": now,
         }

@@ -181,5 +181,5 @@ def test_full_resync_is_a_launch_config_of_raw_extract(db_url: str, api: FakeApi
     materialize(spec, db_url, selection=["crm_deals/mapped_records"])
     incremental = extract({})
     full = extract({"full_resync": True})
-    assert first["incremental_from"] == full["incremental_from"] == "1704066900000"
+    assert first["incremental_from"] == full["incremental_from"] == "1704067200000"
     assert incremental["incremental_from"] != first["incremental_from"]

@@ -57,7 +57,7 @@ BAD_VALUES = [
     ("submitted_at", {"submitted_at": "yesterday"}, "not a valid datetime", "yesterday"),
     ("budget_amount", {"budget__amount": "twelve"}, "not a valid decimal", "twelve"),
     ("budget_amount", {"budget__amount": -1}, "at least 0", -1),
-    ("status", {"status": "archived"}, "one of in_progress, lost, new, quoted, won", "archived"),
+    ("status", {"status": "archived"}, "one of in_review, lost, new, quoted, won", "archived"),
     ("budget_currency", {"budget__currency": "XYZ"}, "one of CHF, EUR, GBP, USD", "XYZ"),
     ("postal_code", {"postal_code": "1"}, "pattern", "1"),
     ("client_key", {"client__slug": "x" * 65}, "at most 64 chars", "x" * 65),

@@ -55,9 +55,10 @@ def test_a_rest_sync_accounts_for_every_record_with_its_page(
         ).all()
     assert stages == {"1": "open", "2": "won", "3": "lost"}
     assert refs[0][:2] == ("page-000001.jsonl", 1) and refs[6][:2] == ("page-000003.jsonl", 1)
-    # The first request asked from the initial value, in epoch milliseconds.
+    # The first request asked from the initial value itself (no lookback before it), in epoch
+    # milliseconds.
     first = api.api_requests()[0].body
-    assert first["filterGroups"][0]["filters"][0]["value"] == 1704067200000 - 300_000
+    assert first["filterGroups"][0]["filters"][0]["value"] == 1704067200000
 
 
 def test_incremental_state_moves_after_success_and_a_rerun_changes_nothing(

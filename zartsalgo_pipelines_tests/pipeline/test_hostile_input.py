@@ -86,7 +86,7 @@ HOSTILE = [
         "a finite number under 10^12",
         "1000000000000.0",
     ),
-    ("budget_inf", {"budget__amount": "inf"}, "budget_amount", "a finite number under", "'inf'"),
+    ("budget_inf", {"budget__amount": "inf"}, "budget_amount", "not a valid decimal", "'inf'"),
     ("budget_nan", {"budget__amount": "nan"}, "budget_amount", "not a valid decimal", "'nan'"),
     ("budget_cents", {"budget__amount": 12.345}, "budget_amount", "at most 2 decimal", "12.345"),
 ]

@@ -117,3 +117,34 @@ def test_a_delivery_id_from_the_body_is_trimmed_like_a_header_id(sent: str) -> N
     signature = sign(spec, SECRET, body, timestamp=str(NOW))
     headers = {"webhook-timestamp": str(NOW), "webhook-signature": f"v1,{signature}"}
     assert verify(spec, headers, body, [SECRET], NOW).delivery_id == "msg_a"
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (WebhookSpec(secrets=["HOOK_SECRET"], record_path="data[?contains(tags, 'x')] | [0]"),
+         "record_path"),
+        (WebhookSpec(secrets=["HOOK_SECRET"], record_path="@", delivery_id_header=None,
+                     delivery_id_path="join('-', [source, id])", signed_content="{body}"),
+         "delivery_id_path"),
+    ],
+)  # fmt: skip
+def test_an_expression_that_fails_on_a_delivery_refuses_it_with_400(
+    spec: WebhookSpec, field: str
+) -> None:
+    """JMESPath raises for `contains` over a null and `join` over a number: a refusal of that
+    delivery with the expression and the error, not a 500."""
+    body = json.dumps({"data": [{"tags": None}], "source": "form", "id": 7}).encode()
+    good = sign(spec, SECRET, body, delivery_id="d-1", timestamp=str(NOW))
+    headers = {
+        "webhook-timestamp": str(NOW),
+        "webhook-id": "d-1",
+        "webhook-signature": f"v1,{good}",
+    }
+    with pytest.raises(DeliveryRefusedError) as refused:
+        verify(spec, headers, body, [SECRET], NOW)
+    assert refused.value.status == 400
+    assert (
+        refused.value.message.startswith(f"{field} `")
+        and "JMESPathTypeError" in refused.value.message
+    )

@@ -302,3 +302,39 @@ def test_a_file_the_definitions_would_not_load_is_refused(tmp_path: Path, stray:
     with pytest.raises(ProviderSpecError, match="holds provider specs only") as refused:
         load_specs(tmp_path)
     assert str(tmp_path / stray) in str(refused.value)
+
+
+def test_every_error_of_a_spec_is_reported_at_once(tmp_path: Path) -> None:
+    """Five mistakes: a field error pydantic finds, two rules broken by one entry, and two rules
+    across entries (which pydantic alone would check only once every field is valid). `validate`
+    shows all five, each with its file, line, field path and expectation, in line order."""
+    text = (
+        edit("type: decimal, min: 0", "type: money, min: 0")
+        .replace("target: contact_phone", "target: contact_name")
+        .replace("field: contact_email", "field: fax")
+        .replace(
+            "{source: message, target: message, type: string, label: Message}",
+            "{source: message, target: message, type: string, label: Message, scale: 2, round: 1}",
+        )
+    )
+    spec_file = tmp_path / "defs.yaml"
+    spec_file.write_text(text, encoding="utf-8")
+    with pytest.raises(ProviderSpecError) as refused:
+        load_spec_file(spec_file)
+    lines = str(refused.value).splitlines()[1:]
+    message_line = line_with(text, "target: message, type: string")
+    wanted = [
+        (
+            line_with(text, "contact.phone, target: contact_name"),
+            "attributes.fields.7.target",
+            "`contact_name` is mapped twice",
+        ),
+        (line_with(text, "type: money"), "attributes.fields.9.type", "(got 'money')"),
+        (message_line, "attributes.fields.12.scale", "scale applies to integer or decimal only"),
+        (message_line, "attributes.fields.12.round", "round applies to integer or decimal only"),
+        (line_with(text, "field: fax"), "attributes.metrics.1.field", "`fax` is not a mapped"),
+    ]
+    assert len(lines) == len(wanted), lines
+    for line, (number, path, rule) in zip(lines, wanted, strict=True):
+        assert line.startswith(f"{spec_file}:{number}: {path}: "), (line, number, path)
+        assert rule in line, (line, rule)

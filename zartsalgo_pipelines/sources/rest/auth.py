@@ -2,7 +2,6 @@
 so a new model is one function and one registry line. Secrets arrive as values read by the
 client at run time; nothing here reads the environment."""
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,14 +9,16 @@ import requests
 import requests.auth
 
 from zartsalgo_pipelines.errors import UnknownNameError
-from zartsalgo_pipelines.sources.rest.errors import (
-    AuthFailedError,
-    ExtractError,
-    UnreachableError,
+from zartsalgo_pipelines.sources.rest.oauth2 import (
+    OAuth2ClientCredentials,
+    OAuth2RefreshToken,
+    TokenEndpoint,
 )
+from zartsalgo_pipelines.sources.rest.redaction import Redactor
+from zartsalgo_pipelines.sources.rest.token_store import RefreshTokenStore
 from zartsalgo_pipelines.specs.models import AuthSpec
 
-_REFRESH_MARGIN = dt.timedelta(seconds=60)
+__all__ = ["AUTH_BUILDERS", "AuthContext", "OAuth2ClientCredentials", "build_auth"]
 
 
 class _HeaderAuth(requests.auth.AuthBase):
@@ -38,85 +39,15 @@ class _QueryAuth(requests.auth.AuthBase):
         return request
 
 
-class OAuth2ClientCredentials(requests.auth.AuthBase):
-    """Fetches a token from ``token_url`` with the client id and secret, caches it until a
-    minute before it expires, and fetches a new one when the API says 401."""
-
-    def __init__(
-        self,
-        session: requests.Session,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: list[str],
-        timeout: float,
-        describe: Callable[[str], str],
-    ) -> None:
-        self.session = session
-        self.token_url = token_url
-        self.client_id, self.client_secret = client_id, client_secret
-        self.scopes = scopes
-        self.timeout = timeout
-        self.describe = describe
-        self.token: str | None = None
-        self.expires_at = dt.datetime.min.replace(tzinfo=dt.UTC)
-        self.fetched = 0
-
-    def invalidate(self) -> None:
-        """Forget the token, so the next request fetches a new one (after a 401)."""
-        self.token = None
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.token is None or dt.datetime.now(dt.UTC) >= self.expires_at - _REFRESH_MARGIN:
-            self._fetch()
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-    def _fetch(self) -> None:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-        }
-        if self.scopes:
-            form["scope"] = " ".join(self.scopes)
-        where = self.describe(f"POST {self.token_url}")
-        try:
-            response = self.session.post(self.token_url, data=form, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise UnreachableError(
-                f"{where}: token endpoint unreachable ({type(error).__name__})"
-            ) from None
-        if response.status_code in (400, 401, 403):
-            raise AuthFailedError(
-                f"{where}: the token endpoint refused the client credentials "
-                f"(HTTP {response.status_code})",
-                f"token endpoint HTTP {response.status_code}",
-            )
-        self._keep(response, where)
-
-    def _keep(self, response: requests.Response, where: str) -> None:
-        try:
-            body = response.json()
-            token = body["access_token"]
-        except (ValueError, KeyError, TypeError):
-            raise ExtractError(
-                f"{where}: the token endpoint answered HTTP {response.status_code} without an "
-                "access_token"
-            ) from None
-        self.token = str(token)
-        lifetime = float(body.get("expires_in") or 3600)
-        self.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime)
-        self.fetched += 1
-
-
 @dataclass(frozen=True)
 class AuthContext:
-    """What a builder may need beside the spec and the secrets (the OAuth2 token fetch)."""
+    """What a builder may need beside the spec and the secrets (the OAuth2 token calls)."""
 
     session: requests.Session
     timeout: float
-    describe: Callable[[str], str]  # "POST <url>" -> a secret-free message prefix
+    provider_key: str
+    redactor: Redactor  # masks secrets, and the tokens fetched during the sync
+    spend: Callable[[], None]  # a token call takes a slot of the request budget and counts
 
 
 AuthBuilder = Callable[[AuthSpec, dict[str, str], AuthContext], requests.auth.AuthBase | None]
@@ -144,18 +75,36 @@ def _http_basic(
     return requests.auth.HTTPBasicAuth(values["username"], values["password"])
 
 
+def _endpoint(auth: AuthSpec, context: AuthContext) -> TokenEndpoint:
+    assert auth.token_url is not None  # checked at load
+    return TokenEndpoint(
+        context.session,
+        auth.token_url,
+        context.timeout,
+        context.provider_key,
+        context.redactor,
+        context.spend,
+    )
+
+
 def _oauth2(
     auth: AuthSpec, values: dict[str, str], context: AuthContext
 ) -> OAuth2ClientCredentials:
-    assert auth.token_url is not None  # checked at load
     return OAuth2ClientCredentials(
-        context.session,
-        auth.token_url,
+        _endpoint(auth, context), values["client_id"], values["client_secret"], list(auth.scopes)
+    )
+
+
+def _oauth2_refresh(
+    auth: AuthSpec, values: dict[str, str], context: AuthContext
+) -> OAuth2RefreshToken:
+    store = RefreshTokenStore(context.provider_key, values["refresh_token"])
+    return OAuth2RefreshToken(
+        _endpoint(auth, context),
         values["client_id"],
         values["client_secret"],
         list(auth.scopes),
-        context.timeout,
-        context.describe,
+        store,
     )
 
 
@@ -165,6 +114,7 @@ AUTH_BUILDERS: dict[str, AuthBuilder] = {
     "api_key": _api_key,
     "http_basic": _http_basic,
     "oauth2_client_credentials": _oauth2,
+    "oauth2_refresh_token": _oauth2_refresh,
 }
 
 
@@ -176,7 +126,7 @@ def build_auth(
     Args:
         auth: The provider's auth spec.
         values: Credential role -> secret value, read from the environment by the caller.
-        context: The session, timeout and message prefix an OAuth2 token fetch needs.
+        context: The session, timeout, redactor and budget an OAuth2 token call needs.
 
     Raises:
         UnknownNameError: ``auth.model`` is not in ``AUTH_BUILDERS``; the message lists them.

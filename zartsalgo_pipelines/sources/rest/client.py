@@ -202,9 +202,12 @@ def open_session(
     log_filter = RedactingFilter(redactor)
     for name in _URLLIB3_LOGGERS:
         logging.getLogger(name).addFilter(log_filter)
-    context = AuthContext(
-        session, timeout, lambda text: f"Provider `{provider_key}`: {redactor.url(text)}"
-    )
+
+    def spend() -> None:  # a token call: a slot of the budget, and a request of the sync
+        stats.budget_wait_seconds += budget.acquire()
+        stats.requests += 1
+
+    context = AuthContext(session, timeout, provider_key, redactor, spend)
     http_auth = build_auth(auth, values, context)
     return HttpSession(session, http_auth, redactor, stats, budget, timeout, log_filter)
 

@@ -4,18 +4,25 @@ request sends, the high-water mark of an extract, and whether a new mark moves t
 import datetime as dt
 from typing import Any
 
-from zartsalgo_pipelines.jsonpaths import compile_getter
+from zartsalgo_pipelines.jsonpaths import compile_safe_getter
 from zartsalgo_pipelines.sources.rest.errors import ExtractError
 from zartsalgo_pipelines.specs.rest import IncrementalSpec
 
 
 def parse_cursor(incremental: IncrementalSpec, value: Any) -> dt.datetime | int | None:
-    """A record's cursor value as a comparable datetime (UTC) or integer; None if unusable."""
+    """A record's cursor value as a comparable datetime (UTC) or integer; None if unusable.
+
+    With a ``format`` (``send_as: date``) a text or number in that format is a date first
+    (`20260829`); ISO 8601 and epoch seconds or milliseconds are read as ever.
+    """
     if value is None or isinstance(value, bool):
         return None
     try:
         if incremental.cursor_type == "integer":
             return int(value)
+        formatted = _in_format(incremental.format, value)
+        if formatted is not None:
+            return formatted
         if isinstance(value, int | float):  # epoch milliseconds or seconds
             seconds = value / 1000 if value > 10**11 else value
             return dt.datetime.fromtimestamp(seconds, dt.UTC)
@@ -25,6 +32,15 @@ def parse_cursor(incremental: IncrementalSpec, value: Any) -> dt.datetime | int 
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
+def _in_format(date_format: str | None, value: Any) -> dt.datetime | None:
+    if date_format is None or type(value) not in (str, int):
+        return None
+    try:
+        return dt.datetime.strptime(str(value).strip(), date_format).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
 def store_cursor(value: dt.datetime | int) -> str:
     """How a cursor value is kept on the batch and the connection."""
     if isinstance(value, dt.datetime):
@@ -32,27 +48,46 @@ def store_cursor(value: dt.datetime | int) -> str:
     return str(value)
 
 
-def cursor_to_send(
+def start_cursor(
     incremental: IncrementalSpec, stored: str | None, *, full_resync: bool = False
-) -> str | int:
-    """The value the next request carries: the stored high-water mark minus the lookback, or
-    the initial value on a first or full sync.
+) -> dt.datetime | int:
+    """Where an extract starts: the stored high-water mark minus the lookback, or the
+    initial value itself on a first or full sync (the lookback re-reads before a mark that
+    was stored; it never moves the start before `initial_value`).
 
     Raises:
         ExtractError: the stored (or initial) value is not of the spec's ``cursor_type``.
     """
-    raw = incremental.initial_value if full_resync or stored is None else stored
+    first = full_resync or stored is None
+    raw = incremental.initial_value if first else stored
     value = parse_cursor(incremental, raw)
     if value is None:
         raise ExtractError(f"incremental cursor value {raw!r} is not a {incremental.cursor_type}")
+    if first:
+        return value
     if isinstance(value, dt.datetime):
-        value -= dt.timedelta(seconds=incremental.lookback_seconds)
-        if incremental.send_as == "epoch_seconds":
-            return int(value.timestamp())
-        if incremental.send_as == "epoch_milliseconds":
-            return int(value.timestamp() * 1000)
-        return store_cursor(value.replace(microsecond=0))
+        return value - dt.timedelta(seconds=incremental.lookback_seconds)
     return value - int(incremental.lookback_seconds)
+
+
+def send_value(incremental: IncrementalSpec, value: dt.datetime | int) -> str | int:
+    """A cursor as the request carries it, by ``send_as``."""
+    if not isinstance(value, dt.datetime):
+        return value
+    if incremental.send_as == "epoch_seconds":
+        return int(value.timestamp())
+    if incremental.send_as == "epoch_milliseconds":
+        return int(value.timestamp() * 1000)
+    if incremental.send_as == "date":
+        return value.strftime(incremental.date_format)
+    return store_cursor(value.replace(microsecond=0))
+
+
+def cursor_to_send(
+    incremental: IncrementalSpec, stored: str | None, *, full_resync: bool = False
+) -> str | int:
+    """The value the first request of an extract carries (``start_cursor``, as sent)."""
+    return send_value(incremental, start_cursor(incremental, stored, full_resync=full_resync))
 
 
 def start_value(
@@ -70,7 +105,8 @@ class HighWaterMark:
 
     def __init__(self, incremental: IncrementalSpec) -> None:
         self.incremental = incremental
-        self._get = compile_getter(incremental.cursor_path)
+        # An expression that fails on a record gives no usable value (the record fails mapping).
+        self._get = compile_safe_getter(incremental.cursor_path)
         self.value: dt.datetime | int | None = None
 
     def see(self, records: list[Any]) -> None:

@@ -1,34 +1,22 @@
-"""A `rest_api` source read page by page: the spec's request, paginator, record selection and
-incremental cursor. Every failure names the provider and a URL without secrets, and says what
-was wrong; nothing here writes to the database (``pipeline.api_extract`` lands the pages).
+"""A `rest_api` source read page by page: the spec's request, once per fan-out account and date
+window, each followed by its paginator. Every failure names the provider and a URL without
+secrets, and says what was wrong; nothing here writes to the database
+(``pipeline.api_extract`` lands the pages).
 """
 
 import copy
-import itertools
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import requests
 
-from zartsalgo_pipelines.jsonpaths import compile_getter
 from zartsalgo_pipelines.sources.rest.client import HttpSession, open_session
-from zartsalgo_pipelines.sources.rest.errors import (
-    AuthFailedError,
-    ExtractError,
-    MalformedResponseError,
-    PaginationLoopError,
-    RateLimitedError,
-    RetryBudgetExceededError,
-    UnreachableError,
-)
-from zartsalgo_pipelines.sources.rest.paginators import (
-    BasePaginator,
-    create_paginator,
-    json_kind,
-    set_body_path,
-)
+from zartsalgo_pipelines.sources.rest.fan_out import Account, accounts_of
+from zartsalgo_pipelines.sources.rest.paginators import set_body_path
+from zartsalgo_pipelines.sources.rest.series import PageGuard, follow
+from zartsalgo_pipelines.sources.rest.windows import Window, windows_of
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 
@@ -39,7 +27,7 @@ class Page:
 
     number: int
     url: str  # secret-free
-    records: list[Any]
+    records: list[Any]  # with `_account` on each object of a fan-out
 
 
 def open_provider_session(spec: ProviderSpec) -> HttpSession:
@@ -58,121 +46,57 @@ def iter_pages(
     spec: ProviderSpec,
     http: HttpSession,
     *,
-    incremental_value: str | int | None = None,
+    since: dt.datetime | int | None = None,
     page_limit: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Iterator[Page]:
-    """The provider's pages in order, following the spec's paginator until a stop condition.
+    """The provider's pages in order: for each fan-out account (the parent endpoint read
+    first), each date window from ``since`` (``start_cursor``) to ``now``, every page.
 
     ``page_limit`` stops early (a connection check reads one page); ``max_pages`` in the spec
-    is a guard and fails the extract when exceeded.
+    is a guard over all of them and fails the extract when exceeded.
 
     Raises:
         ExtractError: or one of its subclasses, naming the provider and a secret-free URL.
     """
     source = spec.rest_source
-    request = first_request(source, incremental_value)
-    paginator = create_paginator(source.paginator)
-    paginator.init_request(request)
-    records_of = compile_getter(source.records_path)
-    for number in itertools.count(1):
-        if number > source.max_pages:
-            raise ExtractError(
-                f"Provider `{spec.key}`: more than source.max_pages ({source.max_pages}) pages; "
-                "raise it if the API really is that long"
-            )
-        where = _describe(spec, http, request)
-        response = _send(http, request, where)
-        data = _json(response, where)
-        records = _records(records_of(data), source.records_path, where)
-        yield Page(number, where.split(": ", 1)[1], records)
-        if page_limit is not None and number >= page_limit:
-            return
-        if not records and paginator.stop_after_empty_page:
-            return
-        if not _next_page(paginator, response, data, where):
-            return
+    guard = PageGuard(spec.key, source.max_pages)
+    windows = windows_of(source.incremental, since, now)
+    number = 0
+    for account in accounts_of(source, http, guard):
+        for window in windows:
+            request = first_request(source, window, account)
+            for url, records in follow(http, request, source.paginator, source.records_path, guard):
+                number += 1
+                if account is not None:
+                    records = account.tag(records, f"Provider `{spec.key}`: {url}")
+                yield Page(number, url, records)
+                if page_limit is not None and number >= page_limit:
+                    return
 
 
-def first_request(source: RestSource, incremental_value: str | int | None) -> requests.Request:
-    """The first page's request: the spec's URL, params and body, with the incremental value
-    (if any) put where the spec says; the paginator adds its own parameters."""
+def first_request(
+    source: RestSource, window: Window | None = None, account: Account | None = None
+) -> requests.Request:
+    """A series' first request: the spec's URL, params and body, with the window's bounds
+    and the account id (if any) put where the spec says; the paginator adds its own."""
     url = source.base_url.rstrip("/") + ("/" + source.path.lstrip("/") if source.path else "")
-    params: dict[str, Any] = dict(source.params)
-    body = copy.deepcopy(source.body)
+    request = requests.Request(
+        source.method, url, params=dict(source.params), json=copy.deepcopy(source.body)
+    )
     incremental = source.incremental
-    if incremental is not None and incremental_value is not None:
-        if incremental.param:
-            params = params | {incremental.param: incremental_value}
-        elif incremental.body_path and body is not None:
-            set_body_path(body, incremental.body_path, incremental_value)
-    return requests.Request(source.method, url, params=params, json=body)
+    if incremental is not None and window is not None:
+        _put(request, incremental.param, incremental.body_path, window.start)
+        _put(request, incremental.end_param, incremental.end_body_path, window.end)
+    if account is not None and source.fan_out is not None:
+        account.place(source.fan_out, request)
+    return request
 
 
-def _next_page(
-    paginator: BasePaginator, response: requests.Response, data: Any, where: str
-) -> bool:
-    try:
-        return paginator.update(response, data)
-    except (MalformedResponseError, PaginationLoopError) as error:
-        raise type(error)(f"{where}: {error}") from None
-
-
-def _describe(spec: ProviderSpec, http: HttpSession, request: requests.Request) -> str:
-    prepared = requests.Request(request.method, request.url, params=request.params).prepare()
-    url = http.redactor.url(prepared.url or request.url)
-    return f"Provider `{spec.key}`: {request.method} {url}"
-
-
-def _send(http: HttpSession, request: requests.Request, where: str) -> requests.Response:
-    try:
-        response = http.request(
-            request.method, request.url, params=request.params, body=request.json
-        )
-    except RetryBudgetExceededError as error:
-        raise RetryBudgetExceededError(f"{where}: {error}") from None
-    except requests.Timeout:
-        raise UnreachableError(
-            f"{where}: no answer within {http.timeout:g} s (after {http.stats.retries} retries)"
-        ) from None
-    except requests.RequestException as error:
-        # The exception text may hold the URL with its query (an API key): never pass it on.
-        raise UnreachableError(
-            f"{where}: unreachable ({type(error).__name__}, after {http.stats.retries} retries)"
-        ) from None
-    _classify_status(response.status_code, f"after {http.stats.retries} retries", where)
-    return response
-
-
-def _classify_status(status: int, retries: str, where: str) -> None:
-    if status in (401, 403):
-        raise AuthFailedError(
-            f"{where}: the provider refused the credentials (HTTP {status})", f"HTTP {status}"
-        )
-    if status == 429:
-        raise RateLimitedError(f"{where}: still rate limited (HTTP 429) {retries}")
-    if status >= 500:
-        raise UnreachableError(f"{where}: HTTP {status} {retries}")
-    if status >= 400 or status < 200:
-        raise ExtractError(f"{where}: HTTP {status}; check source.path, params and body")
-
-
-def _json(response: requests.Response, where: str) -> Any:
-    content_type = response.headers.get("Content-Type", "none")
-    try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        looks_html = "html" in content_type or response.content.lstrip()[:1] == b"<"
-        kind = "an HTML page" if looks_html else "not valid JSON"
-        raise MalformedResponseError(
-            f"{where}: the response is {kind} (HTTP {response.status_code}, Content-Type "
-            f"{content_type}, {len(response.content)} bytes)"
-        ) from None
-
-
-def _records(records: Any, records_path: str, where: str) -> list[Any]:
-    if not isinstance(records, list):
-        found = "nothing" if records is None else f"a JSON {json_kind(records)}"
-        raise MalformedResponseError(
-            f"{where}: records_path `{records_path}` found {found}, not a list of records"
-        )
-    return records
+def _put(request: requests.Request, param: str | None, body_path: str | None, value: Any) -> None:
+    if value is None:
+        return
+    if param:
+        request.params = request.params | {param: value}
+    elif body_path and request.json is not None:
+        set_body_path(request.json, body_path, value)

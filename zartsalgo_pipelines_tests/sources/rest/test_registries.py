@@ -8,7 +8,7 @@ from typing import Any, get_args
 import pytest
 import requests
 
-from zartsalgo_pipelines.sources.rest import UnknownNameError
+from zartsalgo_pipelines.sources.rest import Redactor, UnknownNameError
 from zartsalgo_pipelines.sources.rest.auth import AUTH_BUILDERS, AuthContext, build_auth
 from zartsalgo_pipelines.sources.rest.paginators import PAGINATORS, create_paginator
 from zartsalgo_pipelines.specs.models import AuthModel, AuthSpec
@@ -20,7 +20,7 @@ def _paginator(name: str) -> Any:
 
 
 def _auth(name: str) -> Any:
-    context = AuthContext(requests.Session(), 1.0, str)
+    context = AuthContext(requests.Session(), 1.0, "p", Redactor([], []), lambda: None)
     return build_auth(AuthSpec.model_construct(model=name), {}, context)
 
 
@@ -36,7 +36,7 @@ UNKNOWN = [
         _auth,
         "digest",
         "unknown auth model 'digest'; valid names: none, bearer, api_key, http_basic, "
-        "oauth2_client_credentials",
+        "oauth2_client_credentials, oauth2_refresh_token",
         id="auth",
     ),
 ]
