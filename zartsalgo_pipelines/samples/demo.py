@@ -18,8 +18,10 @@ every 23 days (ignored by the spec), and one failing row of each other kind (mis
 unparseable date, negative budget, unknown status) in one older client-week each.
 
 A request's content and id (client code, Berlin date and time, index in the day) depend only on
-its client and its day, so the demo made a day later sends the same lines again and adds the new
-day's, while the week (W0) is the same. The same day always gives byte-identical output.
+its client and its day; the story only leaves requests out or adds failing rows. So the demo
+made a day later, in the same week, sends every line again and adds the new day's (and
+kuchen-kraft's day that leaves its silent stretch); when a new week starts, the story moves on a
+week. The same day always gives byte-identical output.
 """
 
 import contextlib
@@ -30,7 +32,7 @@ import os
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from zartsalgo_pipelines.samples import scenario
 from zartsalgo_pipelines.samples.quote_request import MESSAGES, NAMES, SAMPLE_PATH, broken
@@ -52,6 +54,7 @@ OLDER_FAILURES = {
     "blue-harbor-hvac": (6, "bad_date"),
 }
 OTHER_CURRENCIES = ("USD", "GBP", "CHF")
+Outcome = Literal["created", "updated", "duplicate", "ignored", "failed"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +63,7 @@ class DemoRow:
 
     client: str
     day: dt.date  # the Berlin date the request was submitted (for an update: the original's)
-    outcome: str  # created, updated, duplicate, ignored or failed
+    outcome: Outcome
     emitted_at: dt.datetime  # aware UTC; the export is in this order
     record: dict[str, Any]
     failure: str | None = None  # the kind of a failed row
