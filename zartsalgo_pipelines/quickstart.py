@@ -1,7 +1,8 @@
-"""The first README command: migrate, sync every shipped provider, print the review, build the
-portal preview, start the UI.
+"""The first README command: write the demo export for today, migrate, sync every shipped
+provider, print the review, build the portal preview, start the UI.
 
-Safe to run again: a second run opens new batches in which every stored row is a duplicate.
+Safe to run again: a second run opens new batches in which every stored row is a duplicate (on a
+later day, the new days' requests are added; what earlier days sent stays in the database).
 """
 
 import argparse
@@ -10,13 +11,18 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 import dagster as dg
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions
 from zartsalgo_pipelines.factory.portal import PORTAL_JOB, preview_dir
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live
+from zartsalgo_pipelines.samples.demo import write_demo
+from zartsalgo_pipelines.samples.quote_request import SAMPLE_PATH
+from zartsalgo_pipelines.samples.scenario import local_day
 from zartsalgo_pipelines.specs.loading import load_specs
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
@@ -30,6 +36,15 @@ def prepare_dagster_home() -> None:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.REPOSITORY_DIR / "dagster.yaml", home / "dagster.yaml")
     os.environ[settings.DAGSTER_HOME_ENV] = str(home)  # for this process and the UI it starts
+
+
+def prepare_demo_export(path: Path = SAMPLE_PATH) -> Path:
+    """Write the quote_request demo export for the day the proof is rendered for (today in
+    Berlin, or ZARTSALGO_AS_OF's day), so the demo's last weeks are always the recent ones."""
+    today = local_day(proof_now())
+    lines = write_demo(today, path)
+    print(f"Demo export for {today} ({today:%A}, Europe/Berlin): {lines} lines in {path}")
+    return path
 
 
 def print_review(url: str, statuses: Mapping[str, str]) -> None:
@@ -92,6 +107,7 @@ def main() -> int:
     args = parser.parse_args()
 
     prepare_dagster_home()
+    prepare_demo_export()
     url = settings.database_url()
     print(f"Migrating {mask_url(url)} to the newest schema")
     upgrade_head(url)

@@ -4,6 +4,7 @@ The MySQL database is created for this test session and dropped at its end. Outs
 missing server skips the MySQL cases with the reason shown; with CI=true it is an error.
 """
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from zartsalgo_pipelines.samples.demo import EXAMPLE_DAY, demo_export, write_demo
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.admin import create_database, drop_database
@@ -79,6 +81,27 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("ZARTSALGO_DATA_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shipped_sample() -> Iterator[Path]:
+    """The shipped quote_request spec's export (generated, not in git) for the fixed example day
+    while the tests run, never for the real today; what was there before is put back."""
+    with demo_export(EXAMPLE_DAY) as path:
+        yield path
+
+
+@pytest.fixture
+def demo_folder(tmp_path: Path) -> Callable[[dt.date], Path]:
+    """Write the demo export for a day where the shipped spec's `source.path` finds it, in the
+    test's own folder; returns that folder (the spec folder to sync from)."""
+
+    def write(day: dt.date = EXAMPLE_DAY) -> Path:
+        folder = tmp_path / "quote_request"
+        write_demo(day, folder / "sample" / "quote_requests.jsonl")
+        return folder
+
+    return write
 
 
 def shipped_attributes() -> dict[str, Any]:

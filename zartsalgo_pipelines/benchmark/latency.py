@@ -3,7 +3,8 @@
     python -m zartsalgo_pipelines.benchmark --latency [--database-url URL] [--deliveries 40]
         [--repeat 3]
 
-1. small sync: the shipped ``quote_request`` sample synced by its ``quote_request_sync`` job, the
+1. small sync: the ``quote_request`` demo export for 2026-12-07 (written for the run; what was
+   there is put back afterwards) synced by its ``quote_request_sync`` job, the
    way a run worker of a deployment runs it (``dagster job execute``: a new process that loads
    the definitions and runs the job with the job's own executor), beside the same functions
    called directly in a new process (``python -m zartsalgo_pipelines.benchmark.latency
@@ -164,6 +165,7 @@ def run(
     The sync and the definitions load are measured ``repeat`` times, alternating, and their
     medians reported: one sample of a few seconds moves with whatever else the machine does."""
     from zartsalgo_pipelines.benchmark.scratch import scratch_database
+    from zartsalgo_pipelines.samples.demo import EXAMPLE_DAY, demo_export
 
     workdir = Path(tempfile.mkdtemp(prefix="zartsalgo-latency-"))
 
@@ -172,12 +174,14 @@ def run(
         return scratch_database(server_url, folder)
 
     try:
-        syncs, loads = [], []
-        for attempt in range(repeat):
-            syncs.append(measure_sync(scratch, workdir / f"sync-{attempt}"))
-            loads.append(measure_definitions_load(specs, workdir / f"load-{attempt}"))
-        sync, load = _median_of(syncs), _median_of(loads)
-        hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=180)
+        # The same export whatever the date: the figures do not move with the calendar.
+        with demo_export(EXAMPLE_DAY):
+            syncs, loads = [], []
+            for attempt in range(repeat):
+                syncs.append(measure_sync(scratch, workdir / f"sync-{attempt}"))
+                loads.append(measure_definitions_load(specs, workdir / f"load-{attempt}"))
+            sync, load = _median_of(syncs), _median_of(loads)
+            hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=180)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ratio = statistics.median(s["dagster"] / s["direct"] for s in syncs)

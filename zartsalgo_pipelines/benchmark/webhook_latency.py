@@ -160,10 +160,9 @@ def _all_on_cards(
 
 
 def _valid_sample_record() -> dict[str, Any]:
-    sample = settings.DEFS_DIR / PROVIDER / "sample" / "quote_requests.jsonl"
-    with sample.open("rb") as handle:
-        first: dict[str, Any] = orjson.loads(handle.readline())
-    return first
+    from zartsalgo_pipelines.samples.demo import EXAMPLE_DAY, demo_rows
+
+    return next(r.record for r in demo_rows(EXAMPLE_DAY) if r.outcome == "created")
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:

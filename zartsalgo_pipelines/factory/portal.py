@@ -1,6 +1,6 @@
 """The `portal` group's Dagster definitions: its assets (``portal_assets.py``), the refresh job
-and its schedule, the portal-visibility watch and the go-live job. Thin: the work is in
-``proof/``."""
+and its schedule, the sensor that runs the portal after any client_metrics update, the
+portal-visibility watch and the go-live job. Thin: the work is in ``proof/``."""
 
 from typing import Any
 
@@ -19,6 +19,8 @@ from zartsalgo_pipelines.factory.portal_assets import (
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 
 __all__ = [
+    "FOLLOW_RUN_TAGS",
+    "FOLLOW_SENSOR",
     "GROUP",
     "KEYS",
     "PORTAL_JOB",
@@ -30,6 +32,10 @@ __all__ = [
 ]
 
 PORTAL_JOB = "portal_refresh"
+FOLLOW_SENSOR = "portal_follows_client_metrics"
+FOLLOW_INTERVAL_SECONDS = 30
+# On the runs the sensor starts, so they can be told from a person's "Materialize".
+FOLLOW_RUN_TAGS = {"zartsalgo/trigger": "portal_follows_client_metrics"}
 
 
 @dg.sensor(
@@ -117,9 +123,19 @@ def build_portal_defs(providers: dg.Definitions) -> dg.Definitions:
         "fresh for the portal-visibility watch.",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
+    follow = dg.AutomationConditionSensorDefinition(
+        FOLLOW_SENSOR,
+        target=dg.AssetSelection.groups(GROUP),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=FOLLOW_INTERVAL_SECONDS,
+        run_tags=FOLLOW_RUN_TAGS,
+        description="Runs the portal group after any provider's client_metrics was "
+        "materialized by a run that did not include the portal (a group selection, `dg "
+        "launch`, the UI, the Celery job); never twice for a sync job that had it.",
+    )
     return dg.Definitions(
         assets=build_portal_assets(metric_keys, owners),
         jobs=[portal_go_live, refresh],
         schedules=[schedule],
-        sensors=[portal_visibility_watch],
+        sensors=[portal_visibility_watch, follow],
     )

@@ -27,6 +27,18 @@ GROUP = "portal"
 # two opening the same admin task (its open_key is unique) or rewriting the same cards at once.
 POOL = "portal"
 
+# The portal follows every materialization of a provider's client_metrics that did not include
+# the portal itself, however it was started (a group selection, `dg launch`, the UI, the Celery
+# job). This is `eager()` without its `~any_deps_missing()` (a paused provider's client_metrics
+# is never materialized, so eager would never fire) and without `newly_missing()` (an empty
+# portal has nothing to show until some provider has synced). `any_deps_updated()` leaves out
+# an update whose run also selected the portal asset, so a sync job's portal is not run twice.
+FOLLOWS_CLIENT_METRICS = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after a client_metrics update without the portal")
+
 
 KEYS = {
     name: dg.AssetKey([GROUP, name])
@@ -102,6 +114,7 @@ def build_portal_assets(
         "owners": sorted(set(owners)),
         "kinds": {"python", database_kind()},
         "pool": POOL,
+        "automation_condition": FOLLOWS_CLIENT_METRICS,
     }
     return [
         _portal_cards_asset(common, metric_keys),

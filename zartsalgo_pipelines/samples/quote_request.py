@@ -1,10 +1,12 @@
-"""Deterministic website quote-request export, with every outcome the pipeline must account for.
+"""Website quote-request exports: the demo's (``demo.py``) and the benchmark's, at any size.
 
-Run ``python -m zartsalgo_pipelines.samples.quote_request`` to rewrite the shipped sample
-(``defs/quote_request/sample/quote_requests.jsonl``); the benchmark streams the same generator
-at any size. The mix per 1,000 rows: ~30 fail the field map (missing id, bad email, unparseable
-date, negative budget, unknown status, in turn), ~20 exact duplicates, ~20 later updates of
-earlier ids, ~5 test submissions the spec ignores, the rest valid and new.
+``python -m zartsalgo_pipelines.samples.quote_request`` writes the demo export
+(``defs/quote_request/sample/quote_requests.jsonl``, not tracked by git) for today in Berlin, or
+for the day ``ZARTSALGO_AS_OF`` names; ``--today 2026-12-07`` for a given day. ``--rows N``
+writes the benchmark's synthetic mix instead (``generate_records``), deterministically: per
+1,000 rows ~30 fail the field map (missing id, bad email, unparseable date, negative budget,
+unknown status, in turn), ~20 exact duplicates, ~20 later updates of earlier ids, ~5 test
+submissions the spec ignores, the rest valid and new.
 """
 
 import argparse
@@ -19,7 +21,6 @@ from typing import Any
 from zartsalgo_pipelines.settings import DEFS_DIR
 
 SAMPLE_PATH = DEFS_DIR / "quote_request" / "sample" / "quote_requests.jsonl"
-SAMPLE_ROWS = 320
 ANCHOR = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # fixed, so the output never drifts
 
 CLIENTS = ["acme-roofing", "nordlicht-solar", "casa-verde", "kuchen-kraft", "blue-harbor-hvac"]
@@ -83,7 +84,7 @@ def _record(rng: random.Random, number: int) -> dict[str, Any]:
     }
 
 
-def _broken(record: dict[str, Any], kind: str) -> dict[str, Any]:
+def broken(record: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "missing_id":
         record.pop("id")
     elif kind == "bad_email":
@@ -127,7 +128,7 @@ def generate_records(rows: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             yield record
         elif roll < 0.075:
             failures += 1
-            yield _broken(record, FAILURES[failures % len(FAILURES)])
+            yield broken(record, FAILURES[failures % len(FAILURES)])
         else:
             recent.append(record)
             yield record
@@ -144,13 +145,28 @@ def write_jsonl(records: Iterator[dict[str, Any]], path: Path) -> int:
 
 
 def main() -> None:
+    from zartsalgo_pipelines.clock import proof_now
+    from zartsalgo_pipelines.samples.demo import write_demo
+    from zartsalgo_pipelines.samples.scenario import local_day
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=SAMPLE_ROWS)
-    parser.add_argument("--seed", type=int, default=7)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        help="the day the demo is made for (default: today in Berlin, or ZARTSALGO_AS_OF's day)",
+    )
+    which.add_argument("--rows", type=int, help="write the benchmark's mix of this many rows")
+    parser.add_argument("--seed", type=int, default=7, help="with --rows")
     parser.add_argument("--out", type=Path, default=SAMPLE_PATH)
     args = parser.parse_args()
-    count = write_jsonl(generate_records(args.rows, args.seed), args.out)
-    print(f"wrote {count} records to {args.out}")
+    if args.rows is not None:
+        count = write_jsonl(generate_records(args.rows, args.seed), args.out)
+        print(f"wrote {count} records to {args.out}")
+        return
+    today = args.today or local_day(proof_now())
+    count = write_demo(today, args.out)
+    print(f"wrote the demo export for {today} ({count} lines) to {args.out}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ over gRPC). One stack serves every test in this module, in order:
 - with two Celery workers started by the test, the sync job on workers succeeds, every step ran
   in one of the workers, and the batch's accounting adds up;
 - in chromium: each provider's asset group and lineage, "Materialize all" for quote_request
-  launches a run that succeeds (screenshot in the test artifacts);
+  launches a run that succeeds (screenshot in the test artifacts), and the daemon's
+  `portal_follows_client_metrics` sensor runs the portal group after it;
 - SIGTERM stops the whole stack and leaves no process behind.
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.factory.portal import FOLLOW_RUN_TAGS
 from zartsalgo_pipelines.settings import DEFAULT_CELERY_BROKER_URL
 from zartsalgo_pipelines.storage.import_batches import review
 from zartsalgo_pipelines_tests.browser import artifacts_dir
@@ -221,9 +223,26 @@ def test_the_sync_on_workers_runs_every_step_in_a_celery_worker(
 
 
 def _ui_runs(stack: Stack) -> set[str]:
-    """Runs of the implicit asset job, which is what "Materialize all" launches."""
-    rows = stack.dagster_sql("SELECT run_id FROM runs WHERE pipeline_name = '__ASSET_JOB'")
+    """Runs of the implicit asset job, which is what "Materialize all" launches (the portal
+    runs the automation sensor starts are of that job too, and tagged)."""
+    rows = stack.dagster_sql(
+        "SELECT run_id FROM runs WHERE pipeline_name = '__ASSET_JOB' AND run_id NOT IN "
+        "(SELECT run_id FROM run_tags WHERE run_tags.key = :tag)",
+        tag=next(iter(FOLLOW_RUN_TAGS)),
+    )
     return {row.run_id for row in rows}
+
+
+def _portal_runs_after(stack: Stack, run_id: str) -> list[str]:
+    """Portal runs the automation sensor started after ``run_id`` was created."""
+    rows = stack.dagster_sql(
+        "SELECT r.run_id FROM runs r JOIN run_tags t ON t.run_id = r.run_id "
+        "WHERE t.key = :tag AND r.create_timestamp >= "
+        "(SELECT create_timestamp FROM runs WHERE run_id = :run)",
+        tag=next(iter(FOLLOW_RUN_TAGS)),
+        run=run_id,
+    )
+    return [row.run_id for row in rows]
 
 
 def test_materialize_all_from_the_ui(stack: Stack, page: Any) -> None:
@@ -252,6 +271,11 @@ def test_materialize_all_from_the_ui(stack: Stack, page: Any) -> None:
     assert screenshot.stat().st_size > 0
     materialized = {row.asset_key for row in _events(stack, run_id, "ASSET_MATERIALIZATION")}
     assert materialized == {f'["quote_request", "{name}"]' for name in SYNC_ASSETS}
+    # The run had no portal: the daemon's automation sensor (every 30 s) runs it after.
+    portal_run, *_ = wait_for(lambda: _portal_runs_after(stack, run_id), "the portal to follow")
+    assert stack.wait_for_run(portal_run) == "SUCCESS", stack.tail()
+    portal = {row.asset_key for row in _events(stack, portal_run, "ASSET_MATERIALIZATION")}
+    assert portal == {f'["portal", "{name}"]' for name in PORTAL_ASSETS}
 
 
 def test_sigterm_stops_the_whole_stack_with_no_process_left(stack: Stack) -> None:
