@@ -2,6 +2,7 @@
 
     python3 dev.py start [--no-ui]   # venv, install, migrate SQLite, sync every provider, UI
     python3 dev.py test              # venv, install, ruff, mypy, dg check defs, pytest
+    python3 dev.py docs              # the README's examples and docs/images/ from the demo
 
 The virtual environment lives in .venv/ and is reinstalled only when setup.py or
 pyproject.toml change (a stamp file records their hash).
@@ -85,8 +86,13 @@ def test(args: list[str]) -> None:
     run(PYTHON, "-m", "pytest", *args)
 
 
+def docs(args: list[str]) -> None:
+    ensure_browser()
+    run(PYTHON, "-m", "zartsalgo_pipelines_tests.docs_examples", *args)
+
+
 def main() -> None:
-    commands = {"start": start, "test": test}
+    commands = {"start": start, "test": test, "docs": docs}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     ensure_venv()

@@ -150,6 +150,23 @@ AS_OF_READ = click.option(
 )
 
 
+def card_lines(card: dict[str, Any]) -> list[str]:
+    """One card as `proof show` prints it (the README's examples are these lines)."""
+    lines = [f"{card['label']} ({card['period_label']}): {card['current_display']}"]
+    if card["change_display"] != "-" or card["baseline_label"] == "the goal":
+        lines.append(
+            f"  against {card['baseline_label']}: {card['baseline_display']}  "
+            f"change {card['change_display']}"
+        )
+    lines.append(f"  {card['status_text']} [{card['status']}], {card['visibility']}")
+    if card["comparison"]:
+        lines.append(f"  {card['comparison']}")
+    lines += [f"  next: {card['next_action']}", f"  source: {card['source_label']}"]
+    if card["caveat"]:
+        lines.append(f"  caveat: {card['caveat']}")
+    return lines
+
+
 @proof.command("show")
 @click.argument("client")
 @click.option("--period", type=click.DateTime(["%Y-%m-%d"]), help="a day inside the period")
@@ -166,18 +183,7 @@ def proof_show(
             raise click.ClickException(str(error)) from None
     lines = [f"Client {client}"]
     for card in seen["cards"]:
-        lines.append(f"\n{card['label']} ({card['period_label']}): {card['current_display']}")
-        if card["change_display"] != "-" or card["baseline_label"] == "the goal":
-            lines.append(
-                f"  against {card['baseline_label']}: {card['baseline_display']}  "
-                f"change {card['change_display']}"
-            )
-        lines.append(f"  {card['status_text']} [{card['status']}], {card['visibility']}")
-        if card["comparison"]:
-            lines.append(f"  {card['comparison']}")
-        lines += [f"  next: {card['next_action']}", f"  source: {card['source_label']}"]
-        if card["caveat"]:
-            lines.append(f"  caveat: {card['caveat']}")
+        lines += ["", *card_lines(card)]
     for note in seen["notes"]:
         lines.append(f"\nNote, {note['period']}: {note['text']}")
     for gone in seen["hidden"]:

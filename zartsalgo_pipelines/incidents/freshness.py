@@ -6,7 +6,9 @@ records a day, ``t`` days without one happen by chance with probability ``exp(-r
 silence is news once that is below ``1 - confidence`` (99 % by default): after
 ``-ln(1 - confidence) / r`` days, and never sooner than the provider's ``stale_after_hours``.
 The rate is read from the last ``lookback_days`` (or since the client's first record in them,
-at least a week). A client who sends 12 requests a week is news after 2.7 days; one who sends
+at least a week), and a record may take ``delay_hours`` (default ``stale_after_hours``) to reach
+us (a nightly export brings yesterday's records), so that delay is added to the silence chance
+explains. A client who sends 12 requests a week is news after 2.7 days; one who sends
 one a month only after 129 days. The provider as a whole is judged the same way with all its
 clients' records.
 """
@@ -61,21 +63,28 @@ MIN_SPAN = dt.timedelta(days=7)
 
 
 def usual_gap(
-    recent: int, span: dt.timedelta, confidence: float, floor_hours: float
+    recent: int, span: dt.timedelta, confidence: float, delay_hours: float
 ) -> dt.timedelta | None:
     """The longest silence chance explains at ``recent`` records in ``span`` (at least a
-    week), and never less than ``floor_hours``; None without records to tell a rate from."""
+    week), plus the ``delay_hours`` a record may take to reach us; None without records to
+    tell a rate from."""
     if recent == 0:
         return None
     rate_per_day = recent / (max(span, MIN_SPAN).total_seconds() / 86400)
     days = -math.log(1 - confidence) / rate_per_day
-    return max(dt.timedelta(days=days), dt.timedelta(hours=floor_hours))
+    return dt.timedelta(days=days) + dt.timedelta(hours=delay_hours)
 
 
 def _silence(spec: ProviderSpec, client: str | None, seen: Arrivals, now: dt.datetime) -> Silence:
     since = now - dt.timedelta(days=spec.freshness.lookback_days)
     span = now - max(since, seen.first_recent or since)
-    gap = usual_gap(seen.recent, span, spec.freshness.confidence, spec.stale_after_hours)
+    delay = spec.freshness.delay_hours
+    gap = usual_gap(
+        seen.recent,
+        span,
+        spec.freshness.confidence,
+        spec.stale_after_hours if delay is None else delay,
+    )
     silent = gap is not None and seen.newest is not None and now - seen.newest > gap
     return Silence(client, seen.newest, seen.recent, gap, silent)
 

@@ -107,6 +107,13 @@ class Card:
         return f"{self.client_key}/{self.metric_key}/{self.period_start}"
 
 
+def headline(cards: list[Card]) -> Card:
+    """The card a client reads first of one metric's shown cards (oldest first): the newest
+    finished period, else the unfinished one."""
+    finished = [c for c in cards if c.status != "in_progress"]
+    return (finished or cards)[-1]
+
+
 def load_cards(
     conn: sa.Connection,
     *,

@@ -106,5 +106,5 @@ def odds_text(p: float) -> str:
         if p < 1 / bound:
             return f"less than 1 time in {bound:,}"
     if p >= 0.5:
-        return "often (about every other time or more)"
+        return "more often than not"
     return f"about 1 time in {round(1 / p)}"

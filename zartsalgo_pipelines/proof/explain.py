@@ -5,6 +5,7 @@ every number formatted as the client reads it and every time in the client's zon
 the same tables and functions the assets write with."""
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.baselines import FIRST_PERIOD
-from zartsalgo_pipelines.proof.cards import Card, load_cards, record_unit
+from zartsalgo_pipelines.proof.cards import Card, headline, load_cards, record_unit
 from zartsalgo_pipelines.proof.formatting import NO_VALUE, Formatter
 from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
@@ -55,18 +56,20 @@ def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dic
     if not cards:
         known = sorted({c.client_key for c in load_cards(conn)})
         raise NotFoundError(f"no cards for client `{client}`; known: {', '.join(known) or 'none'}")
-    newest: dict[tuple[str, str], Card] = {}
-    newest_shown: dict[tuple[str, str], Card] = {}
+    by_metric: dict[tuple[str, str], list[Card]] = defaultdict(list)
     for card in cards:  # oldest period first
-        if period is not None and not card.period_start <= period <= card.period_end:
-            continue
-        key = (card.provider_key, card.metric_key)
-        newest[key] = card
-        # Without --period: the newest finished period, unless nothing is finished yet.
-        finished = card.status != "in_progress" or key not in newest_shown
-        if card.shown and (period is not None or finished):
-            newest_shown[key] = card
-    shown = list(newest_shown.values())
+        if period is None or card.period_start <= period <= card.period_end:
+            by_metric[(card.provider_key, card.metric_key)].append(card)
+    shown: list[Card] = []
+    hidden: list[Card] = []
+    for rows in by_metric.values():
+        visible = [c for c in rows if c.shown]
+        top = headline(visible) if visible else None  # newest finished, else unfinished
+        if top is not None:
+            shown.append(top)
+        hidden += [
+            c for c in rows if not c.shown and (top is None or c.period_start > top.period_start)
+        ]
     starts = {c.period_start for c in shown}
     notes = [n for n in note_rows(conn, client) if n["visibility"] != "hidden"]
     return {
@@ -83,8 +86,7 @@ def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dic
                 "period": c.period_label,
                 "reason": HIDDEN_REASONS.get(c.visibility_reason, c.visibility_reason),
             }
-            for c in newest.values()
-            if not c.shown
+            for c in hidden
         ],
     }
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.incidents.kinds import PORTAL_VISIBILITY
-from zartsalgo_pipelines.proof.cards import Card, load_cards
+from zartsalgo_pipelines.proof.cards import Card, headline, load_cards
 from zartsalgo_pipelines.proof.html import e, page, slug
 from zartsalgo_pipelines.proof.impact import client_statement
 from zartsalgo_pipelines.proof.owner_page import provider_page
@@ -90,22 +90,14 @@ def _card_html(card: Card, history: list[Card], so_far: Card | None, checking: s
     if checking:
         parts.append(f'<p class="checking">{e(checking)}</p>')
     if so_far is not None:
-        parts.append(
-            f'<p class="so-far muted">The {e(so_far.period_label)} so far: '
-            f"{e(so_far.current_display)}</p>"
-        )
+        name = f"The {so_far.period_label}" if so_far.period == "week" else so_far.period_label
+        parts.append(f'<p class="so-far muted">{e(name)} so far: {e(so_far.current_display)}</p>')
     parts.append(chart(history))
     return (
         f'<article class="card status-{e(card.status)}" style="--c:{colour}" '
         f'data-metric="{e(card.metric_key)}" data-period="{e(card.period_start)}" '
         f'data-visibility="{e(card.visibility)}">{"".join(parts)}</article>'
     )
-
-
-def headline(cards: list[Card]) -> Card:
-    """The card a client reads first: the newest finished period, else the unfinished one."""
-    finished = [c for c in cards if c.status != "in_progress"]
-    return (finished or cards)[-1]
 
 
 def _checking(every: list[Card], shown: Card) -> str:
@@ -145,8 +137,9 @@ def client_page(
     shown: dict[tuple[str, str], list[Card]] = defaultdict(list)
     for card in load_cards(conn, client_key=client, shown_only=True):
         shown[(card.provider_key, card.metric_key)].append(card)
+    order = {(s.key, m.key): i for i, (s, m) in enumerate((s, m) for s in specs for m in s.metrics)}
     blocks, starts = [], set()
-    for key, rows in shown.items():
+    for key, rows in sorted(shown.items(), key=lambda item: order.get(item[0], len(order))):
         top = headline(rows)
         starts.add(top.period_start)
         latest = rows[-1]

@@ -54,26 +54,24 @@ def period_phrase(card: Card) -> str:
 
 
 def _hidden_conditions(spec: ProviderSpec, cards: list[Card]) -> list[Condition]:
-    """A task for every card hidden by a data problem, with what to do about it."""
-    due = {m.key: m.task_due_days for m in spec.metrics}
-    found = []
+    """One task per client whose cards are hidden by a data problem: which, why, what to do."""
+    due = min((m.task_due_days for m in spec.metrics), default=2)
+    hidden: dict[str, list[Card]] = {}
     for card in cards:
-        why = card.visibility_reason
-        if card.visibility != "hidden" or why not in DATA_PROBLEMS or card.metric_key not in due:
-            continue
-        message = (
-            f"{card.client_key}: {card.label} for {period_phrase(card)} is hidden from the "
-            f"client: {HIDDEN_REASONS[why]}; {HIDDEN_FIXES[why]}."
-        )
+        if card.visibility == "hidden" and card.visibility_reason in DATA_PROBLEMS:
+            hidden.setdefault(card.client_key, []).append(card)
+    found = []
+    for client, own in hidden.items():
+        own.sort(key=lambda c: c.period_start, reverse=True)
+        reasons = list(dict.fromkeys(c.visibility_reason for c in own))
+        named = [f"{c.label} for {period_phrase(c)}" for c in own[:3]]
+        if len(own) > 3:
+            named.append(f"{len(own) - 3} more")
+        why = "; ".join(f"{HIDDEN_REASONS[r]}: {HIDDEN_FIXES[r]}" for r in reasons)
+        count = "1 card is" if len(own) == 1 else f"{len(own)} cards are"
+        message = f"{client}: {count} hidden from the client ({', '.join(named)}); {why}."
         found.append(
-            Condition(
-                card.client_key,
-                card.metric_key,
-                "hidden_data_problem",
-                message,
-                card.period_start,
-                due[card.metric_key],
-            )
+            Condition(client, NO_METRIC, "hidden_data_problem", message, own[0].period_start, due)
         )
     return found
 

@@ -103,7 +103,7 @@ def decide(
         "being_checked": cell.failed > 0 and not is_final,
         "incident": provider.has_incident and not is_final,
         "in_progress": status == "in_progress",
-        "no_data": status == "no_data",
+        "no_data": status == "no_data" and not cell.silent,  # the silence says it already
         "too_few": status == "too_few",
         "restatable": not is_final and status != "in_progress",
     }

@@ -64,6 +64,11 @@ class FreshnessSpec(Frozen):
     lookback_days: int = pydantic.Field(
         56, ge=7, le=366, description="The usual rate is read from this many days of records."
     )
+    delay_hours: pydantic.NonNegativeFloat | None = pydantic.Field(
+        None,
+        description="How long a new record may take to reach ZartsAlgo (a nightly export: up "
+        "to a day); default stale_after_hours.",
+    )
     confidence: float = pydantic.Field(
         0.99,
         ge=0.9,

@@ -34,11 +34,19 @@ def requests(client: str, first: dt.date, days: int, per_day: int, start: int) -
 
 
 @pytest.mark.parametrize(
-    ("recent", "days", "expected_days"),
-    [(12, 7, 2.69), (1, 30, 138.2), (56, 56, 4.61)],  # 12 a week, 1 a month, 1 a day
+    ("recent", "days", "delay_hours", "expected_days"),
+    [
+        (12, 7, 0, 2.69),  # 12 a week: exp(-12/7 t) = 1 % after 2.69 days
+        (1, 30, 0, 138.2),  # 1 a month
+        (56, 56, 0, 4.61),  # 1 a day
+        (12, 7, 24, 3.69),  # a nightly export brings them up to a day late
+        (12, 3, 0, 2.69),  # a rate is read over a week at least
+    ],
 )
-def test_the_usual_gap_follows_the_clients_own_rate(recent, days, expected_days) -> None:
-    gap = usual_gap(recent, dt.timedelta(days=days), 0.99, 24)
+def test_the_usual_gap_follows_the_clients_own_rate(
+    recent, days, delay_hours, expected_days
+) -> None:
+    gap = usual_gap(recent, dt.timedelta(days=days), 0.99, delay_hours)
     assert gap is not None and gap.total_seconds() / 86400 == pytest.approx(expected_days, 0.01)
     assert usual_gap(0, dt.timedelta(days=56), 0.99, 24) is None  # no rate, no judgement
 

@@ -102,11 +102,12 @@ def test_a_hidden_card_opens_a_data_problem_task(engine, built) -> None:
         refresh_portal_cards(conn, [built], NOW)
         refresh_tasks(conn, [built], NOW)
         tasks = [t for t in task_rows(conn, open_only=True) if t["kind"] == "hidden_data_problem"]
-    messages = {t["metric_key"]: t["message"] for t in tasks}
-    assert messages["requests_received"] == (
-        "acme-roofing: Quote requests received for the week of 16 November 2026 is hidden from "
-        "the client: too many of the period's rows failed the field map (above the tolerated "
-        "share); fix the field map or the source, then replay the dead letters."
+    (task,) = tasks  # one task for the client, naming every hidden card
+    assert task["message"] == (
+        "acme-roofing: 2 cards are hidden from the client (Requests you can answer by email for "
+        "the week of 16 November 2026, Quote requests received for the week of 16 November "
+        "2026); too many of the period's rows failed the field map (above the tolerated share): "
+        "fix the field map or the source, then replay the dead letters."
     )
 
 

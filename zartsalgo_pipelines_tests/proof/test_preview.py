@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
-from zartsalgo_pipelines.proof.cards import load_cards
+from zartsalgo_pipelines.proof.cards import headline, load_cards
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.notes import build_notes
-from zartsalgo_pipelines.proof.preview import client_page_name, headline, write_preview
+from zartsalgo_pipelines.proof.preview import client_page_name, write_preview
 from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -145,7 +145,7 @@ def test_the_owner_page_is_a_work_queue(engine, preview, page) -> None:
     assert "Your quote requests received" in incidents.inner_text()  # what clients are told
     tasks = page.locator("section.tasks").inner_text()
     assert "acme-roofing: Quote requests received in the week of 16 November 2026 fell" in tasks
-    assert "casa-verde: Quote requests received for the week of 16 November 2026 is hidden" in tasks
+    assert "casa-verde: 2 cards are hidden from the client (" in tasks
     letters = page.locator("section.dead-letters").inner_text()
     assert "zartsalgo replay quote_request --reason-contains 'email format'" in letters
     hidden = page.locator('tr[data-visibility="hidden"]')
