@@ -10,10 +10,10 @@ import pydantic
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.factory.history import batch_materialization
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
-from zartsalgo_pipelines.storage.import_batches import BatchReview
 
 # The data owner's tools (ops/) map rows with pandas and pandera: each op imports them when it
 # runs, so loading the definitions (the code server, every run worker) does not.
@@ -30,14 +30,6 @@ def _repo_path(text: str) -> Path:
     """Launchpad paths are relative to the repository (or absolute)."""
     path = Path(text)
     return path if path.is_absolute() else settings.REPOSITORY_DIR / path
-
-
-def _materialization(review: BatchReview, **extra: str) -> dg.AssetMaterialization:
-    return dg.AssetMaterialization(
-        asset_key=dg.AssetKey([review.provider_key, "mapped_records"]),
-        description=f"{review.source_kind} batch {review.batch_id}",
-        metadata={**review.as_metadata(), **extra},
-    )
 
 
 class ReplayConfig(dg.Config):
@@ -63,7 +55,7 @@ def replay_dead_letters_op(
     if result.review is None:
         context.log.info(f"{config.provider}: no open dead letter matches")
         return
-    context.log_event(_materialization(result.review, requested_by=config.requested_by))
+    context.log_event(batch_materialization(result.review, requested_by=config.requested_by))
     context.log.info(
         f"replayed {len(result.replayed)} dead letters; {len(result.still_failing)} still fail"
     )
@@ -95,7 +87,7 @@ def manual_entry_op(
         )
     except ValueError as error:
         raise dg.Failure(str(error)) from error
-    context.log_event(_materialization(review, entered_by=config.entered_by))
+    context.log_event(batch_materialization(review, entered_by=config.entered_by))
 
 
 class TestSyncConfig(dg.Config):
@@ -134,7 +126,7 @@ class ConnectionCheckConfig(dg.Config):
 @dg.op(description="Call the provider once; report connected / auth_failed / unreachable.")
 def connection_check_op(
     context: dg.OpExecutionContext, config: ConnectionCheckConfig, zartsalgo_db: ZartsalgoDatabase
-) -> dict[str, str]:
+) -> dict[str, object]:
     from zartsalgo_pipelines.ops.connection_check import check_connection
 
     loaded = _provider(config.provider)
