@@ -3,15 +3,16 @@
     zartsalgo validate                       every spec, with clear errors
     zartsalgo status                         connection, last success, staleness, alerts
     zartsalgo test-sync PROVIDER [--limit N] [--file PATH]   what a sync would do; writes nothing
-    zartsalgo replay PROVIDER [--id N ...] [--reason-contains TEXT]
+    zartsalgo replay PROVIDER [--id N ...] [--reason-contains TEXT] [--wait S]
     zartsalgo resolve PROVIDER ID ... --state resolved|ignored --note TEXT
-    zartsalgo manual PROVIDER FILE --by NAME --reason TEXT
+    zartsalgo manual PROVIDER FILE --by NAME --reason TEXT [--wait S]   CSV, JSON(L), .xlsx
     zartsalgo check-connection PROVIDER      call the provider once: connected / auth_failed / ...
     zartsalgo webhooks serve [--host H] [--port P]   the webhook receiver
+    zartsalgo proof show|explain ...; zartsalgo portal refresh|preview|go-live ...  (cli_proof.py)
 
 Every command takes --json for scripts and exits non-zero on failure. The database is
 ZARTSALGO_DATABASE_URL (or the embedded SQLite file), migrated with `alembic upgrade head`.
-"""
+Each command imports what it uses when it runs (cli_support.py says why)."""
 
 import datetime as dt
 import json
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
 # Loaded only when used (they import the proof layer): `zartsalgo --help` lists them from here.
 LAZY = {
     "proof": LazyCommand(
-        "zartsalgo_pipelines.cli_proof", "proof", "What a client sees, and how each number..."
+        "zartsalgo_pipelines.cli_proof",
+        "proof",
+        "What a client sees, and how each number came about.",
     ),
     "portal": LazyCommand(
         "zartsalgo_pipelines.cli_proof", "portal", "The portal preview and the go-live gate."

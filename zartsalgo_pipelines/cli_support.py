@@ -152,7 +152,9 @@ class Commands(click.Group):
         rows = []
         for name in names:
             if name in self.lazy and name not in self.commands:
-                rows.append((name, self.lazy[name].short_help))
+                # Shortened as click shortens a loaded command's help.
+                stand_in = click.Command(name, help=self.lazy[name].short_help)
+                rows.append((name, stand_in.get_short_help_str(limit)))
                 continue
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
