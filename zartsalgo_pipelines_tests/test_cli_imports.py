@@ -18,7 +18,7 @@ HEAVY = ("pandas", "pandera", "pyarrow", "numpy", "dagster")
 
 # Runs the command in this process's interpreter the way the console script does, then reports
 # which heavy modules it had loaded when it ended (normally or by SystemExit).
-PROBE = """
+PROBE = f"""
 import json, sys
 from zartsalgo_pipelines.cli import main
 try:
@@ -27,9 +27,9 @@ except SystemExit as end:
     code = end.code
 else:
     code = 0
-heavy = sorted(m for m in %r if m in sys.modules)
-print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
-""" % (HEAVY,)
+heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)
+print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
+"""
 
 
 def loaded_by(db_url: str, data_dir: Path, *args: str) -> dict[str, object]:

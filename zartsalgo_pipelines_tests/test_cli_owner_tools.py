@@ -20,7 +20,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.definitions import build_definitions
@@ -106,8 +105,10 @@ def test_with_wait_a_manual_entry_goes_in_once_the_sync_has_finished(
     holder = held_by_a_sync(engine, make_spec)
     folder = write_export([quote(2)], "phoned_in.jsonl")
     entry = subprocess.Popen(
-        [str(ZARTSALGO), "manual", "quote_request", str(folder / "phoned_in.jsonl")]
-        + ["--by", "ana", "--reason", "form down", "--wait", "600", "--json"],
+        [
+            *(str(ZARTSALGO), "manual", "quote_request", str(folder / "phoned_in.jsonl")),
+            *("--by", "ana", "--reason", "form down", "--wait", "600", "--json"),
+        ],
         env=environment(db_url, data_dir, data_dir / "no_dagster_home"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -63,7 +63,10 @@ def replay_dead_letters_op(
 
 class ManualEntryConfig(dg.Config):
     provider: str = pydantic.Field(description="Provider key, e.g. quote_request.")
-    path: str = pydantic.Field(description="CSV / JSON / JSON-lines file, relative to the repo.")
+    path: str = pydantic.Field(
+        description="CSV, JSON, JSON-lines or .xlsx file, relative to the repo; columns named "
+        "by export path, label or target (docs/operations.md)."
+    )
     entered_by: str = pydantic.Field(description="Who entered the records.")
     reason: str = pydantic.Field(description="Why they are entered by hand.")
 
