@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import pydantic
+import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.errors import ZartsalgoError
@@ -24,6 +25,25 @@ def _provider(key: str) -> LoadedSpec:
         return provider_spec(key)
     except ProviderSpecError as error:
         raise dg.Failure(str(error), allow_retries=False) from error
+
+
+# As long as `zartsalgo manual` / `replay` wait by default while a sync writes.
+LEASE_WAIT_SECONDS = 60.0
+
+
+def _live_status(engine: sa.Engine, provider_key: str) -> str:
+    """The connection status after the batch, as a sync's materialization carries it."""
+    from zartsalgo_pipelines.storage.queries import connection_status
+
+    with engine.connect() as conn:
+        return connection_status(conn, provider_key) or "unknown"
+
+
+def _busy(error: Exception) -> dg.Failure:
+    return dg.Failure(
+        f"{error}; nothing was written; launch it again once that sync has finished",
+        allow_retries=False,
+    )
 
 
 def _repo_path(text: str) -> Path:
@@ -44,18 +64,30 @@ def replay_dead_letters_op(
     context: dg.OpExecutionContext, config: ReplayConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
     from zartsalgo_pipelines.ops.replay import replay_dead_letters
+    from zartsalgo_pipelines.storage.import_batches import BatchNotClaimedError
 
-    result = replay_dead_letters(
-        zartsalgo_db.engine(),
-        _provider(config.provider).spec,
-        ids=config.dead_letter_ids,
-        reason_contains=config.reason_contains,
-        requested_by=config.requested_by,
-    )
+    engine = zartsalgo_db.engine()
+    try:
+        result = replay_dead_letters(
+            engine,
+            _provider(config.provider).spec,
+            ids=config.dead_letter_ids,
+            reason_contains=config.reason_contains,
+            requested_by=config.requested_by,
+            wait_seconds=LEASE_WAIT_SECONDS,
+            on_wait=context.log.info,
+        )
+    except BatchNotClaimedError as error:
+        raise _busy(error) from error
     if result.review is None:
         context.log.info(f"{config.provider}: no open dead letter matches")
         return
-    context.log_event(batch_materialization(result.review, requested_by=config.requested_by))
+    status = _live_status(engine, config.provider)
+    context.log_event(
+        batch_materialization(
+            result.review, requested_by=config.requested_by, connection_status=status
+        )
+    )
     context.log.info(
         f"replayed {len(result.replayed)} dead letters; {len(result.still_failing)} still fail"
     )
@@ -76,21 +108,30 @@ def manual_entry_op(
     context: dg.OpExecutionContext, config: ManualEntryConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
     from zartsalgo_pipelines.ops.manual import manual_entry
+    from zartsalgo_pipelines.storage.import_batches import BatchNotClaimedError
 
     path = _repo_path(config.path)
     if not path.is_file():
         raise dg.Failure(f"manual entry file not found: {config.path}")
+    engine = zartsalgo_db.engine()
     try:
         review = manual_entry(
-            zartsalgo_db.engine(),
+            engine,
             _provider(config.provider).spec,
             path,
             entered_by=config.entered_by,
             reason=config.reason,
+            wait_seconds=LEASE_WAIT_SECONDS,
+            on_wait=context.log.info,
         )
     except ValueError as error:
         raise dg.Failure(str(error)) from error
-    context.log_event(batch_materialization(review, entered_by=config.entered_by))
+    except BatchNotClaimedError as error:
+        raise _busy(error) from error
+    status = _live_status(engine, config.provider)
+    context.log_event(
+        batch_materialization(review, entered_by=config.entered_by, connection_status=status)
+    )
 
 
 class TestSyncConfig(dg.Config):
