@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.jsonpaths import compile_getter, top_level_key
 from zartsalgo_pipelines.ops.placing import Step, place, placement_steps
 from zartsalgo_pipelines.sources.files import FORMATS, SourceRow, file_rows
 from zartsalgo_pipelines.specs.fields import FieldMapEntry
@@ -50,7 +51,8 @@ class FieldNames:
         for kind in ("source", "target", "label"):
             for entry in spec.fields:
                 self.by_name.setdefault(str(getattr(entry, kind)).strip().casefold(), entry)
-        self.roots = {entry.source.split(".")[0].split("[")[0] for entry in spec.fields}
+        # The export's own top-level keys (`client` of `client.slug`): a JSON record keeps them.
+        self.roots = {top_level_key(entry.source) for entry in spec.fields}
 
     def column(self, name: str, where: str) -> Column | None:
         entry = self.by_name.get(name.strip().casefold())
@@ -180,8 +182,6 @@ def _json_row(row: SourceRow, names: FieldNames, where: str) -> SourceRow:
 def _check_required(names: FieldNames, rows: list[SourceRow], given: list[str], where: str) -> None:
     """A required field found in no row is a file the map cannot read at all: refused whole,
     naming the field and what the file has instead."""
-    from zartsalgo_pipelines.jsonpaths import compile_getter
-
     records = [row.record for row in rows if row.record is not None]
     if not records:
         raise ManualFileError(f"{where}: no records to enter")
