@@ -115,7 +115,10 @@ def test_with_wait_a_manual_entry_goes_in_once_the_sync_has_finished(
         text=True,
     )
     assert entry.stderr is not None
-    said = entry.stderr.readline()  # the command says why it waits before it waits
+    said = ""
+    for said in entry.stderr:  # the command says why it waits before it waits
+        if "is being ingested" in said:
+            break
     assert f"batch {holder} is being ingested" in said and "waiting up to 600 s" in said
     with engine.begin() as conn:
         close_batch(conn, make_spec(), holder, "succeeded")
