@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter, top_level_key
@@ -30,6 +30,8 @@ SUFFIXES = sorted([*FORMATS, ".xlsx"])
 
 class ManualFileError(ZartsalgoError, ValueError):
     """A manual-entry file that cannot be read as the provider's records; nothing was written."""
+
+    retryable: ClassVar[bool] = False  # the file must be fixed first
 
 
 @dataclass(frozen=True)

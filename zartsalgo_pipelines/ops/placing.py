@@ -13,14 +13,15 @@ from typing import Any
 
 import jmespath
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.jsonpaths import compile_getter
 
 # ("key", name) | ("index", position) | ("match", (key, ...), literal)
 Step = tuple[Any, ...]
 
 
-class _CannotPlaceError(Exception):
-    pass
+class _CannotPlaceError(ZartsalgoError):
+    """Internal: the path cannot be filled; callers get None or False, never this."""
 
 
 def placement_steps(expression: str) -> list[Step] | None:
