@@ -1,10 +1,15 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
-# Kept deliberately short; each runtime dependency is justified in README.md ("Dependencies").
+# Kept deliberately short; each runtime dependency is justified in docs/design.md ("Dependencies").
 setup(
     name="zartsalgo_pipelines",
     version="0.1.0",
-    packages=find_packages(include=["zartsalgo_pipelines", "zartsalgo_pipelines.*"]),
+    # Namespace discovery: the spec folders under defs/ hold data only (defs.yaml, samples), and
+    # setuptools warns about every such folder that plain find_packages() leaves out.
+    packages=find_namespace_packages(
+        include=["zartsalgo_pipelines", "zartsalgo_pipelines.*"], exclude=["*.__pycache__"]
+    ),
+    package_dir={"": "."},
     package_data={"zartsalgo_pipelines": ["defs/**/*", "py.typed"]},
     include_package_data=True,
     python_requires=">=3.11",
@@ -28,6 +33,9 @@ setup(
         # CLDR locale formatting of numbers, money, dates and plural forms (docs/design.md).
         "scipy>=1.11",
         "babel>=2.14",
+        # Manual entry reads the .xlsx sheets people keep phoned-in records in (docs/design.md):
+        # the format is a zip of XML parts with shared strings and date serials, not for by hand.
+        "openpyxl>=3.1",
     ],
     extras_require={
         # A deployment (docs/deploying.md): Dagster's instance on MySQL, steps on Celery workers,
@@ -48,6 +56,7 @@ setup(
             "types-requests",
             "types-PyYAML",
             "types-jmespath",
+            "types-openpyxl",
         ],
     },
     entry_points={"console_scripts": ["zartsalgo=zartsalgo_pipelines.cli:main"]},

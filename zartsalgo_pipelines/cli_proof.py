@@ -2,10 +2,10 @@
 HTML preview and the go-live gate, on the same functions as the portal assets.
 
     zartsalgo proof show CLIENT [--period YYYY-MM-DD] [--as-of WHEN] [--json]
-    zartsalgo proof explain CLIENT METRIC PERIOD [--json]
-    zartsalgo portal refresh [--as-of WHEN]   recompute metrics, cards, notes, tasks, impact
-    zartsalgo portal preview [--serve] [--port P] [--as-of WHEN]
-    zartsalgo portal go-live PROVIDER --by NAME [--note TEXT] [--withdraw]
+    zartsalgo proof explain CLIENT METRIC PERIOD [--as-of WHEN] [--json]
+    zartsalgo portal refresh [--as-of WHEN] [--json]   metrics, cards, impact, notes, tasks
+    zartsalgo portal preview [--serve] [--port P] [--as-of WHEN] [--json]
+    zartsalgo portal go-live PROVIDER --by NAME [--note TEXT] [--withdraw] [--json]
 
 `--as-of` (or ZARTSALGO_AS_OF) renders the proof for another moment: what a client saw, or will
 see, then (docs/client_proof.md).
@@ -248,28 +248,33 @@ def portal() -> None:
 
 @portal.command("refresh")
 @AS_OF
-def portal_refresh(as_of: dt.datetime) -> None:
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def portal_refresh(as_of: dt.datetime, as_json: bool) -> None:
     """Recompute metrics, cards, incident impact, notes, tasks and the preview now."""
     index = refresh_all(_engine(), _specs(), as_of)
-    click.echo(f"portal refreshed; preview: {index}")
+    _echo(as_json, {"preview": str(index)}, f"portal refreshed; preview: {index}")
 
 
 @portal.command("preview")
 @click.option("--serve", is_flag=True, help="serve the pages on 127.0.0.1 until Ctrl+C")
 @click.option("--port", default=8790, show_default=True, type=click.IntRange(0, 65535))
 @AS_OF_READ
-def portal_preview(serve: bool, port: int, as_of: dt.datetime | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def portal_preview(serve: bool, port: int, as_of: dt.datetime | None, as_json: bool) -> None:
     """Write the static preview (one page per client and per provider) and print where it is."""
     from zartsalgo_pipelines.factory.portal_assets import next_update
 
     with _rendered(as_of) as conn:
         index = write_preview(conn, _specs(), preview_folder(), next_update, as_of)
-    click.echo(f"preview: {index}")
     if not serve:
+        _echo(as_json, {"preview": str(index)}, f"preview: {index}")
         return
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(index.parent))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        click.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)")
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        _echo(as_json, {"preview": str(index), "url": url}, f"preview: {index}")
+        if not as_json:
+            click.echo(f"serving on {url} (Ctrl+C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
 
@@ -279,7 +284,10 @@ def portal_preview(serve: bool, port: int, as_of: dt.datetime | None) -> None:
 @click.option("--by", "decided_by", required=True, help="who reviewed the test sync")
 @click.option("--note", help="what was reviewed")
 @click.option("--withdraw", "undo", is_flag=True, help="hide the provider's cards again")
-def portal_go_live(provider: str, decided_by: str, note: str | None, undo: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def portal_go_live(
+    provider: str, decided_by: str, note: str | None, undo: bool, as_json: bool
+) -> None:
     """Mark PROVIDER's cards live in the portal after reviewing a sync (or withdraw them)."""
     specs = {s.key: s for s in _specs()}
     if provider not in specs:
@@ -290,9 +298,11 @@ def portal_go_live(provider: str, decided_by: str, note: str | None, undo: bool)
             row = decide(conn, specs[provider], decided_by=decided_by, note=note)
         except GoLiveRefusedError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(
+    _echo(
+        as_json,
+        {"provider": provider, **row},
         f"{provider}: {row['action']} by {row['decided_by']} at {row['decided_at']:%Y-%m-%d %H:%M} "
-        f"UTC (reviewed batch {row['reviewed_batch_id'] or '-'})"
+        f"UTC (reviewed batch {row['reviewed_batch_id'] or '-'})",
     )
 
 

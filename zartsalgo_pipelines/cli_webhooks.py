@@ -1,10 +1,27 @@
 """`zartsalgo webhooks serve`: the webhook receiver as a service."""
 
+import datetime as dt
+import json
+import logging
+
 import click
 
-from zartsalgo_pipelines.cli_support import open_engine
-from zartsalgo_pipelines.specs.errors import ProviderSpecError
-from zartsalgo_pipelines.specs.loading import load_specs
+from zartsalgo_pipelines.cli_support import json_option, open_engine
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log record, for a log collector (``webhooks serve --json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
 
 
 @click.group()
@@ -32,17 +49,28 @@ def webhooks() -> None:
     type=click.FloatRange(1, 600),
     help="seconds a request may take to arrive whole",
 )
+@json_option
 def webhooks_serve(
-    host: str, port: int, threads: int, connection_limit: int, request_timeout: float
+    host: str,
+    port: int,
+    threads: int,
+    connection_limit: int,
+    request_timeout: float,
+    as_json: bool,
 ) -> None:
     """Receive signed deliveries on POST /webhooks/<provider>; store, then acknowledge.
 
-    GET /healthz answers 200 while the database answers; SIGTERM stops cleanly."""
-    import logging
-
+    GET /healthz answers 200 while the database answers; SIGTERM stops cleanly. The log goes
+    to stderr, one JSON object per line with --json."""
+    from zartsalgo_pipelines.specs.errors import ProviderSpecError
+    from zartsalgo_pipelines.specs.loading import load_specs
     from zartsalgo_pipelines.webhook_receiver import ReceiverLimits, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLines() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     try:
         specs = [loaded.spec for loaded in load_specs().values()]
     except ProviderSpecError as error:

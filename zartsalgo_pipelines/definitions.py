@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.factory.asset_shared import SPEC_STATUS_TAG
 from zartsalgo_pipelines.factory.operations_jobs import OPERATIONS_JOBS
 from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
 from zartsalgo_pipelines.factory.portal import build_portal_defs
@@ -48,7 +49,7 @@ def build_definitions(project: Path = Path(__file__).parent) -> dg.Definitions:
                 *OPERATIONS_JOBS,
                 dg.define_asset_job(
                     ALL_PROVIDERS_JOB,
-                    selection=dg.AssetSelection.tag("connection_status", "connected")
+                    selection=dg.AssetSelection.tag(SPEC_STATUS_TAG, "connected")
                     | dg.AssetSelection.groups(PORTAL_GROUP),
                     description="Sync every connected provider, then the portal (what "
                     "`dev.py start` runs).",

@@ -47,6 +47,66 @@ def prepare_demo_export(path: Path = SAMPLE_PATH) -> Path:
     return path
 
 
+def start_event_log_cursors(instance: dg.DagsterInstance) -> None:
+    """Give a new instance the cursors Dagster's run-retry daemon keeps (dagster.yaml enables
+    run retries), at the end of the event log, as the daemon's first tick would.
+
+    Without them the daemon's first tick warns twice ("No cursor for event type ...") on every
+    fresh `.dagster_home/`: the first thing a new user reads in the UI's log.
+    """
+    from dagster._daemon.auto_run_reexecution.event_log_consumer import (
+        DAGSTER_EVENT_TYPES,
+        _create_cursor_key,
+    )
+
+    keys = {_create_cursor_key(event_type) for event_type in DAGSTER_EVENT_TYPES}
+    stored = instance.daemon_cursor_storage.get_cursor_values(keys)
+    end = str(instance.event_log_storage.get_maximum_record_id() or 0)
+    missing = {key: end for key in keys if stored.get(key) is None}
+    if missing:
+        instance.daemon_cursor_storage.set_cursor_values(missing)
+
+
+def ui_command(port: int) -> list[str]:
+    """`dg dev` on the shipped workspace, bound to 127.0.0.1 (`dagster dev` is superseded and
+    says so on every start)."""
+    workspace = settings.REPOSITORY_DIR / "workspace.yaml"
+    dg_cli = Path(sys.executable).with_name("dg")
+    # Warnings and errors only: the sensors' skip reasons every few seconds and the services'
+    # start and stop lines drown what a new user needs (the URL, printed before this starts).
+    return [
+        str(dg_cli),
+        "dev",
+        "-w",
+        str(workspace),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+
+
+def run_until_interrupted(command: list[str], cwd: Path) -> int:
+    """Run ``command`` until it ends or Ctrl+C; then wait for it to stop and say so in one line.
+
+    The terminal sends Ctrl+C to the child too, so the child stops its own services; this
+    process only waits for it instead of dying with a traceback.
+    """
+    child = subprocess.Popen(command, cwd=cwd)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        print("\nStopped.", flush=True)
+        return 130
+
+
 def print_review(url: str, statuses: Mapping[str, str]) -> None:
     """The latest batch of each provider; providers that are not connected say so."""
     engine = create_engine(url)
@@ -100,12 +160,29 @@ def build_portal(url: str, specs: list[ProviderSpec], definitions: dg.Definition
     return result.success
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-ui", action="store_true", help="sync and print, do not start the UI")
-    parser.add_argument("--port", type=int, default=3000)
-    args = parser.parse_args()
+def parser() -> argparse.ArgumentParser:
+    """The options of `python3 dev.py start` (dev.py prints the same help without a venv)."""
+    options = argparse.ArgumentParser(
+        prog="python3 dev.py start", description=__doc__.splitlines()[0]
+    )
+    options.add_argument("--no-ui", action="store_true", help="sync and print, do not start the UI")
+    options.add_argument(
+        "--port", type=int, default=3000, help="port of the Dagster UI on 127.0.0.1 (default 3000)"
+    )
+    return options
 
+
+def main() -> int:
+    args = parser().parse_args()
+    try:
+        return _start(args)
+    except KeyboardInterrupt:
+        # Ctrl+C during the sync: the batch it interrupted is swept by the next run.
+        print("\nStopped.", flush=True)
+        return 130
+
+
+def _start(args: argparse.Namespace) -> int:
     prepare_dagster_home()
     prepare_demo_export()
     url = settings.database_url()
@@ -115,6 +192,7 @@ def main() -> int:
     definitions = build_definitions()
     job = definitions.resolve_job_def(ALL_PROVIDERS_JOB)
     with dg.DagsterInstance.get() as instance:
+        start_event_log_cursors(instance)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -129,20 +207,14 @@ def main() -> int:
     result_ok = result.success and portal_ok
     if args.no_ui:
         return 0 if result_ok else 1
-    print(f"\nStarting the Dagster UI on http://127.0.0.1:{args.port} (Ctrl+C stops it)")
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-w",
-        "workspace.yaml",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(args.port),
-    ]
-    return subprocess.call(command, cwd=settings.REPOSITORY_DIR)
+    print(
+        f"\nStarting the Dagster UI on http://127.0.0.1:{args.port}; it answers in a few "
+        "seconds (Ctrl+C stops it)",
+        flush=True,
+    )
+    # From the instance folder: Dagster warns when the folder it starts in holds a dagster.yaml
+    # other than DAGSTER_HOME's, and the repository root holds the shipped one.
+    return run_until_interrupted(ui_command(args.port), settings.dagster_home())
 
 
 if __name__ == "__main__":

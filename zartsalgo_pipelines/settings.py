@@ -68,6 +68,11 @@ def dagster_home() -> Path:
     return Path(os.environ.get(DAGSTER_HOME_ENV) or REPOSITORY_DIR / ".dagster_home")
 
 
+def dagster_home_is_set() -> bool:
+    """Whether DAGSTER_HOME names the instance (else the local ``.dagster_home/`` is meant)."""
+    return bool(os.environ.get(DAGSTER_HOME_ENV))
+
+
 def celery_broker_url() -> str:
     """The broker Celery workers listen on: ZARTSALGO_CELERY_BROKER_URL, else a local RabbitMQ."""
     return os.environ.get(CELERY_BROKER_URL_ENV) or DEFAULT_CELERY_BROKER_URL

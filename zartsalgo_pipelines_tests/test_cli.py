@@ -27,7 +27,12 @@ ZARTSALGO = Path(sys.executable).parent / "zartsalgo"
 
 
 def run(db_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    env = os.environ | {
+        "ZARTSALGO_DATABASE_URL": db_url,
+        "ZARTSALGO_DATA_DIR": str(data_dir),
+        # Not a developer's own .dagster_home/: manual and replay report to the instance there.
+        "DAGSTER_HOME": str(data_dir / "no_dagster_home"),
+    }
     return subprocess.run(
         [str(ZARTSALGO), *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )

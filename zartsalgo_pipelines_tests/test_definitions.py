@@ -110,9 +110,7 @@ def test_intake_jobs_sensors_and_the_paused_rest_provider() -> None:
     assert webhook_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     # crm_deals ships paused: its group exists, nothing of it runs on its own.
     raw = definitions.resolve_assets_def(dg.AssetKey(["crm_deals", "raw_extract"]))
-    assert (
-        raw.tags_by_key[dg.AssetKey(["crm_deals", "raw_extract"])]["connection_status"] == "paused"
-    )
+    assert raw.tags_by_key[dg.AssetKey(["crm_deals", "raw_extract"])]["spec_status"] == "paused"
     assert "api" in raw.specs_by_key[dg.AssetKey(["crm_deals", "raw_extract"])].kinds
     schedule = definitions.resolve_schedule_def("crm_deals_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED

@@ -13,6 +13,7 @@ import pytest
 import zartsalgo_pipelines
 from zartsalgo_pipelines.errors import UnknownNameError, ZartsalgoError
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.ops.manual_files import ManualFileError
 from zartsalgo_pipelines.pipeline.landing import LandingExistsError
 from zartsalgo_pipelines.proof.explain import NotFoundError
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError
@@ -56,6 +57,7 @@ CLASSES: list[tuple[type[ZartsalgoError], type[Exception] | None, bool]] = [
     (BatchNotClaimedError, RuntimeError, True),
     (ShortLoadError, None, False),
     (LoadWarningError, None, False),
+    (ManualFileError, ValueError, False),
 ]
 
 

@@ -14,7 +14,10 @@
    Measured ``--repeat`` times with the definitions load; the medians are reported.
 2. definitions load: a new process importing ``zartsalgo_pipelines.definitions`` and building
    the definitions, for the shipped specs and for N generated specs (imports on the clock).
-3. webhook to portal: the receiver (``zartsalgo webhooks serve``) and the Dagster daemon run
+3. the command line: `zartsalgo --help` and `zartsalgo status` (SQLite, shipped specs) as new
+   processes, beside `python -c pass` in the same run (``benchmark/cli_latency.py``); medians
+   of ``--repeat`` rounds.
+4. webhook to portal: the receiver (``zartsalgo webhooks serve``) and the Dagster daemon run
    against a scratch instance and database; deliveries are posted at a steady rate; for each,
    the time from its 2xx answer to its record being stored (the record's ``created_at``) and to
    the client's portal card being computed after it (``portal_cards.computed_at``); every
@@ -33,6 +36,7 @@ from typing import Any
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.benchmark.children import PROVIDER, child_env, timed
+from zartsalgo_pipelines.benchmark.cli_latency import measure_cli
 from zartsalgo_pipelines.benchmark.webhook_latency import measure_webhooks
 
 
@@ -160,7 +164,8 @@ def _median_of(samples: list[dict[str, Any]]) -> dict[str, Any]:
 def run(
     server_url: str | None, specs: int, deliveries: int, rate: float, repeat: int = 3
 ) -> dict[str, Any]:
-    """All three measurements on one database server; prints them and returns the summary.
+    """Every measurement (the command line's on SQLite, the rest on the given database server);
+    prints them and returns the summary.
 
     The sync and the definitions load are measured ``repeat`` times, alternating, and their
     medians reported: one sample of a few seconds moves with whatever else the machine does."""
@@ -181,6 +186,7 @@ def run(
                 syncs.append(measure_sync(scratch, workdir / f"sync-{attempt}"))
                 loads.append(measure_definitions_load(specs, workdir / f"load-{attempt}"))
             sync, load = _median_of(syncs), _median_of(loads)
+            cli = measure_cli(workdir / "cli", repeat)
             hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=180)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -197,6 +203,11 @@ def run(
         f"({load[f'{specs}_specs_after_dagster']:.2f} s after `import dagster`)"
     )
     print(
+        f"command line (medians of {repeat}): `zartsalgo --help` {cli['cli_help_s']:.2f} s, "
+        f"`zartsalgo status` {cli['cli_status_s']:.2f} s; `python -c pass` "
+        f"{cli['python_pass_s']:.2f} s"
+    )
+    print(
         f"webhook -> stored: {hooks['stored']}; -> card: {hooks['card']}; "
         f"{hooks['accounted']} of {deliveries} deliveries accounted exactly once"
     )
@@ -209,6 +220,7 @@ def run(
         "definitions_load_after_dagster_s": round(load["shipped_after_dagster"], 2),
         "definitions_heavy_imports": load["shipped_heavy_imports"],
         "definitions_specs": specs,
+        **cli,
         "webhook_stored_p50_s": hooks["stored"]["p50"],
         "webhook_stored_p95_s": hooks["stored"]["p95"],
         "webhook_p50_s": hooks["card"]["p50"],

@@ -14,6 +14,11 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.rest import RestSource
 
 ASSET_NAMES = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+# The tag holds the status the spec declares (planned, connected, paused, disconnected), which
+# changes only with the spec. The live connection status (degraded while an incident is open,
+# disconnected after a refused credential) lives in the database: in each `mapped_records`
+# materialization's metadata, `zartsalgo status` and the portal (docs/operations.md).
+SPEC_STATUS_TAG = "spec_status"
 # Dagster stores each event in a 64 KB TEXT column on MySQL: lists in metadata keep their last
 # items only (the count says how many there were), so no value grows with the backlog.
 METADATA_LIST_LIMIT = 20
@@ -77,7 +82,7 @@ def provider_assets(spec: ProviderSpec, spec_dir: Path) -> ProviderAssets:
         "tags": {
             "provider": spec.key,
             "object_type": spec.object_type,
-            "connection_status": spec.status,
+            SPEC_STATUS_TAG: spec.status,
         },
         "freshness_policy": dg.FreshnessPolicy.time_window(
             fail_window=dt.timedelta(hours=spec.stale_after_hours)
@@ -85,7 +90,7 @@ def provider_assets(spec: ProviderSpec, spec_dir: Path) -> ProviderAssets:
     }
     about = {
         "provider": spec.display_name,
-        "connection_status": spec.status,
+        SPEC_STATUS_TAG: spec.status,
         "owner": spec.owner,
         "reason": spec.reason,
         "auth_model": spec.auth.model,

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import dagster as dg
 import pydantic
+import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.factory.history import batch_materialization
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import LoadedSpec, provider_spec
-from zartsalgo_pipelines.storage.import_batches import BatchReview
 
 # The data owner's tools (ops/) map rows with pandas and pandera: each op imports them when it
 # runs, so loading the definitions (the code server, every run worker) does not.
@@ -26,18 +27,29 @@ def _provider(key: str) -> LoadedSpec:
         raise dg.Failure(str(error), allow_retries=False) from error
 
 
+# As long as `zartsalgo manual` / `replay` wait by default while a sync writes.
+LEASE_WAIT_SECONDS = 60.0
+
+
+def _live_status(engine: sa.Engine, provider_key: str) -> str:
+    """The connection status after the batch, as a sync's materialization carries it."""
+    from zartsalgo_pipelines.storage.queries import connection_status
+
+    with engine.connect() as conn:
+        return connection_status(conn, provider_key) or "unknown"
+
+
+def _busy(error: Exception) -> dg.Failure:
+    return dg.Failure(
+        f"{error}; nothing was written; launch it again once that sync has finished",
+        allow_retries=False,
+    )
+
+
 def _repo_path(text: str) -> Path:
     """Launchpad paths are relative to the repository (or absolute)."""
     path = Path(text)
     return path if path.is_absolute() else settings.REPOSITORY_DIR / path
-
-
-def _materialization(review: BatchReview, **extra: str) -> dg.AssetMaterialization:
-    return dg.AssetMaterialization(
-        asset_key=dg.AssetKey([review.provider_key, "mapped_records"]),
-        description=f"{review.source_kind} batch {review.batch_id}",
-        metadata={**review.as_metadata(), **extra},
-    )
 
 
 class ReplayConfig(dg.Config):
@@ -52,18 +64,30 @@ def replay_dead_letters_op(
     context: dg.OpExecutionContext, config: ReplayConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
     from zartsalgo_pipelines.ops.replay import replay_dead_letters
+    from zartsalgo_pipelines.storage.import_batches import BatchNotClaimedError
 
-    result = replay_dead_letters(
-        zartsalgo_db.engine(),
-        _provider(config.provider).spec,
-        ids=config.dead_letter_ids,
-        reason_contains=config.reason_contains,
-        requested_by=config.requested_by,
-    )
+    engine = zartsalgo_db.engine()
+    try:
+        result = replay_dead_letters(
+            engine,
+            _provider(config.provider).spec,
+            ids=config.dead_letter_ids,
+            reason_contains=config.reason_contains,
+            requested_by=config.requested_by,
+            wait_seconds=LEASE_WAIT_SECONDS,
+            on_wait=context.log.info,
+        )
+    except BatchNotClaimedError as error:
+        raise _busy(error) from error
     if result.review is None:
         context.log.info(f"{config.provider}: no open dead letter matches")
         return
-    context.log_event(_materialization(result.review, requested_by=config.requested_by))
+    status = _live_status(engine, config.provider)
+    context.log_event(
+        batch_materialization(
+            result.review, requested_by=config.requested_by, connection_status=status
+        )
+    )
     context.log.info(
         f"replayed {len(result.replayed)} dead letters; {len(result.still_failing)} still fail"
     )
@@ -71,7 +95,10 @@ def replay_dead_letters_op(
 
 class ManualEntryConfig(dg.Config):
     provider: str = pydantic.Field(description="Provider key, e.g. quote_request.")
-    path: str = pydantic.Field(description="CSV / JSON / JSON-lines file, relative to the repo.")
+    path: str = pydantic.Field(
+        description="CSV, JSON, JSON-lines or .xlsx file, relative to the repo; columns named "
+        "by export path, label or target (docs/operations.md)."
+    )
     entered_by: str = pydantic.Field(description="Who entered the records.")
     reason: str = pydantic.Field(description="Why they are entered by hand.")
 
@@ -81,21 +108,30 @@ def manual_entry_op(
     context: dg.OpExecutionContext, config: ManualEntryConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
     from zartsalgo_pipelines.ops.manual import manual_entry
+    from zartsalgo_pipelines.storage.import_batches import BatchNotClaimedError
 
     path = _repo_path(config.path)
     if not path.is_file():
         raise dg.Failure(f"manual entry file not found: {config.path}")
+    engine = zartsalgo_db.engine()
     try:
         review = manual_entry(
-            zartsalgo_db.engine(),
+            engine,
             _provider(config.provider).spec,
             path,
             entered_by=config.entered_by,
             reason=config.reason,
+            wait_seconds=LEASE_WAIT_SECONDS,
+            on_wait=context.log.info,
         )
     except ValueError as error:
         raise dg.Failure(str(error)) from error
-    context.log_event(_materialization(review, entered_by=config.entered_by))
+    except BatchNotClaimedError as error:
+        raise _busy(error) from error
+    status = _live_status(engine, config.provider)
+    context.log_event(
+        batch_materialization(review, entered_by=config.entered_by, connection_status=status)
+    )
 
 
 class TestSyncConfig(dg.Config):
@@ -134,7 +170,7 @@ class ConnectionCheckConfig(dg.Config):
 @dg.op(description="Call the provider once; report connected / auth_failed / unreachable.")
 def connection_check_op(
     context: dg.OpExecutionContext, config: ConnectionCheckConfig, zartsalgo_db: ZartsalgoDatabase
-) -> dict[str, str]:
+) -> dict[str, object]:
     from zartsalgo_pipelines.ops.connection_check import check_connection
 
     loaded = _provider(config.provider)

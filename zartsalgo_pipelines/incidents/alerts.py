@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clipping import clip
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.incidents.kinds import (
     AUTH_FAILURE,
@@ -78,14 +79,16 @@ def open_alert(
     alert_kind(kind)
     if store.open_rows(conn, provider_key, kind):
         return []
+    # The columns' widths; what the owner is told (stored and posted) is the same text.
+    message, next_action = clip(message, 1000), clip(next_action, 500)
     store.insert_alert(
         conn,
         provider_key=provider_key,
         kind=kind,
         severity=severity,
         owner=owner,
-        message=message[:1000],
-        next_action=next_action[:500],
+        message=message,
+        next_action=next_action,
         details=details,
         opened_at=utcnow(),
     )
@@ -168,7 +171,7 @@ def evaluate_batch_alerts(conn: sa.Connection, spec: ProviderSpec) -> list[Alert
             spec,
             FAILED_BATCHES,
             limit=limit,
-            details={"batches": limit, "last_error": (recent[0].error or "")[:300]},
+            details={"batches": limit, "last_error": clip(recent[0].error or "", 300)},
         )
     elif recent[0].status == "succeeded":
         events += resolve_alerts(conn, spec.key, FAILED_BATCHES)
@@ -238,7 +241,7 @@ def record_auth_result(
             _set_status(conn, spec.key, after, only_from="disconnected")
         return events
     events = raise_alert(
-        conn, spec, AUTH_FAILURE, detail=detail[:200], details={"detail": detail[:200]}
+        conn, spec, AUTH_FAILURE, detail=detail, details={"detail": clip(detail, 500)}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events
@@ -252,7 +255,7 @@ def record_missing_credential(
     intake gets its credentials accepted (``record_auth_result(ok=True)``). ``detail`` names
     the variable, never a value."""
     events = raise_alert(
-        conn, spec, CREDENTIALS_MISSING, detail=detail[:200], details={"detail": detail[:200]}
+        conn, spec, CREDENTIALS_MISSING, detail=detail, details={"detail": clip(detail, 500)}
     )
     _set_status(conn, spec.key, "disconnected", only_from=("connected", "degraded"))
     return events

@@ -8,20 +8,26 @@ is logged and never fails a sync.
 
 import logging
 from collections.abc import Iterable
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.incidents.alerts import AlertEvent
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
 _ICONS = {"opened": ":rotating_light:", "resolved": ":white_check_mark:"}
 
 
-def _session() -> requests.Session:
+def _session() -> "requests.Session":
+    # Imported here: every batch and `zartsalgo status` import this module, and only a
+    # configured webhook with events to send needs an HTTP client.
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     retry = Retry(
         total=3,
         backoff_factor=0.5,
@@ -51,6 +57,8 @@ def notify(events: Iterable[AlertEvent]) -> int:
     events = list(events)
     if not url or not events:
         return 0
+    import requests
+
     delivered = 0
     with _session() as session:
         for event in events:

@@ -2,7 +2,8 @@
 connected / auth_failed / unreachable, updating the connection status and alerts.
 
 `zartsalgo check-connection PROVIDER` and the `provider_connection_check` job call this. It
-works for paused providers too, which is how access is confirmed before `status: connected`.
+works for planned and paused providers too, which is how access is confirmed before `status:
+connected`; for those it only reports: no incident is opened and no status changes.
 """
 
 from dataclasses import asdict, dataclass
@@ -11,6 +12,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clipping import clip
 from zartsalgo_pipelines.incidents.alerts import (
     AlertEvent,
     raise_alert,
@@ -42,8 +44,9 @@ class ConnectionCheck:
     result: Result
     detail: str  # secret-free: the messages of sources.rest
     connection_status: str
+    recorded: bool = True  # False for a provider whose spec is not `connected`
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -72,6 +75,11 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             # not as the spec expects.
             result = UNREACHABLE if error.retryable else "unexpected_response"
             detail = str(error)
+    if spec.status != "connected":
+        with engine.connect() as conn:
+            stored = connection_status(conn, spec.key)
+        # As `zartsalgo status` says it: no connection row yet is "never synced".
+        return ConnectionCheck(spec.key, result, detail, stored or "never synced", recorded=False)
     with engine.begin() as conn:
         register_provider(conn, spec)
         if result == "auth_failed":
@@ -83,7 +91,7 @@ def check_connection(engine: sa.Engine, spec: ProviderSpec, spec_dir: Path) -> C
             # The credentials were accepted even if the answer was odd.
             events += record_auth_result(conn, spec, ok=True)
         if result == UNREACHABLE:
-            events += raise_alert(conn, spec, UNREACHABLE, details={"detail": detail[:300]})
+            events += raise_alert(conn, spec, UNREACHABLE, details={"detail": clip(detail, 500)})
         elif result in ("connected", "unexpected_response"):
             events += resolve_alerts(conn, spec.key, UNREACHABLE)
         status = connection_status(conn, spec.key) or spec.status

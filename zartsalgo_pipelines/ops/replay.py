@@ -2,7 +2,7 @@
 batch, or closed by hand with a note."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,8 @@ import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY
-from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
+from zartsalgo_pipelines.ops.direct import open_claimed_batch
+from zartsalgo_pipelines.pipeline.run import ingest_rows
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.dead_letters import close_open, mark_replayed, open_dead_letters
@@ -31,18 +32,28 @@ def replay_dead_letters(
     ids: Sequence[int] = (),
     reason_contains: str | None = None,
     requested_by: str = "replay",
+    wait_seconds: float = 0.0,
+    on_wait: Callable[[str], object] | None = None,
 ) -> ReplayResult:
     """Run open dead letters through the current field map as a ``replay`` batch.
 
     Each one ends as created, updated, duplicate or failed. Stored ones become ``replayed``
     with the batch that took them; failing ones stay ``open`` with ``attempts`` raised (by the
-    normal dead-letter write, since the payload is the same).
+    normal dead-letter write, since the payload is the same). While a sync ingests, waits up
+    to ``wait_seconds`` and then raises ``BatchNotClaimedError``, having written nothing.
     """
     with engine.connect() as conn:
         letters = open_dead_letters(conn, spec.key, ids=ids, reason_contains=reason_contains)
     if not letters:
         return ReplayResult(None, [], [])
-    batch_id = open_direct_batch(engine, spec, "replay", f"{len(letters)} dead letters")
+    batch_id = open_claimed_batch(
+        engine,
+        spec,
+        "replay",
+        f"{len(letters)} dead letters",
+        wait_seconds=wait_seconds,
+        on_wait=on_wait,
+    )
     with engine.begin() as conn:
         describe_batch(conn, batch_id, requested_by, reason_contains or "replay")
     # Replays validate again even under an unchanged map: they exist to try once more.

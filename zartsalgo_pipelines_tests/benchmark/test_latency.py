@@ -18,6 +18,9 @@ LATENCY_KEYS = {
     "webhook_p95_s",
     "webhook_deliveries",
     "webhook_accounted",
+    "python_pass_s",
+    "cli_help_s",
+    "cli_status_s",
 }
 
 
@@ -40,6 +43,7 @@ def test_latency_benchmark_accounts_for_every_delivery_and_prints_its_summary() 
     assert summary["sync_overhead_ratio"] > 0
     assert summary["repeats"] == 2
     assert "small sync (medians of 2)" in completed.stdout
+    assert "command line (medians of 2): `zartsalgo --help`" in completed.stdout
     assert not benchmark_processes_left(), "the benchmark left processes running"
 
 

@@ -44,6 +44,7 @@ def test_manual_entry_then_replay_show_up_as_mapped_records_batches(
     metadata = event.materialization.metadata
     assert metadata["source_kind"].value == "manual" and metadata["rows_failed"].value == 1
     assert metadata["entered_by"].value == "ana@zartsalgo.example"
+    assert metadata["connection_status"].value == "connected"  # live, as a sync's carries it
 
     replay = run(
         dead_letter_replay, db_url, "replay_dead_letters_op", {"provider": "quote_request"}

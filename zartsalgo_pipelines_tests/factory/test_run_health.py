@@ -49,7 +49,7 @@ def build(spec: ProviderSpec, folder: Path, db_url: str) -> dg.Definitions:
             jobs=[
                 dg.define_asset_job(
                     ALL_PROVIDERS_JOB,
-                    selection=dg.AssetSelection.tag("connection_status", "connected"),
+                    selection=dg.AssetSelection.tag("spec_status", "connected"),
                 )
             ],
             resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)},
