@@ -51,6 +51,9 @@ def _finish(
     lines = [review_text(review) if review else "nothing to do"]
     lines += [f"{k}: {v}" for k, v in extra.items()]
     if review is not None:
+        payload["preview"] = str(refresh_portal(engine))
+        lines.append(f"portal refreshed: the numbers include this batch ({payload['preview']})")
+    if review is not None:
         with engine.connect() as conn:
             # As a sync's materialization carries it: the status after this batch.
             status = connection_status(conn, review.provider_key) or "unknown"
@@ -62,6 +65,16 @@ def _finish(
     emit(as_json, payload, "\n".join(lines))
     if review and review.status != "succeeded":
         raise SystemExit(1)
+
+
+def refresh_portal(engine: "sa.Engine") -> Any:
+    """The provider's numbers and the portal after a hand-made change (a manual batch, a
+    replay, dead letters closed): at once, as a sync's run ends with them."""
+    from zartsalgo_pipelines.cli_proof import refresh_all
+    from zartsalgo_pipelines.clock import proof_now
+    from zartsalgo_pipelines.specs.loading import load_specs
+
+    return refresh_all(engine, [s.spec for s in load_specs().values()], proof_now())
 
 
 def _report(review: "BatchReview", extra: dict[str, str]) -> Any:
@@ -135,10 +148,11 @@ def resolve(provider: str, ids: tuple[int, ...], state: str, note: str, as_json:
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     wanted = len(set(ids))
+    preview = refresh_portal(open_engine()) if closed else None
     emit(
         as_json,
-        {"closed": closed, "state": state, "not_open": wanted - closed},
-        f"{closed} dead letter(s) marked {state}",
+        {"closed": closed, "state": state, "not_open": wanted - closed, "preview": str(preview)},
+        f"{closed} dead letter(s) marked {state}" + ("; portal refreshed" if closed else ""),
     )
     if closed != wanted:
         raise click.ClickException(f"{wanted - closed} id(s) were not open for {provider}")

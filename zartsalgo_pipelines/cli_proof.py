@@ -3,12 +3,12 @@ HTML preview and the go-live gate, on the same functions as the portal assets.
 
     zartsalgo proof show CLIENT [--period YYYY-MM-DD] [--as-of WHEN] [--json]
     zartsalgo proof explain CLIENT METRIC PERIOD [--as-of WHEN] [--json]
-    zartsalgo portal refresh [--as-of WHEN] [--json]   metrics, cards, impact, notes, tasks
+    zartsalgo portal refresh [--json]        recompute metrics, cards, impact, notes, tasks
     zartsalgo portal preview [--serve] [--port P] [--as-of WHEN] [--json]
     zartsalgo portal go-live PROVIDER --by NAME [--note TEXT] [--withdraw] [--json]
 
-`--as-of` (or ZARTSALGO_AS_OF) renders the proof for another moment: what a client saw, or will
-see, then (docs/client_proof.md).
+`--as-of` (or ZARTSALGO_AS_OF) renders the proof for another moment, what a client saw or will
+see then, in a transaction that is rolled back (docs/client_proof.md).
 """
 
 import contextlib
@@ -83,27 +83,12 @@ def refresh_all(engine: sa.Engine, specs: list[ProviderSpec], now: dt.datetime) 
     return index
 
 
-def _as_of(context: click.Context, parameter: click.Parameter, value: str | None) -> dt.datetime:
-    """``--as-of``: a date or an instant; default ZARTSALGO_AS_OF, else now."""
-    if value is None:
-        try:
-            return proof_now()
-        except ValueError as error:
-            raise click.BadParameter(str(error)) from None
+def _clock() -> dt.datetime:
+    """The proof's clock (ZARTSALGO_AS_OF, else now), or a usage error naming the variable."""
     try:
-        return parse_instant(value)
+        return proof_now()
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-AS_OF = click.option(
-    "--as-of",
-    "as_of",
-    callback=_as_of,
-    metavar="WHEN",
-    help="render for this moment (2026-12-07 or 2026-12-07T18:00:00Z); default "
-    "ZARTSALGO_AS_OF, else now",
-)
+        raise click.BadParameter(str(error), param_hint="ZARTSALGO_AS_OF") from None
 
 
 @click.group()
@@ -134,26 +119,33 @@ def _rendered(as_of: dt.datetime | None) -> Iterator[sa.Connection]:
             transaction.rollback()
 
 
-def _as_of_only(
+def _as_of(
     context: click.Context, parameter: click.Parameter, value: str | None
 ) -> dt.datetime | None:
-    """``--as-of`` when given (stored proof otherwise)."""
-    return None if value is None else _as_of(context, parameter, value)
+    """``--as-of`` when given, else ZARTSALGO_AS_OF when set: render for that moment; neither:
+    read the stored proof."""
+    if value is None:
+        return _clock() if settings.as_of_text() else None
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 AS_OF_READ = click.option(
     "--as-of",
     "as_of",
-    callback=_as_of_only,
+    callback=_as_of,
     metavar="WHEN",
-    help="render for this moment instead of reading the stored proof (nothing is stored)",
+    help="render for this moment (2026-12-07 or 2026-12-07T18:00:00Z; default "
+    "ZARTSALGO_AS_OF) instead of reading the stored proof; nothing is stored",
 )
 
 
 def card_lines(card: dict[str, Any]) -> list[str]:
     """One card as `proof show` prints it (the README's examples are these lines)."""
     lines = [f"{card['label']} ({card['period_label']}): {card['current_display']}"]
-    if card["change_display"] != "-" or card["baseline_label"] == "the goal":
+    if card["change_display"] != "-":
         lines.append(
             f"  against {card['baseline_label']}: {card['baseline_display']}  "
             f"change {card['change_display']}"
@@ -198,7 +190,7 @@ def explain_lines(found: dict[str, Any]) -> list[str]:
         f"  {found['what']}: {found['value']} from {found['records_counted']}; "
         f"status {found['status']}",
     ]
-    if found["comparison"]:
+    if found["comparison"] and not found["no_baseline"]:
         lines.append(f"  comparison (at {found['confidence']} confidence): {found['comparison']}")
     if found["no_baseline"]:
         lines.append(f"  no comparison: {found['no_baseline']}")
@@ -235,7 +227,7 @@ def proof_explain(
     """Records counted, the batches they came from, excluded rows, the test, baseline, caveats."""
     with _rendered(as_of) as conn:
         try:
-            found = explain(conn, _specs(), client, metric, period.date())
+            found = explain(conn, _specs(), client, metric, period.date(), as_of)
         except NotFoundError as error:
             raise click.ClickException(str(error)) from None
     _echo(as_json, found, "\n".join(explain_lines(found)))
@@ -247,11 +239,11 @@ def portal() -> None:
 
 
 @portal.command("refresh")
-@AS_OF
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def portal_refresh(as_of: dt.datetime, as_json: bool) -> None:
-    """Recompute metrics, cards, incident impact, notes, tasks and the preview now."""
-    index = refresh_all(_engine(), _specs(), as_of)
+def portal_refresh(as_json: bool) -> None:
+    """Recompute metrics, cards, incident impact, notes, tasks and the preview now (stored:
+    by the proof's clock, ZARTSALGO_AS_OF when set)."""
+    index = refresh_all(_engine(), _specs(), _clock())
     _echo(as_json, {"preview": str(index)}, f"portal refreshed; preview: {index}")
 
 

@@ -10,6 +10,10 @@ import datetime as dt
 
 from zartsalgo_pipelines import settings
 
+# The moments the proof may be rendered for: periods a year before and after stay valid dates.
+EARLIEST = dt.datetime(1970, 1, 1)
+LATEST = dt.datetime(2999, 12, 31, 23, 59, 59)
+
 
 def utcnow() -> dt.datetime:
     """Now, in UTC, without tzinfo (as the tables store it)."""
@@ -33,13 +37,19 @@ def parse_instant(text: str) -> dt.datetime:
     value = text.strip()
     try:
         if len(value) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12))
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12))
+        else:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise ValueError(
             f"not an instant: {text!r}; use an ISO 8601 date or date and time, e.g. "
             "2026-12-07 or 2026-12-07T18:00:00Z"
         ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(
+            f"{text!r} is outside the years the proof can be rendered for "
+            f"({EARLIEST.year}-{LATEST.year})"
+        )
     return moment

@@ -21,8 +21,9 @@ from zartsalgo_pipelines_tests.helpers import quote
 ZARTSALGO = Path(sys.executable).parent / "zartsalgo"
 
 
-def run(db_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(db_url: str, data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"ZARTSALGO_DATABASE_URL": db_url, "ZARTSALGO_DATA_DIR": str(data_dir)}
+    env |= extra
     return subprocess.run(
         [str(ZARTSALGO), *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
@@ -143,7 +144,7 @@ def test_as_of_renders_another_day_and_stores_nothing(db_url, engine, data_dir, 
     assert (
         run(db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana").returncode == 0
     )
-    done = run(db_url, data_dir, "portal", "refresh", "--as-of", "2026-11-20T12:00:00Z")
+    done = run(db_url, data_dir, "portal", "refresh", ZARTSALGO_AS_OF="2026-11-20T12:00:00Z")
     assert done.returncode == 0, done.stderr
     with engine.connect() as conn:
         before = conn.execute(sa.text("SELECT status, visibility, caveat FROM portal_cards")).all()
@@ -165,3 +166,36 @@ def test_as_of_renders_another_day_and_stores_nothing(db_url, engine, data_dir, 
     assert after == before  # rendered in a transaction that was rolled back
     wrong = run(db_url, data_dir, "proof", "show", "acme-roofing", "--as-of", "yesterday")
     assert wrong.returncode == 2 and "not an instant: 'yesterday'" in wrong.stderr
+    # ZARTSALGO_AS_OF renders as --as-of does (review of issue 19: it was ignored here)
+    by_env = run(
+        db_url, data_dir, "proof", "show", "acme-roofing", "--json", ZARTSALGO_AS_OF="2026-11-12"
+    )
+    assert by_env.returncode == 0 and json.loads(by_env.stdout) == json.loads(during.stdout)
+    garbage = run(db_url, data_dir, "proof", "show", "acme-roofing", ZARTSALGO_AS_OF="soon")
+    assert garbage.returncode == 2 and "ZARTSALGO_AS_OF" in garbage.stderr
+    edge = run(db_url, data_dir, "proof", "show", "acme-roofing", "--as-of", "9999-12-31")
+    assert edge.returncode == 2 and "outside the years" in edge.stderr
+    # A manual entry reaches the client's numbers at once, not at the next sync
+    entry = data_dir / "phoned.jsonl"
+    entry.write_text(json.dumps(quote(99, submitted_at="2026-11-10T11:00:00Z")) + "\n")
+    entered = run(
+        db_url,
+        data_dir,
+        "manual",
+        "quote_request",
+        str(entry),
+        "--by",
+        "ana",
+        "--reason",
+        "form down",
+        ZARTSALGO_AS_OF="2026-11-20T12:00:00Z",
+    )
+    assert entered.returncode == 0, entered.stderr
+    with engine.connect() as conn:
+        shown = conn.execute(
+            sa.text(
+                "SELECT current_display FROM portal_cards WHERE client_key = 'acme-roofing' "
+                "AND metric_key = 'requests_received' AND period_start = '2026-11-09'"
+            )
+        ).scalar_one()
+    assert shown == "9 requests"  # 8 loaded + the one entered by hand

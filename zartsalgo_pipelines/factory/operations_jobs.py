@@ -88,8 +88,28 @@ def replay_dead_letters_op(
             result.review, requested_by=config.requested_by, connection_status=status
         )
     )
+    _numbers_follow(context, engine, config.provider, result.review.batch_id)
     context.log.info(
         f"replayed {len(result.replayed)} dead letters; {len(result.still_failing)} still fail"
+    )
+
+
+def _numbers_follow(
+    context: dg.OpExecutionContext, engine: sa.Engine, provider: str, batch_id: int
+) -> None:
+    """A hand-made batch changes the provider's numbers as a sync would: its client metrics
+    are recomputed and reported, so the portal follows (the `portal_follows_client_metrics`
+    sensor), however the sources are doing."""
+    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+
+    with engine.begin() as conn:
+        written = refresh_client_metrics(conn, _provider(provider).spec)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey([provider, "client_metrics"]),
+            description=f"after batch {batch_id}",
+            metadata={"cards": len(written), "batch_id": batch_id},
+        )
     )
 
 
@@ -132,6 +152,7 @@ def manual_entry_op(
     context.log_event(
         batch_materialization(review, entered_by=config.entered_by, connection_status=status)
     )
+    _numbers_follow(context, engine, config.provider, review.batch_id)
 
 
 class TestSyncConfig(dg.Config):

@@ -81,7 +81,7 @@ def open_alert(
         return []
     # The columns' widths; what the owner is told (stored and posted) is the same text.
     message, next_action = clip(message, 1000), clip(next_action, 500)
-    store.insert_alert(
+    opened = store.insert_alert(
         conn,
         provider_key=provider_key,
         kind=kind,
@@ -92,15 +92,24 @@ def open_alert(
         details=details,
         opened_at=utcnow(),
     )
+    if not opened:  # another writer opened it between the read and the insert
+        return []
     _set_status(conn, provider_key, "degraded", only_from="connected")
     return [AlertEvent("opened", provider_key, kind, severity, owner, message, next_action)]
 
 
 def raise_alert(
-    conn: sa.Connection, spec: ProviderSpec, kind: str, *, details: dict[str, Any], **values: Any
+    conn: sa.Connection,
+    spec: ProviderSpec,
+    kind: str,
+    *,
+    details: dict[str, Any],
+    keep_current: bool = False,
+    **values: Any,
 ) -> list[AlertEvent]:
     """Open an alert of the registered ``kind`` for ``spec``'s provider, its texts filled with
-    ``values``; the event, if one was opened (none while one of this kind is open)."""
+    ``values``; the event, if one was opened (none while one of this kind is open). With
+    ``keep_current``, an open one takes the new message and details (who is silent today)."""
     declared = alert_kind(kind)
     message, next_action = declared.texts(
         {
@@ -111,6 +120,9 @@ def raise_alert(
             **values,
         }
     )
+    if keep_current:
+        for row in store.open_rows(conn, spec.key, declared.name):
+            store.update_open(conn, row["id"], clip(message, 1000), details)
     return open_alert(
         conn,
         provider_key=spec.key,

@@ -13,7 +13,6 @@ one a month only after 129 days. The provider as a whole is judged the same way 
 clients' records.
 """
 
-import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from zartsalgo_pipelines.incidents.alerts import AlertEvent, raise_alert, resolv
 from zartsalgo_pipelines.incidents.kinds import NO_NEW_DATA
 from zartsalgo_pipelines.incidents.staleness import age_text
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.freshness import Arrivals, arrivals
+from zartsalgo_pipelines.storage.freshness import Arrivals, arrivals, records_between
 from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
 
 
@@ -37,6 +36,7 @@ class Silence:
     recent: int  # records in the lookback window
     usual_gap: dt.timedelta | None  # silence longer than this is news (None: too rare to tell)
     silent: bool
+    rate_per_day: float = 0.0  # its usual rate, before any silence
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Freshness:
     @property
     def silent_clients(self) -> list[Silence]:
         return [s for s in self.clients.values() if s.silent]
+
+    def empty_period_is_news(self, client: str, days: float, confidence: float) -> bool:
+        """Whether a period of ``days`` with no record is beyond chance at the client's usual
+        rate (a client who sends one a month often has an empty week)."""
+        own = self.clients.get(client)
+        return own is not None and math.exp(-own.rate_per_day * days) < 1 - confidence
 
     def silence_of(self, client: str) -> Silence | None:
         """The client's silence when it is news (the provider's, if the whole provider is)."""
@@ -75,9 +81,18 @@ def usual_gap(
     return dt.timedelta(days=days) + dt.timedelta(hours=delay_hours)
 
 
-def _silence(spec: ProviderSpec, client: str | None, seen: Arrivals, now: dt.datetime) -> Silence:
-    since = now - dt.timedelta(days=spec.freshness.lookback_days)
-    span = now - max(since, seen.first_recent or since)
+def _silence(
+    spec: ProviderSpec, client: str | None, seen: Arrivals, now: dt.datetime, day_field: bool
+) -> Silence:
+    """A client's (or the provider's) silence, judged by its rate before the silence began
+    (so a long silence never lowers the rate it is judged by). A date field's newest value is
+    over at the end of its day."""
+    newest = seen.newest
+    if newest is None:
+        return Silence(client, None, seen.recent, None, False)
+    span = newest - max(
+        newest - dt.timedelta(days=spec.freshness.lookback_days), seen.first_recent or newest
+    )
     delay = spec.freshness.delay_hours
     gap = usual_gap(
         seen.recent,
@@ -85,8 +100,10 @@ def _silence(spec: ProviderSpec, client: str | None, seen: Arrivals, now: dt.dat
         spec.freshness.confidence,
         spec.stale_after_hours if delay is None else delay,
     )
-    silent = gap is not None and seen.newest is not None and now - seen.newest > gap
-    return Silence(client, seen.newest, seen.recent, gap, silent)
+    over = newest + dt.timedelta(days=1) if day_field else newest
+    silent = gap is not None and now - over > gap
+    rate = seen.recent / (max(span, MIN_SPAN).total_seconds() / 86400)
+    return Silence(client, newest, seen.recent, gap, silent, rate)
 
 
 def freshness(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> Freshness | None:
@@ -95,23 +112,18 @@ def freshness(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> Fres
     if field is None:
         return None
     entry = spec.field(field)
-    since = now - dt.timedelta(days=spec.freshness.lookback_days)
+    day_field = entry is not None and entry.type == "date"
     table = table_of(RECORD_MODELS[spec.object_type])
-    found = arrivals(conn, table, spec.key, field, since, now)
-    if entry is not None and entry.type == "date":  # a date is over at the end of its day
-        found = [
-            dataclasses.replace(a, newest=a.newest and a.newest + dt.timedelta(days=1))
-            for a in found
-        ]
-    clients = {a.client_key: _silence(spec, a.client_key, a, now) for a in found}
-    everyone = Arrivals(
-        "",
-        max((a.newest for a in found if a.newest), default=None),
-        sum(a.recent for a in found),
-        min((a.first_recent for a in found if a.first_recent), default=None),
-        max((a.last_stored_at for a in found if a.last_stored_at), default=None),
-    )
-    return Freshness(_silence(spec, None, everyone, now), clients, everyone.last_stored_at)
+    found = arrivals(conn, table, spec.key, field, spec.freshness.lookback_days, now)
+    clients = {a.client_key: _silence(spec, a.client_key, a, now, day_field) for a in found}
+    newest = max((a.newest for a in found if a.newest), default=None)
+    recent, first = 0, None
+    if newest is not None:  # the provider as a whole: its rate before its newest record
+        since = newest - dt.timedelta(days=spec.freshness.lookback_days)
+        recent, first = records_between(conn, table, spec.key, field, since, newest)
+    stored = max((a.last_stored_at for a in found if a.last_stored_at), default=None)
+    provider = _silence(spec, None, Arrivals("", newest, recent, first, stored), now, day_field)
+    return Freshness(provider, clients, stored)
 
 
 def _who(silences: list[Silence], now: dt.datetime) -> str:
@@ -138,6 +150,7 @@ def refresh_no_new_data(
         conn,
         spec,
         NO_NEW_DATA,
+        keep_current=True,
         who=_who(silent, now),
         details={
             "silent": [

@@ -4,9 +4,10 @@ A failed row is missing from the numbers of the client and period it belongs to,
 those: a replay that fails again, a manual entry or one bad webhook delivery never puts another
 client's week in doubt. Each open dead letter is placed by its own client and time (read from
 its payload with the spec's source paths); a letter whose time cannot be read is spread over
-that client's open periods, and one whose client cannot be read over every open period, each in
-proportion to the records the period holds. ``proof/visibility.py`` judges the result like the
-field checks: failed / max(records + failed, min_rows) against the tolerated share.
+that client's open periods in proportion to the records each holds; one whose client cannot be
+read belongs to no client's numbers and is left to the owner (the dead letters on the owner's
+page). ``proof/visibility.py`` judges the result like the field checks: failed /
+max(records + failed, min_rows) against the tolerated share; a caveat names only whole rows.
 """
 
 import datetime as dt
@@ -60,13 +61,13 @@ def _day(value: Any, entry: FieldMapEntry, zone: str) -> dt.date | None:
             return dt.date.fromisoformat(text[:10])
         else:
             moment = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if entry.type == "date":
+            return moment.date()
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        return local_date(moment, zone)
+    except (ValueError, OverflowError):  # unreadable, or at the calendar's edge (year 1, 9999)
         return None
-    if entry.type == "date":
-        return moment.date()
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return local_date(moment, zone)
 
 
 def _spread(target: dict[Cell, float], amount: float, cells: list[Cell], weights: Counter) -> None:
@@ -83,13 +84,12 @@ def attribute_failures(
     spec: ProviderSpec,
     metric: MetricSpec,
     payloads: Iterable[Any],
-    unread: int,
     records: Counter,
     cells: set[Cell],
 ) -> dict[Cell, float]:
     """Failed rows per open cell of ``metric``'s periods. ``records`` counts every record per
-    cell (what a period holds); ``unread`` letters were not read (beyond the read limit) and
-    are spread like letters without a client."""
+    cell (what a period holds). A row whose client cannot be read is placed nowhere: it cannot
+    belong to a client's numbers more than to any other's (the owner's page lists it)."""
     client_entry, time_entry = spec.field("client_key"), spec.field(metric.time_field)
     if client_entry is None or time_entry is None:
         return {}
@@ -97,11 +97,9 @@ def attribute_failures(
     zone = metric.timezone or spec.timezone
     placed: Counter = Counter()
     client_only: Counter = Counter()
-    unknown = unread
     for payload in payloads:
         client = _client(spec, client_of(payload))
         if client is None:
-            unknown += 1
             continue
         day = _day(time_of(payload), time_entry, zone)
         if day is None:
@@ -112,5 +110,4 @@ def attribute_failures(
     ordered = sorted(cells)
     for client, amount in client_only.items():
         _spread(result, amount, [c for c in ordered if c[0] == client], records)
-    _spread(result, unknown, ordered, records)
     return result

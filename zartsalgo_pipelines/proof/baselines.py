@@ -14,7 +14,13 @@ from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 
 # Why a period has no baseline (stored in client_metrics.no_baseline_reason, told in words by
 # proof/wording.py).
+# Periods are computed from the client's first record, but not further back than this: a
+# record dated 1900 (or 0001) must not make thousands of empty periods, and every baseline
+# (a year before, a median of up to 52 periods) still finds its periods inside.
+HORIZON = dt.timedelta(days=800)
+
 FIRST_PERIOD = "first_period"
+FIRST_PARTIAL = "first_partial"
 BASELINE_TOO_FEW = "baseline_too_few"
 MEDIAN_INCOMPLETE = "median_incomplete"
 BEFORE_LAUNCH = "before_launch"
@@ -47,10 +53,18 @@ class History:
     def tally(self, period: Period) -> Tally:
         return self.tallies.get(period, Tally())
 
+    def partial_first(self, period: Period) -> bool:
+        """The client's first period on record, when its records start after its first day:
+        the client or its export began inside it, so it holds only part of a period."""
+        first_day = self.tally(period).first_day
+        return period == self.first and first_day is not None and first_day > period.start
+
     def usable(self, period: Period, zone: str) -> Decimal | None:
-        """The period's value if a baseline may use it: on record, finished, and for a rate
-        resting on at least ``min_sample`` records."""
+        """The period's value if a baseline may use it: on record, whole, finished, and for a
+        rate resting on at least ``min_sample`` records."""
         if period.start < self.first.start or not self.complete(period, zone):
+            return None
+        if self.partial_first(period):
             return None
         tally = self.tally(period)
         if self.metric.measure in RATE_MEASURES and (
@@ -65,8 +79,14 @@ class History:
         kind = self.metric.baseline.kind
         value = self.usable(period, zone)
         if value is not None:
-            return Reference(kind, value, comparison_sample(self.metric, self.tally(period)), 1)
-        missing = before_history if period.start < self.first.start else BASELINE_TOO_FEW
+            sample = comparison_sample(self.metric, self.tally(period), period)
+            return Reference(kind, value, sample, 1)
+        if period.start < self.first.start:
+            missing = before_history
+        elif self.partial_first(period):
+            missing = FIRST_PARTIAL
+        else:
+            missing = BASELINE_TOO_FEW
         return Reference(kind, None, missing=missing)
 
 
@@ -85,20 +105,25 @@ def baseline_of(history: History, period: Period, zone: str, launch: Period | No
 
 def _trailing_median(history: History, period: Period, zone: str) -> Reference:
     wanted = history.metric.baseline.periods
-    values: list[Decimal] = []
-    samples: list[Sample] = []
+    found: list[tuple[Decimal, Sample]] = []
     current = period
     for _ in range(wanted):
         current = current.previous()
         value = history.usable(current, zone)
         if value is not None:
-            values.append(value)
-            samples.append(comparison_sample(history.metric, history.tally(current)))
-    if len(values) < wanted:
-        missing = FIRST_PERIOD if not values and period == history.first else MEDIAN_INCOMPLETE
-        return Reference("trailing_median", None, periods_used=len(values), missing=missing)
-    pooled = functools.reduce(lambda a, b: a + b, samples)
-    return Reference("trailing_median", Decimal(statistics.median(values)), pooled, len(values))
+            found.append(
+                (value, comparison_sample(history.metric, history.tally(current), current))
+            )
+    if len(found) < wanted:
+        missing = FIRST_PERIOD if not found and period == history.first else MEDIAN_INCOMPLETE
+        return Reference("trailing_median", None, periods_used=len(found), missing=missing)
+    median = Decimal(statistics.median(v for v, _ in found))
+    # The test compares with the period(s) that make the median (the middle one, or the middle
+    # two pooled), not all of them: the status then follows what the card says it compared.
+    ordered = sorted(found, key=lambda item: item[0])
+    middle = ordered[(wanted - 1) // 2 : wanted // 2 + 1]
+    pooled = functools.reduce(lambda a, b: a + b, (s for _, s in middle))
+    return Reference("trailing_median", median, pooled, len(found))
 
 
 def launch_period(
@@ -115,7 +140,8 @@ def launch_period(
             period_of(metric.period, local_date(live_since, zone)).following(),
             key=lambda p: p.start,
         )
-    current = start
+    oldest = period_of(metric.period, local_date(history.now_at - HORIZON, zone))
+    current = max(start, oldest, key=lambda p: p.start)
     while history.complete(current, zone):
         if history.usable(current, zone) is not None:
             return current

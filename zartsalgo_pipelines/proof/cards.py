@@ -171,7 +171,7 @@ def _comparison(
         return no_baseline_text(metric, row["no_baseline_reason"], row["baseline_periods_used"])
     return comparison_text(
         words,
-        metric.unit_info,
+        metric,
         status=row["status"],
         current=_dec(row["current_value"]),
         baseline=_dec(row["baseline_value"]),
@@ -233,7 +233,7 @@ def build_card(
         visibility_reason=seen.reason,
         caveat=_caveats(spec, metric, seen, cell, sample, silent_since),
         caveat_codes=",".join(seen.caveats) or None,
-        data_through=None if last is None else min(last, over_at),
+        data_through=None if last is None else min(last, over_at, now),
         is_final=bool(row["is_final"]),
         computed_at=now,
     )

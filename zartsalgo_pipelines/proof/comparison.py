@@ -2,7 +2,8 @@
 
 - **count**: the current count against the baseline period(s) as two Poisson counts, compared
   exactly by conditioning on their sum (the binomial test of Przyborowski and Wilenski, 1940):
-  with the baseline pooled over ``k`` periods, the current count is Binomial(x + y, 1 / (1 + k))
+  with each side's exposure (its days: a February is shorter than a January; a baseline pooled
+  over k periods is k times as long), the current count is Binomial(x + y, e1 / (e1 + e2))
   when the rate did not change.
 - **share_present / share_matching**: the current a of n against the baseline's b of m,
   Fisher's exact test of the 2 x 2 table.
@@ -27,14 +28,15 @@ from zartsalgo_pipelines.specs.metrics import SHARE_MEASURES, MetricSpec
 @dataclass(frozen=True)
 class Sample:
     """What a test needs of one side: records, the matching part of them, and the measured
-    field's count of values, sum and sum of squares. ``periods`` is how many periods it pools."""
+    field's count of values, sum and sum of squares. ``exposure`` is how long it is (days; a
+    pooled baseline adds its periods' days)."""
 
     records: int = 0
     part: int = 0
     values: int = 0
     total: Decimal = Decimal(0)
     squares: Decimal = Decimal(0)
-    periods: int = 1
+    exposure: float = 1.0
 
     def __add__(self, other: "Sample") -> "Sample":
         return Sample(
@@ -43,7 +45,7 @@ class Sample:
             self.values + other.values,
             self.total + other.total,
             self.squares + other.squares,
-            self.periods + other.periods,
+            self.exposure + other.exposure,
         )
 
 
@@ -53,7 +55,8 @@ def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | No
         n = current.records + baseline.records
         if n == 0:
             return None
-        return float(stats.binomtest(current.records, n, 1 / (1 + baseline.periods)).pvalue)
+        share = current.exposure / (current.exposure + baseline.exposure)
+        return float(stats.binomtest(current.records, n, share).pvalue)
     if metric.measure in SHARE_MEASURES:
         if current.records == 0 or baseline.records == 0:
             return None
@@ -87,10 +90,10 @@ def _welch(current: Sample, baseline: Sample) -> float | None:
 
 
 def _compound_poisson(current: Sample, baseline: Sample) -> float | None:
-    k = baseline.periods
+    k = baseline.exposure / current.exposure  # the baseline's length in current periods
     variance = float(current.squares) + float(baseline.squares) / (k * k)
     if variance <= 0:
-        return None if current.total == baseline.total / k else 0.0
+        return None if float(current.total) == float(baseline.total) / k else 0.0
     z = (float(current.total) - float(baseline.total) / k) / math.sqrt(variance)
     return float(2 * stats.norm.sf(abs(z)))
 

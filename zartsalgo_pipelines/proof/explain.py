@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.baselines import FIRST_PERIOD
 from zartsalgo_pipelines.proof.cards import Card, headline, load_cards, record_unit
@@ -148,14 +149,17 @@ def _batches(
     client: str,
     period: Period,
     words: Formatter,
+    now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    """The period's records by the batch that last wrote them, with its failed and ignored."""
+    """The period's records up to ``now`` by the batch that last wrote them, with that
+    batch's failed and ignored rows."""
     zone = metric.timezone or spec.timezone
     entry = spec.field(metric.time_field)
     if entry is not None and entry.type == "date":
-        bounds: tuple[Any, Any] = (period.start, period.following().start)
+        end = min(period.following().start, now.date() + dt.timedelta(days=1))
+        bounds: tuple[Any, Any] = (period.start, end)
     else:
-        bounds = (period.previous().ends_at_utc(zone), period.ends_at_utc(zone))
+        bounds = (period.previous().ends_at_utc(zone), min(period.ends_at_utc(zone), now))
     table = table_of(RECORD_MODELS[spec.object_type])
     return [
         b | {"finished": words.moment(b.pop("finished_at"), zone)}
@@ -192,9 +196,16 @@ def _baselines(
 
 
 def explain(
-    conn: sa.Connection, specs: list[ProviderSpec], client: str, metric_key: str, day: dt.date
+    conn: sa.Connection,
+    specs: list[ProviderSpec],
+    client: str,
+    metric_key: str,
+    day: dt.date,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """How the card of ``client``, ``metric_key`` and the period holding ``day`` came about."""
+    """How the card of ``client``, ``metric_key`` and the period holding ``day`` came about
+    (as of ``now``: the proof's clock, unless given)."""
+    now = now or proof_now()
     spec, metric = _find_metric(specs, metric_key)
     period = period_of(metric.period, day)
     row = metric_row(conn, spec.key, metric.key, client, period.start)
@@ -211,7 +222,7 @@ def explain(
         ),
         None,
     )
-    batches = _batches(conn, spec, metric, client, period, words)
+    batches = _batches(conn, spec, metric, client, period, words, now)
     baselines = _baselines(conn, spec, metric, client, period, row["baseline_kind"], words)
     missing = row["no_baseline_reason"] or (
         FIRST_PERIOD if row["status"] == "no_baseline" else None

@@ -35,6 +35,10 @@ def _round(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def _sign(shown: Decimal) -> str:
+    return "+" if shown > 0 else "-" if shown < 0 else ""
+
+
 def _finite(value: Decimal | None) -> bool:
     return value is not None and value.is_finite()
 
@@ -54,7 +58,7 @@ class Formatter:
         amount = Decimal(records)
         places = 0 if amount == amount.to_integral_value() else 1
         shown = _round(amount, places)
-        category = _locale(self.locale).plural_form(shown)
+        category = _locale(unit.plural_locale or self.locale).plural_form(shown)
         return f"{self.number(shown, places)} {unit.word(category)}"
 
     def percent(self, value: Decimal) -> str:
@@ -91,11 +95,12 @@ class Formatter:
         return self.value(abs(value), unit)
 
     def signed(self, value: Decimal | None, unit: Unit) -> str:
-        """A change with exactly one sign: `+2 requests`, `-8.9 points`, `+€40.00`."""
+        """A change with exactly one sign: `+2 requests`, `-8.9 points`, `+€40.00`; one that
+        rounds to nothing has none (never `-0.0 points`)."""
         if value is None or not _finite(value):
             return NO_VALUE
-        sign = "+" if value > 0 else "-" if value < 0 else ""
-        return sign + self.magnitude(value, unit)
+        places = {"percent": 1, "currency": 2}.get(unit.kind, 1)
+        return _sign(_round(value, places)) + self.magnitude(value, unit)
 
     def relative(self, change_pct: Decimal | None) -> str:
         """A relative change, unsigned: `22.2%` (the sentence says up or down)."""
@@ -110,8 +115,7 @@ class Formatter:
         if text == NO_VALUE or unit.kind == "percent" or not _finite(change_pct):
             return text
         assert change_pct is not None
-        sign = "+" if change_pct > 0 else "-" if change_pct < 0 else ""
-        return f"{text} ({sign}{self.relative(change_pct)})"
+        return f"{text} ({_sign(_round(change_pct, 1))}{self.relative(change_pct)})"
 
     def date(self, day: dt.date) -> str:
         """`30 November 2026` (en_GB), `30. November 2026` (de_DE)."""

@@ -16,7 +16,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import proof_now
-from zartsalgo_pipelines.proof.baselines import History, Reference, baseline_of, launch_period
+from zartsalgo_pipelines.proof.baselines import (
+    HORIZON,
+    History,
+    Reference,
+    baseline_of,
+    launch_period,
+)
 from zartsalgo_pipelines.proof.formatting import Formatter
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of, periods_between
 from zartsalgo_pipelines.proof.status import decide_status, render_action
@@ -33,7 +39,7 @@ from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.golive import live_since as go_live_since
 from zartsalgo_pipelines.storage.proof.metrics import (
     final_periods,
-    forget_periods_after,
+    forget_metric,
     write_client_metrics,
 )
 
@@ -85,12 +91,14 @@ def compute_metric(
     """Every (client, period) of one metric from the client's first period to the current one."""
     zone = metric.timezone or spec.timezone
     current_period = period_of(metric.period, local_date(now, zone))
+    oldest = period_of(metric.period, local_date(now - HORIZON, zone))
     cards: list[MetricCard] = []
     for client, tallies in sorted(tally_periods(conn, spec, metric, zone, now).items()):
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
         launch = launch_period(metric, history, zone, live_since)
-        for period in periods_between(first, max(current_period, first, key=lambda p: p.start)):
+        start = max(first, oldest, key=lambda p: p.start)
+        for period in periods_between(start, max(current_period, start, key=lambda p: p.start)):
             cards.append(_card(spec, metric, client, period, history, launch))
     return cards
 
@@ -121,13 +129,13 @@ def _card(
         complete=complete,
         sample=sample,
         current=current,
-        current_sample=comparison_sample(metric, tally),
+        current_sample=comparison_sample(metric, tally, period),
         reference=reference,
         change_pct=change_pct,
     )
     if judged.status in {"too_few", "no_data", "in_progress", "no_baseline"}:
         change, change_pct = None, None  # no comparison is claimed, so none is shown
-    values = _action_values(spec, metric, period, current, reference.value, change_pct)
+    values = _action_values(spec, metric, period, current, reference.value, change, change_pct)
     final = complete and period.ends_at_utc(zone) + dt.timedelta(days=metric.restate_days) <= (
         history.now_at
     )
@@ -174,16 +182,19 @@ def _action_values(
     period: Period,
     current: Decimal | None,
     reference: Decimal | None,
+    change: Decimal | None,
     change_pct: Decimal | None,
 ) -> dict[str, str]:
     """The placeholders a next action may name, formatted for the client; ``{change_pct}``
-    is the size of the change without a sign (the template says up or down)."""
+    is the size of the change without a sign (the template says up or down): in percent, or,
+    from a zero baseline, in the unit ("up 6 requests")."""
     words = Formatter(spec.locale)
     unit = metric.unit_info
+    size = words.relative(change_pct) if change_pct is not None else words.magnitude(change, unit)
     return {
         "current": words.value(current, unit),
         "baseline": words.value(reference, unit),
-        "change_pct": words.relative(change_pct),
+        "change_pct": size,
         "period": period.label(spec.locale),
     }
 
@@ -195,26 +206,32 @@ def refresh_client_metrics(
     *,
     rewrite_final: bool = False,
 ) -> list[MetricCard]:
-    """Recompute every metric of ``spec``; write the cards that are not final yet. With
+    """Recompute every metric of ``spec``; write the values that are not final, or that later
+    batches added records to. With
     ``rewrite_final`` (rendering another moment, in a transaction that is rolled back): every
-    period anew, and none after ``now``'s."""
+    period anew, and nothing stored for another moment."""
     now = now or proof_now()
     live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
     for metric in spec.metrics:
-        final = set() if rewrite_final else final_periods(conn, spec.key, metric.key)
-        if rewrite_final:  # periods that had not begun then are not shown either
-            zone = metric.timezone or spec.timezone
-            current = period_of(metric.period, local_date(now, zone))
-            forget_periods_after(conn, spec.key, metric.key, current.start)
-        fresh = [
-            c
-            for c in compute_metric(conn, spec, metric, now, live)
-            if (c.client_key, c.period_start) not in final
-        ]
+        final = {} if rewrite_final else final_periods(conn, spec.key, metric.key)
+        if rewrite_final:  # what was stored for another moment is not shown either
+            forget_metric(conn, spec.key, metric.key)
+        fresh = [c for c in compute_metric(conn, spec, metric, now, live) if _open(c, final)]
         written += fresh
         write_client_metrics(conn, [_row(spec, metric, c, now) for c in fresh])
     return written
+
+
+def _open(card: MetricCard, final: dict[tuple[str, dt.date], int | None]) -> bool:
+    """Whether a period's value is (re)written: not final yet, or final but with records a
+    later batch wrote (a replay or a manual entry of rows that were missing: a final number
+    is only kept while it is the whole of its data)."""
+    key = (card.client_key, card.period_start)
+    if key not in final:
+        return True
+    stored = final[key]
+    return card.last_batch_id is not None and (stored is None or card.last_batch_id > stored)
 
 
 def _row(

@@ -114,7 +114,7 @@ def _dead_letters(conn: sa.Connection, spec: ProviderSpec) -> str:
             e(g["check"]),
             e(g["rows"]),
             "<code>"
-            + e(f"zartsalgo replay {spec.key} --reason-contains {shlex.quote(g['check'])}")
+            + e(f"zartsalgo replay {spec.key} --reason-contains {shlex.quote(_reason(spec, g))}")
             + "</code>",
         ]
         for g in summary["by_reason"]
@@ -125,6 +125,15 @@ def _dead_letters(conn: sa.Connection, spec: ProviderSpec) -> str:
     return section(
         "dead-letters", f"Dead letters ({summary['open']} open, by reason)", table(headers, rows)
     )
+
+
+def _reason(spec: ProviderSpec, group: dict) -> str:
+    """The start of these dead letters' reason (`contact_email (Email): email format`), which
+    `--reason-contains` matches: the field names which of two same checks is meant."""
+    entry = spec.field(group["field"])
+    if entry is None:
+        return str(group["check"])
+    return f"{group['field']} ({entry.label or group['field']}): {group['check']}"
 
 
 def _tasks(conn: sa.Connection, spec: ProviderSpec, words: Formatter, now: dt.datetime) -> str:
@@ -149,7 +158,10 @@ def _tasks(conn: sa.Connection, spec: ProviderSpec, words: Formatter, now: dt.da
 
 
 def _hidden(conn: sa.Connection, spec: ProviderSpec, link: Callable[[str], str]) -> str:
-    hidden = [c for c in load_cards(conn, provider_key=spec.key) if not c.shown]
+    cards = load_cards(conn, provider_key=spec.key)
+    if not cards:
+        return section("hidden-cards", "Hidden cards", "<p>No cards yet.</p>")
+    hidden = [c for c in cards if not c.shown]
     hidden.sort(key=lambda c: c.period_start, reverse=True)
     rows = [
         [

@@ -6,6 +6,7 @@ newer period is being checked; carries the statement of any open incident about 
 and the report note. No network, no scripts, no payloads."""
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -43,7 +44,12 @@ _CHECKING = {
 
 
 def client_page_name(client: str) -> str:
-    return f"client-{slug(client)}.html"
+    """`client-acme-roofing.html`; a key that is not its own slug (`ACME Roofing`) gets a
+    hash of itself too, so two keys never share a page."""
+    name = slug(client)
+    if name != client:
+        name += "-" + hashlib.sha256(client.encode()).hexdigest()[:8]
+    return f"client-{name}.html"
 
 
 def chart(cards: list[Card]) -> str:
@@ -76,10 +82,14 @@ def _card_html(card: Card, history: list[Card], so_far: Card | None, checking: s
         f'<p class="current">{e(card.current_display)}</p>',
     ]
     if card.baseline_kind == "target" or card.change_abs is not None:
+        change = (
+            f' · <span class="change">{e(card.change_display)}</span>'
+            if card.change_abs is not None
+            else ""
+        )
         parts.append(
             f'<p>Against {e(card.baseline_label)}: <span class="baseline">'
-            f'{e(card.baseline_display)}</span> · <span class="change">'
-            f"{e(card.change_display)}</span></p>"
+            f"{e(card.baseline_display)}</span>{change}</p>"
         )
     parts.append(f'<p class="status">{e(card.status_text)}</p>')
     if card.comparison:

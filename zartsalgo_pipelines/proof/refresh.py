@@ -61,19 +61,18 @@ def _cells(
     spec: ProviderSpec,
     metric: MetricSpec,
     rows: list[dict[str, Any]],
-    failures: tuple[list[Any], int],
+    failures: list[Any],
     now: dt.datetime,
 ) -> dict[Cell, tuple[int, float]]:
-    """(records, failed rows) of each open (not final) period of ``metric``."""
+    """(records, failed rows) of each stored period of ``metric``."""
     zone = metric.timezone or spec.timezone
     records: Counter = Counter()
     for client, tallies in tally_periods(conn, spec, every_record(metric), zone, now).items():
         for period, tally in tallies.items():
             records[(client, period.start)] = tally.records
-    open_cells = {(r["client_key"], as_date(r["period_start"])) for r in rows if not r["is_final"]}
-    payloads, unread = failures
-    failed = attribute_failures(spec, metric, payloads, unread, records, open_cells)
-    return {c: (records[c], failed.get(c, 0.0)) for c in open_cells}
+    cells = {(r["client_key"], as_date(r["period_start"])) for r in rows}
+    failed = attribute_failures(spec, metric, failures, records, cells)
+    return {c: (records[c], failed.get(c, 0.0)) for c in cells}
 
 
 def _provider_cards(

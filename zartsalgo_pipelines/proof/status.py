@@ -45,10 +45,25 @@ def decide_status(
     if change_pct is not None and abs(change_pct) <= Decimal(str(metric.steady_band)) * HUNDRED:
         return Judgement("steady", chance)  # real, but too small to act on
     higher = current > reference.value
+    if reference.sample is not None and higher != _above(metric, current_sample, reference.sample):
+        return Judgement("steady", chance)  # the test's side disagrees with the card's baseline
     if metric.good_direction == "neutral":
         return Judgement("higher" if higher else "lower", chance)
     better = higher if metric.good_direction == "up" else not higher
     return Judgement("improving" if better else "declining", chance)
+
+
+def _above(metric: MetricSpec, current: Sample, baseline: Sample) -> bool:
+    """Whether the current sample lies above the baseline sample the test compared it with."""
+    if metric.measure == "count":
+        return current.records * baseline.exposure > baseline.records * current.exposure
+    if metric.measure == "sum":
+        return current.total * Decimal(baseline.exposure) > baseline.total * Decimal(
+            current.exposure
+        )
+    if metric.measure == "average":
+        return current.total * baseline.values > baseline.total * current.values
+    return current.part * baseline.records > baseline.part * current.records
 
 
 def render_action(metric: MetricSpec, status: str, values: dict[str, str]) -> str:

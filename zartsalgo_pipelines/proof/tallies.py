@@ -28,6 +28,7 @@ class Tally:
     squares: Decimal = Decimal(0)
     values: int = 0
     batch_ids: list[int] = field(default_factory=list)
+    first_day: dt.date | None = None  # the earliest local day holding one of its records
 
 
 def tally_periods(
@@ -54,6 +55,7 @@ def tally_periods(
         tally.total += bucket.total or 0
         tally.squares += bucket.squares or 0
         tally.values += bucket.values
+        tally.first_day = day if tally.first_day is None else min(tally.first_day, day)
         tally.batch_ids += [b for b in (bucket.first_batch_id, bucket.last_batch_id) if b]
     return found
 
@@ -75,10 +77,12 @@ def sample_of(metric: MetricSpec, tally: Tally) -> int:
     return tally.values if metric.measure == "average" else tally.records
 
 
-def comparison_sample(metric: MetricSpec, tally: Tally) -> Sample:
-    """One period's tally as one side of a test (``proof/comparison.py``)."""
+def comparison_sample(metric: MetricSpec, tally: Tally, period: Period) -> Sample:
+    """One period's tally as one side of a test (``proof/comparison.py``), its exposure the
+    period's days."""
     part = tally.present if metric.measure == "share_present" else tally.matching
-    return Sample(tally.records, part, tally.values, tally.total, tally.squares)
+    days = (period.end - period.start).days + 1
+    return Sample(tally.records, part, tally.values, tally.total, tally.squares, days)
 
 
 def every_record(metric: MetricSpec) -> MetricSpec:

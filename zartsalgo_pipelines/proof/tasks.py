@@ -76,9 +76,13 @@ def _hidden_conditions(spec: ProviderSpec, cards: list[Card]) -> list[Condition]
     return found
 
 
-def _card_conditions(spec: ProviderSpec, cards: list[Card], quiet: set[str]) -> list[Condition]:
+def _card_conditions(
+    spec: ProviderSpec, cards: list[Card], fresh: Freshness | None
+) -> list[Condition]:
     """Tasks from each client's newest finished card per metric: off target, a real decline
-    beyond the metric's threshold, nothing arrived (unless the client is quiet)."""
+    beyond the metric's threshold, nothing arrived when that is unusual for the client (and it
+    is not quiet already: a quiet client has its own task)."""
+    quiet = {s.client_key for s in fresh.silent_clients if s.client_key} if fresh else set()
     metrics = {m.key: m for m in spec.metrics}
     words = Formatter(spec.locale)
     latest: dict[tuple[str, str], Card] = {}
@@ -108,7 +112,9 @@ def _card_conditions(spec: ProviderSpec, cards: list[Card], quiet: set[str]) -> 
                 f"({card.current_display} against {card.baseline_display}, beyond chance); "
                 "find out why before the client asks."
             )
-        if card.status == "no_data" and client not in quiet:  # a quiet client has its own task
+        days = (card.period_end - card.period_start).days + 1
+        unusual = fresh is not None and fresh.empty_period_is_news(client, days, 0.99)
+        if card.status == "no_data" and unusual and client not in quiet:
             kind = "no_data"
             message = (
                 f"{what}: nothing arrived for a client that had data before; check the source."
@@ -168,17 +174,15 @@ def refresh_tasks(
     touched: list[int] = []
     for spec in specs:
         fresh = freshness(conn, spec, now)
-        quiet = {s.client_key for s in fresh.silent_clients if s.client_key} if fresh else set()
         conditions = _quiet_conditions(spec, fresh, now) + _card_conditions(
-            spec, load_cards(conn, provider_key=spec.key), quiet
+            spec, load_cards(conn, provider_key=spec.key), fresh
         )
         holds = {_key(spec.key, c.client_key, c.metric_key, c.kind): c for c in conditions}
         for open_key, condition in holds.items():
             if open_key in open_now:
                 touched.append(open_now[open_key]["id"])
                 continue
-            open_task(conn, _row(spec, condition, open_key, now))
-            opened += 1
+            opened += open_task(conn, _row(spec, condition, open_key, now))
         cleared = [
             t["id"] for k, t in open_now.items() if t["provider_key"] == spec.key and k not in holds
         ]

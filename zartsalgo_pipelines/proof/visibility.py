@@ -3,10 +3,11 @@ or `hidden` (not shown; the owner's page says why). Decided per card from facts 
 records, so a card changes back as soon as the fact clears:
 
 - hidden while the provider is not live or not connected;
-- a final period stays visible whatever happens later (its numbers no longer change);
 - hidden when the period's own failed rows pass the tolerated share (``proof/attribution.py``;
   judged over at least ``min_rows`` rows, as the field checks are), or when the sync is stale
-  and the period ended after the last successful sync;
+  and the period ended after the last successful sync, final or not (a final number is only as
+  complete as its data); an incident of the connection or a late record no longer changes a
+  final period, so those caveats skip it;
 - otherwise caveated for each of: new data stopped arriving from this client (`no_new_data`),
   some of the period's rows are being checked, an open incident of the provider, the period is
   not over, too few records for a rate, nothing arrived, late records may still change it.
@@ -99,8 +100,8 @@ def decide(
     if hidden is not None:
         return Visibility("hidden", hidden)
     applies = {
-        "no_new_data": cell.silent and not is_final,
-        "being_checked": cell.failed > 0 and not is_final,
+        "no_new_data": cell.silent,  # still silent now: even a final period may lack rows
+        "being_checked": cell.failed >= 1,
         "incident": provider.has_incident and not is_final,
         "in_progress": status == "in_progress",
         "no_data": status == "no_data" and not cell.silent,  # the silence says it already
@@ -120,8 +121,8 @@ def _hidden(
         return "not_live"
     if provider.spec_status != "connected" or provider.connection_status == "disconnected":
         return "not_connected"
-    if is_final:
-        return None  # a final period's numbers stay true whatever happens to the connection
+    # Final or not: a period whose own rows still fail, or that ended after the last
+    # successful sync, is not safe to show (a final number is as complete as its data).
     if cell.failed_share(provider.min_rows) > provider.tolerated_failure_share:
         return "data_problem"
     last = provider.last_success_at

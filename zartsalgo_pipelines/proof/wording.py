@@ -8,6 +8,7 @@ from decimal import Decimal
 from zartsalgo_pipelines.proof.baselines import (
     BASELINE_TOO_FEW,
     BEFORE_LAUNCH,
+    FIRST_PARTIAL,
     FIRST_PERIOD,
     MEDIAN_INCOMPLETE,
     NO_LAST_YEAR,
@@ -46,7 +47,7 @@ def status_text(status: str, metric: MetricSpec, against: str) -> str:
         "on_target": "On target",
         "off_target": f"{side.capitalize()} target",
         "no_baseline": "Nothing to compare with yet",
-        "no_data": f"Nothing arrived this {word}",
+        "no_data": "Nothing arrived",
         "too_few": "Too few records for a rate",
         "in_progress": f"This {word} is not over yet",
     }[status]
@@ -58,6 +59,8 @@ def no_baseline_text(metric: MetricSpec, reason: str | None, used: int | None) -
     wanted = metric.baseline.periods
     return {
         FIRST_PERIOD: f"This is the first {word} on record; the next one shows the trend.",
+        FIRST_PARTIAL: f"The {word} before is the first on record and began part-way through: "
+        "too short to compare with.",
         BASELINE_TOO_FEW: f"The {word} before had too few records for a rate to compare with.",
         MEDIAN_INCOMPLETE: f"A median of {wanted} {word}s needs {wanted} finished {word}s "
         f"with enough records before this one; {used or 0} so far.",
@@ -68,7 +71,7 @@ def no_baseline_text(metric: MetricSpec, reason: str | None, used: int | None) -
 
 def comparison_text(
     words: Formatter,
-    unit: Unit,
+    metric: MetricSpec,
     *,
     status: str,
     current: Decimal | None,
@@ -80,11 +83,15 @@ def comparison_text(
     alone gives a difference this large less than 1 time in 20`."""
     if current is None or baseline is None or p_value is None:
         return None
+    unit = metric.unit_info
     head = f"{words.value(current, unit)} against {words.value(baseline, unit)} ({against})"
     odds = odds_text(p_value)
-    if status == "steady":
-        return f"{head}; chance alone gives a difference this size {odds}: within the usual range"
-    return f"{head}; chance alone gives a difference this large {odds}"
+    if status != "steady":
+        return f"{head}; chance alone gives a difference this large {odds}"
+    if p_value < 1 - metric.confidence:  # real, but inside the band too small to act on
+        band = words.percent(Decimal(str(metric.steady_band)) * 100)
+        return f"{head}; a real change ({odds} by chance), but within {band}: too small to act on"
+    return f"{head}; chance alone gives a difference this size {odds}: within the usual range"
 
 
 def caveat_in_progress(metric: MetricSpec) -> str:
@@ -96,7 +103,7 @@ def caveat_too_few(words: Formatter, sample: int, unit: Unit) -> str:
 
 
 def caveat_no_data(metric: MetricSpec, unit: Unit) -> str:
-    return f"No {unit.word('other')} arrived for this {_PERIOD_WORD[metric.period]}."
+    return f"No {unit.word('other')} arrived in the {_PERIOD_WORD[metric.period]}."
 
 
 def caveat_restatable() -> str:
@@ -104,11 +111,12 @@ def caveat_restatable() -> str:
 
 
 def caveat_being_checked(words: Formatter, failed: float, unit: Unit, metric: MetricSpec) -> str:
-    """Some rows of the period failed the checks, within the tolerance."""
-    count = max(1, round(failed))
+    """Some rows of the period failed the checks, within the tolerance (whole rows only: a
+    row spread over several periods is named in none of them)."""
+    count = int(failed)
     verb = "is" if count == 1 else "are"
     return (
-        f"{words.count(count, unit)} from this {_PERIOD_WORD[metric.period]} {verb} being checked "
+        f"{words.count(count, unit)} from the {_PERIOD_WORD[metric.period]} {verb} being checked "
         "and not counted yet."
     )
 

@@ -8,6 +8,7 @@ imported here, so ``from zartsalgo_pipelines.specs.models import X`` keeps worki
 """
 
 import hashlib
+import math
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -149,8 +150,25 @@ class ProviderSpec(Frozen):
                     f"valid: {sorted(k for k, v in types.items() if 'date' in v)}",
                 )
             )
+        errors += self._restate_errors()
         raise_all(errors)
         return self
+
+    def _restate_errors(self) -> list[SpecFieldError]:
+        """A period must stay open to late records for as long as records take to arrive, or
+        the last day's records are never counted."""
+        delay = self.freshness.delay_hours
+        hours = self.stale_after_hours if delay is None else delay
+        return [
+            SpecFieldError(
+                ("metrics", index, "restate_days"),
+                f"metrics[{index}].restate_days {metric.restate_days}: records may take up to "
+                f"{hours:g} h to arrive (freshness.delay_hours, default stale_after_hours), so "
+                f"a period must stay open at least {math.ceil(hours / 24)} day(s) after it ends",
+            )
+            for index, metric in enumerate(self.metrics)
+            if metric.restate_days * 24 < hours
+        ]
 
     @property
     def freshness_field(self) -> str | None:

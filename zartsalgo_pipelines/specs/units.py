@@ -29,6 +29,9 @@ class Unit:
     kind: UnitKind
     name: str  # percent, the currency code, or the plural word (stored beside values)
     forms: dict[str, str] = field(default_factory=dict)  # plural category -> word
+    # Whose plural rules pick the form: English for forms derived from an English plural (a
+    # French "0 request" would otherwise follow French rules); None: the client's locale.
+    plural_locale: str | None = None
 
     def word(self, category: str) -> str:
         """The counted word for a CLDR plural category (``other`` when not declared)."""
@@ -59,4 +62,5 @@ def unit_of(declared: "str | UnitForms") -> Unit:
         return Unit("percent", declared)
     if _CURRENCY.match(declared) and _known_currency(declared):
         return Unit("currency", declared)
-    return Unit("count", declared, {"one": english_singular(declared), "other": declared})
+    forms = {"one": english_singular(declared), "other": declared}
+    return Unit("count", declared, forms, plural_locale="en")

@@ -6,17 +6,35 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.storage.upsert import insert_if_absent
 from zartsalgo_pipelines.tables.core import alerts, batches, connections
 
 
-def insert_alert(conn: sa.Connection, **values: Any) -> None:
-    """Store a new open alert (``values`` are the row's columns)."""
-    conn.execute(sa.insert(alerts).values(**values))
+def open_key(provider_key: str, kind: str) -> str:
+    """What makes an alert open: one per provider and kind (provider keys and kinds are short
+    identifiers, so the key fits its 191 characters)."""
+    return f"{provider_key}/{kind}"
+
+
+def insert_alert(conn: sa.Connection, **values: Any) -> bool:
+    """Store a new open alert unless one of its provider and kind is open; whether it was
+    stored (the unique ``open_key`` decides, so two writers at once never both open one)."""
+    key = open_key(values["provider_key"], values["kind"])
+    return insert_if_absent(conn, alerts, values | {"open_key": key}, "open_key")
+
+
+def update_open(conn: sa.Connection, alert_id: int, message: str, details: Any) -> None:
+    """What an open alert says now (e.g. which clients are silent today)."""
+    conn.execute(
+        sa.update(alerts).where(alerts.c.id == alert_id).values(message=message, details=details)
+    )
 
 
 def mark_resolved(conn: sa.Connection, ids: Sequence[int], now: dt.datetime) -> None:
-    """Resolve the alerts ``ids`` at ``now``."""
-    conn.execute(sa.update(alerts).where(alerts.c.id.in_(list(ids))).values(resolved_at=now))
+    """Resolve the alerts ``ids`` at ``now``; clearing open_key keeps the row as history."""
+    conn.execute(
+        sa.update(alerts).where(alerts.c.id.in_(list(ids))).values(resolved_at=now, open_key=None)
+    )
 
 
 def open_rows(

@@ -67,6 +67,23 @@ def upsert(
     _executemany(conn, table, stmt, rows)
 
 
+def insert_if_absent(
+    conn: sa.Connection, table: sa.Table, row: Mapping[str, Any], key: str
+) -> bool:
+    """Insert ``row`` unless a row with the same unique ``key`` exists; whether it was
+    inserted. The database decides, so two writers at once never both insert."""
+    if conn.dialect.name == "mysql":
+        my = mysql.insert(table).values(**row)
+        # A clash changes nothing and inserts no id (the driver counts matched rows, so the
+        # rowcount is 1 either way; the new id is 0 unless a row was inserted).
+        result = conn.execute(my.on_duplicate_key_update({key: table.c[key]}))
+        return bool(result.lastrowid)
+    if conn.dialect.name == "sqlite":
+        stmt = sqlite.insert(table).values(**row).on_conflict_do_nothing(index_elements=[key])
+        return conn.execute(stmt).rowcount == 1
+    raise NotImplementedError(f"no upsert for dialect {conn.dialect.name}; use MySQL or SQLite")
+
+
 def upsert_all_columns(
     conn: sa.Connection,
     table: sa.Table,

@@ -77,6 +77,9 @@ class IncidentAlert(Base):
     # client is told about it (beside ``message``, which is for the owner).
     unsafe_cards: Mapped[list[Any] | None] = mapped_column(sa.JSON)
     client_impact: Mapped[str | None] = mapped_column(sa.String(500))
+    # `provider/kind` while open, NULL once resolved: the database refuses a second open alert
+    # of a provider and kind, however many refreshes run at once.
+    open_key: Mapped[str | None] = mapped_column(sa.String(191), unique=True)
 
 
 class PortalCard(Base):

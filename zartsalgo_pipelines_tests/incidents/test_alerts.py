@@ -133,3 +133,32 @@ def test_failed_share_resolves_once_its_dead_letters_are_closed(
     resolve_dead_letters(engine, spec, ids, state="resolved", note="provider fixed the export")
     sync(engine, spec, write_export([], "b.jsonl"))
     assert open_kinds(engine) == [] and connection_status(engine) == "connected"
+
+
+def test_the_database_refuses_a_second_open_alert_of_a_kind(engine) -> None:
+    """Review of issue 19: two portal refreshes at once each opened `no_new_data` (MariaDB).
+    The check-then-insert is backed by a unique open_key: a writer that lost the race opens
+    nothing, and a resolved alert frees the key for the next episode."""
+    import datetime as dt
+
+    from zartsalgo_pipelines.storage import alerts as store
+
+    row = {
+        "provider_key": "quote_request",
+        "kind": "no_new_data",
+        "severity": "warning",
+        "owner": "team:data",
+        "message": "m",
+        "next_action": "n",
+        "details": {},
+        "opened_at": dt.datetime(2026, 12, 7),
+    }
+    with engine.begin() as first:
+        assert store.insert_alert(first, **row) is True
+    with engine.begin() as second:
+        assert store.insert_alert(second, **row) is False  # the other refresh was first
+        (open_row,) = store.open_rows(second, "quote_request", "no_new_data")
+        store.mark_resolved(second, [open_row["id"]], dt.datetime(2026, 12, 8))
+    with engine.begin() as third:
+        assert store.insert_alert(third, **row) is True
+    assert count(engine, "incident_alerts") == 2

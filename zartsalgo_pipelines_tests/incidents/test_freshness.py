@@ -99,3 +99,29 @@ def test_an_unchanging_export_opens_no_new_data_and_a_new_record_clears_it(
         assert not [t for t in task_rows(conn, open_only=True) if t["kind"] == "no_new_data"]
     assert [(e.kind, e.state) for e in refreshed.events] == [("no_new_data", "resolved")]
     assert not [c for c in refreshed.cards if c.has_caveat("no_new_data")]
+
+
+def test_a_silence_longer_than_the_lookback_is_still_news(make_spec) -> None:
+    """Review of issue 19: with no record in the last 56 days the rate was none, and the
+    silence stopped being news. The rate is read before the silence began."""
+    from zartsalgo_pipelines.incidents.freshness import _silence
+    from zartsalgo_pipelines.storage.freshness import Arrivals
+
+    spec = make_spec()
+    newest = dt.datetime(2026, 12, 6, 10)  # 12 a week until then
+    seen = Arrivals("acme", newest, 96, newest - dt.timedelta(days=56), newest)
+    for days in (5, 60, 400):
+        silence = _silence(spec, "acme", seen, newest + dt.timedelta(days=days), False)
+        assert silence.silent and silence.usual_gap is not None
+        assert silence.usual_gap < dt.timedelta(days=5)  # the gap does not grow with it
+
+
+def test_a_date_field_names_the_day_itself(make_spec) -> None:
+    """Review of issue 19: a date freshness field said "since 28 November" for the 27th."""
+    from zartsalgo_pipelines.incidents.freshness import _silence
+    from zartsalgo_pipelines.storage.freshness import Arrivals
+
+    spec = make_spec()
+    newest = dt.datetime(2026, 11, 27)
+    silence = _silence(spec, "acme", Arrivals("acme", newest, 40, None, newest), newest, True)
+    assert silence.newest == newest

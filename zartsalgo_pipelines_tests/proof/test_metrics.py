@@ -240,22 +240,29 @@ def test_same_week_last_year_and_a_target(engine, spec_with) -> None:
     assert cards_of(engine, spec_with(target=5))[("acme-roofing", W3)].status == "off_target"
 
 
-def test_final_periods_are_not_rewritten(engine, spec_with) -> None:
+def test_final_periods_are_rewritten_only_when_a_later_batch_adds_to_them(
+    engine, spec_with
+) -> None:
+    """A final value stays as the client saw it through every refresh; records a later batch
+    adds to its period (a replay, a manual entry of what was missing) reopen it, or the final
+    number would stay short of its data for good (review of issue 19)."""
     spec = spec_with(restate_days=3)
     week(engine, spec, W2, 2)
     week(engine, spec, W3, 2)
     late = AFTER_W3 + dt.timedelta(days=10)
     with engine.begin() as conn:
         refresh_client_metrics(conn, spec, late)
-    week(engine, spec, W2, 5)  # late records for a final week
+        again = refresh_client_metrics(conn, spec, late)
+    assert W2 not in {c.period_start for c in again}  # final and unchanged: not rewritten
+    week(engine, spec, W2, 5)  # late records for a final week, in a batch of their own
     with engine.begin() as conn:
         written = refresh_client_metrics(conn, spec, late)
         stored = conn.execute(
             sa.text("SELECT current_value, is_final FROM client_metrics WHERE period_start = :p"),
             {"p": W2},
         ).one()
-    assert (Decimal(stored.current_value), bool(stored.is_final)) == (2, True)
-    assert W2 not in {c.period_start for c in written}
+    assert (Decimal(stored.current_value), bool(stored.is_final)) == (7, True)
+    assert W2 in {c.period_start for c in written}
     assert count(engine, "client_metrics") == 4  # W2, W3, an empty week, `late`'s week
 
 
@@ -272,3 +279,13 @@ def test_launch_baseline_defaults_to_the_first_complete_period_after_go_live(
         }
     assert (cards[W3].baseline_kind, cards[W3].baseline_value) == ("launch", 6)
     assert cards[W2].status == "no_baseline"  # the launch week is not compared with itself
+
+
+def test_a_record_from_long_ago_does_not_fill_a_century_of_periods(engine, spec_with) -> None:
+    """Review of issue 19: one record dated 1900 made 6,624 weekly cards for one client."""
+    spec = spec_with()
+    load(engine, spec, [quote(0, submitted_at="1900-01-01T10:00:00Z")])
+    week(engine, spec, W3, 3)
+    periods = {c.period_start for c in cards_of(engine, spec).values()}
+    assert min(periods) >= (AFTER_W3 - dt.timedelta(days=800)).date() - dt.timedelta(days=7)
+    assert len(periods) <= 800 // 7 + 2

@@ -128,7 +128,7 @@ def test_a_replay_that_fails_again_hides_nothing(engine, make_spec) -> None:
     assert not [c for c in cards if c.visibility_reason == "data_problem"]
     acme = by_key(cards)[("acme-roofing", "requests_received", W3)]
     assert acme.visibility == "caveated" and acme.caveat is not None
-    assert acme.caveat.startswith("1 request from this week is being checked")
+    assert acme.caveat.startswith("1 request from the week is being checked")
 
 
 def test_one_bad_webhook_delivery_hides_nothing(engine, make_spec) -> None:

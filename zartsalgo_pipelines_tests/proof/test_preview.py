@@ -147,7 +147,10 @@ def test_the_owner_page_is_a_work_queue(engine, preview, page) -> None:
     assert "acme-roofing: Quote requests received in the week of 16 November 2026 fell" in tasks
     assert "casa-verde: 2 cards are hidden from the client (" in tasks
     letters = page.locator("section.dead-letters").inner_text()
-    assert "zartsalgo replay quote_request --reason-contains 'email format'" in letters
+    replay = (
+        "zartsalgo replay quote_request --reason-contains 'contact_email (Email): email format'"
+    )
+    assert replay in letters  # the field in the reason: one check of two fields is not mixed up
     hidden = page.locator('tr[data-visibility="hidden"]')
     assert hidden.count() >= 2 and "casa-verde" in hidden.first.inner_text()
     assert "field map" in hidden.first.inner_text()
@@ -169,3 +172,8 @@ def test_no_raw_payload_value_reaches_a_page(engine, preview, page) -> None:
     }
     for value in people | set(ids) | {"Bitte um Rückruf", "+49 30 1"}:
         assert value not in everything, "a raw payload value reached the preview"
+
+
+def test_client_keys_that_differ_only_in_case_get_pages_of_their_own() -> None:
+    names = {client_page_name(c) for c in ("acme-roofing", "ACME-ROOFING", "Acme Roofing")}
+    assert len(names) == 3 and "client-acme-roofing.html" in names

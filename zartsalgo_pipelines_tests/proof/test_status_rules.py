@@ -54,7 +54,7 @@ def values(data: list[float]) -> Sample:
         (COUNT, Sample(records=2), Sample(records=10), 0.03857),
         # binom.test(c(682, 243), p = 3/4), R's own example (Conover 1971): 243 this week
         # against 682 over the three weeks before is the same test at p = 1/4
-        (COUNT, Sample(records=243), Sample(records=682, periods=3), 0.3825),
+        (COUNT, Sample(records=243), Sample(records=682, exposure=3), 0.3825),
         # fisher.test(matrix(c(3, 1, 1, 3), 2)): the tea-tasting table
         (SHARE, Sample(records=4, part=3), Sample(records=4, part=1), 0.4857),
         # t.test(extra ~ group, data = sleep): Welch's test, t = -1.8608, df = 17.776
@@ -156,3 +156,36 @@ def test_formatted_values_are_readable(value: Decimal | None, unit: str, locale:
     for text in (words.value(value, kind), words.change(value, value, kind)):
         assert "nan" not in text.lower() and "inf" not in text.lower() and text
         assert "+-" not in text and "--" not in text and "None" not in text
+
+
+def test_a_trailing_median_trend_goes_the_way_its_test_says() -> None:
+    """Review of issue 19: weeks of 1, 1 and 100 (median 1, pooled mean 34) and 5 now read
+    "improving" with p = 3.5e-8, a test of 5 against the pooled 34 a week."""
+    median = metric(baseline={"kind": "trailing_median", "periods": 3})
+    pooled = Sample(records=1, exposure=7) + Sample(records=1, exposure=7)
+    pooled += Sample(records=100, exposure=7)
+    judged = decide_status(
+        median,
+        complete=True,
+        sample=5,
+        current=Decimal(5),
+        current_sample=Sample(records=5, exposure=7),
+        reference=Reference("trailing_median", Decimal(1), pooled, 3),
+        change_pct=Decimal(400),
+    )
+    assert judged.status == "steady"  # the test's side (below 34) is not the card's (above 1)
+
+
+def test_months_are_compared_by_their_rate_not_their_length() -> None:
+    """100 requests a day: 2,800 in February against 3,100 in January is the same rate."""
+    monthly = metric(period="month")
+    judged = decide_status(
+        monthly,
+        complete=True,
+        sample=2800,
+        current=Decimal(2800),
+        current_sample=Sample(records=2800, exposure=28),
+        reference=Reference("previous_period", Decimal(3100), Sample(3100, exposure=31), 1),
+        change_pct=Decimal("-9.68"),
+    )
+    assert judged.status == "steady" and judged.p_value == pytest.approx(1.0, abs=0.05)

@@ -155,3 +155,50 @@ def test_numbers_follow_the_clients_locale(locale, money, share, count) -> None:
     assert words.value(Decimal(1204), unit_of("requests")) == count
     assert words.value(Decimal(1), unit_of("requests")) == "1 request"
     assert words.signed(Decimal(1), unit_of("requests")) == "+1 request"
+
+
+def test_a_real_change_inside_the_steady_band_says_both() -> None:
+    """Review of issue 19: 1,000 against 1,100 read "less than 1 time in 20: within the usual
+    range": beyond chance, yet steady because it is within the 10 % band."""
+    from decimal import Decimal
+
+    from zartsalgo_pipelines.proof.wording import comparison_text
+
+    spec = load_specs()["quote_request"].spec
+    text = comparison_text(
+        Formatter(spec.locale),
+        spec.metrics[0],
+        status="steady",
+        current=Decimal(1000),
+        baseline=Decimal(1100),
+        against="the week before",
+        p_value=0.002,
+    )
+    assert text == (
+        "1,000 requests against 1,100 requests (the week before); a real change (less than 1 "
+        "time in 100 by chance), but within 10.0%: too small to act on"
+    )
+
+
+def test_a_rise_from_nothing_is_said_in_the_unit() -> None:
+    """Review of issue 19: a rise from a zero baseline read "up -" in the next action."""
+    from decimal import Decimal
+
+    from zartsalgo_pipelines.proof.metrics import _action_values
+    from zartsalgo_pipelines.proof.periods import Period
+
+    spec = load_specs()["quote_request"].spec
+    metric = spec.metrics[0]
+    values = _action_values(
+        spec,
+        metric,
+        Period("week", dt.date(2026, 11, 30)),
+        Decimal(6),
+        Decimal(0),
+        Decimal(6),
+        None,
+    )
+    assert metric.action_template("improving").format(**values) == (
+        "6 requests in the week of 30 November 2026, up 6 requests; make sure replies go out "
+        "within a day."
+    )

@@ -91,3 +91,15 @@ def test_shipped_specs_declare_realistic_metrics() -> None:
     deals = specs["crm_deals"].metrics
     assert {m.measure for m in deals} >= {"count", "sum"}
     assert all(not m.next_actions for m in deals)  # the defaults apply
+
+
+def test_a_period_must_stay_open_as_long_as_records_take_to_arrive(make_spec) -> None:
+    """Review of issue 19: `restate_days: 0` with a nightly export froze a week before its
+    last day's records arrived, and they were never counted."""
+    import pydantic
+
+    from zartsalgo_pipelines_tests.proof.portal_helpers import METRICS
+
+    with pytest.raises(pydantic.ValidationError, match=r"restate_days 0: records may take up"):
+        make_spec(metrics=[METRICS[0] | {"restate_days": 0}])
+    make_spec(metrics=[METRICS[0] | {"restate_days": 0}], freshness={"delay_hours": 0})

@@ -19,14 +19,17 @@ def as_date(value: Any) -> dt.date:
 
 def final_periods(
     conn: sa.Connection, provider_key: str, metric_key: str
-) -> set[tuple[str, dt.date]]:
-    """(client, period start) of this metric's stored cards that are final (never rewritten)."""
-    query = sa.select(client_metrics.c.client_key, client_metrics.c.period_start).where(
+) -> dict[tuple[str, dt.date], int | None]:
+    """(client, period start) of this metric's stored final values -> the newest batch their
+    records came from when they were computed."""
+    query = sa.select(
+        client_metrics.c.client_key, client_metrics.c.period_start, client_metrics.c.last_batch_id
+    ).where(
         client_metrics.c.provider_key == provider_key,
         client_metrics.c.metric_key == metric_key,
         client_metrics.c.is_final.is_(True),
     )
-    return {(c, as_date(p)) for c, p in conn.execute(query)}
+    return {(c, as_date(p)): b for c, p, b in conn.execute(query)}
 
 
 def write_client_metrics(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -87,16 +90,12 @@ def batch_range(conn: sa.Connection, provider_key: str) -> tuple[int | None, int
     return row[0], row[1]
 
 
-def forget_periods_after(
-    conn: sa.Connection, provider_key: str, metric_key: str, start: dt.date
-) -> None:
-    """Remove the metric's values and cards of periods after ``start`` (rendering the proof
-    as of an earlier moment, in a transaction that is rolled back)."""
+def forget_metric(conn: sa.Connection, provider_key: str, metric_key: str) -> None:
+    """Remove the metric's values and cards (rendering the proof as of another moment, in a
+    transaction that is rolled back: what is computed then is all there is)."""
     for table in (client_metrics, cards):
         conn.execute(
             sa.delete(table).where(
-                table.c.provider_key == provider_key,
-                table.c.metric_key == metric_key,
-                table.c.period_start > start,
+                table.c.provider_key == provider_key, table.c.metric_key == metric_key
             )
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.storage.upsert import insert_if_absent
 from zartsalgo_pipelines.tables.core import tasks
 
 
@@ -21,8 +22,9 @@ def task_rows(conn: sa.Connection, *, open_only: bool = False) -> list[dict[str,
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def open_task(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(sa.insert(tasks).values(**row))
+def open_task(conn: sa.Connection, row: dict[str, Any]) -> bool:
+    """Open a task unless one with its open_key is open (another refresh opened it first)."""
+    return insert_if_absent(conn, tasks, row, "open_key")
 
 
 def touch_tasks(conn: sa.Connection, ids: Sequence[int], now: dt.datetime) -> None:

@@ -41,20 +41,17 @@ def set_incident_impact(
 
 def open_failure_payloads(
     conn: sa.Connection, provider_key: str, since: dt.datetime, limit: int
-) -> tuple[list[Any], int]:
+) -> list[Any]:
     """The payloads of the provider's open dead letters that last failed after ``since``
-    (newest first, at most ``limit``) and how many more such letters were left unread."""
-    where = (
-        dead_letters.c.provider_key == provider_key,
-        dead_letters.c.state == "open",
-        dead_letters.c.last_failed_at >= since,
-    )
-    total = conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one()
+    (newest first, at most ``limit``)."""
     rows = conn.execute(
         sa.select(dead_letters.c.raw_payload)
-        .where(*where)
+        .where(
+            dead_letters.c.provider_key == provider_key,
+            dead_letters.c.state == "open",
+            dead_letters.c.last_failed_at >= since,
+        )
         .order_by(dead_letters.c.last_failed_at.desc())
         .limit(limit)
     ).scalars()
-    payloads = list(rows)
-    return payloads, int(total) - len(payloads)
+    return list(rows)
