@@ -42,9 +42,12 @@ def artifacts_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the test session."""
+    """One headless chromium per test module. Not one per session: Playwright's sync API keeps
+    an asyncio loop running in the main thread while it is open, and a later test that runs
+    its own loop (Dagster's automation evaluation) would fail with "asyncio.run() cannot be
+    called from a running event loop"."""
     executable = chromium_path()
     if executable is None:
         if os.environ.get("CI") == "true":

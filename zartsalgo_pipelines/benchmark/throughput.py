@@ -164,6 +164,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
                     + ".".join(map(str, conn.dialect.server_version_info or ()))
                 )
             engine.dispose()
+            scratch = engine.url.database
             print(f"database: {mask_url(url)} ({server})")
             upgrade_head(url)
             floor_rows, floor_seconds = measure_floor(
@@ -177,6 +178,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "server": server,
+        "scratch_database": scratch,
         "floor_rows": floor_rows,
         "floor_seconds": floor_seconds,
         "first": first,

@@ -93,6 +93,7 @@ def summary(
     return {
         "rows": args.rows,
         "database": server,
+        "scratch_database": measured["scratch_database"],
         "chunk_size": args.chunk_size,
         "floor_rows_per_s": round(floor_rate),
         "pipeline_rows_per_s": round(first_rate),

@@ -20,8 +20,6 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from scipy import stats
-
 from zartsalgo_pipelines.specs.metrics import SHARE_MEASURES, MetricSpec
 
 
@@ -51,6 +49,8 @@ class Sample:
 
 def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | None:
     """The two-sided p-value of the change, or None when the test cannot be formed."""
+    # scipy (and numpy under it) load when a test runs: `zartsalgo proof --help` stays light.
+    from scipy import stats
     if metric.measure == "count":
         n = current.records + baseline.records
         if n == 0:
@@ -77,6 +77,8 @@ def _spread(sample: Sample) -> tuple[float, float]:
 
 
 def _welch(current: Sample, baseline: Sample) -> float | None:
+    from scipy import stats
+
     if current.values < 2 or baseline.values < 2:
         return None
     mean_a, sd_a = _spread(current)
@@ -90,6 +92,8 @@ def _welch(current: Sample, baseline: Sample) -> float | None:
 
 
 def _compound_poisson(current: Sample, baseline: Sample) -> float | None:
+    from scipy import stats
+
     k = baseline.exposure / current.exposure  # the baseline's length in current periods
     variance = float(current.squares) + float(baseline.squares) / (k * k)
     if variance <= 0:
