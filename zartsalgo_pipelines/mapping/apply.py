@@ -19,8 +19,9 @@ from zartsalgo_pipelines.mapping.bounds import (
     REASON_MAX_CHARS,
     canonical_json,
     too_deep,
+    too_large,
 )
-from zartsalgo_pipelines.mapping.casting import cast
+from zartsalgo_pipelines.mapping.casting import cast, failed_check
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import normalise_id
 from zartsalgo_pipelines.mapping.outcomes import (
@@ -28,6 +29,7 @@ from zartsalgo_pipelines.mapping.outcomes import (
     FAILED,
     IGNORED,
     NESTING_CHECK,
+    SIZE_CHECK,
     VALID,
     Failure,
     KnownFailure,
@@ -125,6 +127,11 @@ class FieldMap:
             if row.record is None:
                 self._fail(chunk, index, [Failure.of("record", "parseable record", row.error)])
                 continue
+            size = too_large(payloads[index])
+            if size is not None:  # no statement could write it: nothing else is checked
+                chunk.external_ids[index] = self.external_id(row.record)
+                self._fail(chunk, index, [Failure.of("record", SIZE_CHECK, f"{size} bytes")])
+                continue
             depth = too_deep(payloads[index], row.record)
             if depth is not None:  # no JSON column could store it, so nothing else is checked
                 chunk.external_ids[index] = self.external_id(row.record)
@@ -164,11 +171,9 @@ class FieldMap:
             for position in np.flatnonzero(bad):
                 index = candidates[position]
                 if not any(f.field == target for f in failures.get(index, [])):
-                    failures.setdefault(index, []).append(
-                        Failure.of(
-                            target, f"not a valid {self.types[target]}", columns[target][position]
-                        )
-                    )
+                    value = columns[target][position]
+                    check = failed_check(self.types[target], value)
+                    failures.setdefault(index, []).append(Failure.of(target, check, value))
         frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)

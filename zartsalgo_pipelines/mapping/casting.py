@@ -13,6 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zartsalgo_pipelines.mapping.timestamps import (
+    DTYPE,
+    MICROSECONDS_CHECK,
+    finer_than_microseconds,
+    parse_timestamps,
+)
+
 _BOOLEANS = {
     "true": True,
     "yes": True,
@@ -32,8 +39,8 @@ DTYPES: dict[str, Any] = {
     "integer": "Int64",
     "decimal": "Float64",
     "boolean": "boolean",
-    "datetime": pd.DatetimeTZDtype(unit="us", tz="UTC"),
-    "date": pd.DatetimeTZDtype(unit="us", tz="UTC"),
+    "datetime": DTYPE,
+    "date": DTYPE,
 }
 
 _MISSING = object()  # a value that cannot be cast (kept apart from "not given")
@@ -90,13 +97,7 @@ def _boolean(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
 
 
 def _datetime(values: list[Any]) -> tuple[pd.Series, np.ndarray]:
-    # RFC 3339 allows a lowercase `t` and `z`; pandas' ISO 8601 parser knows only uppercase.
-    # Upper-casing changes nothing else in a timestamp, and a failure still shows the raw value.
-    texts = [v.upper() if type(v) is str else None for v in values]
-    parsed = pd.to_datetime(
-        pd.Series(texts, dtype=object), errors="coerce", utc=True, format="ISO8601"
-    )
-    series = parsed.astype(DTYPES["datetime"])
+    series = parse_timestamps(values)  # each value alone: docs/hostile_input.md
     return series, _failed(values, series)
 
 
@@ -124,6 +125,13 @@ CASTS: dict[str, Callable[[list[Any]], tuple[pd.Series, np.ndarray]]] = {
     "datetime": _datetime,
     "date": _date,
 }
+
+
+def failed_check(field_type: str, value: Any) -> str:
+    """The check a given value that did not cast failed, as its dead letter names it."""
+    if field_type in ("datetime", "date") and finer_than_microseconds(value):
+        return MICROSECONDS_CHECK
+    return f"not a valid {field_type}"
 
 
 def cast(values: list[Any], field_type: str) -> tuple[pd.Series, np.ndarray]:
