@@ -128,19 +128,16 @@ def _map_waiting(
     context: dg.AssetExecutionContext, shared: ProviderAssets, engine: sa.Engine
 ) -> dg.MaterializeResult:
     """Maps every extracted batch and stored webhook delivery that waits, through one path."""
-    from zartsalgo_pipelines.pipeline.deliveries import process_deliveries
-    from zartsalgo_pipelines.pipeline.pending import process_pending
+    from zartsalgo_pipelines.pipeline.pending import process_waiting
 
     spec = shared.spec
     stats = FailureStats()
-    owner = ownership(context)
     try:
-        pending = process_pending(engine, spec, stats, **owner)
+        # Stored webhook deliveries go through the same path, as `webhook` batches.
+        waiting = process_waiting(engine, spec, stats, **ownership(context))
     except SchemaLevelError as error:
         raise dg.Failure(str(error)) from error
-    reviews, skipped = pending.reviews, pending.skipped
-    # Stored webhook deliveries go through the same path, as `webhook` batches.
-    reviews += process_deliveries(engine, spec, stats, skipped=skipped, **owner)
+    reviews, skipped = waiting.reviews, waiting.skipped
     if not reviews and skipped:
         # Another run holds the work: this run did nothing, and says why.
         context.log.info("; ".join(skipped))
