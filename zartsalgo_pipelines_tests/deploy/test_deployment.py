@@ -33,13 +33,14 @@ from zartsalgo_pipelines.settings import DEFAULT_CELERY_BROKER_URL
 from zartsalgo_pipelines.storage.import_batches import review
 from zartsalgo_pipelines_tests.browser import artifacts_dir
 from zartsalgo_pipelines_tests.conftest import MYSQL_SERVER_URL
-from zartsalgo_pipelines_tests.deploy.stack import Stack, started_stack, wait_for
+from zartsalgo_pipelines_tests.deploy.stack import STALL_SECONDS, Stack, started_stack, wait_for
 
 pytestmark = pytest.mark.mysql
 
 # Dagster's event bodies live in 64 KB TEXT columns on MySQL; ours stay far below.
 EVENT_BODY_BOUND = 16 * 1024
 SYNC_ASSETS = ("raw_extract", "mapped_records", "dead_letter", "client_metrics")
+UI_TIMEOUT_MS = int(STALL_SECONDS * 1000)  # a page that shows nothing for this long is stuck
 PORTAL_ASSETS = ("portal_cards", "report_notes", "admin_tasks", "portal_preview")
 
 
@@ -114,8 +115,15 @@ def test_the_daemon_records_schedule_and_sensor_ticks(stack: Stack) -> None:
         )
         return {row.type for row in rows}
 
-    # The quote_request schedule is due every minute: its first tick comes within one minute.
-    wait_for(lambda: {"SCHEDULE", "SENSOR"} <= ticks(), "a schedule tick and a sensor tick", 150)
+    def tick_count() -> int:
+        return int(stack.dagster_sql("SELECT COUNT(*) FROM job_ticks")[0][0])
+
+    # The quote_request schedule is due every minute; the daemon's ticks are its progress.
+    wait_for(
+        lambda: {"SCHEDULE", "SENSOR"} <= ticks(),
+        "a schedule tick and a sensor tick",
+        progress=tick_count,
+    )
     # From here on only the tests start quote_request runs.
     stack.dagster_cli("schedule", "stop", "quote_request_schedule")
 
@@ -140,7 +148,11 @@ def test_two_runs_of_one_rest_provider_take_turns_on_its_pool(stack: Stack) -> N
     try:
         extract = [["crm_deals", "raw_extract"]]
         runs = [stack.launch("crm_deals_sync", {"test": "pool"}, extract) for _ in range(2)]
-        wait_for(api.arrived.is_set, "the first extract to reach the fake API")
+        wait_for(
+            api.arrived.is_set,
+            "the first extract to reach the fake API",
+            progress=lambda: stack.run_progress(*runs),
+        )
 
         def waiting_on_pool() -> bool:
             """One run holds the pool's one slot; the other is kept in the queue by the run
@@ -162,7 +174,11 @@ def test_two_runs_of_one_rest_provider_take_turns_on_its_pool(stack: Stack) -> N
             )
             return stack.run_status(other) == "QUEUED" or pending[0][0] > 0
 
-        wait_for(waiting_on_pool, "the other run's extract to wait on the crm_deals pool")
+        wait_for(
+            waiting_on_pool,
+            "the other run's extract to wait on the crm_deals pool",
+            progress=lambda: stack.run_progress(*runs),
+        )
         assert api.max_in_flight == 1
     finally:
         api.gate.set()
@@ -228,6 +244,8 @@ def _ui_runs(stack: Stack) -> set[str]:
 
 def test_materialize_all_from_the_ui(stack: Stack, page: Any) -> None:
     location = stack.location
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.set_default_navigation_timeout(UI_TIMEOUT_MS)
     # A fresh UI greets its first visitor with a newsletter dialog; skip it whenever it shows.
     page.add_locator_handler(
         page.get_by_text("Join the Dagster community"),
@@ -236,17 +254,17 @@ def test_materialize_all_from_the_ui(stack: Stack, page: Any) -> None:
     for group in ("quote_request", "crm_deals"):
         page.goto(f"{stack.web_url}/locations/{location}/asset-groups/{group}/lineage")
         for name in SYNC_ASSETS:  # the group's lineage graph draws the four assets
-            page.get_by_text(name, exact=True).first.wait_for(timeout=90_000)
+            page.get_by_text(name, exact=True).first.wait_for(timeout=UI_TIMEOUT_MS)
     page.goto(f"{stack.web_url}/locations/{location}/asset-groups/quote_request/lineage")
-    page.get_by_text("client_metrics", exact=True).first.wait_for(timeout=90_000)
+    page.get_by_text("client_metrics", exact=True).first.wait_for(timeout=UI_TIMEOUT_MS)
     stack.quiet("quote_request")
     before = _ui_runs(stack)
-    page.get_by_role("button", name="Materialize all").click(timeout=20_000)
+    page.get_by_role("button", name="Materialize all").click()
     new = wait_for(lambda: _ui_runs(stack) - before, "the UI to launch a run")
     [run_id] = new
     assert stack.wait_for_run(run_id) == "SUCCESS", stack.tail()
     page.goto(f"{stack.web_url}/runs/{run_id}")
-    page.get_by_text("Success", exact=True).first.wait_for(timeout=90_000)
+    page.get_by_text("Success", exact=True).first.wait_for(timeout=UI_TIMEOUT_MS)
     screenshot = artifacts_dir() / "deploy_materialize_all.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 0
