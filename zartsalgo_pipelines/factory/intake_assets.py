@@ -138,6 +138,8 @@ def _map_waiting(
     except SchemaLevelError as error:
         raise dg.Failure(str(error)) from error
     reviews, skipped = waiting.reviews, waiting.skipped
+    if not reviews and not skipped:
+        skipped = _taken_by_another_run(context, shared, engine)
     if not reviews and skipped:
         # Another run holds the work: this run did nothing, and says why.
         context.log.info("; ".join(skipped))
@@ -170,6 +172,33 @@ def _map_waiting(
         },
         check_results=checks,
     )
+
+
+def _taken_by_another_run(
+    context: dg.AssetExecutionContext, shared: ProviderAssets, engine: sa.Engine
+) -> list[str]:
+    """Why nothing waits when this run's own extract landed a batch: the run holding the
+    ingest lease took it (it takes what waits before it lets go). Empty when this run
+    extracted nothing: then mapping without an extract is a mistake, and the step fails."""
+    from zartsalgo_pipelines.storage.batches import batch_owner_run
+
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in records:
+        landed = record.asset_materialization
+        if landed is None or landed.asset_key != shared.keys["raw_extract"]:
+            continue
+        batch_id = int(str(landed.metadata["batch_id"].value))
+        with engine.connect() as conn:
+            owner = batch_owner_run(conn, batch_id)
+        if owner is not None and owner[1] != context.run.run_id:
+            status, run_id = owner
+            return [
+                f"{shared.spec.key}: batch {batch_id} of this run's extract was taken by run "
+                f"{run_id} ({status})"
+            ]
+    return []
 
 
 def build_mapped_records(shared: ProviderAssets) -> dg.AssetsDefinition:

@@ -196,3 +196,11 @@ def run_batch_owners(
     for run_id, host, pid, started in conn.execute(query):
         owners.setdefault(run_id, []).append((host, pid, started))
     return owners
+
+
+def batch_owner_run(conn: sa.Connection, batch_id: int) -> tuple[str, str | None] | None:
+    """The batch's status and the run that last opened or claimed it; None if no such batch."""
+    row = conn.execute(
+        sa.select(batches.c.status, batches.c.run_id).where(batches.c.id == batch_id)
+    ).first()
+    return None if row is None else (row.status, row.run_id)

@@ -16,7 +16,10 @@ over gRPC). One stack serves every test in this module, in order:
   in one of the workers, and the batch's accounting adds up;
 - in chromium: each provider's asset group and lineage, "Materialize all" for quote_request
   launches a run that succeeds (screenshot in the test artifacts);
-- SIGTERM stops the whole stack and leaves no process behind.
+- SIGTERM stops the whole stack (each service acknowledges it) and leaves no process behind.
+
+Every wait ends on progress (``stack.wait_for``): a loaded machine makes this module slower,
+never red. A killed test runner leaves nothing of its stack: ``test_killed_runner.py``.
 """
 
 import os
@@ -272,12 +275,31 @@ def test_materialize_all_from_the_ui(stack: Stack, page: Any) -> None:
     assert materialized == {f'["quote_request", "{name}"]' for name in SYNC_ASSETS}
 
 
+# What each service logs when SIGTERM reaches it (the webserver logs nothing at its level).
+SIGTERM_ACKNOWLEDGED = {
+    "code": "Code server was interrupted",
+    "daemon": "shutting down daemon threads",
+    "receiver": "SIGTERM received",
+}
+
+
 def test_sigterm_stops_the_whole_stack_with_no_process_left(stack: Stack) -> None:
+    """SIGTERM to honcho reaches every service, each handles it, and nothing of the stack is
+    left. Honcho gives a service 5 s (fixed) before SIGKILL; on a loaded machine a service that
+    is shutting down may need longer, so a SIGKILL is no failure for one that acknowledged the
+    SIGTERM in its own log (a service ignoring SIGTERM acknowledges nothing)."""
     left = stack.stop()
     assert left == [], left
     assert stack.process is not None and stack.process.returncode is not None
     log = Path(stack.log).read_text(errors="replace")
+
+    def acknowledged(name: str) -> bool:
+        words = SIGTERM_ACKNOWLEDGED.get(name)
+        return words is not None and re.search(rf"{name}\.1 +\| .*{words}", log) is not None
+
     for name in ("code", "web", "daemon", "receiver"):
         assert re.search(rf"{name}\.1 +\| ", log), f"{name} wrote nothing to stdout"
         assert f"sending SIGTERM to {name}.1" in log and f"{name}.1 stopped" in log
-    assert "SIGKILL" not in log  # honcho never had to kill a service that ignored SIGTERM
+        if f"sending SIGKILL to {name}.1" in log:
+            assert acknowledged(name), f"honcho killed {name}, which never acknowledged SIGTERM"
+    assert all(acknowledged(name) for name in SIGTERM_ACKNOWLEDGED), log[-3000:]

@@ -199,3 +199,37 @@ def test_mapped_records_skips_with_the_reason_while_another_run_holds_the_work(
     with pytest.raises(BatchNotClaimedError, match="is being ingested"):
         manual_entry(engine, spec, manual, entered_by="ana", reason="urgent update")
     assert count(engine, "quote_requests") == 0
+
+
+def test_mapped_records_says_which_run_took_the_batch_of_its_extract(
+    db_url, engine, spec, write_export
+) -> None:
+    """The run holding the lease takes every batch that waits, so a run's own extract may be
+    ingested by another run before its mapped_records starts (seen under load with Celery):
+    that is no failure, and the step says which run took it."""
+    folder = write_export([quote(n) for n in range(1, 6)])
+
+    @dg.success_hook
+    def another_run_takes_it(context: dg.HookContext) -> None:
+        if context.op.name.endswith("raw_extract"):
+            other = create_engine(db_url)
+            assert len(process_waiting(other, spec, owner=RUN_B).reviews) == 1
+            other.dispose()
+
+    provider = build_provider_defs(spec, folder)
+    keys = [dg.AssetKey([spec.key, name]) for name in ("raw_extract", "mapped_records")]
+    job = dg.define_asset_job("both", selection=keys, hooks={another_run_takes_it})
+    defs = dg.Definitions.merge(
+        provider,
+        dg.Definitions(jobs=[job], resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)}),
+    )
+    result = defs.resolve_job_def("both").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
+    assert result.success
+    (mapped,) = [e for e in result.get_asset_materialization_events() if e.asset_key == keys[1]]
+    skipped = mapped.materialization.metadata["skipped"].value
+    with engine.connect() as conn:
+        batch = conn.execute(sa.text("SELECT id FROM data_import_batches")).scalar_one()
+    taken = f"batch {batch} of this run's extract was taken by run run-b (succeeded)"
+    assert skipped == [f"quote_request: {taken}"]
