@@ -40,6 +40,21 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def process_started_at(pid: int) -> float | None:
+    """When ``pid`` started, in seconds since the epoch (to the kernel's tick), None where
+    unknown: the boot time plus the start time in clock ticks."""
+    ticks = process_start(pid)
+    try:
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration, ValueError):
+        return None
+    return None if ticks is None else boot + int(ticks) / os.sysconf("SC_CLK_TCK")
+
+
 def _state(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

@@ -28,9 +28,16 @@ REPOSITORY_DIR = PACKAGE_DIR.parent
 # spread over more rows (-13 % time a row against 5,000) at ~340 MB peak (README, benchmark).
 DEFAULT_CHUNK_SIZE = 8000
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
+# The families of processes this one belongs to (zartsalgo_pipelines/process_family.py).
+PROCESS_FAMILY_ENV = "ZARTSALGO_PROCESS_FAMILY"
 # Celery broker of the sync jobs whose steps run on worker processes (docs/deploying.md).
 CELERY_BROKER_URL_ENV = "ZARTSALGO_CELERY_BROKER_URL"
 DEFAULT_CELERY_BROKER_URL = "pyamqp://guest:guest@127.0.0.1:5672//"
+
+
+def process_families() -> list[str]:
+    """The tags of the process families this process was started in (outermost first)."""
+    return [tag for tag in os.environ.get(PROCESS_FAMILY_ENV, "").split(",") if tag]
 
 
 def data_dir() -> Path:

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from zartsalgo_pipelines.process_family import ProcessFamily
 from zartsalgo_pipelines.samples.demo import EXAMPLE_DAY, demo_export, write_demo
-from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.settings import DEFS_DIR, PROCESS_FAMILY_ENV
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.admin import create_database, drop_database
 from zartsalgo_pipelines.storage.engine import create_engine
@@ -28,6 +29,17 @@ MYSQL_SERVER_URL = os.environ.get(
     "ZARTSALGO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
 SHIPPED_SPEC = DEFS_DIR / "quote_request" / "defs.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_family() -> Iterator[ProcessFamily]:
+    """Every process a test starts (and all it starts in turn) carries this session's family
+    tag, so it ends when this test process ends, however it ends (docs/testing.md)."""
+    family = ProcessFamily.start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PROCESS_FAMILY_ENV, family.environ()[PROCESS_FAMILY_ENV])
+        yield family
+    family.close()
 
 
 @pytest.fixture(scope="session")

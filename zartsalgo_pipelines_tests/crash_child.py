@@ -7,7 +7,8 @@ kills the process group with SIGKILL: nothing of the child gets to clean up.
 
 Modes: ``file`` (extract an export, ingest it, stop after ``STOP_AFTER_ROWS`` rows),
 ``dagster`` (the same through a real run of the provider's ``<key>_sync`` job on the Dagster
-instance stored in the folder ``DAGSTER_INSTANCE_DIR`` names),
+instance stored in the folder ``DAGSTER_INSTANCE_DIR`` names; a REST provider's run stops in
+its extract, holding the provider's pool slot, after ``STOP_AFTER_PAGES`` pages),
 ``webhooks`` (ingest stored deliveries, stop inside the second group), ``api`` (extract a REST
 source, stop after ``STOP_AFTER_PAGES`` pages).
 """
@@ -53,6 +54,8 @@ def run_dagster(url: str, spec: ProviderSpec, folder: Path, instance_dir: str) -
 
     landed = run.landed_rows
     run.landed_rows = lambda s, landing: _stop_after(landed(s, landing), STOP_AFTER_ROWS)  # type: ignore[assignment]
+    pages = api_extract.iter_pages
+    api_extract.iter_pages = lambda *a, **k: _stop_after(pages(*a, **k), STOP_AFTER_PAGES)  # type: ignore[assignment]
     defs = dg.Definitions.merge(
         build_provider_defs(spec, folder),
         dg.Definitions(resources={RESOURCE_KEY: ZartsalgoDatabase(url=url)}),

@@ -30,6 +30,7 @@ from zartsalgo_pipelines.sources.rest.errors import (
 )
 from zartsalgo_pipelines.sources.webhooks import DeliveryRefusedError
 from zartsalgo_pipelines.specs.errors import ProviderSpecError, SpecFieldError, SpecFieldsError
+from zartsalgo_pipelines.storage.engine import PacketTooSmallError
 from zartsalgo_pipelines.storage.import_batches import BatchLostError, BatchNotClaimedError
 from zartsalgo_pipelines.storage.mysql_bulk import LoadWarningError, ShortLoadError
 
@@ -58,6 +59,7 @@ CLASSES: list[tuple[type[ZartsalgoError], type[Exception] | None, bool]] = [
     (ShortLoadError, None, False),
     (LoadWarningError, None, False),
     (ManualFileError, ValueError, False),
+    (PacketTooSmallError, None, False),
 ]
 
 

@@ -7,32 +7,53 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from zartsalgo_pipelines import settings
+from zartsalgo_pipelines.process_family import ProcessFamily
 
 PROVIDER = "quote_request"
 SECRET_ENV = "QUOTE_REQUEST_WEBHOOK_SECRET"
 BENCH_SECRET = "whsec-latency-benchmark"
 CLIENT = "latency-bench-client"
+_families: list[ProcessFamily] = []  # the benchmark's one family, started with its first child
+
+
+def family() -> ProcessFamily:
+    """The family of every process the benchmark starts: all of them end when it ends, however
+    it ends (killed too), daemons' code servers and run workers included."""
+    if not _families:
+        _families.append(ProcessFamily.start())
+    return _families[0]
+
+
+def end_children() -> None:
+    """End whatever the benchmark started that is still running."""
+    while _families:
+        _families.pop().close()
 
 
 def child_env(workdir: Path, url: str) -> dict[str, str]:
-    """The environment of every process the benchmark starts: its own instance and database."""
+    """The environment of every process the benchmark starts: its own instance and database,
+    and the benchmark's process family."""
     home = workdir / "dagster_home"
     if not home.exists():
         home.mkdir(parents=True)
         shutil.copyfile(settings.REPOSITORY_DIR / "dagster.yaml", home / "dagster.yaml")
-    return os.environ | {
-        settings.DAGSTER_HOME_ENV: str(home),
-        settings.DATABASE_URL_ENV: url,
-        settings.DATA_DIR_ENV: str(workdir / "data"),
-        SECRET_ENV: BENCH_SECRET,
-    }
+    return (
+        os.environ
+        | family().environ()
+        | {
+            settings.DAGSTER_HOME_ENV: str(home),
+            settings.DATABASE_URL_ENV: url,
+            settings.DATA_DIR_ENV: str(workdir / "data"),
+            SECRET_ENV: BENCH_SECRET,
+        }
+    )
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -82,11 +103,19 @@ def service(command: list[str], env: dict[str, str], log: Path) -> Iterator[subp
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def wait_until(condition: Any, seconds: float, what: str) -> None:
+def wait_until(
+    condition: Any, seconds: float, what: str, progress: Callable[[], Any] | None = None
+) -> None:
+    """Poll ``condition`` until it holds. Each time ``progress()`` changes the wait goes on for
+    another ``seconds``: a loaded machine is slower, and only a wait with no progress at all
+    for ``seconds`` raises ``TimeoutError``."""
+    seen = progress() if progress is not None else None
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):
             if condition():
                 return
+        if progress is not None and (now := progress()) != seen:
+            seen, deadline = now, time.monotonic() + seconds
         time.sleep(0.2)
-    raise TimeoutError(f"{what} not ready after {seconds:.0f} s")
+    raise TimeoutError(f"{what} not ready: no progress for {seconds:.0f} s")

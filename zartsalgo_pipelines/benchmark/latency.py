@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from zartsalgo_pipelines import settings
-from zartsalgo_pipelines.benchmark.children import PROVIDER, child_env, timed
+from zartsalgo_pipelines.benchmark.children import PROVIDER, child_env, end_children, timed
 from zartsalgo_pipelines.benchmark.cli_latency import measure_cli
 from zartsalgo_pipelines.benchmark.webhook_latency import measure_webhooks
 
@@ -187,8 +187,9 @@ def run(
                 loads.append(measure_definitions_load(specs, workdir / f"load-{attempt}"))
             sync, load = _median_of(syncs), _median_of(loads)
             cli = measure_cli(workdir / "cli", repeat)
-            hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=180)
+            hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=300)
     finally:
+        end_children()
         shutil.rmtree(workdir, ignore_errors=True)
     ratio = statistics.median(s["dagster"] / s["direct"] for s in syncs)
     print(

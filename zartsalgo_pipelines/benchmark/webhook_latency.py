@@ -127,7 +127,7 @@ def _post_and_follow(
         service(daemon, env, folder / "daemon.log"),
     ):
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).ok, 60, "receiver")
+        wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).ok, deadline, "receiver")
         answered: dict[str, float] = {}
         for number in range(deliveries):
             delivery_id = f"lat_{uuid.uuid4().hex[:12]}"
@@ -135,7 +135,14 @@ def _post_and_follow(
             answered[record["id"]] = signed_post(f"{base}/webhooks/{PROVIDER}", delivery_id, record)
             time.sleep(interval)  # a steady sender, not a synchronisation
         try:
-            wait_until(lambda: _all_on_cards(engine, answered, progress), deadline, "cards")
+            # Each delivery stored, imported or on a card is progress: a loaded machine is
+            # slower, and only no progress at all for `deadline` seconds ends the wait.
+            wait_until(
+                lambda: _all_on_cards(engine, answered, progress),
+                deadline,
+                "cards",
+                progress=lambda: sorted(map(str, progress.items())),
+            )
         except TimeoutError:
             for log in ("r.log", "daemon.log"):
                 tail = (folder / log).read_text(errors="replace").splitlines()[-15:]

@@ -5,10 +5,12 @@ and with ERROR above it. The field checks are not blocking: a blocking check fai
 and on ``mapped_records`` that stopped ``dead_letter`` after the rows were committed. The one
 blocking check, ``failed_share_within_tolerance``, sits on ``dead_letter``, the only upstream
 step of ``client_metrics`` alone: above the tolerance the rows and their dead letters are
-stored and shown, and only the client-facing metrics wait.
+stored and shown, and only the client-facing metrics wait. A blocking check holds only the
+steps after it in the same run, so ``client_metrics`` materialized on its own judges the same
+verdict itself (``gate_verdict``) and fails while the gate is closed.
 """
 
-from typing import Any
+from dataclasses import dataclass
 
 import dagster as dg
 import sqlalchemy as sa
@@ -104,20 +106,50 @@ def _result(
     )
 
 
+# How many of mapped_records' latest materializations the gate reads back to find the latest
+# one that mapped something (a run that found the work held by another run maps nothing).
+GATE_LOOKBACK = 20
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """What the latest mapping run found above the tolerance (nothing: the gate is open)."""
+
+    above: list[str]
+    run_id: str
+
+    def closed_reason(self, spec_key: str) -> str:
+        checks = ", ".join(check_name(t) for t in self.above)
+        return (
+            f"{spec_key}: {GATE} failed: the latest mapping run ({self.run_id}) found {checks} "
+            "above tolerated_failure_share; client_metrics waits for a mapping run within it "
+            "(the rows and dead letters are stored)"
+        )
+
+
+def gate_verdict(instance: dg.DagsterInstance, mapped: dg.AssetKey) -> GateVerdict:
+    """The fields the latest ``mapped_records`` materialization that mapped anything found
+    above the tolerance, whichever run (and job, or asset selection) materialized it."""
+    records = instance.fetch_materializations(mapped, limit=GATE_LOOKBACK).records
+    for record in records:
+        materialization = record.asset_materialization
+        entry = materialization.metadata.get(ABOVE_TOLERANCE) if materialization else None
+        if entry is not None:
+            return GateVerdict(list(entry.value), record.run_id)  # type: ignore[arg-type]
+    return GateVerdict([], "")
+
+
 def gate_check(instance: dg.DagsterInstance, mapped: dg.AssetKey) -> dg.AssetCheckResult:
     """Judge the latest ``mapped_records`` materialization by the fields it found above."""
-    event = instance.get_latest_materialization_event(mapped)
-    materialization = event.asset_materialization if event else None
-    entry = materialization.metadata.get(ABOVE_TOLERANCE) if materialization else None
-    above: list[Any] = list(entry.value) if entry is not None else []  # type: ignore[arg-type]
+    verdict = gate_verdict(instance, mapped)
     return dg.AssetCheckResult(
         check_name=GATE,
-        passed=not above,
+        passed=not verdict.above,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            ABOVE_TOLERANCE: above,
-            "checks": [check_name(t) for t in above],
-            "mapped_records_run": event.run_id if event else "",
+            ABOVE_TOLERANCE: verdict.above,
+            "checks": [check_name(t) for t in verdict.above],
+            "mapped_records_run": verdict.run_id,
         },
     )
 

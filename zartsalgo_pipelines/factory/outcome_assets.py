@@ -7,6 +7,7 @@ from zartsalgo_pipelines.factory.asset_shared import ProviderAssets
 from zartsalgo_pipelines.factory.checks import (
     gate_check,
     gate_spec,
+    gate_verdict,
 )
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
 from zartsalgo_pipelines.storage.import_batches import latest_batch, review
@@ -81,8 +82,15 @@ def build_client_metrics(shared: ProviderAssets) -> dg.AssetsDefinition:
         "value, status and next action per client and period. Never a raw payload.",
         **common,
     )
-    def client_metrics(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    def client_metrics(
+        context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         from zartsalgo_pipelines.proof.metrics import latest_metrics_table, refresh_client_metrics
+
+        # Materialized alone, no blocking check upstream holds this step: judge the gate here.
+        verdict = gate_verdict(context.instance, keys["mapped_records"])
+        if verdict.above:
+            raise dg.Failure(verdict.closed_reason(spec.key), allow_retries=False)
 
         with zartsalgo_db.engine().begin() as conn:
             cards = refresh_client_metrics(conn, spec)

@@ -99,15 +99,19 @@ def provider_job_names(spec: ProviderSpec) -> list[str]:
 
 
 def provider_runs(
-    instance: dg.DagsterInstance, spec: ProviderSpec, limit: int
+    instance: dg.DagsterInstance,
+    spec: ProviderSpec,
+    limit: int,
+    statuses: list[dg.DagsterRunStatus] = _FINISHED,
 ) -> list[dg.DagsterRun]:
-    """The provider's last ``limit`` finished runs, newest first, whichever job ran them."""
+    """The provider's last ``limit`` runs in ``statuses`` (default: finished), newest first,
+    whichever job ran them."""
     keys = set(asset_keys(spec).values())
     records = []
     for name in provider_job_names(spec):
         shared = name in SHARED_ASSET_JOBS
         found = instance.get_run_records(
-            filters=dg.RunsFilter(job_name=name, statuses=_FINISHED),
+            filters=dg.RunsFilter(job_name=name, statuses=statuses),
             limit=SHARED_JOB_SCAN if shared else limit,
         )
         # No selection (None, or empty for a whole job run in process) means the job's own.
@@ -122,7 +126,8 @@ def provider_runs(
 
 def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
     """Sweeps the provider's stuck batches (``pipeline/sweep.py``, with Dagster's view of which
-    runs have ended); opens `failed_runs` when its last N finished runs all failed (a crash
+    runs have ended) and marks failed the runs whose processes died (``dead_runs.py``), freeing
+    their pool slots; opens `failed_runs` when its last N finished runs all failed (a crash
     before any batch opened counts too), whichever job ran them; resolves it after a success."""
     limit = spec.alerts.failed_runs_in_a_row
     jobs = provider_job_names(spec)
@@ -137,6 +142,7 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
     def run_health(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.SensorResult:
+        from zartsalgo_pipelines.factory.dead_runs import end_dead_runs
         from zartsalgo_pipelines.incidents.alerts import raise_alert, resolve_alerts
         from zartsalgo_pipelines.incidents.kinds import FAILED_RUNS
         from zartsalgo_pipelines.incidents.notify import notify
@@ -145,6 +151,8 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
         engine = zartsalgo_db.engine()
         swept = sweep_stuck_batches(engine, spec, run_is_alive=run_liveness(context.instance))
         swept_note = f"; swept stuck batches {[b.batch_id for b in swept]}" if swept else ""
+        ended = end_dead_runs(context.instance, engine, spec)
+        swept_note += f"; marked failed runs {ended} (their processes are gone)" if ended else ""
         runs = provider_runs(context.instance, spec, limit)
         if not runs:
             return dg.SensorResult(

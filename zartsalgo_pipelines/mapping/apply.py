@@ -19,8 +19,9 @@ from zartsalgo_pipelines.mapping.bounds import (
     REASON_MAX_CHARS,
     canonical_json,
     too_deep,
+    too_large,
 )
-from zartsalgo_pipelines.mapping.casting import cast
+from zartsalgo_pipelines.mapping.casting import cast, failed_check
 from zartsalgo_pipelines.mapping.columns import FieldColumn, Problem
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import normalise_id
@@ -29,6 +30,7 @@ from zartsalgo_pipelines.mapping.outcomes import (
     FAILED,
     IGNORED,
     NESTING_CHECK,
+    SIZE_CHECK,
     VALID,
     Failure,
     KnownFailure,
@@ -130,6 +132,11 @@ class FieldMap:
             if row.record is None:
                 self._fail(chunk, index, [Failure.of("record", "parseable record", row.error)])
                 continue
+            size = too_large(payloads[index])
+            if size is not None:  # no statement could write it: nothing else is checked
+                chunk.external_ids[index] = self.external_id(row.record)
+                self._fail(chunk, index, [Failure.of("record", SIZE_CHECK, f"{size} bytes")])
+                continue
             depth = too_deep(payloads[index], row.record)
             if depth is not None:  # no JSON column could store it, so nothing else is checked
                 chunk.external_ids[index] = self.external_id(row.record)
@@ -190,8 +197,14 @@ class FieldMap:
             series, bad = cast(values, self.types[target], column.rules)
             series.index = candidates
             typed[target] = series
-            check = column.rules.describe(self.types[target])
-            note(target, [(int(p), check, columns[target][p]) for p in np.flatnonzero(bad)])
+            problems = []
+            for p in np.flatnonzero(bad):
+                value = columns[target][p]
+                check = failed_check(self.types[target], value) or column.rules.describe(
+                    self.types[target]
+                )
+                problems.append((int(p), check, value))
+            note(target, problems)
         frame = pd.DataFrame(typed, index=candidates)
         try:
             self.schema.validate(frame, lazy=True)

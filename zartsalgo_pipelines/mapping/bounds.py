@@ -6,19 +6,21 @@ a reason stays short and the failures column stays within JSON's depth limit. Th
 is kept whole in the dead letter's payload (``dead_letter_payload``).
 """
 
+import hashlib
 import json
 import math
 from typing import Any
 
 import orjson
 
-from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH
+from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH, ROW_PAYLOAD_MAX_BYTES
 
 SHOWN_CHARS = 120  # of a value, in a reason
 KEPT_CHARS = 200  # of a value, in a failure
 KEPT_DEPTH = 4  # a failure is stored as [[field, check, value]]: two levels of its own
 REASON_MAX_CHARS = 4000  # a reason names at most every field once; this bounds a wide spec too
 TOO_DEEP_KEY = "too_deep_json"  # a dead letter's payload when the record nests too deep
+TOO_LARGE_KEY = "too_large_payload"  # a dead letter's payload when the row is too large to keep
 
 
 def json_depth(value: Any) -> int:
@@ -47,6 +49,31 @@ def too_deep(payload: bytes, record: Any) -> int | None:
     return depth if depth > JSON_MAX_DEPTH else None
 
 
+def too_large(payload: bytes) -> int | None:
+    """The payload's size if it is larger than a row may be (``ROW_PAYLOAD_MAX_BYTES``)."""
+    return len(payload) if len(payload) > ROW_PAYLOAD_MAX_BYTES else None
+
+
+def kept_or_marker(text: str, held: bytes) -> str:
+    """``text`` (a dead letter's payload) when it fits a row; else a marker of what was
+    ``held``, its size and SHA-256, so it can be found in the provider's export. A longer text
+    would exceed MySQL's max_allowed_packet and lose its whole chunk."""
+    if len(text) * 4 <= ROW_PAYLOAD_MAX_BYTES or len(text.encode()) <= ROW_PAYLOAD_MAX_BYTES:
+        return text
+    marker = {"bytes": len(held), "sha256": hashlib.sha256(held).hexdigest()}
+    return json.dumps({TOO_LARGE_KEY: marker})
+
+
+class _Digits(str):
+    """An integer beyond 64 bits as its digits (no JSON column keeps it as a number): a reason
+    quotes it as the number that was sent, without the quotes of a text."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
@@ -57,7 +84,7 @@ def bounded(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else _cut(str(value), KEPT_CHARS)
+        return value if -(2**63) <= value < 2**63 else _Digits(_cut(str(value), KEPT_CHARS))
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, str):

@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 
 from zartsalgo_pipelines import numbers
+from zartsalgo_pipelines.mapping.timestamps import (
+    DTYPE,
+    MICROSECONDS_CHECK,
+    finer_than_microseconds,
+    parse_timestamps,
+)
 from zartsalgo_pipelines.specs.fields import BOOLEAN_TEXTS, FieldMapEntry
 
 DTYPES: dict[str, Any] = {
@@ -24,8 +30,8 @@ DTYPES: dict[str, Any] = {
     "integer": "Int64",
     "decimal": "Float64",
     "boolean": "boolean",
-    "datetime": pd.DatetimeTZDtype(unit="us", tz="UTC"),
-    "date": pd.DatetimeTZDtype(unit="us", tz="UTC"),
+    "datetime": DTYPE,
+    "date": DTYPE,
 }
 
 _MISSING = object()  # a value that cannot be cast (kept apart from "not given")
@@ -113,13 +119,7 @@ def _boolean(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np
 def _datetime(values: list[Any], rules: CastRules = PLAIN) -> tuple[pd.Series, np.ndarray]:
     if rules.format:
         return _formatted(values, rules.format)
-    # RFC 3339 allows a lowercase `t` and `z`; pandas' ISO 8601 parser knows only uppercase.
-    # Upper-casing changes nothing else in a timestamp, and a failure still shows the raw value.
-    texts = [v.upper() if type(v) is str else None for v in values]
-    parsed = pd.to_datetime(
-        pd.Series(texts, dtype=object), errors="coerce", utc=True, format="ISO8601"
-    )
-    series = parsed.astype(DTYPES["datetime"])
+    series = parse_timestamps(values)  # each value alone: docs/hostile_input.md
     return series, _failed(values, series)
 
 
@@ -158,6 +158,14 @@ CASTS: dict[str, Callable[[list[Any], CastRules], tuple[pd.Series, np.ndarray]]]
     "datetime": _datetime,
     "date": _date,
 }
+
+
+def failed_check(field_type: str, value: Any) -> str | None:
+    """The check a given value that did not cast failed, when it is not the type's own: a time
+    finer than the columns keep (None: the field's usual "not a valid ..." applies)."""
+    if field_type in ("datetime", "date") and finer_than_microseconds(value):
+        return MICROSECONDS_CHECK
+    return None
 
 
 def cast(

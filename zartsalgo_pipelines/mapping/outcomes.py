@@ -13,13 +13,14 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY, bounded, shown
+from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY, bounded, kept_or_marker, shown
 from zartsalgo_pipelines.sources.files import SourceRow
-from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH
+from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH, ROW_PAYLOAD_MAX_BYTES
 
 IGNORED, FAILED, VALID, DUPLICATE = "ignored", "failed", "valid", "duplicate"
 _DROPPED: dict[str, Any] = {}  # shared, never written: the record of a row already mapped
 NESTING_CHECK = f"nested at most {JSON_MAX_DEPTH} levels deep"
+SIZE_CHECK = f"at most {ROW_PAYLOAD_MAX_BYTES} bytes as JSON"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,9 @@ class MappedChunk:
         A row keeps an empty record, so "was it parsed" still reads ``record is not None``.
         """
         self.rows = [
-            row if row.record is None else SourceRow(row.source_ref, row.position, _DROPPED)
+            row
+            if row.record is None
+            else SourceRow(row.source_ref, row.position, _DROPPED, note=row.note)
             for row in self.rows
         ]
 
@@ -91,15 +94,19 @@ def dead_letter_payload(chunk: "MappedChunk", index: int) -> str:
 
     An unparseable line is kept as its text, and a record nested deeper than the columns take
     as its canonical JSON text, each wrapped in an object under a key of its own (replays
-    unwrap them), so the row is stored whole either way.
+    unwrap them), so the row is stored whole either way. A payload larger than a row may be is
+    kept as its size and hash only (``bounds.kept_or_marker``).
     """
     row = chunk.rows[index]
     if row.record is None:
-        return json.dumps({"unparsed_text": row.raw_text}, ensure_ascii=False)
-    payload = chunk.payloads[index].decode()
+        text = row.raw_text or ""
+        kept = json.dumps({"unparsed_text": row.raw_text}, ensure_ascii=False)
+        return kept_or_marker(kept, text.encode(errors="surrogatepass"))
+    payload = chunk.payloads[index]
     if any(f.field == "record" and f.check == NESTING_CHECK for f in chunk.failures[index]):
-        return json.dumps({TOO_DEEP_KEY: payload}, ensure_ascii=False)
-    return payload
+        kept = json.dumps({TOO_DEEP_KEY: payload.decode()}, ensure_ascii=False)
+        return kept_or_marker(kept, payload)
+    return kept_or_marker(payload.decode(), payload)
 
 
 def payload_hash(payload: bytes) -> str:

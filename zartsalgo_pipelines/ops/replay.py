@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY
+from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY, TOO_LARGE_KEY
 from zartsalgo_pipelines.ops.direct import open_claimed_batch
 from zartsalgo_pipelines.pipeline.run import ingest_rows
+from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.dead_letters import close_open, mark_replayed, open_dead_letters
@@ -39,13 +39,17 @@ def replay_dead_letters(
 
     Each one ends as created, updated, duplicate or failed. Stored ones become ``replayed``
     with the batch that took them; failing ones stay ``open`` with ``attempts`` raised (by the
-    normal dead-letter write, since the payload is the same). While a sync ingests, waits up
-    to ``wait_seconds`` and then raises ``BatchNotClaimedError``, having written nothing.
+    normal dead-letter write, since the payload is the same). A row too large to keep holds
+    only its size and hash: it stays open, still failing, until the provider sends it again.
+    While a sync ingests, waits up to ``wait_seconds`` and then raises
+    ``BatchNotClaimedError``, having written nothing.
     """
     with engine.connect() as conn:
-        letters = open_dead_letters(conn, spec.key, ids=ids, reason_contains=reason_contains)
+        found = open_dead_letters(conn, spec.key, ids=ids, reason_contains=reason_contains)
+    letters = [(i, p) for i, p in found if not _size_only(p)]
+    unkept = [i for i, p in found if _size_only(p)]
     if not letters:
-        return ReplayResult(None, [], [])
+        return ReplayResult(None, [], unkept)
     batch_id = open_claimed_batch(
         engine,
         spec,
@@ -70,11 +74,16 @@ def replay_dead_letters(
         if replayed:
             mark_replayed(conn, replayed, batch_id)
     failing = [i for i, _ in letters if i not in set(replayed)]
-    return ReplayResult(review, replayed, failing)
+    return ReplayResult(review, replayed, failing + unkept)
+
+
+def _size_only(payload: Any) -> bool:
+    record = jsontext.loads(payload) if isinstance(payload, str | bytes) else payload
+    return isinstance(record, dict) and set(record) == {TOO_LARGE_KEY}
 
 
 def _replay_row(letter_id: int, payload: Any) -> SourceRow:
-    record = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
+    record = jsontext.loads(payload) if isinstance(payload, str | bytes) else payload
     ref = f"dead letter {letter_id}"
     if isinstance(record, dict) and set(record) == {"unparsed_text"}:
         text = record["unparsed_text"]

@@ -13,7 +13,6 @@ each delivery has exactly one import row and is never claimed again.
 import functools
 from collections.abc import Iterator
 
-import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
@@ -24,6 +23,7 @@ from zartsalgo_pipelines.owners import BatchOwner, RunIsAlive
 from zartsalgo_pipelines.pipeline.lifecycle import open_provider_batch
 from zartsalgo_pipelines.pipeline.run import ingest_rows
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
+from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
@@ -89,8 +89,8 @@ def _rows(engine: sa.Engine, spec: ProviderSpec, batch_id: int) -> Iterator[Sour
     for row_id, delivery_id, body in claimed:
         ref = f"webhook delivery {delivery_id}"[:255]
         try:
-            record = record_of(orjson.loads(body))
-        except orjson.JSONDecodeError:
+            record = record_of(jsontext.loads(body))  # integers beyond 64 bits stay whole
+        except jsontext.JSONDecodeError:
             # The receiver only stores parsed bodies; a row edited by hand still ends dead-lettered.
             yield SourceRow(ref, row_id, None, "delivery body is not valid JSON", body)
             continue

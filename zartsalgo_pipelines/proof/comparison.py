@@ -51,6 +51,7 @@ def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | No
     """The two-sided p-value of the change, or None when the test cannot be formed."""
     # scipy (and numpy under it) load when a test runs: `zartsalgo proof --help` stays light.
     from scipy import stats
+
     if metric.measure == "count":
         n = current.records + baseline.records
         if n == 0:

@@ -7,38 +7,28 @@ decoded item by item from a sliding buffer. A line that cannot be parsed becomes
 A UTF-8 byte order mark is read as what it is, an encoding mark, never as part of the first
 header or record. CSV is read with physical line numbers (``docs/checks_and_files.md``): a quote
 that never closes where a field ends swallows the lines after it, so every line it swallowed
-becomes a failed row of its own instead of vanishing into one long field.
+becomes a failed row of its own instead of vanishing into one long field. JSON is read exactly
+(``sources/jsontext.py``): integers of any length, NaN and Infinity refused.
 """
 
 import csv
 import glob
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
-
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.sources import jsontext
+from zartsalgo_pipelines.sources.json_array import json_array_rows
+from zartsalgo_pipelines.sources.rows import SourceRow, as_row
 
-_READ_SIZE = 1 << 16
+__all__ = ["SourceRow", "as_row", "file_rows", "iter_file_rows", "resolve_paths"]
+
 _BOM = b"\xef\xbb\xbf"
 # The widest text a table accepts (MySQL MEDIUMTEXT's 16 MiB - 1): a longer CSV field cannot be
 # stored whatever the field map says. Up to it, the row reaches the field map, whose column
 # limits store or refuse it; beyond it, the line is one failed row, not a failed batch.
 CSV_FIELD_LIMIT = (1 << 24) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One input row and where it came from (``source_ref`` never holds a machine path)."""
-
-    source_ref: str
-    position: int
-    record: dict[str, Any] | None
-    error: str | None = None
-    raw_text: str | None = None  # the unparsed text, kept for the dead letter
 
 
 class NoExportFileError(ZartsalgoError, FileNotFoundError):
@@ -79,7 +69,7 @@ def iter_file_rows(
         with path.open("rb") as binary:
             yield from _jsonl_bytes_rows(binary, source_ref)
         return
-    readers = {"jsonl": _jsonl_rows, "csv": _csv_rows, "json": _json_array_rows}
+    readers = {"jsonl": _jsonl_rows, "csv": _csv_rows, "json": json_array_rows}
     with path.open(encoding=_bom_aware(encoding), newline="" if fmt == "csv" else None) as handle:
         yield from readers[fmt](handle, source_ref)
 
@@ -93,14 +83,6 @@ def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
 
 
-def as_row(source_ref: str, position: int, value: Any, text: str | None) -> SourceRow:
-    """A parsed value as a row: a JSON object is a record, anything else an error row."""
-    if isinstance(value, dict):
-        return SourceRow(source_ref, position, value)
-    kind = type(value).__name__
-    return SourceRow(source_ref, position, None, f"record is a JSON {kind}, not an object", text)
-
-
 def _jsonl_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
     for position, line in enumerate(handle, start=1):
         text = line.strip()
@@ -108,8 +90,8 @@ def _jsonl_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
             # A blank line is not a row the provider sent; skipping it loses nothing.
             continue
         try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as error:
+            value = jsontext.loads(text)
+        except jsontext.JSONDecodeError as error:
             yield SourceRow(source_ref, position, None, f"line is not valid JSON ({error})", text)
             continue
         yield as_row(source_ref, position, value, text)
@@ -120,8 +102,8 @@ def _jsonl_bytes_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
         if position == 1:
             line = line.removeprefix(_BOM)
         try:
-            value = orjson.loads(line)  # surrounding whitespace and the newline are allowed
-        except orjson.JSONDecodeError as error:
+            value = jsontext.loads(line)  # surrounding whitespace and the newline are allowed
+        except jsontext.JSONDecodeError as error:
             if not line.strip():
                 continue  # a blank line is not a row the provider sent
             # Invalid UTF-8 lands here too: the row is dead-lettered, not the whole file lost.
@@ -183,10 +165,31 @@ def _csv_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
         taken = lines.take()
         if values is not None and (len(taken) == 1 or len(values) == len(header)):
             if values:  # csv yields [] for a blank line: not a row the provider sent
-                yield SourceRow(source_ref, line, _csv_record(header, values))
+                record = _csv_record(header, values)
+                yield SourceRow(source_ref, line, record, note=_span(line, taken, len(header)))
         else:
-            yield from _unparsed_lines(source_ref, line, taken, problem or _columns(values, header))
+            yield from _unparsed_lines(
+                source_ref, line, taken, _stray(line, taken, problem or _columns(values, header))
+            )
         line += len(taken)
+
+
+def _span(first: int, taken: list[str], columns: int) -> str | None:
+    """What the import row of a record that took several lines says: which lines, and whether
+    one of them alone would be a whole record (a stray quote that closed cleanly further down
+    reads as a value with line breaks; the file is well-formed CSV either way, so the record
+    is read as the CSV says, and the batch says why its lines and rows differ)."""
+    if len(taken) == 1:
+        return None
+    last = first + len(taken) - 1
+    note = f"the record spans lines {first}-{last} (a quoted value holds line breaks)"
+    for offset, text in enumerate(taken[1:-1], start=1):
+        if columns > 1 and '"' not in text and text.count(",") == columns - 1:
+            return (
+                f"{note}; line {first + offset} alone is a whole record: check the export "
+                "for a stray quote"
+            )
+    return note
 
 
 def _csv_record(header: list[str], values: list[str]) -> dict[str, Any]:
@@ -206,52 +209,19 @@ def _columns(values: list[str] | None, header: list[str]) -> str:
     return f"{count} columns where the header has {len(header)}"
 
 
-def _unparsed_lines(
-    source_ref: str, first: int, taken: list[str], problem: str
-) -> Iterator[SourceRow]:
-    """One error row per physical line of a record the csv reader could not take whole."""
-    last = first + len(taken) - 1
+def _stray(first: int, taken: list[str], problem: str) -> str:
+    """Why the lines of a record the csv reader could not take whole each fail."""
     if len(taken) == 1:
-        why = f"line is not valid CSV ({problem})"
-    else:
-        why = (
-            f"unbalanced quote: the quoted field opened on line {first} swallowed lines "
-            f"{first}-{last} ({problem}); each line is failed on its own"
-        )
+        return f"line is not valid CSV ({problem})"
+    return (
+        f"unbalanced quote: the quoted field opened on line {first} swallowed lines "
+        f"{first}-{first + len(taken) - 1} ({problem}); each line is failed on its own"
+    )
+
+
+def _unparsed_lines(source_ref: str, first: int, taken: list[str], why: str) -> Iterator[SourceRow]:
+    """One error row per physical line of a record the csv reader could not take whole."""
     for offset, text in enumerate(taken):
         stripped = text.rstrip("\r\n")
         if stripped.strip():  # a blank line is not a row the provider sent
             yield SourceRow(source_ref, first + offset, None, why, stripped)
-
-
-def _json_array_rows(handle: Any, source_ref: str) -> Iterator[SourceRow]:
-    decoder = json.JSONDecoder()
-    buffer = _fill(handle, "").lstrip()
-    if not buffer.startswith("["):
-        raise ValueError(f"{source_ref}: a JSON export must be an array of records")
-    buffer = buffer[1:]
-    position = 0
-    while True:
-        buffer = buffer.lstrip().removeprefix(",").lstrip()
-        if buffer.startswith("]"):
-            return
-        try:
-            value, end = decoder.raw_decode(buffer)
-        except json.JSONDecodeError as error:
-            more = handle.read(_READ_SIZE)
-            if not more:
-                raise ValueError(
-                    f"{source_ref}: item {position + 1} is not valid JSON ({error})"
-                ) from error
-            buffer += more
-            continue
-        position += 1
-        yield as_row(source_ref, position, value, None)
-        buffer = _fill(handle, buffer[end:])
-
-
-def _fill(handle: Any, buffer: str) -> str:
-    # Keep at least one read's worth buffered so raw_decode sees whole small items.
-    if len(buffer) < _READ_SIZE:
-        buffer += handle.read(_READ_SIZE)
-    return buffer

@@ -11,6 +11,7 @@ from typing import Literal
 import pydantic
 
 from zartsalgo_pipelines.specs.types import EnvVarName, Frozen, JmesPath
+from zartsalgo_pipelines.tables.limits import ROW_PAYLOAD_MAX_BYTES
 
 _PLACEHOLDERS = ("{id}", "{timestamp}", "{body}")
 
@@ -49,7 +50,8 @@ class WebhookSpec(Frozen):
     record_path: JmesPath = pydantic.Field(
         "@", description="JMESPath to the record inside the delivery; `@` = the whole body."
     )
-    max_body_bytes: pydantic.PositiveInt = pydantic.Field(1_048_576, le=16_000_000)
+    # A stored body is one statement on MySQL: at most what a row may be (tables/limits.py).
+    max_body_bytes: pydantic.PositiveInt = pydantic.Field(1_048_576, le=ROW_PAYLOAD_MAX_BYTES)
     batch_size: pydantic.PositiveInt = pydantic.Field(
         500, le=5000, description="Deliveries per import batch (each batch is one transaction)."
     )

@@ -181,3 +181,26 @@ def describe_source(conn: sa.Connection, batch_id: int, source_ref: str) -> None
     conn.execute(
         sa.update(batches).where(batches.c.id == batch_id).values(source_ref=source_ref[:1000])
     )
+
+
+def run_batch_owners(
+    conn: sa.Connection, run_ids: Sequence[str]
+) -> dict[str, list[tuple[str | None, int | None, str | None]]]:
+    """The processes (host, pid, pid start) that owned each run's batches, by run id."""
+    if not run_ids:
+        return {}
+    owners: dict[str, list[tuple[str | None, int | None, str | None]]] = {}
+    query = sa.select(
+        batches.c.run_id, batches.c.owner_host, batches.c.owner_pid, batches.c.owner_pid_start
+    ).where(batches.c.run_id.in_(list(run_ids)))
+    for run_id, host, pid, started in conn.execute(query):
+        owners.setdefault(run_id, []).append((host, pid, started))
+    return owners
+
+
+def batch_owner_run(conn: sa.Connection, batch_id: int) -> tuple[str, str | None] | None:
+    """The batch's status and the run that last opened or claimed it; None if no such batch."""
+    row = conn.execute(
+        sa.select(batches.c.status, batches.c.run_id).where(batches.c.id == batch_id)
+    ).first()
+    return None if row is None else (row.status, row.run_id)

@@ -1,10 +1,13 @@
 """Engines for the embedded SQLite default and for MySQL, and URL masking for anything printed."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.tables.limits import REQUIRED_PACKET_BYTES
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -37,8 +40,31 @@ STRICT_MODES = (
 )
 
 
+class PacketTooSmallError(ZartsalgoError):
+    """The server's max_allowed_packet is below what a row of the pipeline may need."""
+
+    retryable: ClassVar[bool] = False  # the server's setting must change first
+
+
+def check_packet(max_allowed_packet: int) -> None:
+    """Refuse a server whose packet cannot hold the largest statement a row may need.
+
+    The rows are bounded for a 16 MiB packet (``tables/limits.py``). On a smaller one, a row
+    within that bound would end in "MySQL server has gone away" and lose its whole chunk, so
+    no connection is made instead.
+    """
+    if max_allowed_packet < REQUIRED_PACKET_BYTES:
+        raise PacketTooSmallError(
+            f"the MySQL server's max_allowed_packet is {max_allowed_packet} bytes; zartsalgo "
+            f"needs at least {REQUIRED_PACKET_BYTES} (the default of MariaDB 10.6+ and MySQL "
+            "8.0): set max_allowed_packet=16M or more in the server's configuration"
+        )
+
+
 def _mysql_session(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    cursor.execute("SELECT @@max_allowed_packet")
+    check_packet(int(cursor.fetchone()[0]))
     modes = ", ".join(f"'{mode}'" for mode in STRICT_MODES)
     cursor.execute(f"SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, {modes})")
     # Every chunk looks up its ids and hashes with IN lists of thousands of values. MariaDB

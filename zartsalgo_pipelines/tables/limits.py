@@ -16,6 +16,15 @@ from sqlalchemy.dialects import mysql
 # 32 levels deep (error 4040; MySQL's native JSON allows 100). A scalar is level 0, ``[]`` 1.
 JSON_MAX_DEPTH = 31
 
+# MySQL refuses a statement longer than its max_allowed_packet (16 MiB by default on MariaDB,
+# 64 MiB on MySQL 8) and drops the connection: "MySQL server has gone away", and the chunk with
+# every row in it is lost. A row's payload is written in one statement (its external object,
+# or its dead letter with a reason and failures of at most a few KB), and escaping for the
+# statement at most doubles it, so a payload up to 7 MiB keeps every statement under 15 MiB.
+# A record whose canonical JSON is longer fails its row (``mapping/bounds.py``), on SQLite too.
+REQUIRED_PACKET_BYTES = 16 * 1024 * 1024
+ROW_PAYLOAD_MAX_BYTES = 7 * 1024 * 1024
+
 # Bytes of UTF-8 a MySQL text type holds (utf8mb4 stores each character in 1 to 4 bytes).
 # (MySQL's own text types derive from String, not Text.)
 _TEXT_BYTES: list[tuple[type[sa.types.TypeEngine[str]], int]] = [

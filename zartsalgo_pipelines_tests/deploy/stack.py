@@ -5,6 +5,12 @@ spec (schedule every minute, so the daemon ticks it during the test) and the shi
 spec connected to a fake HubSpot API on 127.0.0.1; the Procfile with the code server pointed at
 that project; an env file with free ports and the test databases. deploy/dagster.yaml and
 deploy/workspace.yaml are used unchanged.
+
+Every wait ends on its condition and goes on while there is progress (a run's status or
+events, a log that grows): a loaded machine makes the tests slower, never red. Only a wait
+with no progress at all for ``STALL_SECONDS`` fails. Every process of the stack is in the
+stack's process family (``zartsalgo_pipelines/process_family.py``): it ends with the test
+process however that ends, and what is left after a stop is found by its tag.
 """
 
 import json
@@ -28,23 +34,36 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
+from zartsalgo_pipelines.process_family import ProcessFamily, describe, end_family
 from zartsalgo_pipelines.settings import DEFS_DIR, REPOSITORY_DIR
 from zartsalgo_pipelines_tests.fake_api import TOKEN, FakeApi, _Handler, _Server, deal
 
 DEPLOY_DIR = REPOSITORY_DIR / "deploy"
 BIN = Path(sys.executable).parent
-STARTUP_SECONDS = 240  # the deadline of a condition, not a wait: polling ends when it holds
+# No progress at all for this long: the stack is stuck, not slow. Not a wait: polling ends as
+# soon as the condition holds, and every sign of progress starts the count again.
+STALL_SECONDS = 300.0
 
 
-def wait_for(condition: Callable[[], Any], what: str, seconds: float = STARTUP_SECONDS) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` at the end."""
-    deadline = time.monotonic() + seconds
+def wait_for(
+    condition: Callable[[], Any],
+    what: str,
+    progress: Callable[[], Any] | None = None,
+    stall: float = STALL_SECONDS,
+) -> Any:
+    """Poll ``condition`` until it returns something truthy. Each time ``progress()`` returns
+    something new (a run's status and event count, a log's size), the wait goes on for another
+    ``stall`` seconds; it fails naming ``what`` only after ``stall`` seconds without any."""
+    seen = progress() if progress is not None else None
+    deadline = time.monotonic() + stall
     while True:
         result = condition()
         if result:
             return result
+        if progress is not None and (now := progress()) != seen:
+            seen, deadline = now, time.monotonic() + stall
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+            raise AssertionError(f"no progress for {stall:g} s while waiting for {what}")
         time.sleep(0.5)
 
 
@@ -75,7 +94,7 @@ class _GatedHandler(_Handler):
             api.max_in_flight = max(api.max_in_flight, api.in_flight)
         api.arrived.set()
         try:
-            api.gate.wait(STARTUP_SECONDS)
+            api.gate.wait(STALL_SECONDS)
             super()._handle(method)
         finally:
             with api.lock:
@@ -98,6 +117,7 @@ class Stack:
     location: str
     web_url: str
     log: Path
+    family: ProcessFamily = field(default_factory=ProcessFamily.start)
     process: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -107,7 +127,7 @@ class Stack:
         request = urllib.request.Request(
             f"{self.web_url}/graphql", body, {"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=60) as answer:
+        with urllib.request.urlopen(request, timeout=STALL_SECONDS) as answer:
             payload = json.loads(answer.read())
         assert "errors" not in payload, payload
         return payload["data"]
@@ -139,10 +159,28 @@ class Stack:
     def run_status(self, run_id: str) -> str:
         return str(self.graphql(RUN_STATUS, runId=run_id)["runOrError"]["status"])
 
+    def run_progress(self, *run_ids: str) -> tuple[Any, ...]:
+        """The runs' statuses and how many events each has: what moves while a run works."""
+        rows = self.dagster_sql(
+            "SELECT r.run_id, r.status, (SELECT COUNT(*) FROM event_logs e "
+            "WHERE e.run_id = r.run_id) FROM runs r WHERE r.run_id IN :ids",
+            ids=tuple(run_ids) or ("",),
+        )
+        return tuple(sorted(tuple(row) for row in rows))
+
+    def instance_progress(self) -> tuple[Any, ...]:
+        """How many runs and events the instance holds: what moves while the daemon works."""
+        rows = self.dagster_sql(
+            "SELECT (SELECT COUNT(*) FROM runs), (SELECT COUNT(*) FROM event_logs)"
+        )
+        return tuple(rows[0])
+
     def wait_for_run(self, run_id: str) -> str:
         finished = {"SUCCESS", "FAILURE", "CANCELED"}
         status = wait_for(
-            lambda: (s := self.run_status(run_id)) in finished and s, f"run {run_id} to finish"
+            lambda: (s := self.run_status(run_id)) in finished and s,
+            f"run {run_id} to finish",
+            progress=lambda: self.run_progress(run_id),
         )
         return str(status)
 
@@ -155,10 +193,23 @@ class Stack:
         )
         return int(rows[0][0])
 
+    def provider_progress(self, provider: str) -> tuple[Any, ...]:
+        """The provider's runs in flight and how many events its runs have."""
+        rows = self.dagster_sql(
+            "SELECT COUNT(*) FROM event_logs WHERE run_id IN "
+            "(SELECT run_id FROM runs WHERE pipeline_name LIKE :jobs)",
+            jobs=f"{provider}%",
+        )
+        return (self.runs_in_progress(provider), int(rows[0][0]))
+
     def quiet(self, provider: str) -> None:
         """Until no run of ``provider`` is in flight: two syncs of one provider at once compete
         for its extracted batches, which the tests do not look at."""
-        wait_for(lambda: not self.runs_in_progress(provider), f"the {provider} runs to finish")
+        wait_for(
+            lambda: not self.runs_in_progress(provider),
+            f"the {provider} runs to finish",
+            progress=lambda: self.provider_progress(provider),
+        )
 
     def dagster_cli(self, *args: str) -> None:
         """`dagster ...` against the running code server, with the stack's environment."""
@@ -179,9 +230,13 @@ class Stack:
     # --- Dagster's MySQL storage -------------------------------------------------------------
     def dagster_sql(self, statement: str, **params: Any) -> list[sa.Row[Any]]:
         engine = sa.create_engine(self.dagster_db_url)
+        query = sa.text(statement)
+        if "ids" in params:
+            query = query.bindparams(sa.bindparam("ids", expanding=True))
+            params["ids"] = list(params["ids"])
         try:
             with engine.connect() as conn:
-                return list(conn.execute(sa.text(statement), params))
+                return list(conn.execute(query, params))
         finally:
             engine.dispose()
 
@@ -191,7 +246,7 @@ class Stack:
         procfile.write_text(render_procfile(self.root))
         env_file = self.root / "stack.env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in self.env.items()))
-        run_env = os.environ | self.env
+        run_env = os.environ | self.env | self.family.environ()
         subprocess.run(
             [BIN / "dagster", "instance", "migrate"], env=run_env, check=True, capture_output=True
         )
@@ -202,7 +257,7 @@ class Stack:
                 env=run_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own session: the leftover check looks for it
+                start_new_session=True,  # its own session, as under systemd
             )
 
     def healthy(self) -> bool:
@@ -244,32 +299,40 @@ class Stack:
         worker = subprocess.Popen(
             ["bash", "-c", f"exec {command}"],
             cwd=REPOSITORY_DIR,
-            env=os.environ | self.env | {"PYTHONPATH": str(self.root)},
+            env=os.environ | self.env | self.family.environ() | {"PYTHONPATH": str(self.root)},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.workers.append(worker)
-        wait_for(lambda: b"ready." in log.read_bytes(), f"Celery worker {name} to be ready")
+        wait_for(
+            lambda: b"ready." in log.read_bytes(),
+            f"Celery worker {name} to be ready",
+            progress=lambda: log.stat().st_size,
+        )
         return worker
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
     def stop(self) -> list[str]:
-        """SIGTERM to honcho and the workers, as systemd or Ctrl-C would; returns what is left."""
-        left: list[str] = []
-        for process in [*self.workers, *([self.process] if self.process else [])]:
+        """SIGTERM to honcho and the workers, as systemd or Ctrl-C would; once they have exited,
+        returns what is left of the stack's processes (and ends it: never left behind)."""
+        starters = [*self.workers, *([self.process] if self.process else [])]
+        for process in starters:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in [*self.workers, *([self.process] if self.process else [])]:
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                left.append(f"pid {process.pid} ignored SIGTERM")
-            left += session_processes(process.pid)
-            for pid in session_pids(process.pid):  # never leave them behind, even on failure
-                os.kill(pid, signal.SIGKILL)
+        try:
+            for process in starters:
+                wait_for(
+                    lambda p=process: p.poll() is not None,  # type: ignore[misc]
+                    f"pid {process.pid} to exit after SIGTERM",
+                    progress=lambda: len(self.family.members()),
+                )
+        finally:
+            left = describe(self.family.members())
+            end_family(self.family.tag)
+            self.family.close()
         return left
 
 
@@ -281,29 +344,6 @@ def http_answers(url: str, any_status: bool = False) -> bool:
         return any_status
     except OSError:
         return False
-
-
-def session_pids(session: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":  # field 6 of stat: session id
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-def session_processes(session: int) -> list[str]:
-    left = []
-    for pid in session_pids(session):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        left.append(f"pid {pid}: {command[:120]!r}")
-    return left
 
 
 def render_procfile(project_root: Path) -> str:
@@ -463,7 +503,11 @@ def started_stack(root: Path, admin_url: sa.URL, broker_url: str) -> Iterator[St
             log=root / "stack.log",
         )
         stack.start()
-        wait_for(stack.healthy, "code server, webserver, daemon and receiver to be healthy")
+        wait_for(
+            stack.healthy,
+            "code server, webserver, daemon and receiver to be healthy",
+            progress=lambda: stack.log.stat().st_size if stack.log.exists() else 0,
+        )
         yield stack
     finally:
         if stack is not None:

@@ -33,8 +33,14 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 def run(
-    spec: ProviderSpec, folder: Path, db_url: str, instance: dg.DagsterInstance
+    spec: ProviderSpec,
+    folder: Path,
+    db_url: str,
+    instance: dg.DagsterInstance,
+    only: list[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
+    """Materialize the provider's group, or ``only`` these of its assets (as `dagster asset
+    materialize --select` does)."""
     definitions = build_provider_defs(spec, folder)
     assets = [a for a in definitions.assets or [] if isinstance(a, dg.AssetsDefinition)]
     return dg.materialize(
@@ -42,6 +48,7 @@ def run(
         resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)},
         instance=instance,
         raise_on_error=False,
+        selection=[dg.AssetKey([spec.key, name]) for name in only] if only else None,
     )
 
 
@@ -137,6 +144,37 @@ def test_a_later_run_within_tolerance_lifts_the_block(
     result = run(spec, write_export(export(40, 0)[20:], "b.jsonl"), db_url, instance)
     assert result.success and materialized(result) == ALL
     assert evaluations(result)[GATE].passed
+
+
+def test_client_metrics_alone_waits_while_the_last_mapping_is_above_tolerance(
+    db_url: str,
+    engine: sa.Engine,
+    instance: dg.DagsterInstance,
+    make_spec: Callable[..., ProviderSpec],
+    write_export: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    """Materialized alone (`dagster asset materialize --select quote_request/client_metrics`),
+    client_metrics has no upstream step whose blocking check could hold it: it wrote metric
+    rows for a provider whose last batch failed 40 of 80 rows. It now judges the gate itself,
+    by the latest mapping run, whichever run materialized it."""
+    spec = make_spec(source=SOURCE)
+    folder = write_export(export(80, 40), "a.jsonl")
+    assert not run(spec, folder, db_url, instance).success
+    alone = run(spec, folder, db_url, instance, only=["client_metrics"])
+    assert not alone.success and not materialized(alone)
+    (failure,) = [e for e in alone.all_events if e.is_step_failure]
+    assert GATE in str(failure.step_failure_data.error) and EMAIL in str(
+        failure.step_failure_data.error
+    )
+    assert count(engine, "client_metrics") == 0
+    # A later mapping within the tolerance (without dead_letter's gate) opens it again.
+    (tmp_path / "exports" / "a.jsonl").unlink()
+    folder = write_export(export(120, 0)[80:], "b.jsonl")
+    assert run(spec, folder, db_url, instance, only=["raw_extract", "mapped_records"]).success
+    alone = run(spec, folder, db_url, instance, only=["client_metrics"])
+    assert alone.success and materialized(alone) == {"client_metrics"}
+    assert count(engine, "client_metrics") > 0
 
 
 def test_unparseable_rows_have_their_own_check_and_block_above_tolerance(

@@ -155,3 +155,34 @@ def test_the_sensor_fails_the_batches_of_ended_runs_and_keeps_the_others(
     assert rows == {"ended": "failed", "going": "extracting", "unknown": "extracting"}
     assert f"its Dagster run {ended.run_id} has ended" in error
     assert count(engine, "incident_alerts", "WHERE kind = 'stuck_batch'") == 1
+
+
+def test_a_run_whose_orchestrator_lives_is_not_marked_failed(engine, spec) -> None:
+    """A step's process that died (here: a real child that exited) while the run's own process
+    lives is the orchestrator's to handle (it fails or retries the step): the sensor's check
+    for dead runs leaves that run alone, asked from inside the run itself."""
+    import subprocess
+    import sys
+
+    from zartsalgo_pipelines.factory.dead_runs import end_dead_runs
+    from zartsalgo_pipelines.owners import host_name
+
+    seen: dict[str, object] = {}
+
+    @dg.asset(key=["quote_request", "probe"])
+    def probe(context: dg.AssetExecutionContext) -> None:
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()  # the batch's process is gone; this process runs the run
+        gone = BatchOwner(context.run.run_id, host_name(), child.pid, None)
+        with engine.begin() as conn:
+            register_provider(conn, spec)
+            open_batch(conn, spec, source_kind="file", source_ref="x", owner=gone)
+        seen["ended"] = end_dead_runs(context.instance, engine, spec)
+        seen["status"] = context.instance.get_run_by_id(context.run.run_id).status  # type: ignore[union-attr]
+
+    job = dg.define_asset_job(f"{spec.key}_sync", selection=[probe])
+    defs = dg.Definitions(assets=[probe], jobs=[job])
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def(f"{spec.key}_sync").execute_in_process(instance=instance)
+    assert result.success
+    assert seen == {"ended": [], "status": dg.DagsterRunStatus.STARTED}

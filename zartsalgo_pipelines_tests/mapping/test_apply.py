@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jmespath
+import pandas as pd
 import pytest
 
 from zartsalgo_pipelines.jsonpaths import compile_column, compile_getter, top_level_key
@@ -15,8 +16,11 @@ from zartsalgo_pipelines.mapping.bounds import bounded
 from zartsalgo_pipelines.mapping.casting import cast
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import HAS_NUL, NOT_AN_ID, TOO_LONG, normalise_id
+from zartsalgo_pipelines.mapping.outcomes import SIZE_CHECK
+from zartsalgo_pipelines.mapping.schema import limit_checks
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.tables.limits import ColumnLimit
 from zartsalgo_pipelines_tests.helpers import DROP, quote
 
 
@@ -211,13 +215,16 @@ def test_casefold_makes_ids_case_insensitive() -> None:
 
 def test_a_text_over_its_columns_bytes_fails_its_row(spec: ProviderSpec) -> None:
     """MEDIUMTEXT holds 16,777,215 bytes: 4,194,303 emoji fit, one more does not; SQLite would
-    take either, so mapping refuses what MySQL could not store."""
+    take either, so mapping refuses what MySQL could not store. A whole row is bounded tighter
+    still (for MySQL's max_allowed_packet), so such a message fails as the record's size."""
     fits, over = "😀" * 4_194_303, "😀" * 4_194_304
-    chunk = apply(spec, quote(1, message=fits), quote(2, message=over))
+    (check,) = limit_checks(ColumnLimit(max_bytes=16_777_215))
+    assert check(pd.Series([fits, over], dtype="str")).check_output.tolist() == [True, False]
+    chunk = apply(spec, quote(1, message="😀" * 60_000), quote(2, message=fits))
     assert chunk.outcomes == [VALID, FAILED]
     (failure,) = chunk.failures[1]
-    assert (failure.field, failure.check) == ("message", "at most 16777215 bytes")
-    assert len(failure.value) < 300 and failure.value.endswith("(4194304 chars)")
+    assert (failure.field, failure.check) == ("record", SIZE_CHECK)
+    assert failure.value == f"{len(chunk.payloads[1])} bytes"
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
+from zartsalgo_pipelines.mapping.stats import FailureStats
 from zartsalgo_pipelines.ops.manual import manual_entry
 from zartsalgo_pipelines.owners import BatchOwner
-from zartsalgo_pipelines.pipeline.deliveries import process_deliveries, store_delivery
-from zartsalgo_pipelines.pipeline.pending import PendingResult, process_pending
+from zartsalgo_pipelines.pipeline.deliveries import store_delivery
+from zartsalgo_pipelines.pipeline.pending import PendingResult, process_waiting
 from zartsalgo_pipelines.pipeline.run import extract_files, process_extract
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine
@@ -74,10 +75,7 @@ def test_two_concurrent_runs_process_each_batch_and_delivery_exactly_once(
         own_engine = create_engine(db_url)  # a run is its own process: its own connections
         try:
             start.wait()
-            pending = process_pending(own_engine, spec, owner=owner)
-            skipped = pending.skipped
-            webhooks = process_deliveries(own_engine, spec, owner=owner, skipped=skipped)
-            results[name] = PendingResult(pending.reviews + webhooks, skipped)
+            results[name] = process_waiting(own_engine, spec, owner=owner)
         except BaseException as error:  # reported below, with the run's name
             results[name] = error
         finally:
@@ -104,6 +102,61 @@ def test_two_concurrent_runs_process_each_batch_and_delivery_exactly_once(
     assert count(engine, "quote_requests") == 500
     assert count(engine, "integration_webhook_deliveries", "WHERE processed_at IS NULL") == 0
     assert count(engine, "data_import_rows") == 2 * 300 + 200
+
+
+class _HoldingStats(FailureStats):
+    """A real run's stats, pausing the run at its first chunk (it holds the lease then) until
+    the test has let the other run try."""
+
+    def __init__(self, holding: threading.Event, go_on: threading.Event) -> None:
+        super().__init__()
+        self.holding, self.go_on = holding, go_on
+
+    def add(self, chunk: Any) -> None:
+        super().add(chunk)
+        if not self.holding.is_set():
+            self.holding.set()
+            self.go_on.wait(120)
+
+
+def test_the_run_holding_the_lease_takes_the_batch_that_waited_for_it(
+    db_url, engine, spec, write_export
+) -> None:
+    """Two syncs at once: run B's extract lands batch 2 while run A ingests batch 1; B cannot
+    take batch 2 (A holds the lease) and ends. Batch 2 used to stay `extracted` until some
+    later sync; A now looks again once its lease is free and takes it."""
+    folder = write_export([quote(n) for n in range(1, 11)])
+    first = extract_files(engine, spec, folder).batch_id
+    holding, go_on = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def run_a() -> None:
+        own_engine = create_engine(db_url)
+        try:
+            stats = _HoldingStats(holding, go_on)
+            results["a"] = process_waiting(own_engine, spec, stats, owner=RUN_A)
+        except BaseException as error:  # reported below
+            results["a"] = error
+        finally:
+            own_engine.dispose()
+
+    thread = threading.Thread(target=run_a)
+    thread.start()
+    try:
+        assert holding.wait(120), "run A never reached its first chunk"
+        second = extract_files(engine, spec, folder).batch_id
+        b = process_waiting(engine, spec, owner=RUN_B)
+        assert b.reviews == []
+        assert f"batch {second} must wait" in b.skipped[0]
+    finally:
+        go_on.set()
+        thread.join()
+    a = results["a"]
+    assert isinstance(a, PendingResult), a
+    assert [r.batch_id for r in a.reviews] == [first, second]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, run_id FROM data_import_batches")).all()
+    assert [tuple(r) for r in rows] == [("succeeded", "run-a")] * 2
 
 
 def test_mapped_records_skips_with_the_reason_while_another_run_holds_the_work(
@@ -146,3 +199,37 @@ def test_mapped_records_skips_with_the_reason_while_another_run_holds_the_work(
     with pytest.raises(BatchNotClaimedError, match="is being ingested"):
         manual_entry(engine, spec, manual, entered_by="ana", reason="urgent update")
     assert count(engine, "quote_requests") == 0
+
+
+def test_mapped_records_says_which_run_took_the_batch_of_its_extract(
+    db_url, engine, spec, write_export
+) -> None:
+    """The run holding the lease takes every batch that waits, so a run's own extract may be
+    ingested by another run before its mapped_records starts (seen under load with Celery):
+    that is no failure, and the step says which run took it."""
+    folder = write_export([quote(n) for n in range(1, 6)])
+
+    @dg.success_hook
+    def another_run_takes_it(context: dg.HookContext) -> None:
+        if context.op.name.endswith("raw_extract"):
+            other = create_engine(db_url)
+            assert len(process_waiting(other, spec, owner=RUN_B).reviews) == 1
+            other.dispose()
+
+    provider = build_provider_defs(spec, folder)
+    keys = [dg.AssetKey([spec.key, name]) for name in ("raw_extract", "mapped_records")]
+    job = dg.define_asset_job("both", selection=keys, hooks={another_run_takes_it})
+    defs = dg.Definitions.merge(
+        provider,
+        dg.Definitions(jobs=[job], resources={RESOURCE_KEY: ZartsalgoDatabase(url=db_url)}),
+    )
+    result = defs.resolve_job_def("both").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
+    assert result.success
+    (mapped,) = [e for e in result.get_asset_materialization_events() if e.asset_key == keys[1]]
+    skipped = mapped.materialization.metadata["skipped"].value
+    with engine.connect() as conn:
+        batch = conn.execute(sa.text("SELECT id FROM data_import_batches")).scalar_one()
+    taken = f"batch {batch} of this run's extract was taken by run run-b (succeeded)"
+    assert skipped == [f"quote_request: {taken}"]

@@ -306,3 +306,58 @@ def test_a_killed_dagster_run_is_swept_by_the_run_health_sensor(
     assert tuple(last) == ("succeeded", 300, 200, 100)
     assert count(engine, "quote_requests") == 300
     assert not stuck_alerts(engine)
+
+
+def test_a_killed_run_is_marked_failed_and_gives_its_pool_slot_back(
+    db_url, engine, api: FakeApi, start_child, tmp_path
+) -> None:
+    """A run killed inside a REST provider's extract held the provider's pool slot: Dagster
+    kept the run STARTED and every later extract logged "blocked by limit for pool" for good.
+    The run-health sensor, finding the run's processes gone, marks it failed and frees the
+    slot, and the next sync runs."""
+    import dagster as dg
+
+    from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
+    from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
+
+    spec = crm_spec(api)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    resources = {RESOURCE_KEY: ZartsalgoDatabase(url=db_url)}
+    defs = dg.Definitions.merge(
+        build_provider_defs(spec, tmp_path), dg.Definitions(resources=resources)
+    )
+    pools = {"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}}
+    with dg.instance_for_test(overrides=pools, temp_dir=str(home)) as instance:
+        child = start_child("dagster", db_url, spec, str(tmp_path), str(home))
+
+        def two_pages_landed() -> bool:
+            rows = batches(engine)
+            if [b.status for b in rows] != ["extracting"]:
+                return False
+            folder = landing_dir(spec.key, rows[0].id, rows[0].token)
+            return folder.exists() and len(list(folder.iterdir())) == crash_child.STOP_AFTER_PAGES
+
+        wait_for(two_pages_landed, child, "an extract holding the pool, two pages landed")
+        kill_tree(child)
+        with engine.connect() as conn:
+            run_id = conn.execute(sa.text("SELECT run_id FROM data_import_batches")).scalar_one()
+        slots = instance.event_log_storage.get_concurrency_info(spec.key)
+        assert slots.active_run_ids == {run_id}  # the dead run holds the provider's slot
+
+        sensor = defs.resolve_sensor_def(f"{spec.key}_run_health")
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(result, dg.SensorResult) and result.skip_reason is not None
+        assert f"marked failed runs ['{run_id}']" in result.skip_reason.skip_message
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+        assert not instance.event_log_storage.get_concurrency_info(spec.key).active_run_ids
+        again = defs.resolve_job_def(f"{spec.key}_sync").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    # The next sync's extract took the slot and read every page (3 of the fake API's 7 deals
+    # map; the rest fail and hold client_metrics back, as they should).
+    assert {"raw_extract", "mapped_records"} <= {
+        e.asset_key.path[-1] for e in again.get_asset_materialization_events()
+    }
+    assert count(engine, "crm_deals") == 3

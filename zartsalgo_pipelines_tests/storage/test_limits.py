@@ -13,7 +13,12 @@ import sqlalchemy as sa
 from alembic import command
 
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.engine import STRICT_MODES, create_engine
+from zartsalgo_pipelines.storage.engine import (
+    STRICT_MODES,
+    PacketTooSmallError,
+    check_packet,
+    create_engine,
+)
 from zartsalgo_pipelines.storage.migrate import alembic_config, upgrade_head
 from zartsalgo_pipelines.storage.upsert import insert_many
 from zartsalgo_pipelines.tables import (
@@ -22,7 +27,13 @@ from zartsalgo_pipelines.tables import (
     QuoteRequest,
     table_of,
 )
-from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit, table_limits
+from zartsalgo_pipelines.tables.limits import (
+    REQUIRED_PACKET_BYTES,
+    ROW_PAYLOAD_MAX_BYTES,
+    ColumnLimit,
+    column_limit,
+    table_limits,
+)
 
 quotes = table_of(QuoteRequest)
 
@@ -81,6 +92,21 @@ def test_sessions_are_strict_and_keep_the_server_modes(mysql_engine: sa.Engine) 
         dive = conn.execute(sa.text("SELECT @@SESSION.eq_range_index_dive_limit")).scalar_one()
     assert set(STRICT_MODES) <= session and server - {""} <= session
     assert int(dive) == 0  # what the session set before stays set
+
+
+@pytest.mark.mysql
+def test_a_server_packet_too_small_for_a_row_is_refused(mysql_engine: sa.Engine) -> None:
+    """A payload of ROW_PAYLOAD_MAX_BYTES escapes to at most twice its size in a statement, and
+    the rest of a dead letter's row stays within 1 MiB: the required packet holds that. The
+    session's max_allowed_packet is read-only, so a smaller server is judged by the check the
+    session runs on connect (this server's passes, or nothing here would connect)."""
+    assert 2 * ROW_PAYLOAD_MAX_BYTES + 1024 * 1024 <= REQUIRED_PACKET_BYTES
+    with mysql_engine.connect() as conn:
+        packet = conn.execute(sa.text("SELECT @@max_allowed_packet")).scalar_one()
+    assert int(packet) >= REQUIRED_PACKET_BYTES
+    check_packet(REQUIRED_PACKET_BYTES)
+    with pytest.raises(PacketTooSmallError, match="max_allowed_packet is 4194304 bytes"):
+        check_packet(4 * 1024 * 1024)
 
 
 def _row(n: int, **changes: Any) -> dict[str, Any]:

@@ -1,7 +1,12 @@
-"""A chunk's import rows: exactly one per input row, with its outcome and where it came from."""
+"""A chunk's import rows: exactly one per input row, with its outcome and where it came from.
+
+A record that took several lines of its file (a CSV value with line breaks) says so in its
+reason, so lines in and rows accounted agree or the batch says why not.
+"""
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.mapping.apply import MappedChunk
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.upsert import insert_many
@@ -29,7 +34,7 @@ def write_import_rows(conn: sa.Connection, job: ChunkWrite, statuses: list[str])
                 "row_number": first_row_number + index,
                 "external_id": clip(chunk.external_ids[index], 191),
                 "status": status,
-                "reason": chunk.reasons[index],
+                "reason": row_reason(chunk, index),
                 "payload_hash": chunk.hashes[index],
                 "source_ref": row.source_ref[:255],
                 "source_position": row.position,
@@ -58,9 +63,14 @@ def _load_import_rows(conn: sa.Connection, job: ChunkWrite, statuses: list[str])
         lines.append(
             f"{batch}\t{first_row_number + index}\t"
             f"{field(clip(chunk.external_ids[index], 191))}\t{status}\t"
-            f"{field(chunk.reasons[index])}\t{chunk.hashes[index]}\t{ref}\t{row.position}\n"
+            f"{field(row_reason(chunk, index))}\t{chunk.hashes[index]}\t{ref}\t{row.position}\n"
         )
     mysql_bulk.load_text(conn, import_rows.name, IMPORT_ROW_COLUMNS, "".join(lines))
+
+
+def row_reason(chunk: MappedChunk, index: int) -> str | None:
+    """Why the row failed or was ignored, else what its source row notes (the lines it took)."""
+    return chunk.reasons[index] or chunk.rows[index].note
 
 
 def clip(value: str | None, length: int) -> str | None:

@@ -1,5 +1,6 @@
 """A chunk's records and their external objects: plain inserts for new ones, upserts for known."""
 
+import json
 from typing import Any
 
 import orjson
@@ -68,7 +69,10 @@ def _context_json(context: dict[str, Any] | None) -> str | None:
     took 3 us of every new row)."""
     if not context:
         return None
-    return orjson.dumps(context, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(context, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # an integer beyond 64 bits (orjson's error is a TypeError): kept whole
+        return json.dumps(context, ensure_ascii=False, default=str)
 
 
 def _record_rows(

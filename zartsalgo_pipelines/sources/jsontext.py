@@ -1,0 +1,43 @@
+"""JSON from a provider, read as it was sent: integers of any length, and no NaN or Infinity.
+
+orjson (fast, and used for nearly every line) reads an integer beyond 64 bits as a float:
+``2**70`` became ``1.1805916207174113e+21`` in the stored payload and in the reason that quoted
+it. Only a text holding a run of 19 digits can hold such an integer, so only such a text is read
+again by the standard library, which keeps integers whole.
+
+NaN, Infinity and -Infinity are not JSON (RFC 8259) and no JSON column stores them (orjson wrote
+them back as null): orjson refuses them, and the standard library is told to.
+"""
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+JSONDecodeError = orjson.JSONDecodeError  # a subclass of json.JSONDecodeError and ValueError
+
+# The longest integers orjson keeps exact are 2**64 - 1 (20 digits) and -2**63 (19 digits).
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
+NOT_JSON_CONSTANTS = "NaN, Infinity and -Infinity are not JSON"
+
+
+def refuse_constant(name: str) -> Any:
+    """``parse_constant`` for the standard library's decoder: NaN and Infinity are errors."""
+    raise ValueError(f"{name}: {NOT_JSON_CONSTANTS}")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse one JSON document; raises ``JSONDecodeError`` when it is not JSON."""
+    value = orjson.loads(data)
+    if isinstance(data, bytes):
+        exact = _LONG_DIGITS.search(data) is None
+    else:
+        exact = _LONG_DIGITS_TEXT.search(data) is None
+    if exact:
+        return value
+    try:
+        return json.loads(data, parse_constant=refuse_constant)
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise JSONDecodeError(str(error), "", 0) from None
