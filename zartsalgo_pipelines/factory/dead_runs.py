@@ -17,7 +17,7 @@ this host (killed before its first batch opened, or on another machine) is not j
 import dagster as dg
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.factory.sensors import provider_runs
+from zartsalgo_pipelines.factory.provider_runs import provider_runs
 from zartsalgo_pipelines.owners import host_name, process_is_alive, process_started_at
 from zartsalgo_pipelines.specs.models import ProviderSpec
 

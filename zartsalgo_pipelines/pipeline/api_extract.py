@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
@@ -28,6 +27,7 @@ from zartsalgo_pipelines.pipeline.landing import create_landing_dir, landing_dir
 from zartsalgo_pipelines.pipeline.lifecycle import fail_batch, open_provider_batch
 from zartsalgo_pipelines.pipeline.run import Extract
 from zartsalgo_pipelines.pipeline.sweep import sweep_stuck_batches
+from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.rest import (
     AuthFailedError,
     HighWaterMark,
@@ -157,7 +157,7 @@ def _land_pages(
     digest = hashlib.sha256()
     pages = records = size = 0
     for page in iter_pages(spec, http, since=since, now=now):
-        data = b"".join(orjson.dumps(r) + b"\n" for r in page.records)
+        data = b"".join(jsontext.dumps(r) + b"\n" for r in page.records)
         (target / f"page-{page.number:06d}.jsonl").write_bytes(data)
         digest.update(data)
         size += len(data)

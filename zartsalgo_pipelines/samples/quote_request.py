@@ -1,6 +1,6 @@
 """Website quote-request exports: the demo's (``demo.py``) and the benchmark's, at any size.
 
-``python -m zartsalgo_pipelines.samples.quote_request`` writes the demo export
+``python -m zartsalgo_pipelines.samples`` (``__main__.py``) writes the demo export
 (``defs/quote_request/sample/quote_requests.jsonl``, not tracked by git) for today in Berlin, or
 for the day ``ZARTSALGO_AS_OF`` names; ``--today 2026-12-07`` for a given day. ``--rows N``
 writes the benchmark's synthetic mix instead (``generate_records``), deterministically: per
@@ -9,7 +9,6 @@ unknown status, in turn), ~20 exact duplicates, ~20 later updates of earlier ids
 submissions the spec ignores, the rest valid and new.
 """
 
-import argparse
 import datetime as dt
 import json
 import random
@@ -142,32 +141,3 @@ def write_jsonl(records: Iterator[dict[str, Any]], path: Path) -> int:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
-
-
-def main() -> None:
-    from zartsalgo_pipelines.clock import proof_now
-    from zartsalgo_pipelines.samples.demo import write_demo
-    from zartsalgo_pipelines.samples.scenario import local_day
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--today",
-        type=dt.date.fromisoformat,
-        help="the day the demo is made for (default: today in Berlin, or ZARTSALGO_AS_OF's day)",
-    )
-    which.add_argument("--rows", type=int, help="write the benchmark's mix of this many rows")
-    parser.add_argument("--seed", type=int, default=7, help="with --rows")
-    parser.add_argument("--out", type=Path, default=SAMPLE_PATH)
-    args = parser.parse_args()
-    if args.rows is not None:
-        count = write_jsonl(generate_records(args.rows, args.seed), args.out)
-        print(f"wrote {count} records to {args.out}")
-        return
-    today = args.today or local_day(proof_now())
-    count = write_demo(today, args.out)
-    print(f"wrote the demo export for {today} ({count} lines) to {args.out}")
-
-
-if __name__ == "__main__":
-    main()

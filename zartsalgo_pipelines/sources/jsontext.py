@@ -41,3 +41,12 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data, parse_constant=refuse_constant)
     except ValueError as error:  # e.g. an integer of more than 4,300 digits
         raise JSONDecodeError(str(error), "", 0) from None
+
+
+def dumps(value: Any) -> bytes:
+    """One JSON document as UTF-8; integers of any length written as they are (orjson
+    refuses those beyond 64 bits, and the standard library writes them, only slower)."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

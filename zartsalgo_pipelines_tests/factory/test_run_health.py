@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB
 from zartsalgo_pipelines.factory.assets import asset_keys
 from zartsalgo_pipelines.factory.provider_defs import build_provider_defs
+from zartsalgo_pipelines.factory.provider_runs import SHARED_ASSET_JOBS
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
-from zartsalgo_pipelines.factory.sensors import SHARED_ASSET_JOBS
 from zartsalgo_pipelines.owners import BatchOwner
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import register_provider

@@ -126,7 +126,7 @@ def test_the_outcome_mix_is_the_usual_one(day: dt.date) -> None:
 
 def test_the_command_line_writes_the_demo_for_the_day_asked_for(tmp_path: Path) -> None:
     out = tmp_path / "cli.jsonl"
-    command = [sys.executable, "-m", "zartsalgo_pipelines.samples.quote_request"]
+    command = [sys.executable, "-m", "zartsalgo_pipelines.samples"]
     done = subprocess.run(
         [*command, "--today", "2026-12-07", "--out", str(out)],
         capture_output=True,

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import requests
 
 from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter
+from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.rest.client import HttpSession
 from zartsalgo_pipelines.sources.rest.errors import (
     AuthFailedError,
@@ -124,8 +124,8 @@ def _classify_status(status: int, retries: str, where: str, says: str) -> None:
 def _json(response: requests.Response, where: str) -> Any:
     content_type = response.headers.get("Content-Type", "none")
     try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        return jsontext.loads(response.content)  # integers of any length kept as sent
+    except jsontext.JSONDecodeError:
         looks_html = "html" in content_type or response.content.lstrip()[:1] == b"<"
         kind = "an HTML page" if looks_html else "not valid JSON"
         raise MalformedResponseError(
