@@ -347,7 +347,7 @@ def test_an_integer_beyond_64_bits_from_an_api_is_landed_and_kept_as_sent(
     """An API page is parsed keeping integers of any length (as files and webhooks are), and
     landed as it was read: the digits reach the record's context, never a float."""
     api.deals = [deal(1, "2026-11-08T08:00:00.000Z") | {"score": 2**70}]
-    extract, result = sync(engine, crm_spec(api))
+    _, result = sync(engine, crm_spec(api))
     assert (result.rows_total, result.rows_created) == (1, 1)
     with engine.connect() as conn:
         context = conn.execute(sa.text("SELECT source_context FROM crm_deals")).scalar_one()
