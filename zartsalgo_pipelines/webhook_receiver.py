@@ -12,6 +12,7 @@ is pure Python with no dependencies. This module adds a total deadline per reque
 draining stop on SIGTERM. Put a TLS-terminating proxy in front of it in production.
 """
 
+import contextlib
 import logging
 import signal
 import threading
@@ -160,7 +161,10 @@ class WebhookServer:
     def shutdown(self) -> None:
         """Ask ``serve_forever`` to stop (safe from any thread, not from a signal handler)."""
         self._stop.set()
-        self._server.pull_trigger()  # wakes the loop now rather than at its next tick
+        # Wakes the loop now rather than at its next tick; a loop that already ended has
+        # closed its trigger (EBADF), and there is nothing left to wake.
+        with contextlib.suppress(OSError):
+            self._server.pull_trigger()
         self._stopped.wait(self.limits.drain_seconds + 30)
 
     def request_stop(self) -> None:

@@ -77,13 +77,20 @@ def test_resolve_says_what_it_closed_in_json(db_url, engine, make_spec) -> None:
         db_url, "resolve", "quote_request", *ids, "--state", "ignored", "--note", "x", "--json"
     )
     assert done.exit_code == 0
-    assert json.loads(done.stdout) == {"closed": 2, "state": "ignored", "not_open": 0}
+    said = json.loads(done.stdout)
+    assert said.pop("preview").endswith("index.html")  # closing them refreshed the portal
+    assert said == {"closed": 2, "state": "ignored", "not_open": 0}
     # Closed already: the JSON says so on stdout, the error line goes to stderr, exit 1.
     again = invoke(
         db_url, "resolve", "quote_request", ids[0], "--state", "ignored", "--note", "y", "--json"
     )
     assert again.exit_code == 1
-    assert json.loads(again.stdout) == {"closed": 0, "state": "ignored", "not_open": 1}
+    assert json.loads(again.stdout) == {
+        "closed": 0,
+        "state": "ignored",
+        "not_open": 1,
+        "preview": "None",
+    }
     assert "1 id(s) were not open for quote_request" in again.stderr
 
 

@@ -40,7 +40,7 @@ def test_a_payload_with_a_1_mb_text_is_scanned_and_a_planted_value_still_found(
 ) -> None:
     long_text = "x" * 1_000_000  # one "word" without an @: the old expression's worst case
     with engine.begin() as conn:
-        build_notes(conn, NOW)
+        build_notes(conn, [built], NOW)
         first = conn.execute(
             sa.text("SELECT id FROM integration_external_objects ORDER BY id LIMIT 1")
         ).one()
