@@ -25,7 +25,7 @@ from zartsalgo_pipelines.incidents.kinds import NO_NEW_DATA
 from zartsalgo_pipelines.incidents.staleness import age_text
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.freshness import Arrivals, arrivals
-from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables import OBJECT_MODELS, table_of
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def freshness(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> Fres
         return None
     entry = spec.field(field)
     since = now - dt.timedelta(days=spec.freshness.lookback_days)
-    table = table_of(RECORD_MODELS[spec.object_type])
+    table = table_of(OBJECT_MODELS[spec.object_type])
     found = arrivals(conn, table, spec.key, field, since, now)
     if entry is not None and entry.type == "date":  # a date is over at the end of its day
         found = [

@@ -13,7 +13,7 @@ import pandera.pandas as pa
 
 from zartsalgo_pipelines.mapping.casting import DTYPES
 from zartsalgo_pipelines.specs.models import FieldMapEntry, ProviderSpec
-from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.specs.targets import target_columns
 from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -100,15 +100,25 @@ def field_checks(entry: FieldMapEntry, column_length: int | None) -> list[pa.Che
     return checks
 
 
+# What a fact's own columns hold beyond their type (every provider's facts alike).
+TARGET_CHECKS = {
+    "fact_hour": [pa.Check.in_range(0, 23, name="an hour 0-23", error="an hour 0-23")],
+    "currency": [
+        pa.Check.str_matches(r"^[A-Z]{3}$", name="a currency code", error="a currency code")
+    ],
+}
+
+
 def build_schema(spec: ProviderSpec) -> pa.DataFrameSchema:
     """The pandera schema that enforces ``spec``'s field map on cast, value-mapped columns."""
-    table = table_of(RECORD_MODELS[spec.object_type])
+    targets = target_columns(spec.object_type, spec.facts)
     columns = {}
     for entry in spec.fields:
-        limit = column_limit(table.columns[entry.target])
+        limit = column_limit(targets[entry.target])
+        own = TARGET_CHECKS.get(entry.target, []) if spec.reports_facts else []
         columns[entry.target] = pa.Column(
             DTYPES[entry.type],
-            checks=field_checks(entry, limit.max_chars) + limit_checks(limit),
+            checks=field_checks(entry, limit.max_chars) + limit_checks(limit) + own,
             nullable=not entry.required,
             title=entry.label,
         )
