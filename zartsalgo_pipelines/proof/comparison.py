@@ -10,6 +10,10 @@
 - **sum**: the totals of two compound Poisson processes, a normal approximation whose variance
   is estimated by the sums of squared values (each total's variance is its rate times the mean
   squared value).
+- **ratio** with a whole count on one side (cost per click, cost per quote request, a
+  click-through rate): the two periods' counts compared exactly given their exposures (the
+  other side: spend, impressions), the binomial test with p = e1 / (e1 + e2), as for counts.
+  With no whole count on either side (cost per attributed conversion) no test fits: None.
 
 All two-sided. A change is a trend only when its p-value is below ``1 - confidence`` *and* it is
 larger than the metric's ``steady_band``; otherwise it is ``steady``, "within the usual range".
@@ -35,6 +39,11 @@ class Sample:
     total: Decimal = Decimal(0)
     squares: Decimal = Decimal(0)
     periods: int = 1
+    # A ratio: what the total is divided by, and where a test fits, the whole count and the
+    # exposure it is compared at (proof/fact_tallies.py decides which side is which).
+    denominator: Decimal = Decimal(0)
+    count: int | None = None
+    exposure: Decimal | None = None
 
     def __add__(self, other: "Sample") -> "Sample":
         return Sample(
@@ -44,6 +53,11 @@ class Sample:
             self.total + other.total,
             self.squares + other.squares,
             self.periods + other.periods,
+            self.denominator + other.denominator,
+            None if self.count is None or other.count is None else self.count + other.count,
+            None
+            if self.exposure is None or other.exposure is None
+            else self.exposure + other.exposure,
         )
 
 
@@ -64,7 +78,25 @@ def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | No
         return float(stats.fisher_exact(table).pvalue)
     if metric.measure == "average":
         return _welch(current, baseline)
+    if metric.measure == "ratio":
+        return _count_per_exposure(current, baseline)
     return _compound_poisson(current, baseline)
+
+
+def _count_per_exposure(current: Sample, baseline: Sample) -> float | None:
+    """Two periods' counts given their exposures: when the rate per unit of exposure did not
+    change, the current count is Binomial(both counts, its share of the exposure)."""
+    if current.count is None or baseline.count is None:
+        return None
+    if current.exposure is None or baseline.exposure is None:
+        return None
+    if current.exposure <= 0 or baseline.exposure <= 0:
+        return None
+    n = current.count + baseline.count
+    if n == 0:
+        return None
+    share = float(current.exposure / (current.exposure + baseline.exposure))
+    return float(stats.binomtest(current.count, n, share).pvalue)
 
 
 def _spread(sample: Sample) -> tuple[float, float]:

@@ -10,6 +10,7 @@ A change is a trend only beyond chance (``proof/comparison.py``), else ``steady`
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -81,12 +82,15 @@ def compute_metric(
     metric: MetricSpec,
     now: dt.datetime,
     live_since: dt.datetime | None = None,
+    peers: Mapping[str, ProviderSpec] | None = None,
 ) -> list[MetricCard]:
-    """Every (client, period) of one metric from the client's first period to the current one."""
+    """Every (client, period) of one metric from the client's first period to the current one
+    (``peers``: the providers a cross-provider ratio reads, by key)."""
     zone = metric.timezone or spec.timezone
     current_period = period_of(metric.period, local_date(now, zone))
     cards: list[MetricCard] = []
-    for client, tallies in sorted(tally_periods(conn, spec, metric, zone, now).items()):
+    found = tally_periods(conn, spec, metric, zone, now, peers)
+    for client, tallies in sorted(found.items()):
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
         launch = launch_period(metric, history, zone, live_since)
@@ -125,7 +129,7 @@ def _card(
         reference=reference,
         change_pct=change_pct,
     )
-    if judged.status in {"too_few", "no_data", "in_progress", "no_baseline"}:
+    if judged.status in {"too_few", "no_data", "in_progress", "no_baseline", "no_denominator"}:
         change, change_pct = None, None  # no comparison is claimed, so none is shown
     values = _action_values(spec, metric, period, current, reference.value, change_pct)
     final = complete and period.ends_at_utc(zone) + dt.timedelta(days=metric.restate_days) <= (
@@ -194,14 +198,21 @@ def refresh_client_metrics(
     now: dt.datetime | None = None,
     *,
     rewrite_final: bool = False,
+    peers: Mapping[str, ProviderSpec] | None = None,
 ) -> list[MetricCard]:
     """Recompute every metric of ``spec``; write the cards that are not final yet. With
     ``rewrite_final`` (rendering another moment, in a transaction that is rolled back): every
-    period anew, and none after ``now``'s."""
+    period anew, and none after ``now``'s. A ratio reading another provider is computed only
+    with that provider among ``peers`` (the portal refresh computes it, ``proof/cross.py``);
+    without, a rewrite forgets its values so that refresh computes every period anew."""
     now = now or proof_now()
     live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
     for metric in spec.metrics:
+        if metric.peer is not None and metric.peer.provider not in (peers or {}):
+            if rewrite_final:
+                forget_periods_after(conn, spec.key, metric.key, dt.date.min)
+            continue
         final = set() if rewrite_final else final_periods(conn, spec.key, metric.key)
         if rewrite_final:  # periods that had not begun then are not shown either
             zone = metric.timezone or spec.timezone
@@ -209,7 +220,7 @@ def refresh_client_metrics(
             forget_periods_after(conn, spec.key, metric.key, current.start)
         fresh = [
             c
-            for c in compute_metric(conn, spec, metric, now, live)
+            for c in compute_metric(conn, spec, metric, now, live, peers)
             if (c.client_key, c.period_start) not in final
         ]
         written += fresh

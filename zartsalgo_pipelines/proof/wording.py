@@ -49,6 +49,8 @@ def status_text(status: str, metric: MetricSpec, against: str) -> str:
         "no_data": f"Nothing arrived this {word}",
         "too_few": "Too few records for a rate",
         "in_progress": f"This {word} is not over yet",
+        "untested": f"Changed against {against}; no trend is claimed",
+        "no_denominator": f"Nothing to divide by this {word}",
     }[status]
 
 
@@ -78,9 +80,13 @@ def comparison_text(
 ) -> str | None:
     """What the comparison was: `2 requests against 12 requests (the week before); chance
     alone gives a difference this large less than 1 time in 20`."""
-    if current is None or baseline is None or p_value is None:
+    if current is None or baseline is None:
         return None
     head = f"{words.value(current, unit)} against {words.value(baseline, unit)} ({against})"
+    if status == "untested":
+        return f"{head}; no test of chance fits this number, so no trend is claimed"
+    if p_value is None:
+        return None
     odds = odds_text(p_value)
     if status == "steady":
         return f"{head}; chance alone gives a difference this size {odds}: within the usual range"
@@ -122,3 +128,19 @@ def caveat_no_new_data(words: Formatter, since_day: str, unit: Unit) -> str:
 
 def caveat_incident(display_name: str) -> str:
     return f"The connection to {display_name} has a problem; these numbers may be incomplete."
+
+
+def caveat_provisional(display_name: str, days: int) -> str:
+    """The period ends within the days the provider still restates (late conversions)."""
+    last = "day" if days == 1 else f"{days} days"
+    return f"{display_name} may still revise its last {last}; this number is provisional."
+
+
+def caveat_sample(display_name: str) -> str:
+    """A demo card from a provider's sample export (settings.demo_samples)."""
+    return f"Sample data: {display_name} is not connected yet; this shows what the card will show."
+
+
+def caveat_other_side(label: str, period: str) -> str:
+    """A ratio whose other provider's number of the same period has a caveat about its data."""
+    return f"{label}, which this number divides by, may be incomplete for this {period}."
