@@ -42,7 +42,11 @@ def result(
         "conversions": conversions,
     }
     return {
-        "customer": {"resourceName": f"customers/{account}", "id": account, "currencyCode": currency},
+        "customer": {
+            "resourceName": f"customers/{account}",
+            "id": account,
+            "currencyCode": currency,
+        },
         "campaign": {
             "resourceName": f"customers/{account}/campaigns/{campaign}",
             "id": str(campaign),
@@ -61,14 +65,18 @@ def answer(api: "FakeApi", path: str, body: Any) -> tuple[int, Any]:
         return 404, _error(404, "NOT_FOUND", "no such route")
     account = match["account"]
     if account not in api.report_rows:
-        return 403, _error(403, "PERMISSION_DENIED", f"User doesn't have permission to access customer {account}.")
+        return 403, _error(
+            403, "PERMISSION_DENIED", f"User doesn't have permission to access customer {account}."
+        )
     window = body.get("dateRange") or {}
     since, until = str(window.get("startDate")), str(window.get("endDate"))
     if not (_DATE.fullmatch(since) and _DATE.fullmatch(until)):
         return 400, _error(400, "INVALID_ARGUMENT", "dateRange must be YYYY-MM-DD dates")
     days = (dt.date.fromisoformat(until) - dt.date.fromisoformat(since)).days + 1
     if days > api.max_window_days:
-        return 400, _error(400, "INVALID_ARGUMENT", f"dateRange may span at most {api.max_window_days} days")
+        return 400, _error(
+            400, "INVALID_ARGUMENT", f"dateRange may span at most {api.max_window_days} days"
+        )
     rows = [r for r in api.report_rows[account] if since <= r["segments"]["date"] <= until]
     start = int(body.get("pageToken") or 0)
     following = start + api.page_size

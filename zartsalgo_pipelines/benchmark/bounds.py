@@ -78,7 +78,9 @@ WRITTEN_TABLES = [
 ]
 
 
-def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
+def measure_write_bound(
+    url: str, workdir: Path, tables: list[str] = WRITTEN_TABLES
+) -> dict[str, float]:
     """Seconds the server takes to LOAD DATA the rows the first load stored, per table (MySQL).
 
     Each table's rows are read back and written to a file in the bulk format first (off the
@@ -90,7 +92,7 @@ def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
     seconds: dict[str, float] = {}
     try:
         with engine.begin() as conn:
-            for table in WRITTEN_TABLES:
+            for table in tables:
                 copy = f"bench_copy_{table}"
                 mysql_bulk.create_empty_copy(conn, table, copy)
                 path = workdir / f"{copy}.tsv"

@@ -36,9 +36,7 @@ def shows_sample(spec: ProviderSpec) -> bool:
     return settings.demo_samples() and spec.sample is not None and spec.status != "connected"
 
 
-def refresh_cross_metrics(
-    conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime
-) -> None:
+def refresh_cross_metrics(conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime) -> None:
     """Recompute every metric that reads another provider among ``specs``."""
     peers = {spec.key: spec for spec in specs}
     for spec in specs:

@@ -89,14 +89,18 @@ def explain_sides(
                 + words.count(sum(b["rows"] for b in found), ROWS),
                 "value": words.value(total, unit),
                 "batches": [
-                    {"batch_id": b["batch_id"], "rows": b["rows"],
-                     "sum": words.value(b["sums"].get(name), unit)}
+                    {
+                        "batch_id": b["batch_id"],
+                        "rows": b["rows"],
+                        "sum": words.value(b["sums"].get(name), unit),
+                    }
                     for b in found
-                ],  # fmt: skip
+                ],
                 "left_out": _left_out(conn, scope),
                 "revisions": [
                     f"batch {r['batch_id']} restated {words.count(r['rows'], ROWS)}: "
-                    f"{words.value(r['before'], unit)} before, {words.value(r['after'], unit)} after"
+                    f"{words.value(r['before'], unit)} before, "
+                    f"{words.value(r['after'], unit)} after"
                     for r in revisions(conn, scope, [name])
                 ],
             }
@@ -155,10 +159,15 @@ def _peer_side(
         "what": f"{counted.label} ({peer.display_name}): records counted",
         "value": words.count(sum(b["records"] for b in found), unit),
         "batches": [
-            {"batch_id": b["batch_id"], "rows": b["records"], "sum": words.count(b["records"], unit),
-             "failed": b["batch_failed_rows"], "ignored": b["batch_ignored_rows"]}
+            {
+                "batch_id": b["batch_id"],
+                "rows": b["records"],
+                "sum": words.count(b["records"], unit),
+                "failed": b["batch_failed_rows"],
+                "ignored": b["batch_ignored_rows"],
+            }
             for b in found
-        ],  # fmt: skip
+        ],
         "left_out": [],
         "revisions": [],
     }

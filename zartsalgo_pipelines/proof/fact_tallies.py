@@ -103,8 +103,7 @@ def _add_peer(
     counted = next((m for m in peer.metrics if m.key == ref.metric), None) if peer else None
     if peer is None or counted is None:
         raise MissingPeerError(
-            f"metric `{metric.key}` reads `{ref.ref}`, which was not given; known: "
-            f"{sorted(peers)}"
+            f"metric `{metric.key}` reads `{ref.ref}`, which was not given; known: {sorted(peers)}"
         )
     for client, periods in tally_periods(conn, peer, counted, zone, until).items():
         if client not in found:

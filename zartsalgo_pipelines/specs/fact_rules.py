@@ -72,13 +72,14 @@ def fact_metric_errors(
 ) -> list[SpecFieldError]:
     """A metric over facts measures declared measures, filters on dimensions or the currency,
     and keeps money in one currency: its unit's."""
+
     def refuse(key: str, message: str) -> SpecFieldError:
         return SpecFieldError(("metrics", index, key), f"metrics[{index}].{key}: {message}")
 
     if object_type != FACT_OBJECT_TYPE or facts is None:
         if metric.measure == "ratio":
-            return [refuse("measure", "a ratio reads the measures of an object_type "
-                           "metric_fact provider")]  # fmt: skip
+            reads = "a ratio reads the measures of an object_type metric_fact provider"
+            return [refuse("measure", reads)]
         return []
     measures = sorted(t for t in types if t.startswith(MEASURE_PREFIX))
     errors: list[SpecFieldError] = []
@@ -112,9 +113,10 @@ def _money_errors(
             errors.append(
                 refuse(
                     "unit",
-                    f"`{metric.field}` is {'money' if is_money else 'not money'}: "
-                    + ("its unit is the currency counted (rows in others are left out)"
-                       if is_money else "a currency unit goes with a money measure")  # fmt: skip
+                    f"`{metric.field}` is money: its unit is the currency counted (rows in "
+                    "others are left out)"
+                    if is_money
+                    else f"`{metric.field}` is not money: a currency unit goes with money",
                 )
             )
     if metric.measure != "ratio":

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import pydantic
 
 from zartsalgo_pipelines.specs.types import Frozen, Identifier
-from zartsalgo_pipelines.specs.units import Unit, UnitForms, unit_of
+from zartsalgo_pipelines.specs.units import Unit, UnitForms, UnitWord, unit_of
 
 FACT_OBJECT_TYPE = "metric_fact"
 # A field map target: a column of the record (`status`), or a declared dimension or measure of
@@ -31,14 +31,12 @@ class MeasureSpec(Frozen):
     money: bool = pydantic.Field(
         False, description="In the row's currency (map `currency`); sums never mix currencies."
     )
-    unit: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=40)] | UnitForms | None = (
-        pydantic.Field(
-            None,
-            description="What is counted, for a measure that is not money: a plural word "
-            "(`clicks`) or its forms per plural category. Whole counts are mapped with "
-            "`type: integer`, decimal ones (attributed conversions) with `type: decimal`.",
-        )
-    )  # fmt: skip
+    unit: UnitWord | UnitForms | None = pydantic.Field(
+        None,
+        description="What is counted, for a measure that is not money: a plural word "
+        "(`clicks`) or its forms per plural category. Whole counts are mapped with "
+        "`type: integer`, decimal ones (attributed conversions) with `type: decimal`.",
+    )
 
     @pydantic.model_validator(mode="after")
     def _money_or_unit(self) -> "MeasureSpec":

@@ -10,7 +10,7 @@ import pydantic
 
 from zartsalgo_pipelines.specs.facts import TargetName
 from zartsalgo_pipelines.specs.types import Frozen, Identifier, check_timezone
-from zartsalgo_pipelines.specs.units import Unit, UnitForms, unit_of
+from zartsalgo_pipelines.specs.units import Unit, UnitForms, UnitWord, unit_of
 
 Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
 Measure = Literal["count", "share_present", "share_matching", "sum", "average", "ratio"]
@@ -147,13 +147,11 @@ class MetricSpec(Frozen):
     denominator: RatioSide | None = pydantic.Field(
         None, description="ratio: what the numerator is divided by (as `numerator`)."
     )
-    sample_unit: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=40)] | UnitForms | None = (
-        pydantic.Field(
-            None,
-            description="ratio: what its denominator counts, as a card says it (`Only 3 "
-            "requests: too few`); default the denominator measure's unit, else `records`.",
-        )
-    )  # fmt: skip
+    sample_unit: UnitWord | UnitForms | None = pydantic.Field(
+        None,
+        description="ratio: what its denominator counts, as a card says it (`Only 3 "
+        "requests: too few`); default the denominator measure's unit, else `records`.",
+    )
     matching: list[str] | None = pydantic.Field(
         None, min_length=1, description="share_matching: values of `field` that count."
     )
@@ -267,7 +265,9 @@ class MetricSpec(Frozen):
     @property
     def peer(self) -> MetricRef | None:
         """The other provider's metric a ratio reads, if any."""
-        return next((s for s in (self.numerator, self.denominator) if isinstance(s, MetricRef)), None)
+        return next(
+            (s for s in (self.numerator, self.denominator) if isinstance(s, MetricRef)), None
+        )
 
     @property
     def unit_info(self) -> Unit:

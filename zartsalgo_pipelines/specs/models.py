@@ -75,7 +75,7 @@ class ProviderSpec(Frozen):
     object_type: Identifier = pydantic.Field(
         description="ZartsAlgo record type it maps into; `metric_fact` for reporting providers "
         "(ad platforms), with a `facts` block.",
-        json_schema_extra={"enum": OBJECT_TYPES},
+        json_schema_extra={"enum": list[pydantic.JsonValue](OBJECT_TYPES)},
     )
     facts: FactsSpec | None = pydantic.Field(
         None, description="object_type metric_fact: the grain, dimensions and measures reported."

@@ -76,9 +76,7 @@ def scoped(query: sa.Select[Any], scope: FactScope) -> sa.Select[Any]:
     return query.where(column.is_not(None) if condition.present else column.is_(None))
 
 
-def day_buckets(
-    conn: sa.Connection, scope: FactScope, measures: Sequence[str]
-) -> list[DayBucket]:
+def day_buckets(conn: sa.Connection, scope: FactScope, measures: Sequence[str]) -> list[DayBucket]:
     """Per client and day: the facts in scope, and the sums of ``measures`` (one GROUP BY for
     the rows, one over the measures' values)."""
     found: dict[tuple[str, dt.date], DayBucket] = {}
