@@ -13,7 +13,13 @@ import pandera.pandas as pa
 
 from zartsalgo_pipelines.mapping.casting import DTYPES
 from zartsalgo_pipelines.specs.models import FieldMapEntry, ProviderSpec
-from zartsalgo_pipelines.specs.targets import target_columns
+from zartsalgo_pipelines.specs.targets import (
+    CURRENCY_CHECK,
+    CURRENCY_PATTERN,
+    FACT_HOUR_CHECK,
+    FACT_HOURS,
+    target_columns,
+)
 from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -102,10 +108,8 @@ def field_checks(entry: FieldMapEntry, column_length: int | None) -> list[pa.Che
 
 # What a fact's own columns hold beyond their type (every provider's facts alike).
 TARGET_CHECKS = {
-    "fact_hour": [pa.Check.in_range(0, 23, name="an hour 0-23", error="an hour 0-23")],
-    "currency": [
-        pa.Check.str_matches(r"^[A-Z]{3}$", name="a currency code", error="a currency code")
-    ],
+    "fact_hour": [pa.Check.in_range(*FACT_HOURS, name=FACT_HOUR_CHECK, error=FACT_HOUR_CHECK)],
+    "currency": [pa.Check.str_matches(CURRENCY_PATTERN, name=CURRENCY_CHECK, error=CURRENCY_CHECK)],
 }
 
 

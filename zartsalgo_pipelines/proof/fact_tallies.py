@@ -11,9 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
 from zartsalgo_pipelines.proof.tallies import Tally, tally_periods
 from zartsalgo_pipelines.specs.facts import measure_name
@@ -24,8 +26,10 @@ from zartsalgo_pipelines.storage.proof.fact_buckets import DayBucket, FactScope,
 Tallies = dict[str, dict[Period, Tally]]
 
 
-class MissingPeerError(LookupError):
+class MissingPeerError(ZartsalgoError, LookupError):
     """A ratio reads another provider that was not given (its spec is needed to count)."""
+
+    retryable: ClassVar[bool] = False  # the caller must pass the provider's spec
 
 
 def own_measures(metric: MetricSpec) -> list[str]:

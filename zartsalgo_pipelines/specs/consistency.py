@@ -17,7 +17,7 @@ from zartsalgo_pipelines.specs.targets import OBJECT_TYPES, required_targets, ta
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 # SQLAlchemy column type -> field types that may fill it.
-_COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
+COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
     sa.String: frozenset({"string", "category"}),
     sa.Text: frozenset({"string", "category"}),
     sa.DateTime: frozenset({"datetime"}),
@@ -135,9 +135,7 @@ def _target_errors(
                 )
             )
             continue
-        allowed = next(
-            (v for k, v in _COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None
-        )
+        allowed = next((v for k, v in COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None)
         if allowed is not None and entry.type not in allowed:
             errors.append(
                 SpecFieldError(

@@ -11,6 +11,10 @@ from zartsalgo_pipelines.tables import OBJECT_MODELS, RECORD_MODELS, SYSTEM_COLU
 from zartsalgo_pipelines.tables.facts import fact_target_columns
 
 OBJECT_TYPES = sorted(OBJECT_MODELS)
+# What a fact's own columns hold beyond their type (checked by the mapping, every provider's
+# facts alike): the check's name as a dead letter reports it, and its rule.
+FACT_HOUR_CHECK, FACT_HOURS = "an hour 0-23", (0, 23)
+CURRENCY_CHECK, CURRENCY_PATTERN = "a currency code", r"^[A-Z]{3}$"
 
 
 def target_columns(object_type: str, facts: FactsSpec | None = None) -> dict[str, sa.Column[Any]]:
