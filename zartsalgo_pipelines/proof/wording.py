@@ -47,7 +47,9 @@ def status_text(status: str, metric: MetricSpec, against: str) -> str:
         "off_target": f"{side.capitalize()} target",
         "no_baseline": "Nothing to compare with yet",
         "no_data": f"Nothing arrived this {word}",
-        "too_few": "Too few records for a rate",
+        "too_few": "Too few counted for a rate"
+        if metric.measure == "ratio"
+        else "Too few records for a rate",
         "in_progress": f"This {word} is not over yet",
         "untested": f"Changed against {against}; no trend is claimed",
         "no_denominator": f"Nothing to divide by this {word}",

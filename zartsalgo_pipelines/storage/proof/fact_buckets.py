@@ -1,8 +1,10 @@
 """Aggregates over a reporting provider's facts that its metrics and their explanations are
 built from: per client and day, the rows and each measure's sum, sum of squares and values.
 
-Sums run in the database: exact DECIMAL on MySQL (SQLite sums its numbers as doubles, which
-the proof rounds to the column's six places). Money is summed in one currency at a time.
+Sums run in the database and are exact: DECIMAL on MySQL; on SQLite, which keeps the values as
+doubles and would sum them as doubles (past fifteen digits no longer to the micro), as whole
+micros (each value's fifteen digits survive a double, its micros are a 64-bit integer).
+Money is summed in one currency at a time.
 """
 
 import dataclasses
@@ -46,9 +48,28 @@ class DayBucket:
     last_batch_id: int | None = None
 
 
-def exact(value: Any) -> Decimal:
-    """A database sum as the decimal it is (a double on SQLite, rounded to six places)."""
-    return Decimal(0) if value is None else Decimal(str(value)).quantize(_PLACES)
+_MICROS = 1_000_000
+
+
+def exact_sum(conn: sa.Connection, column: Any) -> Any:
+    """SUM of a measure column, exact on both databases (read it back with ``exact``)."""
+    if conn.dialect.name == "sqlite":
+        return sa.func.sum(sa.cast(sa.func.round(column * _MICROS), sa.BigInteger))
+    return sa.func.sum(column)
+
+
+def exact(conn: sa.Connection, value: Any) -> Decimal:
+    """An ``exact_sum`` as the decimal it is."""
+    if value is None:
+        return Decimal(0)
+    if conn.dialect.name == "sqlite":
+        return (Decimal(int(value)) / _MICROS).quantize(_PLACES)
+    return Decimal(str(value)).quantize(_PLACES)
+
+
+def _approximate(value: Any) -> Decimal:
+    """A sum of squares (for a test of chance only, where a double is plenty)."""
+    return Decimal(0) if value is None else Decimal(str(value))
 
 
 def _day(value: Any) -> dt.date:
@@ -99,7 +120,7 @@ def day_buckets(conn: sa.Connection, scope: FactScope, measures: Sequence[str]) 
                 facts.c.client_key,
                 facts.c.fact_date,
                 fact_values.c.measure_key,
-                sa.func.sum(value),
+                exact_sum(conn, value),
                 sa.func.sum(value * value),
                 sa.func.count(value),
             )
@@ -110,7 +131,7 @@ def day_buckets(conn: sa.Connection, scope: FactScope, measures: Sequence[str]) 
         )
         for client, day, measure, total, squares, values in conn.execute(sums):
             bucket = found[(client, _day(day))]
-            bucket.sums[measure] = (exact(total), exact(squares), int(values))
+            bucket.sums[measure] = (exact(conn, total), _approximate(squares), int(values))
     return sorted(found.values(), key=lambda b: (b.client_key, b.day))
 
 
@@ -125,7 +146,7 @@ def facts_by_batch(
             facts.c.last_batch_id,
             fact_values.c.measure_key,
             sa.func.count(),
-            sa.func.sum(fact_values.c.value),
+            exact_sum(conn, fact_values.c.value),
             *batch,
             batches.c.finished_at,
         )
@@ -153,7 +174,7 @@ def facts_by_batch(
                 "finished_at": finished,
             },
         )
-        entry["sums"][measure] = exact(total)
+        entry["sums"][measure] = exact(conn, total)
     return list(found.values())
 
 
@@ -178,8 +199,8 @@ def revisions(
             fact_revisions.c.batch_id,
             fact_revisions.c.measure_key,
             sa.func.count(),
-            sa.func.sum(fact_revisions.c.value_before),
-            sa.func.sum(fact_revisions.c.value_after),
+            exact_sum(conn, fact_revisions.c.value_before),
+            exact_sum(conn, fact_revisions.c.value_after),
         )
         .select_from(facts.join(fact_revisions, fact_revisions.c.fact_id == facts.c.id))
         .where(fact_revisions.c.measure_key.in_(list(measures)))
@@ -192,8 +213,8 @@ def revisions(
             "batch_id": batch_id,
             "measure": measure,
             "rows": int(rows),
-            "before": exact(before),
-            "after": exact(after),
+            "before": exact(conn, before),
+            "after": exact(conn, after),
         }
         for batch_id, measure, rows, before, after in conn.execute(query)
     ]
