@@ -208,6 +208,7 @@ def explain_lines(found: dict[str, Any]) -> list[str]:
             f"{batch['records']} counted here; that batch also failed "
             f"{batch['batch_failed_rows']} and ignored {batch['batch_ignored_rows']} rows"
         )
+    lines += side_lines(found.get("sides", []))
     lines.append(f"  baseline, {found['baseline']}")
     for base in found["baseline_periods"]:
         lines.append(
@@ -220,6 +221,24 @@ def explain_lines(found: dict[str, Any]) -> list[str]:
         + (f" ({found['visibility_reason']})" if found["visibility_reason"] else "")
         + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
     ]
+    return lines
+
+
+def side_lines(sides: list[dict[str, Any]]) -> list[str]:
+    """Each side of a metric over facts: what was summed or counted, by batch, what was left
+    out and what was restated (a ratio reading another provider shows both providers)."""
+    lines = []
+    for side in sides:
+        lines.append(f"  {side['side']}: {side['what']} = {side['value']}")
+        for batch in side["batches"]:
+            extra = ""
+            if "failed" in batch:
+                extra = f" (that batch failed {batch['failed']}, ignored {batch['ignored']})"
+            lines.append(
+                f"    batch {batch['batch_id']}: {batch['rows']} rows, {batch['sum']}{extra}"
+            )
+        lines += [f"    left out: {text}" for text in side["left_out"]]
+        lines += [f"    restated: {text}" for text in side["revisions"]]
     return lines
 
 

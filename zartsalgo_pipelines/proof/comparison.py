@@ -10,6 +10,9 @@
 - **sum**: the totals of two compound Poisson processes, a normal approximation whose variance
   is estimated by the sums of squared values (each total's variance is its rate times the mean
   squared value).
+- **sum of a reporting provider's facts** (ad spend): Welch's t-test of the two periods' daily
+  totals. A report row is already an aggregate (a campaign's day), not an event whose number
+  varies by chance: the day is what varies, so the days are the sample (``per_day``).
 - **ratio** with a whole count on one side (cost per click, cost per quote request, a
   click-through rate): the two periods' counts compared exactly given their exposures (the
   other side: spend, impressions), the binomial test with p = e1 / (e1 + e2), as for counts.
@@ -44,6 +47,8 @@ class Sample:
     denominator: Decimal = Decimal(0)
     count: int | None = None
     exposure: Decimal | None = None
+    # A sum whose values are daily totals (``values`` days, ``squares`` their squares).
+    per_day: bool = False
 
     def __add__(self, other: "Sample") -> "Sample":
         return Sample(
@@ -58,6 +63,7 @@ class Sample:
             None
             if self.exposure is None or other.exposure is None
             else self.exposure + other.exposure,
+            self.per_day and other.per_day,
         )
 
 
@@ -76,7 +82,7 @@ def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | No
             [baseline.part, baseline.records - baseline.part],
         ]
         return float(stats.fisher_exact(table).pvalue)
-    if metric.measure == "average":
+    if metric.measure == "average" or (current.per_day and baseline.per_day):
         return _welch(current, baseline)
     if metric.measure == "ratio":
         return _count_per_exposure(current, baseline)

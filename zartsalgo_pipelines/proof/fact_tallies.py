@@ -66,6 +66,10 @@ def fact_tally_periods(
         tally.records += bucket.rows
         tally.batch_ids += [b for b in (bucket.first_batch_id, bucket.last_batch_id) if b]
         _add(metric, tally, bucket)
+    if metric.measure == "sum":
+        for tallies in found.values():
+            for period, tally in tallies.items():
+                tally.values = (period.end - period.start).days + 1  # days without facts: 0
     if metric.measure == "ratio":
         if metric.peer is not None:
             _add_peer(conn, metric, metric.peer, zone, until, peers, found)
@@ -76,7 +80,13 @@ def fact_tally_periods(
 
 
 def _add(metric: MetricSpec, tally: Tally, bucket: DayBucket) -> None:
-    if metric.measure in {"sum", "average"}:
+    if metric.measure == "sum":
+        # The day is the unit of variation (proof/comparison.py): its total, squared.
+        total = bucket.sums.get(measure_name(metric.field) or "", (Decimal(0),))[0]
+        tally.total += total
+        tally.squares += total * total
+        tally.per_day = True
+    elif metric.measure == "average":
         total, squares, values = bucket.sums.get(
             measure_name(metric.field) or "", (Decimal(0), Decimal(0), 0)
         )

@@ -34,6 +34,7 @@ class Tally:
     denominator: Decimal = Decimal(0)
     count: int | None = None
     exposure: Decimal | None = None
+    per_day: bool = False  # a sum of facts: ``values`` days, ``squares`` daily totals squared
 
 
 def tally_periods(
@@ -108,6 +109,7 @@ def comparison_sample(metric: MetricSpec, tally: Tally) -> Sample:
         denominator=tally.denominator,
         count=tally.count,
         exposure=tally.exposure,
+        per_day=tally.per_day,
     )
 
 

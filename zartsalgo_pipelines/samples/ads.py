@@ -6,6 +6,10 @@ daily rows per client and campaign up to the day before ``today``, the same week
 requests (``demo.py``). Cost in micros (a text, as Google sends int64 metrics), clicks and
 impressions whole, conversions a decimal; a metric that is zero is left out, as Google does.
 
+acme-roofing raised its budget by 40 % in the last finished week (W-1): its spend is higher
+beyond chance, which a neutral metric calls "higher", never "better"; nordlicht-solar's ads ran
+as usual in the week its quote requests dropped to 2, so its cost per quote request rose.
+
 A row's content is a function of its client, campaign and day, except that the last three days
 are restated: their conversions still grow (60 %, 80 %, 90 % of the final number for yesterday,
 the day before and the one before that), so the export made a day later sends those rows with
@@ -60,6 +64,7 @@ CAMPAIGNS = (
 )
 WEEKDAY = (1.15, 1.1, 1.05, 1.0, 0.95, 0.8, 0.75)  # Monday first
 BAD_ROW = ("acme-roofing", 6, 2)  # (client, weeks before today's week, campaign): clicks < 0
+RAISED = ("acme-roofing", 1, 1.4)  # (client, weeks before today's week, budget factor)
 
 
 def ad_rows(today: dt.date) -> list[dict[str, Any]]:
@@ -77,15 +82,17 @@ def ad_rows(today: dt.date) -> list[dict[str, Any]]:
 
 def _row(account: Account, campaign: Campaign, day: dt.date, today: dt.date) -> dict[str, Any]:
     rng = scenario.rng_for(account.client, campaign.number, day, "ads")
+    weeks_ago = (scenario.week_start(today) - scenario.week_start(day)).days // 7
     spend = account.weekly_spend / 7 * campaign.share * WEEKDAY[day.weekday()]
     spend *= rng.uniform(0.85, 1.15)
+    if (account.client, weeks_ago) == RAISED[:2]:
+        spend *= RAISED[2]
     cost_micros = round(spend * 1_000_000)
     cost_per_click = account.cost_per_click * campaign.cpc_factor * rng.uniform(0.9, 1.1)
     clicks = max(1, round(spend / cost_per_click))
     impressions = clicks * rng.randrange(18, 45)
     final = round(clicks * campaign.conversion_rate * rng.uniform(0.6, 1.4), 2)
     conversions = round(final * RESTATED.get((today - day).days, 1.0), 2)
-    weeks_ago = (scenario.week_start(today) - scenario.week_start(day)).days // 7
     if (account.client, weeks_ago, campaign.number) == BAD_ROW and day.weekday() == 2:
         clicks = -clicks  # refused by the field map (min: 0): one dead letter
     metrics = {
