@@ -5,8 +5,9 @@
 The demo export for 2026-12-07 is synced into a scratch SQLite database (the functions the
 assets call, in order), with the paused Google Ads provider's sample export loaded as the demo
 loads it (``ZARTSALGO_DEMO_SAMPLES=1``), the proof is rendered as of that day at noon, and each
-example is the text the `zartsalgo` command prints for it. `test_docs_examples.py` renders them the same way
-and checks README.md holds them, so an example can never drift from what the code says.
+example is the text the `zartsalgo` command prints for it. `test_docs_examples.py` renders them
+the same way and checks README.md holds them, so an example can never drift from what the code
+says.
 """
 
 import datetime as dt
