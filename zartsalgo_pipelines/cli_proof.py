@@ -27,6 +27,7 @@ from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import parse_instant, proof_now
 from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
+from zartsalgo_pipelines.proof.fact_explain import side_lines
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
@@ -221,24 +222,6 @@ def explain_lines(found: dict[str, Any]) -> list[str]:
         + (f" ({found['visibility_reason']})" if found["visibility_reason"] else "")
         + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
     ]
-    return lines
-
-
-def side_lines(sides: list[dict[str, Any]]) -> list[str]:
-    """Each side of a metric over facts: what was summed or counted, by batch, what was left
-    out and what was restated (a ratio reading another provider shows both providers)."""
-    lines = []
-    for side in sides:
-        lines.append(f"  {side['side']}: {side['what']} = {side['value']}")
-        for batch in side["batches"]:
-            extra = ""
-            if "failed" in batch:
-                extra = f" (that batch failed {batch['failed']}, ignored {batch['ignored']})"
-            lines.append(
-                f"    batch {batch['batch_id']}: {batch['rows']} rows, {batch['sum']}{extra}"
-            )
-        lines += [f"    left out: {text}" for text in side["left_out"]]
-        lines += [f"    restated: {text}" for text in side["revisions"]]
     return lines
 
 

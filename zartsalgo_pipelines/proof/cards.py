@@ -227,14 +227,10 @@ def build_card(
     if current is None and metric.measure in RATE_MEASURES:
         current_display = words.count(sample, sample_unit(spec, metric))  # never a rate
     against = baseline_label(metric, row["baseline_kind"])
-    seen = decide(
-        provider,
-        cell,
-        status=status,
-        is_final=bool(row["is_final"]),
-        period_over_at=over_at,
-        provisional=provisional_days(spec, over_at, now) > 0,
-    )
+    provisional = provisional_days(spec, over_at, now) > 0
+    final = bool(row["is_final"])
+    seen = decide(provider, cell, status=status, is_final=final, period_over_at=over_at,
+                  provisional=provisional)  # fmt: skip
     last = provider.last_success_at
     return Card(
         provider_key=spec.key,

@@ -171,3 +171,21 @@ def _peer_side(
         "left_out": [],
         "revisions": [],
     }
+
+
+def side_lines(sides: list[dict[str, Any]]) -> list[str]:
+    """Each side of a metric over facts: what was summed or counted, by batch, what was left
+    out and what was restated (a ratio reading another provider shows both providers)."""
+    lines = []
+    for side in sides:
+        lines.append(f"  {side['side']}: {side['what']} = {side['value']}")
+        for batch in side["batches"]:
+            extra = ""
+            if "failed" in batch:
+                extra = f" (that batch failed {batch['failed']}, ignored {batch['ignored']})"
+            lines.append(
+                f"    batch {batch['batch_id']}: {batch['rows']} rows, {batch['sum']}{extra}"
+            )
+        lines += [f"    left out: {text}" for text in side["left_out"]]
+        lines += [f"    restated: {text}" for text in side["revisions"]]
+    return lines
