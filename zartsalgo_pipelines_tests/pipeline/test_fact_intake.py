@@ -182,3 +182,36 @@ def test_money_sums_to_the_micro_in_the_database(engine: sa.Engine, chunk: int) 
         assert total == expected
 
     check()
+
+
+def test_an_hourly_report_keeps_its_hours(engine: sa.Engine) -> None:
+    daily = ads_spec()
+    assert daily.facts is not None
+    fields = [
+        f.model_copy(update={"source": "join('|', [customer.id, campaign.id, segments.date, "
+                                       "to_string(segments.hour)])"})
+        if f.target == "external_id"
+        else f
+        for f in daily.fields
+    ]  # fmt: skip
+    hour = {"source": "segments.hour", "target": "fact_hour", "type": "integer",
+            "required": True, "label": "Hour"}  # fmt: skip
+    spec = ProviderSpec.model_validate(
+        daily.model_dump()
+        | {
+            "facts": daily.facts.model_dump() | {"grain": "hour"},
+            "fields": [f.model_dump() for f in fields] + [hour],
+        }
+    )
+    records = []
+    for n, at in enumerate([0, 23, 24]):
+        row = landed(ACME, "2026-11-30", n)
+        row["segments"]["hour"] = at
+        records.append(row)
+    batch = ingest(engine, spec, records)
+    assert assert_every_row_accounted(engine, batch, 3)["failed"] == 1
+    with engine.connect() as conn:
+        hours = sorted(conn.execute(sa.text("SELECT fact_hour FROM metric_facts")).scalars())
+        check = conn.execute(sa.text("SELECT failing_check FROM integration_dead_letters"))
+        assert check.scalar_one() == "an hour 0-23"
+    assert hours == [0, 23]
