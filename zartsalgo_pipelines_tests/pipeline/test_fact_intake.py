@@ -19,7 +19,6 @@ from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.proof.fact_buckets import FactScope, day_buckets
 from zartsalgo_pipelines_tests.ads import ACME, NORDLICHT, ads_spec
 from zartsalgo_pipelines_tests.fake_google_ads import result
 from zartsalgo_pipelines_tests.helpers import assert_every_row_accounted
@@ -159,6 +158,7 @@ def test_money_sums_to_the_micro_in_the_database(engine: sa.Engine, chunk: int) 
     """Whatever the costs, in small chunks (multi-row inserts, JSON_TABLE) and above the bulk
     threshold (LOAD DATA files): the spend the proof reads back from the database's sums is
     the exact decimal sum, to the micro, past what a double holds."""
+    from zartsalgo_pipelines.storage.proof.fact_buckets import FactScope, day_buckets
 
     @PROFILE
     @given(costs=st.lists(micros, min_size=1, max_size=3 * chunk))
