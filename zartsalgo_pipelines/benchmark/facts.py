@@ -3,11 +3,13 @@ landed export of daily fact rows to `metric_facts` and one value row per measure
 
     python -m zartsalgo_pipelines.benchmark --facts --rows 1000000 [--database-url URL]
 
-The same measurements as the records benchmark (``throughput.py``), on facts: the floor (the
-driver's own executemany upsert of the mapped rows, one row per fact with its measures as
-columns, mapping off the clock), the first load and the re-run of the same export (the
-functions the assets call, in a child process), and on MySQL the write bound of the tables a
-first load of facts writes. Ratios to the floor, CPU per row and peak RSS; JSON last.
+The same measurements as the records benchmark (``throughput.py``), on facts, against the same
+floor: the driver's own executemany upsert of N mapped quote requests (the records benchmark's
+export and floor, mapping off the clock), measured in this run; beside it the facts' own floor
+(the mapped facts upserted one row each, their measures as columns). Then the first load and
+the re-run of the facts export (the functions the assets call, in a child process), and on
+MySQL the write bound of the tables a first load of facts writes. Ratios to both floors, CPU
+per row and peak RSS; JSON last.
 """
 
 import argparse
@@ -22,13 +24,14 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.benchmark.bounds import measure_write_bound
+from zartsalgo_pipelines.benchmark.bounds import measure_floor, measure_write_bound
 from zartsalgo_pipelines.benchmark.scratch import scratch_database
 from zartsalgo_pipelines.benchmark.throughput import load_spec, run_pipeline
 from zartsalgo_pipelines.benchmark.throughput_report import figures_of
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.pipeline.run import chunked
 from zartsalgo_pipelines.samples.ads import benchmark_facts
+from zartsalgo_pipelines.samples.quote_request import generate_records, write_jsonl
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.sources.files import iter_file_rows
 from zartsalgo_pipelines.specs.models import ProviderSpec
@@ -149,11 +152,15 @@ def run_facts(args: argparse.Namespace) -> None:
         write_fact_export(args.rows, export)
         print(f"machine: {platform.platform()}, python {platform.python_version()}")
         print(f"facts export: {args.rows:,} rows, {export.stat().st_size / 1e6:.1f} MB JSON lines")
+        records = workdir / "records" / "quote_requests.jsonl"
+        write_jsonl(generate_records(args.rows), records)
         with scratch_database(args.database_url, workdir) as url:
             upgrade_head(url)
             print(f"database: {mask_url(url)}")
+            quotes = load_spec(records.parent, args.chunk_size)
+            floor_rows, floor_seconds = measure_floor(url, quotes, records, args.chunk_size)
             spec = load_spec(export_dir, args.chunk_size, ADS_SPEC)
-            floor_rows, floor_seconds = measure_fact_floor(url, spec, export, args.chunk_size)
+            fact_floor = measure_fact_floor(url, spec, export, args.chunk_size)
             first = run_pipeline(url, export_dir, args.chunk_size, workdir / "data", ADS_SPEC)
             bound = None
             if url.startswith("mysql"):
@@ -169,14 +176,22 @@ def run_facts(args: argparse.Namespace) -> None:
         "bound": bound,
     }
     figures = figures_of(args.rows, measured)
+    figures["fact_floor_rate"] = fact_floor[0] / fact_floor[1]
     _print(args, measured, figures)
     print(json.dumps(_summary(args, figures, first, rerun)))
 
 
 def _print(args: argparse.Namespace, measured: dict[str, Any], figures: dict[str, Any]) -> None:
-    floor = figures["floor_rate"]
+    floor, facts_floor = figures["floor_rate"], figures["fact_floor_rate"]
     first, rerun = measured["first"], measured["rerun"]
-    print(f"floor:    {measured['floor_rows']:,} mapped facts upserted = {floor:,.0f} rows/s")
+    print(
+        f"floor:    {measured['floor_rows']:,} mapped quote requests upserted = {floor:,.0f} rows/s"
+    )
+    print(
+        f"facts' own floor: mapped facts upserted = {facts_floor:,.0f} rows/s "
+        f"(first load {figures['first_rate'] / facts_floor:.2f}x, "
+        f"re-run {figures['rerun_rate'] / facts_floor:.2f}x of it)"
+    )
     print(
         f"pipeline: {args.rows:,} rows in {first['seconds']:.2f} s = "
         f"{figures['first_rate']:,.0f} rows/s ({figures['first_rate'] / floor:.2f}x floor); "
@@ -209,6 +224,11 @@ def _summary(
         "rows": args.rows,
         "chunk_size": args.chunk_size,
         "floor_rows_per_s": round(floor),
+        "fact_floor_rows_per_s": round(figures["fact_floor_rate"]),
+        "pipeline_ratio_to_fact_floor": round(
+            figures["first_rate"] / figures["fact_floor_rate"], 3
+        ),
+        "rerun_ratio_to_fact_floor": round(figures["rerun_rate"] / figures["fact_floor_rate"], 3),
         "pipeline_rows_per_s": round(figures["first_rate"]),
         "rerun_rows_per_s": round(figures["rerun_rate"]),
         "pipeline_ratio": round(figures["first_rate"] / floor, 3),

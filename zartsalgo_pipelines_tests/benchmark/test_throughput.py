@@ -103,6 +103,8 @@ def test_peak_rss_of_a_spawned_child_is_its_own() -> None:
 FACT_KEYS = {
     "mode",
     "floor_rows_per_s",
+    "fact_floor_rows_per_s",
+    "pipeline_ratio_to_fact_floor",
     "pipeline_ratio",
     "rerun_ratio",
     "pipeline_cpu_us_per_row",
