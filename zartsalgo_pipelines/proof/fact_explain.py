@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.proof.fact_tallies import fact_scope
+from zartsalgo_pipelines.proof.fact_tallies import MissingPeerError, fact_scope
 from zartsalgo_pipelines.proof.formatting import Formatter
 from zartsalgo_pipelines.proof.periods import Period
 from zartsalgo_pipelines.specs.facts import measure_name
@@ -144,8 +144,10 @@ def _peer_side(
     words: Formatter,
 ) -> dict[str, Any]:
     """The other provider's records counted for the client and period, by batch."""
-    peer = next(s for s in specs if s.key == ref.provider)
-    counted = next(m for m in peer.metrics if m.key == ref.metric)
+    peer = next((s for s in specs if s.key == ref.provider), None)
+    counted = next((m for m in peer.metrics if m.key == ref.metric), None) if peer else None
+    if peer is None or counted is None:
+        raise MissingPeerError(f"metric `{metric.key}` reads `{ref.ref}`, which was not given")
     zone = metric.timezone or peer.timezone
     entry = peer.field(counted.time_field)
     bounds: tuple[Any, Any] = (period.start, period.following().start)
