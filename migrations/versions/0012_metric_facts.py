@@ -63,8 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_metric_fact_revisions_fact', table_name='metric_fact_revisions')
+    # A table's indexes go with it (MySQL refuses to drop one a foreign key needs first).
     op.drop_table('metric_fact_revisions')
     op.drop_table('metric_fact_values')
-    op.drop_index('ix_metric_facts_client_day', table_name='metric_facts')
     op.drop_table('metric_facts')

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from zartsalgo_pipelines.settings import REPOSITORY_DIR
 from zartsalgo_pipelines.specs.consistency import COMPATIBLE_TYPES
@@ -101,7 +102,7 @@ def fact_tables() -> str:
         lines = [f"**`{table.name}`**: {about}", ""]
         lines += ["| column | type | null | key |", "|---|---|---|---|"]
         for column in table.columns:
-            kind = column.type.compile(dialect=sa.dialects.mysql.dialect())
+            kind = _type_text(column)
             key = "primary" if column.name in keys else ""
             unique = [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
             if any(column.name in {k.name for k in c.columns} for c in unique):
@@ -110,6 +111,33 @@ def fact_tables() -> str:
             lines.append(f"| `{column.name}` | `{kind}` | {null} | {key} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+def _type_text(column: sa.Column[Any]) -> str:
+    """The column's MySQL type, written out here: compiling it would depend on whatever
+    compiler hooks are loaded (dagster-mysql's turns every DATETIME into DATETIME(6))."""
+    impl = column.type.dialect_impl(mysql.dialect())
+    if isinstance(impl, sa.Numeric) and not isinstance(impl, sa.Float):
+        return f"DECIMAL({impl.precision}, {impl.scale})"
+    if isinstance(impl, sa.String):
+        collation = getattr(impl, "collation", None)
+        return f"VARCHAR({impl.length})" + (f" COLLATE {collation}" if collation else "")
+    if isinstance(impl, sa.DateTime):
+        fsp = getattr(impl, "fsp", None)
+        return f"DATETIME({fsp})" if fsp else "DATETIME"
+    for kind, name in _TYPE_NAMES:
+        if isinstance(impl, kind):
+            return name
+    return type(impl).__name__.upper()
+
+
+_TYPE_NAMES: list[tuple[type, str]] = [
+    (sa.Date, "DATE"),
+    (sa.JSON, "JSON"),
+    (sa.BigInteger, "BIGINT"),
+    (sa.SmallInteger, "SMALLINT"),
+    (sa.Integer, "INTEGER"),
+]
 
 
 GENERATED = {"object types": object_types, "fact tables": fact_tables}

@@ -6,6 +6,7 @@ ratio dividing by money, a ratio on records, and a ratio whose other provider's 
 exist, is not a count or counts per another period. The JSON Schema offers the object types and
 each one's targets, and the reference tables in docs/provider_spec.md are what the models say."""
 
+import contextlib
 import copy
 import json
 from collections.abc import Callable
@@ -252,6 +253,9 @@ def test_the_json_schema_offers_each_object_types_targets() -> None:
 
 
 def test_the_reference_tables_are_what_the_models_say() -> None:
+    with contextlib.suppress(ImportError):  # its compiler hook must change nothing here
+        import dagster_mysql  # noqa: F401
+
     text = REFERENCE_PATH.read_text(encoding="utf-8")
     assert blocks(text) == {"object types", "fact tables"}
     assert text == render(text), (
