@@ -27,6 +27,7 @@ from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import parse_instant, proof_now
 from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
+from zartsalgo_pipelines.proof.fact_explain import side_lines
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
@@ -200,6 +201,7 @@ def explain_lines(found: dict[str, Any]) -> list[str]:
             f"{batch['records']} counted here; that batch also failed "
             f"{batch['batch_failed_rows']} and ignored {batch['batch_ignored_rows']} rows"
         )
+    lines += side_lines(found.get("sides", []))
     lines.append(f"  baseline, {found['baseline']}")
     for base in found["baseline_periods"]:
         lines.append(

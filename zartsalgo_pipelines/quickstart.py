@@ -1,8 +1,13 @@
-"""The first README command: write the demo export for today, migrate, sync every shipped
-provider, print the review, build the portal preview, start the UI.
+"""The first README command: write the demo exports for today, migrate, sync every shipped
+provider, load the sample export of each provider that is not connected (the paused Google Ads),
+print the review, build the portal preview, start the UI.
 
 Safe to run again: a second run opens new batches in which every stored row is a duplicate (on a
-later day, the new days' requests are added; what earlier days sent stays in the database).
+later day, the new days' requests are added and the ad platform's last days are restated; what
+earlier days sent stays in the database).
+
+The demo, and only the demo, sets ZARTSALGO_DEMO_SAMPLES=1 for itself and the UI it starts, so
+a paused provider with a sample export shows its cards, each caveated as sample data.
 """
 
 import argparse
@@ -19,11 +24,13 @@ from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.definitions import ALL_PROVIDERS_JOB, build_definitions
 from zartsalgo_pipelines.factory.portal import PORTAL_JOB, preview_dir
+from zartsalgo_pipelines.proof.cross import shows_sample
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live
+from zartsalgo_pipelines.samples.ads import write_ads
 from zartsalgo_pipelines.samples.demo import write_demo
 from zartsalgo_pipelines.samples.quote_request import SAMPLE_PATH
 from zartsalgo_pipelines.samples.scenario import local_day
-from zartsalgo_pipelines.specs.loading import load_specs
+from zartsalgo_pipelines.specs.loading import LoadedSpec, load_specs
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.engine import create_engine, mask_url
 from zartsalgo_pipelines.storage.import_batches import OUTCOMES, latest_batch, review
@@ -44,6 +51,8 @@ def prepare_demo_export(path: Path = SAMPLE_PATH) -> Path:
     today = local_day(proof_now())
     lines = write_demo(today, path)
     print(f"Demo export for {today} ({today:%A}, Europe/Berlin): {lines} lines in {path}")
+    rows = write_ads(today)
+    print(f"Google Ads sample export for {today}: {rows} lines")
     return path
 
 
@@ -107,6 +116,22 @@ def run_until_interrupted(command: list[str], cwd: Path) -> int:
         return 130
 
 
+def load_samples(url: str, specs: list[LoadedSpec]) -> None:
+    """Each provider the demo shows from its sample export (``shows_sample``): land and map the
+    sample as a `sample` batch, then its client_metrics (the sync job skips a paused provider)."""
+    from zartsalgo_pipelines.pipeline.samples import load_sample
+    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+
+    engine = create_engine(url)
+    for loaded in specs:
+        if not shows_sample(loaded.spec):
+            continue
+        load_sample(engine, loaded.spec, loaded.folder)
+        with engine.begin() as conn:
+            refresh_client_metrics(conn, loaded.spec)
+    engine.dispose()
+
+
 def print_review(url: str, statuses: Mapping[str, str]) -> None:
     """The latest batch of each provider; providers that are not connected say so."""
     engine = create_engine(url)
@@ -124,7 +149,8 @@ def print_review(url: str, statuses: Mapping[str, str]) -> None:
                 continue
             r = review(conn, batch_id)
             counts = "".join(f"{getattr(r, f'rows_{o}'):>11}" for o in OUTCOMES)
-            print(f"{key:<24}{r.batch_id:>7}{r.status:>11}{r.rows_total:>8}{counts}")
+            note = f"  ({status}: its {r.source_kind} export)" if status != "connected" else ""
+            print(f"{key:<24}{r.batch_id:>7}{r.status:>11}{r.rows_total:>8}{counts}{note}")
     engine.dispose()
 
 
@@ -138,7 +164,8 @@ def build_portal(url: str, specs: list[ProviderSpec], definitions: dg.Definition
     engine = create_engine(url)
     with engine.begin() as conn:
         for spec in specs:
-            if spec.status != "connected" or go_live_history(conn, spec.key):
+            shown = spec.status == "connected" or shows_sample(spec)
+            if not shown or go_live_history(conn, spec.key):
                 continue
             try:
                 mark_live(conn, spec, decided_by=DEMO_REVIEWER)
@@ -184,6 +211,7 @@ def main() -> int:
 
 def _start(args: argparse.Namespace) -> int:
     prepare_dagster_home()
+    os.environ[settings.DEMO_SAMPLES_ENV] = "1"  # this process and the UI it starts only
     prepare_demo_export()
     url = settings.database_url()
     print(f"Migrating {mask_url(url)} to the newest schema")
@@ -199,6 +227,7 @@ def _start(args: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     specs = load_specs()
+    load_samples(url, list(specs.values()))
     statuses = {key: loaded.spec.status for key, loaded in specs.items()}
     print_review(url, statuses)
     portal_ok = build_portal(url, [loaded.spec for loaded in specs.values()], definitions)

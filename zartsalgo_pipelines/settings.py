@@ -17,6 +17,10 @@ CHUNK_SIZE_ENV = "ZARTSALGO_CHUNK_SIZE"
 ALERT_WEBHOOK_ENV = "ZARTSALGO_ALERT_WEBHOOK_URL"
 # The moment the proof is rendered for (clock.proof_now); unset: now.
 AS_OF_ENV = "ZARTSALGO_AS_OF"
+# Set only by `python3 dev.py start` (quickstart) for the local demo and the UI it starts: a
+# provider that is not connected but ships a `sample` export counts as connected for the
+# portal, its cards caveated as sample data. A deployment never sets it.
+DEMO_SAMPLES_ENV = "ZARTSALGO_DEMO_SAMPLES"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFS_DIR = PACKAGE_DIR / "defs"
@@ -88,6 +92,12 @@ def celery_broker_url() -> str:
 def alert_webhook_url() -> str | None:
     """Where alert events are posted (a Slack-compatible incoming webhook), if anywhere."""
     return os.environ.get(ALERT_WEBHOOK_ENV) or None
+
+
+def demo_samples() -> bool:
+    """Whether this is the local demo, which shows paused providers from their sample export
+    (``ZARTSALGO_DEMO_SAMPLES=1``, set by quickstart only)."""
+    return os.environ.get(DEMO_SAMPLES_ENV) == "1"
 
 
 def as_of_text() -> str | None:

@@ -3,9 +3,11 @@
     python3 dev.py docs     # rewrites the examples in README.md and docs/images/*.png
 
 The demo export for 2026-12-07 is synced into a scratch SQLite database (the functions the
-assets call, in order), the proof is rendered as of that day at noon, and each example is the
-text the `zartsalgo` command prints for it. `test_docs_examples.py` renders them the same way
-and checks README.md holds them, so an example can never drift from what the code says.
+assets call, in order), with the paused Google Ads provider's sample export loaded as the demo
+loads it (``ZARTSALGO_DEMO_SAMPLES=1``), the proof is rendered as of that day at noon, and each
+example is the text the `zartsalgo` command prints for it. `test_docs_examples.py` renders them
+the same way and checks README.md holds them, so an example can never drift from what the code
+says.
 """
 
 import datetime as dt
@@ -37,6 +39,7 @@ def demo_day(workdir: Path) -> Iterator[tuple[sa.Engine, list, Path]]:
     from zartsalgo_pipelines.factory.portal_assets import next_update
     from zartsalgo_pipelines.pipeline.pending import process_pending
     from zartsalgo_pipelines.pipeline.run import extract_files
+    from zartsalgo_pipelines.pipeline.samples import load_sample
     from zartsalgo_pipelines.proof.golive import mark_live
     from zartsalgo_pipelines.proof.impact import refresh_impact
     from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
@@ -44,14 +47,20 @@ def demo_day(workdir: Path) -> Iterator[tuple[sa.Engine, list, Path]]:
     from zartsalgo_pipelines.proof.preview import write_preview
     from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
     from zartsalgo_pipelines.proof.tasks import refresh_tasks
+    from zartsalgo_pipelines.samples.ads import write_ads
     from zartsalgo_pipelines.samples.demo import write_demo
     from zartsalgo_pipelines.specs.loading import load_specs
     from zartsalgo_pipelines.storage.engine import create_engine
     from zartsalgo_pipelines.storage.migrate import upgrade_head
 
     now = parse_instant(DAY)
-    saved = {k: os.environ.get(k) for k in ("ZARTSALGO_DATA_DIR", "ZARTSALGO_AS_OF")}
-    os.environ |= {"ZARTSALGO_DATA_DIR": str(workdir / "data"), "ZARTSALGO_AS_OF": DAY}
+    names = ("ZARTSALGO_DATA_DIR", "ZARTSALGO_AS_OF", "ZARTSALGO_DEMO_SAMPLES")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ |= {
+        "ZARTSALGO_DATA_DIR": str(workdir / "data"),
+        "ZARTSALGO_AS_OF": DAY,
+        "ZARTSALGO_DEMO_SAMPLES": "1",
+    }
     url = f"sqlite:///{workdir / 'docs.sqlite'}"
     upgrade_head(url)
     engine = create_engine(url)
@@ -61,9 +70,13 @@ def demo_day(workdir: Path) -> Iterator[tuple[sa.Engine, list, Path]]:
         write_demo(now.date(), folder / "sample" / "quote_requests.jsonl")
         extract_files(engine, loaded.spec, folder)
         process_pending(engine, loaded.spec)
+        ads = load_specs()["ads_google"]
+        write_ads(now.date(), workdir / "ads_google" / "sample" / "ads_report.jsonl")
+        load_sample(engine, ads.spec, workdir / "ads_google")
         specs = [s.spec for s in load_specs().values()]
         with engine.begin() as conn:
             mark_live(conn, loaded.spec, decided_by="docs", now=now)
+            mark_live(conn, ads.spec, decided_by="docs", now=now)
             for spec in specs:
                 refresh_client_metrics(conn, spec, now)
             refresh_portal_cards(conn, specs, now)
@@ -105,6 +118,8 @@ def examples(engine: sa.Engine) -> dict[str, str]:
 
     hidden = next(h for h in checked["hidden"] if h["card"] == "Quote requests received")
     return {
+        "ads_spend": card(steady, "Ad spend"),
+        "ads_per_request": card(drop, "Cost per quote request"),
         "drop": card(drop, "Quote requests received"),
         "steady": card(steady, "Requests you can answer by email"),
         "quiet": card(quiet, "Quote requests received"),

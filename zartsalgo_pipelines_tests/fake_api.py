@@ -10,6 +10,8 @@ Routes:
                                         each use when `rotate_refresh_tokens`)
     GET  /reports/...                   an ad platform's daily report (``fake_reports``): accounts
                                         of a manager account, rows per account and date window
+    POST /v17/customers/<id>/googleAds:search   Google Ads search results per account and date
+                                        range (``fake_google_ads``)
 Faults are injected per request number (1-based, token requests not counted): any status,
 headers and body, or `hold` to answer only after the client's timeout.
 """
@@ -31,7 +33,7 @@ import pytest
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.specs.loading import load_spec_file
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines_tests import fake_reports
+from zartsalgo_pipelines_tests import fake_google_ads, fake_reports
 
 
 @dataclass
@@ -164,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._items(parts.path.removeprefix("/items/"), query)
         elif parts.path.startswith("/reports/"):
             status, payload = fake_reports.answer(api, parts.path, query)
+            self._json(status, payload)
+        elif parts.path.startswith(fake_google_ads.PREFIX):
+            status, payload = fake_google_ads.answer(api, parts.path, body)
             self._json(status, payload)
         else:
             self._json(404, {"message": "no such route"})

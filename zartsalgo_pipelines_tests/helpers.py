@@ -4,7 +4,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.tables import RECORD_MODELS
+from zartsalgo_pipelines.tables import OBJECT_MODELS
 
 DROP = object()  # quote(..., contact__email=DROP) removes the key
 
@@ -60,7 +60,7 @@ def assert_every_row_accounted(
 
 def _record_orphans(conn: sa.Connection, provider_key: str) -> tuple[int, int]:
     orphans = objects = 0
-    for object_type, model in RECORD_MODELS.items():
+    for object_type, model in OBJECT_MODELS.items():
         table = model.__tablename__
         where = {"p": provider_key, "t": object_type, "table": table}
         orphans += conn.execute(

@@ -36,7 +36,7 @@ def test_dagsters_component_loader_builds_the_same_providers() -> None:
     our_graph, their_graph = ours.resolve_asset_graph(), theirs.resolve_asset_graph()
     our_keys = {k for k in our_graph.get_all_asset_keys() if k.path[0] != PORTAL_GROUP}
     assert our_keys == set(their_graph.get_all_asset_keys())
-    assert len(our_keys) == 8  # two shipped providers, four assets each
+    assert len(our_keys) == 12  # three shipped providers, four assets each
     assert set(their_graph.asset_check_keys) == {
         check for check in our_graph.asset_check_keys if check.asset_key in our_keys
     }

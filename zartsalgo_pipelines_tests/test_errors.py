@@ -16,6 +16,7 @@ from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.ops.manual_files import ManualFileError
 from zartsalgo_pipelines.pipeline.landing import LandingExistsError
 from zartsalgo_pipelines.proof.explain import NotFoundError
+from zartsalgo_pipelines.proof.fact_tallies import MissingPeerError
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.files import NoExportFileError
@@ -53,6 +54,7 @@ CLASSES: list[tuple[type[ZartsalgoError], type[Exception] | None, bool]] = [
     (LandingExistsError, FileExistsError, True),
     (NoExportFileError, FileNotFoundError, True),
     (NotFoundError, LookupError, False),
+    (MissingPeerError, LookupError, False),
     (GoLiveRefusedError, ValueError, False),
     (BatchLostError, RuntimeError, True),
     (BatchNotClaimedError, RuntimeError, True),

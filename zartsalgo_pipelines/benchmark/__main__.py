@@ -24,6 +24,11 @@ def main() -> None:
         help="small-sync overhead, definitions load and webhook-to-portal latency instead of "
         "throughput",
     )
+    parser.add_argument(
+        "--facts",
+        action="store_true",
+        help="the reporting path: daily ad-platform fact rows into metric facts (throughput)",
+    )
     parser.add_argument("--deliveries", type=int, default=40, help="webhooks posted (--latency)")
     parser.add_argument("--rate", type=float, default=1.0, help="deliveries a second (--latency)")
     parser.add_argument(
@@ -41,6 +46,10 @@ def main() -> None:
                 latency.run(args.database_url, args.specs, args.deliveries, args.rate, args.repeat)
             )
         )
+    elif args.facts:
+        from zartsalgo_pipelines.benchmark import facts
+
+        facts.run_facts(args)
     else:
         from zartsalgo_pipelines.benchmark import throughput
 

@@ -2,13 +2,16 @@
 rows) and, on MySQL, the write bound (LOAD DATA of what a first load stored)."""
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.mapping.apply import FieldMap
 from zartsalgo_pipelines.pipeline.run import chunked
 from zartsalgo_pipelines.sources.files import iter_file_rows
+from zartsalgo_pipelines.sources.rows import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.chunks import driver_rows
@@ -25,14 +28,30 @@ def measure_floor(url: str, spec: ProviderSpec, export: Path, chunk_size: int) -
     columns = [e.target for e in spec.fields]
     statement = _floor_statement(engine.dialect.name, columns)
     field_map = FieldMap(spec)
-    written, seconds = 0, 0.0
     now = time.strftime("%Y-%m-%d %H:%M:%S")
+
+    def params(chunk: list[SourceRow]) -> list[tuple[Any, ...]]:
+        mapped = driver_rows(field_map.apply(chunk).valid)
+        return [("bench", 1, now, now, *(row[c] for c in columns)) for row in mapped]
+
+    return timed_floor(engine, floor, statement, export, chunk_size, params)
+
+
+def timed_floor(
+    engine: sa.Engine,
+    floor: sa.Table,
+    statement: str,
+    export: Path,
+    chunk_size: int,
+    params_of: Callable[[list[SourceRow]], list[tuple[Any, ...]]],
+) -> tuple[int, float]:
+    """(rows written, seconds in the driver) of ``statement`` over the export's chunks as
+    ``params_of`` maps them (off the clock); the floor table is dropped after."""
+    written, seconds = 0, 0.0
     raw = engine.raw_connection()
     try:
-        rows = iter_file_rows(export, "jsonl", export.name)
-        for chunk in chunked(rows, chunk_size):
-            mapped = driver_rows(field_map.apply(chunk).valid)
-            params = [("bench", 1, now, now, *(row[c] for c in columns)) for row in mapped]
+        for chunk in chunked(iter_file_rows(export, "jsonl", export.name), chunk_size):
+            params = params_of(chunk)
             started = time.perf_counter()
             cursor = raw.cursor()
             cursor.executemany(statement, params)
@@ -78,7 +97,9 @@ WRITTEN_TABLES = [
 ]
 
 
-def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
+def measure_write_bound(
+    url: str, workdir: Path, tables: list[str] = WRITTEN_TABLES
+) -> dict[str, float]:
     """Seconds the server takes to LOAD DATA the rows the first load stored, per table (MySQL).
 
     Each table's rows are read back and written to a file in the bulk format first (off the
@@ -90,7 +111,7 @@ def measure_write_bound(url: str, workdir: Path) -> dict[str, float]:
     seconds: dict[str, float] = {}
     try:
         with engine.begin() as conn:
-            for table in WRITTEN_TABLES:
+            for table in tables:
                 copy = f"bench_copy_{table}"
                 mysql_bulk.create_empty_copy(conn, table, copy)
                 path = workdir / f"{copy}.tsv"

@@ -51,19 +51,22 @@ from zartsalgo_pipelines.storage.migrate import upgrade_head
 __all__ = ["WRITTEN_TABLES", "load_spec", "peak_rss_mb", "run"]
 
 
-def load_spec(export_dir: Path, chunk_size: int) -> ProviderSpec:
-    attributes = yaml.safe_load(SHIPPED_SPEC.read_text(encoding="utf-8"))["attributes"]
+def load_spec(export_dir: Path, chunk_size: int, shipped: Path = SHIPPED_SPEC) -> ProviderSpec:
+    """A shipped spec reading the benchmark's export (the facts mode: ``ADS_SPEC``)."""
+    attributes = yaml.safe_load(shipped.read_text(encoding="utf-8"))["attributes"]
     attributes["source"] = {"kind": "file", "path": str(export_dir / "*.jsonl"), "format": "jsonl"}
     attributes["chunk_size"] = chunk_size
     return ProviderSpec.model_validate(attributes)
 
 
-def _pipeline_child(url: str, export_dir: str, chunk_size: int, data_dir: str, out: Any) -> None:
+def _pipeline_child(
+    url: str, export_dir: str, chunk_size: int, data_dir: str, out: Any, shipped: str
+) -> None:
     import os
 
     os.environ[settings.DATA_DIR_ENV] = data_dir  # this process only: landing under workdir
     engine = create_engine(url)
-    spec = load_spec(Path(export_dir), chunk_size)
+    spec = load_spec(Path(export_dir), chunk_size, Path(shipped))
     cpu, started = cpu_seconds(), time.perf_counter()
     extract = extract_files(engine, spec, Path(export_dir))
     review = process_extract(engine, spec, extract.batch_id)
@@ -101,12 +104,14 @@ def peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes on macOS
 
 
-def run_pipeline(url: str, export_dir: Path, chunk_size: int, data_dir: Path) -> dict[str, Any]:
+def run_pipeline(
+    url: str, export_dir: Path, chunk_size: int, data_dir: Path, shipped: Path = SHIPPED_SPEC
+) -> dict[str, Any]:
+    """The pipeline on the export, in a spawned process (its peak RSS is its own)."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_pipeline_child, args=(url, str(export_dir), chunk_size, str(data_dir), send)
-    )
+    args = (url, str(export_dir), chunk_size, str(data_dir), send, str(shipped))
+    child = context.Process(target=_pipeline_child, args=args)
     child.start()
     result = receive.recv()
     child.join()

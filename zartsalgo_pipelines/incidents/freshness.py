@@ -24,7 +24,7 @@ from zartsalgo_pipelines.incidents.kinds import NO_NEW_DATA
 from zartsalgo_pipelines.incidents.staleness import age_text
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.freshness import Arrivals, arrivals, records_between
-from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables import OBJECT_MODELS, table_of
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def freshness(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) -> Fres
         return None
     entry = spec.field(field)
     day_field = entry is not None and entry.type == "date"
-    table = table_of(RECORD_MODELS[spec.object_type])
+    table = table_of(OBJECT_MODELS[spec.object_type])
     found = arrivals(conn, table, spec.key, field, spec.freshness.lookback_days, now)
     clients = {a.client_key: _silence(spec, a.client_key, a, now, day_field) for a in found}
     newest = max((a.newest for a in found if a.newest), default=None)

@@ -13,7 +13,13 @@ import pandera.pandas as pa
 
 from zartsalgo_pipelines.mapping.casting import DTYPES
 from zartsalgo_pipelines.specs.models import FieldMapEntry, ProviderSpec
-from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.specs.targets import (
+    CURRENCY_CHECK,
+    CURRENCY_PATTERN,
+    FACT_HOUR_CHECK,
+    FACT_HOURS,
+    target_columns,
+)
 from zartsalgo_pipelines.tables.limits import ColumnLimit, column_limit
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -100,15 +106,23 @@ def field_checks(entry: FieldMapEntry, column_length: int | None) -> list[pa.Che
     return checks
 
 
+# What a fact's own columns hold beyond their type (every provider's facts alike).
+TARGET_CHECKS = {
+    "fact_hour": [pa.Check.in_range(*FACT_HOURS, name=FACT_HOUR_CHECK, error=FACT_HOUR_CHECK)],
+    "currency": [pa.Check.str_matches(CURRENCY_PATTERN, name=CURRENCY_CHECK, error=CURRENCY_CHECK)],
+}
+
+
 def build_schema(spec: ProviderSpec) -> pa.DataFrameSchema:
     """The pandera schema that enforces ``spec``'s field map on cast, value-mapped columns."""
-    table = table_of(RECORD_MODELS[spec.object_type])
+    targets = target_columns(spec.object_type, spec.facts)
     columns = {}
     for entry in spec.fields:
-        limit = column_limit(table.columns[entry.target])
+        limit = column_limit(targets[entry.target])
+        own = TARGET_CHECKS.get(entry.target, []) if spec.reports_facts else []
         columns[entry.target] = pa.Column(
             DTYPES[entry.type],
-            checks=field_checks(entry, limit.max_chars) + limit_checks(limit),
+            checks=field_checks(entry, limit.max_chars) + limit_checks(limit) + own,
             nullable=not entry.required,
             title=entry.label,
         )

@@ -68,8 +68,10 @@ def extract_files(
     *,
     owner: BatchOwner | None = None,
     run_is_alive: RunIsAlive | None = None,
+    source_kind: str = "file",
 ) -> Extract:
-    """Land the provider's export files unchanged and open an ``extracted`` batch for them.
+    """Land the provider's export files unchanged and open an ``extracted`` batch for them
+    (``source_kind`` `sample` for a provider's sample export, ``pipeline/samples.py``).
 
     Landing a copy keeps the extract reproducible after the provider replaces its export.
     Stuck batches of the provider are swept first (``pipeline/sweep.py``).
@@ -83,7 +85,7 @@ def extract_files(
         batch_id = open_provider_batch(
             conn,
             spec,
-            source_kind="file",
+            source_kind=source_kind,
             source_ref=", ".join(names),
             status="extracting",
             owner=owner,

@@ -23,15 +23,18 @@ from zartsalgo_pipelines.proof.wording import (
     caveat_incident,
     caveat_no_data,
     caveat_no_new_data,
+    caveat_provisional,
     caveat_restatable,
+    caveat_sample,
     caveat_too_few,
     comparison_text,
     no_baseline_text,
     status_text,
 )
+from zartsalgo_pipelines.specs.facts import measure_name
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.specs.units import Unit
+from zartsalgo_pipelines.specs.units import Unit, unit_of
 from zartsalgo_pipelines.storage.proof.cards import card_rows
 from zartsalgo_pipelines.storage.proof.metrics import as_date
 
@@ -131,6 +134,25 @@ def record_unit(spec: ProviderSpec) -> Unit:
     return next((m.unit_info for m in spec.metrics if m.measure == "count"), RECORDS)
 
 
+def sample_unit(spec: ProviderSpec, metric: MetricSpec) -> Unit:
+    """What a card's sample counts: a ratio's denominator (its declared `sample_unit`, else the
+    denominator measure's unit), else the provider's records."""
+    if metric.measure != "ratio":
+        return record_unit(spec)
+    if metric.sample_unit is not None:
+        return unit_of(metric.sample_unit)
+    side = metric.denominator if isinstance(metric.denominator, str) else None
+    measure = spec.facts.measures.get(measure_name(side) or "") if spec.facts else None
+    counted = measure.counted if measure is not None else None
+    return counted or RECORDS
+
+
+def provisional_days(spec: ProviderSpec, period_over_at: dt.datetime, now: dt.datetime) -> int:
+    """The provider's restatement window when the period ends inside it, else 0."""
+    days = spec.facts.restatement_days if spec.facts else 0
+    return days if days and period_over_at > now - dt.timedelta(days=days) else 0
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -146,13 +168,18 @@ def _caveats(
     """The caveats a client reads, most important first; one that does not fit is left out
     whole."""
     words, unit, records = Formatter(spec.locale), metric.unit_info, record_unit(spec)
+    restated = spec.facts.restatement_days if spec.facts else 0
     texts = {
+        "sample": lambda: caveat_sample(spec.display_name),
+        "provisional": lambda: caveat_provisional(spec.display_name, restated),
         "no_new_data": lambda: caveat_no_new_data(words, silent_since, records),
         "being_checked": lambda: caveat_being_checked(words, cell.failed, records, metric),
         "incident": lambda: caveat_incident(spec.display_name),
         "in_progress": lambda: caveat_in_progress(metric),
         "no_data": lambda: caveat_no_data(metric, records),
-        "too_few": lambda: caveat_too_few(words, sample, records if unit.kind != "count" else unit),
+        "too_few": lambda: caveat_too_few(
+            words, sample, sample_unit(spec, metric) if unit.kind != "count" else unit
+        ),
         "restatable": caveat_restatable,
     }
     kept: list[str] = []
@@ -198,11 +225,12 @@ def build_card(
     status, sample = row["status"], int(row["sample_size"])
     current_display = words.value(current, unit)
     if current is None and metric.measure in RATE_MEASURES:
-        current_display = words.count(sample, record_unit(spec))  # the count, never a rate
+        current_display = words.count(sample, sample_unit(spec, metric))  # never a rate
     against = baseline_label(metric, row["baseline_kind"])
-    seen = decide(
-        provider, cell, status=status, is_final=bool(row["is_final"]), period_over_at=over_at
-    )
+    provisional = provisional_days(spec, over_at, now) > 0
+    final = bool(row["is_final"])
+    seen = decide(provider, cell, status=status, is_final=final, period_over_at=over_at,
+                  provisional=provisional)  # fmt: skip
     last = provider.last_success_at
     return Card(
         provider_key=spec.key,

@@ -11,6 +11,13 @@
 - **sum**: the totals of two compound Poisson processes, a normal approximation whose variance
   is estimated by the sums of squared values (each total's variance is its rate times the mean
   squared value).
+- **sum of a reporting provider's facts** (ad spend): Welch's t-test of the two periods' daily
+  totals. A report row is already an aggregate (a campaign's day), not an event whose number
+  varies by chance: the day is what varies, so the days are the sample (``per_day``).
+- **ratio** with a whole count on one side (cost per click, cost per quote request, a
+  click-through rate): the two periods' counts compared exactly given their exposures (the
+  other side: spend, impressions), the binomial test with p = e1 / (e1 + e2), as for counts.
+  With no whole count on either side (cost per attributed conversion) no test fits: None.
 
 All two-sided. A change is a trend only when its p-value is below ``1 - confidence`` *and* it is
 larger than the metric's ``steady_band``; otherwise it is ``steady``, "within the usual range".
@@ -35,6 +42,14 @@ class Sample:
     total: Decimal = Decimal(0)
     squares: Decimal = Decimal(0)
     exposure: float = 1.0
+    # A ratio: what the total is divided by, and where a test fits, the whole count and the
+    # exposure that count is compared at (the other side: spend, impressions; not the days
+    # above). proof/fact_tallies.py decides which side is which.
+    denominator: Decimal = Decimal(0)
+    count: int | None = None
+    count_exposure: Decimal | None = None
+    # A sum whose values are daily totals (``values`` days, ``squares`` their squares).
+    per_day: bool = False
 
     def __add__(self, other: "Sample") -> "Sample":
         return Sample(
@@ -44,6 +59,12 @@ class Sample:
             self.total + other.total,
             self.squares + other.squares,
             self.exposure + other.exposure,
+            self.denominator + other.denominator,
+            None if self.count is None or other.count is None else self.count + other.count,
+            None
+            if self.count_exposure is None or other.count_exposure is None
+            else self.count_exposure + other.count_exposure,
+            self.per_day and other.per_day,
         )
 
 
@@ -66,9 +87,28 @@ def p_value(metric: MetricSpec, current: Sample, baseline: Sample) -> float | No
             [baseline.part, baseline.records - baseline.part],
         ]
         return float(stats.fisher_exact(table).pvalue)
-    if metric.measure == "average":
+    if metric.measure == "average" or (current.per_day and baseline.per_day):
         return _welch(current, baseline)
+    if metric.measure == "ratio":
+        return _count_per_exposure(current, baseline)
     return _compound_poisson(current, baseline)
+
+
+def _count_per_exposure(current: Sample, baseline: Sample) -> float | None:
+    """Two periods' counts given their exposures: when the rate per unit of exposure did not
+    change, the current count is Binomial(both counts, its share of the exposure)."""
+    from scipy import stats
+
+    if current.count is None or baseline.count is None:
+        return None
+    mine, theirs = current.count_exposure, baseline.count_exposure
+    if mine is None or theirs is None or mine <= 0 or theirs <= 0:
+        return None
+    n = current.count + baseline.count
+    if n == 0:
+        return None
+    share = float(mine / (mine + theirs))
+    return float(stats.binomtest(current.count, n, share).pvalue)
 
 
 def _spread(sample: Sample) -> tuple[float, float]:

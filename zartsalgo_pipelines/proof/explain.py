@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.clock import proof_now
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.baselines import FIRST_PERIOD
-from zartsalgo_pipelines.proof.cards import Card, headline, load_cards, record_unit
+from zartsalgo_pipelines.proof.cards import Card, headline, load_cards, sample_unit
 from zartsalgo_pipelines.proof.formatting import NO_VALUE, Formatter
 from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
@@ -85,11 +85,19 @@ def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dic
             {
                 "card": c.label,
                 "period": c.period_label,
-                "reason": HIDDEN_REASONS.get(c.visibility_reason, c.visibility_reason),
+                "reason": hidden_reason(c),
             }
             for c in hidden
         ],
     }
+
+
+def hidden_reason(card: Card) -> str:
+    """Why a card is hidden, for its owner; a ratio names its other side and why that is."""
+    reason = HIDDEN_REASONS.get(card.visibility_reason, card.visibility_reason)
+    if card.visibility_reason == "other_side_hidden" and card.caveat:
+        return f"{reason} ({card.caveat})"
+    return reason
 
 
 def _find_metric(specs: list[ProviderSpec], key: str) -> tuple[ProviderSpec, MetricSpec]:
@@ -117,8 +125,12 @@ def baseline_periods(metric: MetricSpec, period: Period, kind: str) -> list[Peri
     return []
 
 
-def _what(spec: ProviderSpec, metric: MetricSpec) -> str:
+def _what(spec: ProviderSpec, metric: MetricSpec, specs: list[ProviderSpec]) -> str:
     """`share of records with Email`, `average of Budget where Currency is EUR`."""
+    if spec.reports_facts:
+        from zartsalgo_pipelines.proof.fact_explain import fact_what
+
+        return fact_what(spec, metric, specs)
     labels = {f.target: f.label or f.target for f in spec.fields}
     field = labels.get(metric.field or "", metric.field or "")
     text = {
@@ -187,7 +199,7 @@ def _baselines(
                 if other is None
                 else words.value(_dec(other["current_value"]), metric.unit_info),
                 "records": words.count(
-                    0 if other is None else other["sample_size"], record_unit(spec)
+                    0 if other is None else other["sample_size"], sample_unit(spec, metric)
                 ),
                 "status": "not on record" if other is None else other["status"],
             }
@@ -222,7 +234,13 @@ def explain(
         ),
         None,
     )
-    batches = _batches(conn, spec, metric, client, period, words, now)
+    sides: list[dict[str, Any]] = []
+    if spec.reports_facts:
+        from zartsalgo_pipelines.proof.fact_explain import explain_sides
+
+        batches, sides = explain_sides(conn, specs, spec, metric, client, period, now)
+    else:
+        batches = _batches(conn, spec, metric, client, period, words, now)
     baselines = _baselines(conn, spec, metric, client, period, row["baseline_kind"], words)
     missing = row["no_baseline_reason"] or (
         FIRST_PERIOD if row["status"] == "no_baseline" else None
@@ -234,8 +252,8 @@ def explain(
         "label": metric.label,
         "period": period.label(spec.locale),
         "timezone": zone,
-        "what": _what(spec, metric),
-        "records_counted": words.count(row["sample_size"], record_unit(spec)),
+        "what": _what(spec, metric, specs),
+        "records_counted": words.count(row["sample_size"], sample_unit(spec, metric)),
         "value": words.value(_dec(row["current_value"]), unit),
         "status": row["status"],
         "comparison": card.comparison if card else None,
@@ -248,6 +266,7 @@ def explain(
         else None,
         "baseline_periods": baselines,
         "batches": batches,
+        "sides": sides,
         "final": bool(row["is_final"]),
         "computed_at": words.moment(row["computed_at"], zone),
         "data_through": words.moment(card.data_through if card else None, zone),

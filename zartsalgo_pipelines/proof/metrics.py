@@ -10,6 +10,7 @@ A change is a trend only beyond chance (``proof/comparison.py``), else ``steady`
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -87,13 +88,16 @@ def compute_metric(
     metric: MetricSpec,
     now: dt.datetime,
     live_since: dt.datetime | None = None,
+    peers: Mapping[str, ProviderSpec] | None = None,
 ) -> list[MetricCard]:
-    """Every (client, period) of one metric from the client's first period to the current one."""
+    """Every (client, period) of one metric from the client's first period to the current one
+    (``peers``: the providers a cross-provider ratio reads, by key)."""
     zone = metric.timezone or spec.timezone
     current_period = period_of(metric.period, local_date(now, zone))
     oldest = period_of(metric.period, local_date(now - HORIZON, zone))
     cards: list[MetricCard] = []
-    for client, tallies in sorted(tally_periods(conn, spec, metric, zone, now).items()):
+    found = tally_periods(conn, spec, metric, zone, now, peers)
+    for client, tallies in sorted(found.items()):
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
         launch = launch_period(metric, history, zone, live_since)
@@ -133,7 +137,7 @@ def _card(
         reference=reference,
         change_pct=change_pct,
     )
-    if judged.status in {"too_few", "no_data", "in_progress", "no_baseline"}:
+    if judged.status in {"too_few", "no_data", "in_progress", "no_baseline", "no_denominator"}:
         change, change_pct = None, None  # no comparison is claimed, so none is shown
     values = _action_values(spec, metric, period, current, reference.value, change, change_pct)
     final = complete and period.ends_at_utc(zone) + dt.timedelta(days=metric.restate_days) <= (
@@ -205,19 +209,24 @@ def refresh_client_metrics(
     now: dt.datetime | None = None,
     *,
     rewrite_final: bool = False,
+    peers: Mapping[str, ProviderSpec] | None = None,
 ) -> list[MetricCard]:
     """Recompute every metric of ``spec``; write the values that are not final, or that later
     batches added records to. With
     ``rewrite_final`` (rendering another moment, in a transaction that is rolled back): every
-    period anew, and nothing stored for another moment."""
+    period anew, and nothing stored for another moment. A ratio reading another provider is
+    computed only with that provider among ``peers`` (the portal refresh computes it,
+    ``proof/cross.py``)."""
     now = now or proof_now()
     live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
     for metric in spec.metrics:
-        final = {} if rewrite_final else final_periods(conn, spec.key, metric.key)
         if rewrite_final:  # what was stored for another moment is not shown either
             forget_metric(conn, spec.key, metric.key)
-        fresh = [c for c in compute_metric(conn, spec, metric, now, live) if _open(c, final)]
+        if metric.peer is not None and metric.peer.provider not in (peers or {}):
+            continue
+        final = {} if rewrite_final else final_periods(conn, spec.key, metric.key)
+        fresh = [c for c in compute_metric(conn, spec, metric, now, live, peers) if _open(c, final)]
         written += fresh
         write_client_metrics(conn, [_row(spec, metric, c, now) for c in fresh])
     return written

@@ -46,6 +46,10 @@ def sentence(card: Card, words: Formatter, unit: Unit) -> str:
         return f"{label}: {value}, too few for a rate."
     if status == "no_baseline":
         return f"{label}: {value}. {card.comparison or ''}".strip()
+    if status == "no_denominator":
+        return f"{label}: nothing to divide by."
+    if status == "untested":
+        return f"{label}: {value} against {card.baseline_display} {card.baseline_label}."
     if card.baseline_kind == "target":
         return f"{label}: {value} against a goal of {card.baseline_display}."
     if status == "steady":

@@ -18,6 +18,7 @@ from zartsalgo_pipelines.incidents.freshness import Freshness, freshness, refres
 from zartsalgo_pipelines.incidents.staleness import sync_is_stale
 from zartsalgo_pipelines.proof.attribution import Cell, attribute_failures
 from zartsalgo_pipelines.proof.cards import Card, build_card, load_cards
+from zartsalgo_pipelines.proof.cross import refresh_cross_metrics, settle_cross_cards, shows_sample
 from zartsalgo_pipelines.proof.formatting import Formatter
 from zartsalgo_pipelines.proof.periods import Period, local_date
 from zartsalgo_pipelines.proof.tallies import every_record, tally_periods
@@ -53,6 +54,7 @@ def provider_state(conn: sa.Connection, spec: ProviderSpec, now: dt.datetime) ->
         incident_kinds=frozenset(i["kind"] for i in facts["incidents"]),
         tolerated_failure_share=spec.tolerated_failure_share,
         min_rows=spec.min_rows,
+        demo_sample=shows_sample(spec),
     )
 
 
@@ -107,6 +109,7 @@ def refresh_portal_cards(
     """Rebuild every provider's cards from its client_metrics and current facts; open or
     resolve `no_new_data`; returns the stored cards (with their ids) and the incident events."""
     now = now or proof_now()
+    refresh_cross_metrics(conn, specs, now)
     cards: list[Card] = []
     events: list[AlertEvent] = []
     fresh_of: dict[str, Freshness | None] = {}
@@ -117,7 +120,7 @@ def refresh_portal_cards(
         write_cards(conn, [c.as_row() for c in _provider_cards(conn, spec, fresh, now)])
         delete_cards_of_undeclared_metrics(conn, spec.key, sorted(m.key for m in spec.metrics))
         cards += load_cards(conn, provider_key=spec.key)
-    return PortalRefresh(cards, events, fresh_of)
+    return PortalRefresh(settle_cross_cards(conn, specs, cards), events, fresh_of)
 
 
 def summary(cards: list[Card]) -> dict[str, dict[str, int]]:

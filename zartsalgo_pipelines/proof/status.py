@@ -29,7 +29,10 @@ def decide_status(
     """The card's status; the precedence is documented in docs/provider_spec.md."""
     if not complete:
         return Judgement("in_progress")
-    if sample == 0:
+    if metric.measure == "ratio" and not current_sample.denominator:
+        # Nothing to divide by: said in words, never Infinity.
+        return Judgement("no_data" if not current_sample.total else "no_denominator")
+    if sample == 0 and metric.measure != "ratio":
         return Judgement("no_data")
     if metric.measure in RATE_MEASURES and sample < metric.min_sample:
         return Judgement("too_few")
@@ -40,6 +43,8 @@ def decide_status(
         met = current >= reference.value if up else current <= reference.value
         return Judgement("on_target" if met else "off_target")
     chance = None if reference.sample is None else p_value(metric, current_sample, reference.sample)
+    if metric.measure == "ratio" and chance is None and current != reference.value:
+        return Judgement("untested")  # no test fits: the change is shown, no trend claimed
     if current == reference.value or not beyond_chance(metric, chance):
         return Judgement("steady", chance)
     if change_pct is not None and abs(change_pct) <= Decimal(str(metric.steady_band)) * HUNDRED:
@@ -63,6 +68,8 @@ def _above(metric: MetricSpec, current: Sample, baseline: Sample) -> bool:
         )
     if metric.measure == "average":
         return current.total * baseline.values > baseline.total * current.values
+    if metric.measure == "ratio":
+        return current.total * baseline.denominator > baseline.total * current.denominator
     return current.part * baseline.records > baseline.part * current.records
 
 

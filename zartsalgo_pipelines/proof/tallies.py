@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -29,6 +30,12 @@ class Tally:
     values: int = 0
     batch_ids: list[int] = field(default_factory=list)
     first_day: dt.date | None = None  # the earliest local day holding one of its records
+    # A ratio (proof/fact_tallies.py): the numerator is ``total``; what it is divided by, and
+    # where a test fits, the whole count and the exposure it is compared at.
+    denominator: Decimal = Decimal(0)
+    count: int | None = None
+    count_exposure: Decimal | None = None
+    per_day: bool = False  # a sum of facts: ``values`` days, ``squares`` daily totals squared
 
 
 def tally_periods(
@@ -37,8 +44,15 @@ def tally_periods(
     metric: MetricSpec,
     zone: str,
     until: dt.datetime | None = None,
+    peers: Mapping[str, ProviderSpec] | None = None,
 ) -> dict[str, dict[Period, Tally]]:
-    """Per client, per period of ``metric``: its records' tally (up to ``until``, if given)."""
+    """Per client, per period of ``metric``: its records' tally (up to ``until``, if given).
+    A reporting provider's facts are tallied by ``proof/fact_tallies.py`` (``peers``: the
+    providers a cross-provider ratio reads)."""
+    if spec.reports_facts:
+        from zartsalgo_pipelines.proof.fact_tallies import fact_tally_periods
+
+        return fact_tally_periods(conn, spec, metric, zone, until, peers or {})
     table = table_of(RECORD_MODELS[spec.object_type])
     entry = spec.field(metric.time_field)
     is_date = entry is not None and entry.type == "date"
@@ -68,12 +82,20 @@ def value_of(metric: MetricSpec, tally: Tally) -> Decimal | None:
         return tally.total
     if metric.measure == "average":
         return tally.total / tally.values if tally.values else None
+    if metric.measure == "ratio":
+        if not tally.denominator:
+            return None  # nothing to divide by: a status in words, never Infinity
+        scale = HUNDRED if metric.unit_info.kind == "percent" else 1
+        return scale * tally.total / tally.denominator
     part = tally.present if metric.measure == "share_present" else tally.matching
     return HUNDRED * part / tally.records if tally.records else None
 
 
 def sample_of(metric: MetricSpec, tally: Tally) -> int:
-    """The records a value rests on (for an average: the records with a value)."""
+    """The records a value rests on (for an average: the records with a value; for a ratio:
+    what it divides by, in whole units)."""
+    if metric.measure == "ratio":
+        return int(tally.denominator)
     return tally.values if metric.measure == "average" else tally.records
 
 
@@ -81,12 +103,29 @@ def comparison_sample(metric: MetricSpec, tally: Tally, period: Period) -> Sampl
     """One period's tally as one side of a test (``proof/comparison.py``), its exposure the
     period's days."""
     part = tally.present if metric.measure == "share_present" else tally.matching
-    days = (period.end - period.start).days + 1
-    return Sample(tally.records, part, tally.values, tally.total, tally.squares, days)
+    return Sample(
+        tally.records,
+        part,
+        tally.values,
+        tally.total,
+        tally.squares,
+        exposure=(period.end - period.start).days + 1,
+        denominator=tally.denominator,
+        count=tally.count,
+        count_exposure=tally.count_exposure,
+        per_day=tally.per_day,
+    )
 
 
 def every_record(metric: MetricSpec) -> MetricSpec:
     """The metric counting every record of its periods (no filter): what a period holds."""
     return metric.model_copy(
-        update={"measure": "count", "field": None, "filter": None, "matching": None}
+        update={
+            "measure": "count",
+            "field": None,
+            "filter": None,
+            "matching": None,
+            "numerator": None,
+            "denominator": None,
+        }
     )

@@ -8,9 +8,14 @@ records, so a card changes back as soon as the fact clears:
   and the period ended after the last successful sync, final or not (a final number is only as
   complete as its data); an incident of the connection or a late record no longer changes a
   final period, so those caveats skip it;
-- otherwise caveated for each of: new data stopped arriving from this client (`no_new_data`),
-  some of the period's rows are being checked, an open incident of the provider, the period is
-  not over, too few records for a rate, nothing arrived, late records may still change it.
+- otherwise caveated for each of: the demo shows a provider's sample export (`sample`), new
+  data stopped arriving from this client (`no_new_data`), some of the period's rows are being
+  checked, an open incident of the provider, the other provider of a ratio has a caveat too
+  (`other_side`), the period is not over, too few records for a rate, nothing arrived, the
+  provider may still restate its last days (`provisional`), late records may still change it.
+
+A ratio reading another provider is hidden (`other_side_hidden`) when the other side's card of
+the period is hidden or missing (``proof/cross.py`` decides it after both are built).
 """
 
 import datetime as dt
@@ -24,12 +29,15 @@ OWN_CAVEAT_INCIDENTS = frozenset({PORTAL_VISIBILITY, NO_NEW_DATA, FAILED_SHARE})
 
 # Caveats in the order a client reads them (and keeps them when room runs out).
 CAVEAT_ORDER = (
+    "sample",
     "no_new_data",
     "being_checked",
     "incident",
+    "other_side",
     "in_progress",
     "no_data",
     "too_few",
+    "provisional",
     "restatable",
 )
 
@@ -39,6 +47,7 @@ HIDDEN_FIXES = {
     "not_connected": "reconnect the provider",
     "data_problem": "fix the field map or the source, then replay the dead letters",
     "stale": "run the sync, or find out why it fails",
+    "other_side_hidden": "make the other provider's card of the period safe to show",
 }
 HIDDEN_REASONS = {
     "not_live": "the provider is not marked live by its owner yet",
@@ -46,6 +55,8 @@ HIDDEN_REASONS = {
     "data_problem": "too many of the period's rows failed the field map (above the tolerated "
     "share)",
     "stale": "the last successful sync is older than the staleness window",
+    "other_side_hidden": "the other provider's number it divides by is hidden or missing for "
+    "the period",
 }
 
 
@@ -62,6 +73,9 @@ class ProviderState:
     incident_kinds: frozenset[str]
     tolerated_failure_share: float
     min_rows: int
+    # The local demo shows a provider that is not connected from its sample export
+    # (settings.demo_samples): it counts as connected, and its cards say it is sample data.
+    demo_sample: bool = False
 
     @property
     def has_incident(self) -> bool:
@@ -94,19 +108,24 @@ def decide(
     status: str,
     is_final: bool,
     period_over_at: dt.datetime,
+    provisional: bool = False,
 ) -> Visibility:
-    """The card's visibility: hidden reasons first, then every caveat that applies."""
+    """The card's visibility: hidden reasons first, then every caveat that applies
+    (``provisional``: the period ends within the days the provider still restates)."""
     hidden = _hidden(provider, cell, is_final=is_final, period_over_at=period_over_at)
     if hidden is not None:
         return Visibility("hidden", hidden)
     applies = {
+        "sample": provider.demo_sample,
         "no_new_data": cell.silent,  # still silent now: even a final period may lack rows
         "being_checked": cell.failed >= 1,
         "incident": provider.has_incident and not is_final,
         "in_progress": status == "in_progress",
         "no_data": status == "no_data" and not cell.silent,  # the silence says it already
         "too_few": status == "too_few",
-        "restatable": not is_final and status != "in_progress",
+        "other_side": False,  # proof/cross.py adds it
+        "provisional": provisional and not is_final,
+        "restatable": not is_final and status != "in_progress" and not provisional,
     }
     caveats = tuple(code for code in CAVEAT_ORDER if applies[code])
     if not caveats:
@@ -119,7 +138,8 @@ def _hidden(
 ) -> str | None:
     if provider.live_since is None:
         return "not_live"
-    if provider.spec_status != "connected" or provider.connection_status == "disconnected":
+    connected = provider.spec_status == "connected" or provider.demo_sample
+    if not connected or provider.connection_status == "disconnected":
         return "not_connected"
     # Final or not: a period whose own rows still fail, or that ended after the last
     # successful sync, is not safe to show (a final number is as complete as its data).

@@ -48,8 +48,12 @@ def status_text(status: str, metric: MetricSpec, against: str) -> str:
         "off_target": f"{side.capitalize()} target",
         "no_baseline": "Nothing to compare with yet",
         "no_data": "Nothing arrived",
-        "too_few": "Too few records for a rate",
+        "too_few": "Too few counted for a rate"
+        if metric.measure == "ratio"
+        else "Too few records for a rate",
         "in_progress": f"This {word} is not over yet",
+        "untested": f"Changed against {against}; no trend is claimed",
+        "no_denominator": f"Nothing to divide by this {word}",
     }[status]
 
 
@@ -81,16 +85,29 @@ def comparison_text(
 ) -> str | None:
     """What the comparison was: `2 requests against 12 requests (the week before); chance
     alone gives a difference this large less than 1 time in 20`."""
-    if current is None or baseline is None or p_value is None:
+    if current is None or baseline is None:
         return None
     unit = metric.unit_info
     head = f"{words.value(current, unit)} against {words.value(baseline, unit)} ({against})"
+    if status == "untested":
+        return f"{head}; no test of chance fits this number, so no trend is claimed"
+    if p_value is None:
+        return None
     odds = odds_text(p_value)
     if status != "steady":
         return f"{head}; chance alone gives a difference this large {odds}"
-    if p_value < 1 - metric.confidence:  # real, but inside the band too small to act on
-        band = words.percent(Decimal(str(metric.steady_band)) * 100)
-        return f"{head}; a real change ({odds} by chance), but within {band}: too small to act on"
+    if p_value < 1 - metric.confidence:
+        band = Decimal(str(metric.steady_band))
+        if baseline and abs(current - baseline) <= band * abs(baseline):  # real, but small
+            return (
+                f"{head}; a real change ({odds} by chance), but within "
+                f"{words.percent(band * 100)}: too small to act on"
+            )
+        # proof/status.py: the periods the test compared point the other way than the baseline
+        return (
+            f"{head}; the periods this baseline rests on change the other way, so no trend "
+            "is claimed"
+        )
     return f"{head}; chance alone gives a difference this size {odds}: within the usual range"
 
 
@@ -130,3 +147,19 @@ def caveat_no_new_data(words: Formatter, since_day: str, unit: Unit) -> str:
 
 def caveat_incident(display_name: str) -> str:
     return f"The connection to {display_name} has a problem; these numbers may be incomplete."
+
+
+def caveat_provisional(display_name: str, days: int) -> str:
+    """The period ends within the days the provider still restates (late conversions)."""
+    last = "day" if days == 1 else f"{days} days"
+    return f"{display_name} may still revise its last {last}; this number is provisional."
+
+
+def caveat_sample(display_name: str) -> str:
+    """A demo card from a provider's sample export (settings.demo_samples)."""
+    return f"Sample data: {display_name} is not connected yet; this shows what the card will show."
+
+
+def caveat_other_side(label: str, period: str) -> str:
+    """A ratio whose other provider's number of the same period has a caveat about its data."""
+    return f"{label}, which this number divides by, may be incomplete for this {period}."

@@ -8,14 +8,16 @@ import pydantic
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.errors import SpecFieldError
+from zartsalgo_pipelines.specs.fact_rules import fact_errors, fact_metric_errors
+from zartsalgo_pipelines.specs.facts import FACT_OBJECT_TYPE, FactsSpec
 from zartsalgo_pipelines.specs.fields import DATE_TYPES, NUMERIC_TYPES, FieldMapEntry, FieldType
 from zartsalgo_pipelines.specs.metrics import MetricSpec
-from zartsalgo_pipelines.tables import RECORD_MODELS, SYSTEM_COLUMNS, table_of
+from zartsalgo_pipelines.specs.targets import OBJECT_TYPES, required_targets, target_columns
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 # SQLAlchemy column type -> field types that may fill it.
-_COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
+COMPATIBLE_TYPES: dict[type, frozenset[str]] = {
     sa.String: frozenset({"string", "category"}),
     sa.Text: frozenset({"string", "category"}),
     sa.DateTime: frozenset({"datetime"}),
@@ -31,6 +33,7 @@ def cross_field_errors(
     fields: list[tuple[int, FieldMapEntry]],
     metrics: list[tuple[int, MetricSpec]],
     unknown: frozenset[str] = frozenset(),
+    facts: FactsSpec | None = None,
 ) -> list[SpecFieldError]:
     """Every rule across entries the spec breaks, each at the entry that breaks it.
 
@@ -38,7 +41,8 @@ def cross_field_errors(
     validated on their own (``salvaged_errors``) and still point at the right lines; the
     targets of the others are ``unknown``, and no rule is judged on them.
     """
-    errors = _target_errors(object_type, fields, unknown)
+    errors = _target_errors(object_type, fields, unknown, facts)
+    errors += fact_errors(object_type, facts, fields, unknown)
     types: dict[str, FieldType | None] = dict.fromkeys(unknown)
     types |= {e.target: e.type for _, e in fields}
     keys: set[str] = set()
@@ -52,6 +56,7 @@ def cross_field_errors(
             )
         keys.add(metric.key)
         errors += _metric_errors(index, metric, types)
+        errors += fact_metric_errors(object_type, facts, index, metric, types)
     return errors
 
 
@@ -75,8 +80,13 @@ def salvaged_errors(attributes: Any) -> list[SpecFieldError]:
         for index, entry in enumerate(entries if isinstance(entries, list) else [])
         if index not in valid and isinstance(entry, dict)
     )
+    facts = _each_valid(FactsSpec, [attributes.get("facts")])
     return cross_field_errors(
-        object_type, fields, _each_valid(MetricSpec, attributes.get("metrics")), unknown
+        object_type,
+        fields,
+        _each_valid(MetricSpec, attributes.get("metrics")),
+        unknown,
+        facts[0][1] if facts else None,
     )
 
 
@@ -91,19 +101,22 @@ def _each_valid(model: type[M], items: Any) -> list[tuple[int, M]]:
 
 
 def _target_errors(
-    object_type: str, fields: list[tuple[int, FieldMapEntry]], unknown: frozenset[str]
+    object_type: str,
+    fields: list[tuple[int, FieldMapEntry]],
+    unknown: frozenset[str],
+    facts: FactsSpec | None,
 ) -> list[SpecFieldError]:
     """Every target is a field of the record, mapped once, with a type that fits its column,
     and every column the record cannot leave empty is mapped as required."""
-    model = RECORD_MODELS.get(object_type)
-    if model is None:
-        valid = sorted(RECORD_MODELS)
+    if object_type not in OBJECT_TYPES:
         return [
             SpecFieldError(
-                ("object_type",), f"object_type `{object_type}` is unknown; valid: {valid}"
+                ("object_type",), f"object_type `{object_type}` is unknown; valid: {OBJECT_TYPES}"
             )
         ]
-    columns = {c.name: c for c in table_of(model).columns}
+    if object_type == FACT_OBJECT_TYPE and facts is None:
+        return []  # fact_errors asks for the facts block; targets cannot be judged without it
+    columns = target_columns(object_type, facts)
     errors: list[SpecFieldError] = []
     seen: set[str] = set()
     for index, entry in fields:
@@ -113,8 +126,8 @@ def _target_errors(
             continue
         seen.add(entry.target)
         column = columns.get(entry.target)
-        if column is None or entry.target in SYSTEM_COLUMNS:
-            valid = sorted(set(columns) - SYSTEM_COLUMNS)
+        if column is None:
+            valid = sorted(columns)
             errors.append(
                 SpecFieldError(
                     ("fields", index, "target"),
@@ -122,9 +135,7 @@ def _target_errors(
                 )
             )
             continue
-        allowed = next(
-            (v for k, v in _COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None
-        )
+        allowed = next((v for k, v in COMPATIBLE_TYPES.items() if isinstance(column.type, k)), None)
         if allowed is not None and entry.type not in allowed:
             errors.append(
                 SpecFieldError(
@@ -141,19 +152,19 @@ def _target_errors(
                         f"fields[{index}]: external_id names each record; a {key} cannot",
                     )
                 )
-    return errors + _required_errors(object_type, columns, fields, unknown)
+    return errors + _required_errors(object_type, facts, fields, unknown)
 
 
 def _required_errors(
     object_type: str,
-    columns: dict[str, sa.Column[Any]],
+    facts: FactsSpec | None,
     fields: list[tuple[int, FieldMapEntry]],
     unknown: frozenset[str],
 ) -> list[SpecFieldError]:
     """Every column the record cannot leave empty is mapped as required."""
     errors: list[SpecFieldError] = []
-    for name, column in columns.items():
-        if name in SYSTEM_COLUMNS or column.nullable or name in unknown:
+    for name in required_targets(object_type, facts):
+        if name in unknown:
             continue
         if not any(e.target == name and e.required for _, e in fields):
             errors.append(

@@ -9,7 +9,8 @@ import pydantic
 
 from zartsalgo_pipelines import numbers
 from zartsalgo_pipelines.specs.errors import SpecFieldError, raise_all
-from zartsalgo_pipelines.specs.types import Frozen, Identifier, JmesPath, Regex
+from zartsalgo_pipelines.specs.facts import TargetName
+from zartsalgo_pipelines.specs.types import Frozen, JmesPath, Regex
 
 FieldType = Literal["string", "integer", "decimal", "boolean", "date", "datetime", "category"]
 NUMERIC_TYPES = frozenset({"integer", "decimal"})
@@ -39,7 +40,10 @@ class FieldMapEntry(Frozen):
         None, description="Stands in when the source is missing or null (as the provider would "
         "send it: the value map, scale and format apply)."
     )  # fmt: skip
-    target: Identifier = pydantic.Field(description="Column of the ZartsAlgo record it fills.")
+    target: TargetName = pydantic.Field(
+        description="Field of the ZartsAlgo record it fills: a column (`submitted_at`), or for "
+        "metric_fact a declared dimension or measure (`dimensions.campaign`, `measures.spend`)."
+    )
     type: FieldType
     required: bool = False
     label: str = pydantic.Field(min_length=1, max_length=60, description="Simple portal label.")

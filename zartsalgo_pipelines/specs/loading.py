@@ -23,6 +23,7 @@ from zartsalgo_pipelines.specs.errors import (
     yaml_tree,
 )
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.peers import peer_errors
 
 COMPONENT_TYPE = "zartsalgo_pipelines.factory.component.ProviderComponent"
 _TOP_LEVEL = frozenset({"type", "attributes"})
@@ -157,7 +158,20 @@ def load_specs(defs_dir: Path = DEFS_DIR) -> dict[str, LoadedSpec]:
                 f"used by {found[loaded.spec.key].folder / 'defs.yaml'}"
             )
         found[loaded.spec.key] = loaded
+    _refuse_broken_peers(found)
     return found
+
+
+def _refuse_broken_peers(found: dict[str, LoadedSpec]) -> None:
+    """Every metric that reads another provider reads one that fits (``specs/peers.py``)."""
+    broken = peer_errors({key: loaded.spec for key, loaded in found.items()})
+    lines = []
+    for key, error in broken:
+        path = found[key].folder / "defs.yaml"
+        line = line_of(yaml_tree(_text(path)), ("attributes", *error.path)) or 1
+        lines.append(f"{path}:{line}: attributes.{'.'.join(map(str, error.path))}: {error}")
+    if lines:
+        raise refusal(lines)
 
 
 def _refuse_strays(defs_dir: Path) -> None:

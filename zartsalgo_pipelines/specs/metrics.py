@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 
 import pydantic
 
+from zartsalgo_pipelines.specs.facts import TargetName
 from zartsalgo_pipelines.specs.types import Frozen, Identifier, check_timezone
-from zartsalgo_pipelines.specs.units import Unit, UnitForms, unit_of
+from zartsalgo_pipelines.specs.units import Unit, UnitForms, UnitWord, unit_of
 
 Surface = Literal["portal_card", "report_note", "admin_task", "incident_alert"]
-Measure = Literal["count", "share_present", "share_matching", "sum", "average"]
+Measure = Literal["count", "share_present", "share_matching", "sum", "average", "ratio"]
 BaselineKind = Literal["previous_period", "same_period_last_year", "trailing_median", "launch"]
 MetricStatus = Literal[
     "improving",
@@ -26,11 +27,13 @@ MetricStatus = Literal[
     "in_progress",
     "higher",
     "lower",
+    "untested",
+    "no_denominator",
 ]
 TREND_STATUSES = frozenset(
     {"improving", "declining", "steady", "on_target", "off_target", "higher", "lower"}
 )
-RATE_MEASURES = frozenset({"share_present", "share_matching", "average"})
+RATE_MEASURES = frozenset({"share_present", "share_matching", "average", "ratio"})
 SHARE_MEASURES = frozenset({"share_present", "share_matching"})
 PLACEHOLDERS = frozenset({"current", "baseline", "change_pct", "period"})
 
@@ -46,6 +49,10 @@ DEFAULT_NEXT_ACTIONS: dict[str, str] = {
     "in_progress": "This period is not finished yet; the comparison follows when it ends.",
     "higher": "Higher than before, beyond the usual ups and downs; we will tell you why.",
     "lower": "Lower than before, beyond the usual ups and downs; we will tell you why.",
+    "untested": "We show the change without calling it a trend: no test of chance fits this "
+    "number.",
+    "no_denominator": "Nothing was counted to divide by this period, so there is no rate to "
+    "show; we keep watching.",
 }
 
 
@@ -73,7 +80,7 @@ ActionTemplate = Annotated[
 class MetricFilter(Frozen):
     """Only records matching this condition are measured (e.g. `stage in [won]`)."""
 
-    field: Identifier
+    field: TargetName
     values: list[str] | None = pydantic.Field(None, min_length=1, description="Field is one of.")
     present: bool | None = pydantic.Field(None, description="true: field set; false: unset.")
 
@@ -82,6 +89,21 @@ class MetricFilter(Frozen):
         if (self.values is None) == (self.present is None):
             raise ValueError(f"filter on `{self.field}`: give exactly one of `values`, `present`")
         return self
+
+
+class MetricRef(Frozen):
+    """A count metric of another provider, for the same client and period (the quote requests
+    an ad spend is divided by)."""
+
+    provider: Identifier = pydantic.Field(description="The other provider's key.")
+    metric: Identifier = pydantic.Field(description="Its metric: a `count` with the same period.")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}.{self.metric}"
+
+
+RatioSide = TargetName | MetricRef
 
 
 class BaselineSpec(Frozen):
@@ -114,7 +136,22 @@ class MetricSpec(Frozen):
     )
     client_meaning: str = pydantic.Field(min_length=10, description="What it means to the client.")
     measure: Measure
-    field: Identifier | None = pydantic.Field(None, description="Target field (not for count).")
+    field: TargetName | None = pydantic.Field(
+        None, description="Target field (not for count and ratio); a measure `measures.spend`."
+    )
+    numerator: RatioSide | None = pydantic.Field(
+        None,
+        description="ratio: summed over the period, a measure (`measures.spend`) or a count "
+        "metric of another provider (`{provider: quote_request, metric: requests_received}`).",
+    )
+    denominator: RatioSide | None = pydantic.Field(
+        None, description="ratio: what the numerator is divided by (as `numerator`)."
+    )
+    sample_unit: UnitWord | UnitForms | None = pydantic.Field(
+        None,
+        description="ratio: what its denominator counts, as a card says it (`Only 3 "
+        "requests: too few`); default the denominator measure's unit, else `records`.",
+    )
     matching: list[str] | None = pydantic.Field(
         None, min_length=1, description="share_matching: values of `field` that count."
     )
@@ -175,7 +212,8 @@ class MetricSpec(Frozen):
 
     @pydantic.model_validator(mode="after")
     def _needs_field(self) -> "MetricSpec":
-        if self.measure != "count" and not self.field:
+        self._ratio_rules()
+        if self.measure not in {"count", "ratio"} and not self.field:
             raise ValueError(f"metric `{self.key}`: measure {self.measure} needs `field`")
         if (self.measure == "share_matching") != (self.matching is not None):
             raise ValueError(f"metric `{self.key}`: `matching` goes with measure share_matching")
@@ -189,19 +227,47 @@ class MetricSpec(Frozen):
                 "so remove min_sample"
             )
         kind = self.unit_info.kind
-        if (kind == "percent") != (self.measure in SHARE_MEASURES):
+        if self.measure == "ratio":
+            pass  # a ratio may be money per thing, a percent or a plain quotient (consistency)
+        elif (kind == "percent") != (self.measure in SHARE_MEASURES):
             raise ValueError(
                 f"metric `{self.key}`: unit `percent` goes with share_present and "
                 f"share_matching; a {self.measure} needs "
                 + ("a counted word or a currency" if kind == "percent" else "unit `percent`")
             )
-        if kind == "currency" and self.measure not in {"sum", "average"}:
+        if kind == "currency" and self.measure not in {"sum", "average", "ratio"}:
             raise ValueError(
-                f"metric `{self.key}`: a currency unit goes with sum or average, not {self.measure}"
+                f"metric `{self.key}`: a currency unit goes with sum, average or ratio, not "
+                f"{self.measure}"
             )
         if self.target is not None and self.good_direction == "neutral":
             raise ValueError(f"metric `{self.key}`: a target needs good_direction up or down")
         return self
+
+    def _ratio_rules(self) -> None:
+        sides = (self.numerator, self.denominator)
+        if self.measure != "ratio":
+            if any(side is not None for side in (*sides, self.sample_unit)):
+                raise ValueError(
+                    f"metric `{self.key}`: numerator, denominator and sample_unit go with "
+                    "measure ratio"
+                )
+            return
+        if any(side is None for side in sides) or self.field is not None:
+            raise ValueError(
+                f"metric `{self.key}`: a ratio takes `numerator` and `denominator`, not `field`"
+            )
+        if all(isinstance(side, MetricRef) for side in sides):
+            raise ValueError(
+                f"metric `{self.key}`: at most one side of a ratio is another provider's metric"
+            )
+
+    @property
+    def peer(self) -> MetricRef | None:
+        """The other provider's metric a ratio reads, if any."""
+        return next(
+            (s for s in (self.numerator, self.denominator) if isinstance(s, MetricRef)), None
+        )
 
     @property
     def unit_info(self) -> Unit:

@@ -17,6 +17,7 @@ from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.specs.auth import AUTH_ROLES, AuthModel, AuthSpec
 from zartsalgo_pipelines.specs.consistency import cross_field_errors
 from zartsalgo_pipelines.specs.errors import SpecFieldError, raise_all
+from zartsalgo_pipelines.specs.facts import FACT_OBJECT_TYPE, FactsSpec
 from zartsalgo_pipelines.specs.fields import FieldMapEntry, FieldType, IgnoreRule
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.operations import (
@@ -27,6 +28,7 @@ from zartsalgo_pipelines.specs.operations import (
 )
 from zartsalgo_pipelines.specs.rest import RestSource
 from zartsalgo_pipelines.specs.sources import FileSource, Source
+from zartsalgo_pipelines.specs.targets import OBJECT_TYPES, target_schema
 from zartsalgo_pipelines.specs.types import (
     Frozen,
     Identifier,
@@ -60,6 +62,9 @@ ConnectionStatus = Literal["planned", "connected", "paused", "disconnected"]
 class ProviderSpec(Frozen):
     """Everything ZartsAlgo knows about one provider connection."""
 
+    # Editors are offered the object types, and per object type the targets (target_schema).
+    model_config = pydantic.ConfigDict(json_schema_extra=target_schema)
+
     key: Identifier = pydantic.Field(description="Provider key; also the Dagster asset group.")
     display_name: str = pydantic.Field(min_length=1, max_length=200)
     status: ConnectionStatus
@@ -68,9 +73,21 @@ class ProviderSpec(Frozen):
         "(an email or team:<name>); also the Dagster asset owner."
     )
     reason: str = pydantic.Field(min_length=10, description="Why this provider is connected.")
-    object_type: Identifier = pydantic.Field(description="ZartsAlgo record type it maps into.")
+    object_type: Identifier = pydantic.Field(
+        description="ZartsAlgo record type it maps into; `metric_fact` for reporting providers "
+        "(ad platforms), with a `facts` block.",
+        json_schema_extra={"enum": list[pydantic.JsonValue](OBJECT_TYPES)},
+    )
+    facts: FactsSpec | None = pydantic.Field(
+        None, description="object_type metric_fact: the grain, dimensions and measures reported."
+    )
     auth: AuthSpec = AuthSpec()
     source: Source
+    sample: FileSource | None = pydantic.Field(
+        None,
+        description="A sample export of a provider that is not connected: the local demo "
+        "(`python3 dev.py start`) loads it through the same pipeline as a `sample` batch.",
+    )
     webhook: WebhookSpec | None = pydantic.Field(
         None, description="Signed pushes, received by `zartsalgo webhooks serve`."
     )
@@ -138,7 +155,10 @@ class ProviderSpec(Frozen):
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "ProviderSpec":
         errors = cross_field_errors(
-            self.object_type, list(enumerate(self.fields)), list(enumerate(self.metrics))
+            self.object_type,
+            list(enumerate(self.fields)),
+            list(enumerate(self.metrics)),
+            facts=self.facts,
         )
         types = {e.target: e.type for e in self.fields}
         field = self.freshness.field
@@ -208,6 +228,11 @@ class ProviderSpec(Frozen):
 
     def field(self, target: str) -> FieldMapEntry | None:
         return next((e for e in self.fields if e.target == target), None)
+
+    @property
+    def reports_facts(self) -> bool:
+        """A reporting provider: its rows are metric facts (``tables/facts.py``)."""
+        return self.object_type == FACT_OBJECT_TYPE
 
 
 def spec_json_schema() -> dict[str, Any]:

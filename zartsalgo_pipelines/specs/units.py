@@ -3,13 +3,15 @@ forms, so a card says "1 request" and "5 requests" in the client's language."""
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 
 from zartsalgo_pipelines.specs.types import Frozen
 
 UnitKind = Literal["percent", "currency", "count"]
+# A unit as a spec writes it in one word: `percent`, `EUR`, `requests`.
+UnitWord = Annotated[str, pydantic.StringConstraints(min_length=1, max_length=40)]
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 

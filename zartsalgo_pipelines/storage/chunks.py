@@ -15,6 +15,7 @@ from zartsalgo_pipelines.mapping.apply import VALID, MappedChunk
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.chunk_writes.dead_letters import write_dead_letters
+from zartsalgo_pipelines.storage.chunk_writes.facts import write_facts
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import write_import_rows
 from zartsalgo_pipelines.storage.chunk_writes.records import driver_rows, write_records
 from zartsalgo_pipelines.storage.chunk_writes.versions import link_new_objects, write_versions
@@ -42,7 +43,8 @@ def write_chunk(
     job = ChunkWrite(spec, batch_id, plan.first_row_number, chunk, utcnow())
     write_import_rows(conn, job, plan.statuses)
     if plan.latest:
-        write_records(conn, job, plan.latest, set(plan.created))
+        write = write_facts if spec.reports_facts else write_records
+        write(conn, job, plan.latest, set(plan.created))
         write_versions(conn, job, plan.changed)
         if plan.created:
             link_new_objects(conn, job)

@@ -1,7 +1,8 @@
 """The data model: the SQLAlchemy 2 models, one module per table family, and their limits.
 
 ``base`` (Base, the shared column types, ``table_of``), ``providers``, ``objects``, ``imports``,
-``held`` (dead letters, webhook deliveries), ``records`` (the ZartsAlgo records), ``proof`` (the
+``held`` (dead letters, webhook deliveries), ``records`` (the ZartsAlgo records), ``facts`` (what
+reporting providers report: facts, their measures, restatements), ``proof`` (the
 client-facing tables), ``limits`` (each column's limit, read off the models), ``core`` (each
 model's Core table under one name, for storage's statements). Below every other room but the
 shared pieces: specs check targets against it, mapping checks values against its limits,
@@ -19,6 +20,11 @@ from zartsalgo_pipelines.tables.base import (
     ProviderId,
     ProviderTime,
     table_of,
+)
+from zartsalgo_pipelines.tables.facts import (
+    MetricFact,
+    MetricFactRevision,
+    MetricFactValue,
 )
 from zartsalgo_pipelines.tables.held import (
     IntegrationDeadLetter,
@@ -44,6 +50,7 @@ from zartsalgo_pipelines.tables.providers import (
     IntegrationProvider,
 )
 from zartsalgo_pipelines.tables.records import (
+    OBJECT_MODELS,
     RECORD_MODELS,
     SYSTEM_COLUMNS,
     CrmDeal,
@@ -51,6 +58,7 @@ from zartsalgo_pipelines.tables.records import (
 )
 
 __all__ = [
+    "OBJECT_MODELS",
     "RECORD_MODELS",
     "SYSTEM_COLUMNS",
     "AdminTask",
@@ -70,6 +78,9 @@ __all__ = [
     "IntegrationProvider",
     "IntegrationWebhookDelivery",
     "LongText",
+    "MetricFact",
+    "MetricFactRevision",
+    "MetricFactValue",
     "PortalCard",
     "PortalGoLive",
     "ProviderId",

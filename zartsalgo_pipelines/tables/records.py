@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zartsalgo_pipelines.tables.base import Base, BigId, LongText, ProviderId, ProviderTime
+from zartsalgo_pipelines.tables.facts import MetricFact
 
 
 class QuoteRequest(Base):
@@ -63,8 +64,12 @@ class CrmDeal(Base):
     updated_at: Mapped[dt.datetime]
 
 
-# Object types providers may map into, and the columns the pipeline fills itself.
+# Object types whose targets are the columns of one record table, and the columns the pipeline
+# fills itself.
 RECORD_MODELS: dict[str, type[Base]] = {"quote_request": QuoteRequest, "deal": CrmDeal}
+# Every object type a provider may map into, and the table its rows land in: the records, and
+# the facts of reporting providers (whose targets are read off ``tables/facts.py``).
+OBJECT_MODELS: dict[str, type[Base]] = RECORD_MODELS | {"metric_fact": MetricFact}
 SYSTEM_COLUMNS = frozenset(
     {"id", "provider_key", "source_context", "last_batch_id", "created_at", "updated_at"}
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from zartsalgo_pipelines.benchmark.facts import FACT_TABLES
 from zartsalgo_pipelines.benchmark.throughput import WRITTEN_TABLES, peak_rss_mb
 from zartsalgo_pipelines.storage.engine import create_engine
 
@@ -98,3 +99,36 @@ def test_peak_rss_of_a_spawned_child_is_its_own() -> None:
     child.join()
     assert len(ballast) == 600 << 20
     assert 0 < peak < 400
+
+
+FACT_KEYS = {
+    "mode",
+    "floor_rows_per_s",
+    "fact_floor_rows_per_s",
+    "pipeline_ratio_to_fact_floor",
+    "pipeline_ratio",
+    "rerun_ratio",
+    "pipeline_cpu_us_per_row",
+    "write_bound_ratio",
+    "peak_rss_mb",
+    "first_review",
+    "rerun_duplicates",
+}
+
+
+def test_facts_benchmark_on_sqlite_loads_and_reruns_the_facts() -> None:
+    summary = run_benchmark("--facts")
+    assert set(summary) >= FACT_KEYS and summary["mode"] == "facts"
+    review = summary["first_review"]
+    assert review["rows_total"] == 600 and review["rows_failed"] > 0  # negative clicks
+    assert summary["rerun_duplicates"] == review["rows_created"]  # a re-run changes nothing
+    assert summary["write_bound_ratio"] is None
+
+
+@pytest.mark.mysql
+def test_facts_benchmark_on_mysql_measures_the_fact_tables(mysql_url: str) -> None:
+    before = bench_databases(mysql_url)
+    summary = run_benchmark("--facts", "--database-url", mysql_url)
+    assert list(summary["write_bound_us_per_row"]) == FACT_TABLES
+    assert summary["rerun_duplicates"] == summary["first_review"]["rows_created"]
+    assert bench_databases(mysql_url) == before

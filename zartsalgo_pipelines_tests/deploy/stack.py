@@ -212,17 +212,14 @@ class Stack:
         )
 
     def dagster_cli(self, *args: str) -> None:
-        """`dagster ...` against the running code server, with the stack's environment."""
+        """`dagster ...` through the shipped workspace, with the stack's environment. The
+        workspace names the code location as the daemon knows it; `--grpc-host/--grpc-port`
+        would name it after the address, and a schedule stopped under that other name keeps
+        ticking in the daemon."""
         subprocess.run(
-            [
-                BIN / "dagster",
-                *args,
-                "--grpc-host",
-                self.env["DAGSTER_GRPC_HOST"],
-                "--grpc-port",
-                self.env["DAGSTER_GRPC_PORT"],
-            ],
+            [BIN / "dagster", *args, "--workspace", "deploy/workspace.yaml"],
             env=os.environ | self.env,
+            cwd=REPOSITORY_DIR,
             check=True,
             capture_output=True,
         )

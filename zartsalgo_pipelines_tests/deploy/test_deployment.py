@@ -9,7 +9,8 @@ over gRPC). One stack serves every test in this module, in order:
   materializations and check results are rows of the MySQL storage, and no stored event body
   comes near the 64 KB TEXT column;
 - the daemon records a schedule tick and a sensor tick (the test's quote_request schedule is
-  due every minute; it is stopped afterwards with `dagster schedule stop`);
+  due every minute; it and the portal's hourly schedule are stopped afterwards with `dagster
+  schedule stop`, and the daemon's state says so);
 - two extract runs of one REST provider queued together: the second waits on the provider's
   pool while the first holds the (fake) API, and the API never sees two of them at once;
 - with two Celery workers started by the test, the sync job on workers succeeds, every step ran
@@ -129,8 +130,15 @@ def test_the_daemon_records_schedule_and_sensor_ticks(stack: Stack) -> None:
         "a schedule tick and a sensor tick",
         progress=tick_count,
     )
-    # From here on only the tests start quote_request runs.
-    stack.dagster_cli("schedule", "stop", "quote_request_schedule")
+    # From here on only the tests and the sensors start runs: the portal's automation sensor
+    # is then the only one to rebuild the portal after a run without it.
+    for schedule in ("quote_request_schedule", "portal_refresh_schedule"):
+        stack.dagster_cli("schedule", "stop", schedule)
+        [(status,)] = stack.dagster_sql(
+            "SELECT status FROM jobs WHERE job_type = 'SCHEDULE' AND job_body LIKE :name",
+            name=f'%"{schedule}"%',
+        )
+        assert status == "STOPPED", schedule
 
 
 def _step_window(stack: Stack, run_id: str, step: str) -> tuple[float, float]:

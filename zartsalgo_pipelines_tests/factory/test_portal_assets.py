@@ -50,6 +50,7 @@ def test_portal_group_has_lineage_from_every_provider() -> None:
     assert cards.parent_keys == {
         dg.AssetKey(["quote_request", "client_metrics"]),
         dg.AssetKey(["crm_deals", "client_metrics"]),
+        dg.AssetKey(["ads_google", "client_metrics"]),
     }
     for key in PORTAL:
         node = graph.get(key)

@@ -137,7 +137,26 @@ PATHS = [
     "n[?@]",
     "answers[].text",
     "length(answers)",
+    "[id, contact.email]",
+    "[id, missing.key]",
+    "missing.[id, status]",
+    "join('|', [id, id, 'x'])",
+    "join(', ', answers[*].field.ref)",
 ]
+
+
+@pytest.mark.parametrize(
+    "path", ["join('|', [id, missing.key])", "join('|', [id, n[0]])", "join(`1`, [id])"]
+)
+def test_compiled_join_fails_as_jmespath_does(path: str) -> None:
+    """A composite external id with a null or non-text part raises JMESPath's own error (the
+    row's failure reason), from the compiled closure as from the interpreter."""
+    record = quote(1) | {"n": [1]}
+    with pytest.raises(jmespath.exceptions.JMESPathTypeError) as interpreted:
+        jmespath.search(path, record)
+    with pytest.raises(jmespath.exceptions.JMESPathTypeError) as compiled:
+        compile_getter(path)(record)
+    assert str(compiled.value) == str(interpreted.value)
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -189,3 +189,36 @@ def test_months_are_compared_by_their_rate_not_their_length() -> None:
         change_pct=Decimal("-9.68"),
     )
     assert judged.status == "steady" and judged.p_value == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_ratio_whose_count_fell_reads_worse() -> None:
+    """The demo's nordlicht: the same spend (1,441 EUR against 1,429 EUR) for 2 quote requests
+    against 12 is a cost per request six times higher, and worse; the test compares the counts
+    at their spend, and its side (fewer requests per euro) is the card's (a higher cost)."""
+    per_request = metric(
+        measure="ratio",
+        numerator="measures.spend",
+        denominator="measures.requests",
+        unit="EUR",
+        good_direction="down",
+        min_sample=2,
+    )
+
+    def side(spend: str, requests: int) -> Sample:
+        money = Decimal(spend)
+        return Sample(
+            total=money, denominator=Decimal(requests), count=requests, count_exposure=money
+        )
+
+    current, baseline = side("1441.40", 2), side("1428.84", 12)
+    judged = decide_status(
+        per_request,
+        complete=True,
+        sample=2,
+        current=Decimal("720.70"),
+        current_sample=current,
+        reference=Reference("previous_period", Decimal("119.07"), baseline, 1),
+        change_pct=Decimal("505.3"),
+    )
+    assert judged.status == "declining"
+    assert judged.p_value == pytest.approx(p_value(per_request, current, baseline))

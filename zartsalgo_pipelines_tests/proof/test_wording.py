@@ -40,6 +40,7 @@ TRENDS = {
         "steady": ("1100", "1000", "100", "10", 30, 0.4),
     },
 }
+NEUTRAL = {"improving": "higher", "declining": "lower"}  # good_direction: neutral
 NO_BASELINE = {
     "trailing_median": ("median_incomplete", 1),
     "same_period_last_year": ("no_last_year", None),
@@ -60,12 +61,21 @@ def _row(metric: MetricSpec, status: str, **values: Any) -> dict[str, Any]:
     return empty | {"status": status} | values
 
 
+def _trends(metric: MetricSpec, kind: str) -> dict[str, Any]:
+    """The trend rows; for a metric where down is better, a fall improves."""
+    trends = dict(TRENDS[kind])
+    if metric.good_direction == "down":
+        trends["improving"], trends["declining"] = trends["declining"], trends["improving"]
+    return trends
+
+
 def rows_of(metric: MetricSpec) -> dict[str, dict[str, Any]]:
     """A metric row for every status the metric can have."""
     kind = metric.unit_info.kind
     found: dict[str, dict[str, Any]] = {}
     if metric.target is None:
-        for status, (c, b, ca, cp, n, p) in TRENDS[kind].items():
+        for trend, (c, b, ca, cp, n, p) in _trends(metric, kind).items():
+            status = NEUTRAL.get(trend, trend) if metric.good_direction == "neutral" else trend
             found[status] = _row(
                 metric,
                 status,
@@ -101,6 +111,15 @@ def rows_of(metric: MetricSpec) -> dict[str, dict[str, Any]]:
     found["no_data"] = _row(metric, "no_data", current_value="0" if summed else None, sample_size=0)
     if not summed:
         found["too_few"] = _row(metric, "too_few", sample_size=1)
+    if metric.measure == "ratio":
+        found["no_denominator"] = _row(metric, "no_denominator", sample_size=0)
+        found["untested"] = _row(
+            metric,
+            "untested",
+            **dict(zip(("current_value", "baseline_value", "change_abs", "change_pct"),
+                       TRENDS[kind]["declining"][:4], strict=True)),
+            sample_size=30,
+        )  # fmt: skip
     progress = {"count": "3", "percent": "50", "currency": "900"}[kind]
     found["in_progress"] = _row(metric, "in_progress", current_value=progress, sample_size=12)
     return found
@@ -177,6 +196,30 @@ def test_a_real_change_inside_the_steady_band_says_both() -> None:
     assert text == (
         "1,000 requests against 1,100 requests (the week before); a real change (less than 1 "
         "time in 100 by chance), but within 10.0%: too small to act on"
+    )
+
+
+def test_a_real_change_the_baselines_periods_contradict_says_so() -> None:
+    """A steady card beyond chance and beyond the band is steady because the periods a
+    trailing median rests on change the other way (proof/status.py); calling that "too small
+    to act on" (it once read so for a cost six times higher) would be false."""
+    from decimal import Decimal
+
+    from zartsalgo_pipelines.proof.wording import comparison_text
+
+    spec = load_specs()["quote_request"].spec
+    text = comparison_text(
+        Formatter(spec.locale),
+        spec.metrics[0],
+        status="steady",
+        current=Decimal(5),
+        baseline=Decimal(1),
+        against="the median of the 3 weeks before",
+        p_value=0.00001,
+    )
+    assert text == (
+        "5 requests against 1 request (the median of the 3 weeks before); the periods this "
+        "baseline rests on change the other way, so no trend is claimed"
     )
 
 

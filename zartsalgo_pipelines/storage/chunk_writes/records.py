@@ -58,13 +58,17 @@ def write_records(
         key=["provider_key", "external_id"],
         update={c: "new" for c in [*mapped, "source_context", "last_batch_id", "updated_at"]},
     )
+    upsert_known_objects(conn, externals)
+
+
+def upsert_known_objects(conn: sa.Connection, externals: list[dict[str, Any]]) -> None:
+    """The newest payload of objects seen before; each keeps when it was first seen."""
     key = ["provider_key", "object_type", "external_id"]
-    # A known object keeps when it was first seen; the rest is its newest payload's.
     update = {c: NEW for c in EXTERNAL_OBJECT_COLUMNS if c not in {*key, "first_seen_at"}}
     upsert(conn, objects, externals, key=key, update=update)
 
 
-def _context_json(context: dict[str, Any] | None) -> str | None:
+def context_json(context: dict[str, Any] | None) -> str | None:
     """A record's unmapped fields as JSON text (orjson, as for the payload hash: ``json.dumps``
     took 3 us of every new row)."""
     if not context:
@@ -88,26 +92,30 @@ def _record_rows(
             row
             | {
                 "provider_key": spec.key,
-                "source_context": _context_json(chunk.contexts.get(index)),
+                "source_context": context_json(chunk.contexts.get(index)),
                 "last_batch_id": batch_id,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-        externals.append(
-            {
-                "provider_key": spec.key,
-                "object_type": spec.object_type,
-                "external_id": chunk.external_ids[index],
-                "payload_hash": chunk.hashes[index],
-                "first_seen_at": now,
-                "last_seen_at": now,
-                "source_updated_at": row.get("source_updated_at"),
-                "raw_payload": chunk.payloads[index].decode(),
-                "last_batch_id": batch_id,
-            }
-        )
+        externals.append(external_object_row(job, index, row.get("source_updated_at")))
     return records, externals
+
+
+def external_object_row(job: ChunkWrite, index: int, updated_at: Any) -> dict[str, Any]:
+    """The external object of row ``index`` (its whole payload, internal only)."""
+    spec, batch_id, _, chunk, now = job
+    return {
+        "provider_key": spec.key,
+        "object_type": spec.object_type,
+        "external_id": chunk.external_ids[index],
+        "payload_hash": chunk.hashes[index],
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "source_updated_at": updated_at,
+        "raw_payload": chunk.payloads[index].decode(),
+        "last_batch_id": batch_id,
+    }
 
 
 def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) -> None:
@@ -118,7 +126,7 @@ def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) 
     field = mysql_bulk.field
     frame = chunk.valid.loc[indexes]
     texts = {name: mysql_bulk.column_texts(frame[name]) for name in frame.columns}
-    contexts = [field(_context_json(chunk.contexts.get(index))) for index in indexes]
+    contexts = [field(context_json(chunk.contexts.get(index))) for index in indexes]
     system = f"\t{field(spec.key)}\t{batch_id}\t{field(now)}\t{field(now)}\n"
     records = "".join(
         "\t".join(parts) + system for parts in zip(*texts.values(), contexts, strict=True)
@@ -129,10 +137,19 @@ def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) 
         [*texts, "source_context", "provider_key", "last_batch_id", "created_at", "updated_at"],
         records,
     )
+    load_new_objects(conn, job, indexes, texts.get("source_updated_at"))
+
+
+def load_new_objects(
+    conn: sa.Connection, job: ChunkWrite, indexes: list[int], updated_at: list[str] | None
+) -> None:
+    """LOAD DATA the external objects of rows ``indexes`` (``updated_at``: field texts)."""
+    spec, batch_id, _, chunk, now = job
+    field = mysql_bulk.field
     # Bytes lines: the payloads are UTF-8 already and go into the file as they are.
     head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
     seen = f"{field(now)}\t{field(now)}"
-    updated_at = texts.get("source_updated_at") or [mysql_bulk.NULL] * len(indexes)
+    updated_at = updated_at or [mysql_bulk.NULL] * len(indexes)
     tail = f"\t{batch_id}\n".encode()
     lines = (
         f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{seen}\t{updated}\t".encode()

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.upsert import insert_many
-from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
+from zartsalgo_pipelines.tables import OBJECT_MODELS, table_of
 from zartsalgo_pipelines.tables.core import external_objects as objects
 from zartsalgo_pipelines.tables.core import import_rows, links, versions
 
@@ -45,7 +45,7 @@ def link_new_objects(conn: sa.Connection, job: ChunkWrite) -> None:
     use unique keys, so no ids travel to the client and no IN list is built.
     """
     spec, batch_id, first_row, chunk, now = job
-    records = table_of(RECORD_MODELS[spec.object_type])
+    records = table_of(OBJECT_MODELS[spec.object_type])
     pairs = (
         sa.select(
             objects.c.id,
