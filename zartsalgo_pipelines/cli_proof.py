@@ -27,12 +27,12 @@ from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import parse_instant, proof_now
 from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
-from zartsalgo_pipelines.proof.fact_explain import side_lines
 from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.proof.notes import build_notes
 from zartsalgo_pipelines.proof.preview import write_preview
+from zartsalgo_pipelines.proof.printed import card_lines, explain_lines
 from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.tasks import refresh_tasks
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
@@ -143,23 +143,6 @@ AS_OF_READ = click.option(
 )
 
 
-def card_lines(card: dict[str, Any]) -> list[str]:
-    """One card as `proof show` prints it (the README's examples are these lines)."""
-    lines = [f"{card['label']} ({card['period_label']}): {card['current_display']}"]
-    if card["change_display"] != "-":
-        lines.append(
-            f"  against {card['baseline_label']}: {card['baseline_display']}  "
-            f"change {card['change_display']}"
-        )
-    lines.append(f"  {card['status_text']} [{card['status']}], {card['visibility']}")
-    if card["comparison"]:
-        lines.append(f"  {card['comparison']}")
-    lines += [f"  next: {card['next_action']}", f"  source: {card['source_label']}"]
-    if card["caveat"]:
-        lines.append(f"  caveat: {card['caveat']}")
-    return lines
-
-
 @proof.command("show")
 @click.argument("client")
 @click.option("--period", type=click.DateTime(["%Y-%m-%d"]), help="a day inside the period")
@@ -182,39 +165,6 @@ def proof_show(
     for gone in seen["hidden"]:
         lines.append(f"\nhidden: {gone['card']} ({gone['period']}): {gone['reason']}")
     _echo(as_json, seen, "\n".join(lines))
-
-
-def explain_lines(found: dict[str, Any]) -> list[str]:
-    """`proof explain` for a reader: formatted values, local times, words for the filter."""
-    lines = [
-        f"{found['label']} for {found['client']}, {found['period']} ({found['timezone']})",
-        f"  {found['what']}: {found['value']} from {found['records_counted']}; "
-        f"status {found['status']}",
-    ]
-    if found["comparison"] and not found["no_baseline"]:
-        lines.append(f"  comparison (at {found['confidence']} confidence): {found['comparison']}")
-    if found["no_baseline"]:
-        lines.append(f"  no comparison: {found['no_baseline']}")
-    for batch in found["batches"]:
-        lines.append(
-            f"  batch {batch['batch_id']} ({batch['source_kind']}, finished {batch['finished']}): "
-            f"{batch['records']} counted here; that batch also failed "
-            f"{batch['batch_failed_rows']} and ignored {batch['batch_ignored_rows']} rows"
-        )
-    lines += side_lines(found.get("sides", []))
-    lines.append(f"  baseline, {found['baseline']}")
-    for base in found["baseline_periods"]:
-        lines.append(
-            f"    {base['period']}: {base['value']} from {base['records']} ({base['status']})"
-        )
-    final = "yes" if found["final"] else "no (late records may still change it)"
-    lines += [
-        f"  data through {found['data_through']}; final: {final}; computed {found['computed_at']}",
-        f"  visibility: {found['visibility'] or 'not built yet'}"
-        + (f" ({found['visibility_reason']})" if found["visibility_reason"] else "")
-        + (f"; caveat: {found['caveat']}" if found["caveat"] else ""),
-    ]
-    return lines
 
 
 @proof.command("explain")

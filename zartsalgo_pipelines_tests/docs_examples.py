@@ -96,8 +96,8 @@ def demo_day(workdir: Path) -> Iterator[tuple[sa.Engine, list, Path]]:
 
 def examples(engine: sa.Engine) -> dict[str, str]:
     """Each README example's text, as the `zartsalgo` command prints it."""
-    from zartsalgo_pipelines.cli_proof import card_lines
     from zartsalgo_pipelines.proof.explain import show
+    from zartsalgo_pipelines.proof.printed import card_lines
     from zartsalgo_pipelines.storage.proof.tasks import task_rows
 
     with engine.connect() as conn:

@@ -129,18 +129,11 @@ class FieldMap:
                 chunk.failures[index] = list(known.failures)
                 chunk.known_failures.add(index)
                 continue
-            if row.record is None:
-                self._fail(chunk, index, [Failure.of("record", "parseable record", row.error)])
-                continue
-            size = too_large(payloads[index])
-            if size is not None:  # no statement could write it: nothing else is checked
-                chunk.external_ids[index] = self.external_id(row.record)
-                self._fail(chunk, index, [Failure.of("record", SIZE_CHECK, f"{size} bytes")])
-                continue
-            depth = too_deep(payloads[index], row.record)
-            if depth is not None:  # no JSON column could store it, so nothing else is checked
-                chunk.external_ids[index] = self.external_id(row.record)
-                self._fail(chunk, index, [Failure.of("record", NESTING_CHECK, f"{depth} levels")])
+            refused = self._refused(row, payloads[index])
+            if refused is not None:  # nothing else is checked
+                if row.record is not None:
+                    chunk.external_ids[index] = self.external_id(row.record)
+                self._fail(chunk, index, [refused])
                 continue
             reason = self._ignored(row.record)
             if isinstance(reason, Failure):
@@ -158,6 +151,20 @@ class FieldMap:
         if candidates:
             self._validate(chunk, candidates)
         return chunk
+
+    @staticmethod
+    def _refused(row: SourceRow, payload: bytes) -> Failure | None:
+        """Why a row fails before its fields are read: no record could be parsed, no statement
+        could write it (too large), or no JSON column could store it (too deep)."""
+        if row.record is None:
+            return Failure.of("record", "parseable record", row.error)
+        size = too_large(payload)
+        if size is not None:
+            return Failure.of("record", SIZE_CHECK, f"{size} bytes")
+        depth = too_deep(payload, row.record)
+        if depth is not None:
+            return Failure.of("record", NESTING_CHECK, f"{depth} levels")
+        return None
 
     def _ignored(self, record: Any) -> str | Failure | None:
         """The reason of the first ignore rule that holds, or the failure of one that could

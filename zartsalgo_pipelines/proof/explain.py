@@ -207,6 +207,33 @@ def _baselines(
     return found
 
 
+def _evidence(
+    conn: sa.Connection,
+    specs: list[ProviderSpec],
+    spec: ProviderSpec,
+    metric: MetricSpec,
+    client: str,
+    period: Period,
+    now: dt.datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the period's rows by batch, each side of a metric over facts: none for records)."""
+    if spec.reports_facts:
+        from zartsalgo_pipelines.proof.fact_explain import explain_sides
+
+        return explain_sides(conn, specs, spec, metric, client, period, now)
+    words = Formatter(spec.locale)
+    return _batches(conn, spec, metric, client, period, words, now), []
+
+
+def _card_of(
+    conn: sa.Connection, spec: ProviderSpec, metric: MetricSpec, client: str, period: Period
+) -> Card | None:
+    cards = load_cards(conn, client_key=client, provider_key=spec.key)
+    return next(
+        (c for c in cards if c.metric_key == metric.key and c.period_start == period.start), None
+    )
+
+
 def explain(
     conn: sa.Connection,
     specs: list[ProviderSpec],
@@ -226,21 +253,8 @@ def explain(
             f"no {metric.key} value for `{client}` in the {period.label(spec.locale)}"
         )
     words, unit, zone = Formatter(spec.locale), metric.unit_info, metric.timezone or spec.timezone
-    card = next(
-        (
-            c
-            for c in load_cards(conn, client_key=client, provider_key=spec.key)
-            if c.metric_key == metric.key and c.period_start == period.start
-        ),
-        None,
-    )
-    sides: list[dict[str, Any]] = []
-    if spec.reports_facts:
-        from zartsalgo_pipelines.proof.fact_explain import explain_sides
-
-        batches, sides = explain_sides(conn, specs, spec, metric, client, period, now)
-    else:
-        batches = _batches(conn, spec, metric, client, period, words, now)
+    card = _card_of(conn, spec, metric, client, period)
+    batches, sides = _evidence(conn, specs, spec, metric, client, period, now)
     baselines = _baselines(conn, spec, metric, client, period, row["baseline_kind"], words)
     missing = row["no_baseline_reason"] or (
         FIRST_PERIOD if row["status"] == "no_baseline" else None
