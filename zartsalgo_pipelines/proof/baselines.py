@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from zartsalgo_pipelines.proof.comparison import Sample
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
-from zartsalgo_pipelines.proof.tallies import Tally, comparison_sample, sample_of, value_of
+from zartsalgo_pipelines.proof.tallies import comparison_sample, sample_of, value_of
+from zartsalgo_pipelines.proof.tally import Tally
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 
 # Why a period has no baseline (stored in client_metrics.no_baseline_reason, told in words by

@@ -9,7 +9,7 @@ out, never converted or mixed. Which side of a ratio is the whole count that a t
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
@@ -17,13 +17,16 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
-from zartsalgo_pipelines.proof.tallies import Tally, tally_periods
+from zartsalgo_pipelines.proof.tally import Tally
 from zartsalgo_pipelines.specs.facts import measure_name
 from zartsalgo_pipelines.specs.metrics import MetricRef, MetricSpec, RatioSide
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.fact_buckets import DayBucket, FactScope, day_buckets
 
 Tallies = dict[str, dict[Period, Tally]]
+# How another provider's metric is tallied (``tallies.tally_periods``, given by the caller, as
+# it in turn calls this module for a provider of facts).
+TallyOf = Callable[[sa.Connection, ProviderSpec, MetricSpec, str, dt.datetime | None], Tallies]
 
 
 class MissingPeerError(ZartsalgoError, LookupError):
@@ -56,8 +59,10 @@ def fact_tally_periods(
     zone: str,
     until: dt.datetime | None,
     peers: Mapping[str, ProviderSpec],
+    tally_of: TallyOf,
 ) -> Tallies:
-    """Per client (every client with facts), per period: the tally of ``metric``."""
+    """Per client (every client with facts), per period: the tally of ``metric`` (a peer's
+    count tallied by ``tally_of``)."""
     last_day = None if until is None else local_date(until, zone)
     found: Tallies = defaultdict(dict)
     scope = fact_scope(spec, metric, last_day=last_day)
@@ -74,7 +79,7 @@ def fact_tally_periods(
                 tally.values = (period.end - period.start).days + 1  # days without facts: 0
     if metric.measure == "ratio":
         if metric.peer is not None:
-            _add_peer(conn, metric, metric.peer, zone, until, peers, found)
+            _add_peer(conn, metric, metric.peer, zone, until, peers, found, tally_of)
         for tallies in found.values():
             for tally in tallies.values():
                 _test_sides(spec, metric, tally)
@@ -113,6 +118,7 @@ def _add_peer(
     until: dt.datetime | None,
     peers: Mapping[str, ProviderSpec],
     found: Tallies,
+    tally_of: TallyOf,
 ) -> None:
     """The other provider's count for each of this provider's clients and periods."""
     peer = peers.get(ref.provider)
@@ -121,7 +127,7 @@ def _add_peer(
         raise MissingPeerError(
             f"metric `{metric.key}` reads `{ref.ref}`, which was not given; known: {sorted(peers)}"
         )
-    for client, periods in tally_periods(conn, peer, counted, zone, until).items():
+    for client, periods in tally_of(conn, peer, counted, zone, until).items():
         if client not in found:
             continue  # a client without facts here has no such card
         for period, other in periods.items():

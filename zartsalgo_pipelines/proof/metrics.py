@@ -29,12 +29,12 @@ from zartsalgo_pipelines.proof.periods import Period, local_date, period_of, per
 from zartsalgo_pipelines.proof.status import decide_status, render_action
 from zartsalgo_pipelines.proof.tallies import (
     HUNDRED,
-    Tally,
     comparison_sample,
     sample_of,
     tally_periods,
     value_of,
 )
+from zartsalgo_pipelines.proof.tally import Tally
 from zartsalgo_pipelines.specs.metrics import RATE_MEASURES, MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.golive import live_since as go_live_since

@@ -3,39 +3,20 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.proof.comparison import Sample
+from zartsalgo_pipelines.proof.fact_tallies import fact_tally_periods
 from zartsalgo_pipelines.proof.periods import Period, local_date, period_of
+from zartsalgo_pipelines.proof.tally import Tally
 from zartsalgo_pipelines.specs.metrics import MetricSpec
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.proof.buckets import metric_buckets
 from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
 
 HUNDRED = Decimal(100)
-
-
-@dataclass
-class Tally:
-    """One client's records in one period."""
-
-    records: int = 0
-    present: int = 0
-    matching: int = 0
-    total: Decimal = Decimal(0)
-    squares: Decimal = Decimal(0)
-    values: int = 0
-    batch_ids: list[int] = field(default_factory=list)
-    first_day: dt.date | None = None  # the earliest local day holding one of its records
-    # A ratio (proof/fact_tallies.py): the numerator is ``total``; what it is divided by, and
-    # where a test fits, the whole count and the exposure it is compared at.
-    denominator: Decimal = Decimal(0)
-    count: int | None = None
-    count_exposure: Decimal | None = None
-    per_day: bool = False  # a sum of facts: ``values`` days, ``squares`` daily totals squared
 
 
 def tally_periods(
@@ -49,10 +30,8 @@ def tally_periods(
     """Per client, per period of ``metric``: its records' tally (up to ``until``, if given).
     A reporting provider's facts are tallied by ``proof/fact_tallies.py`` (``peers``: the
     providers a cross-provider ratio reads)."""
-    if spec.reports_facts:
-        from zartsalgo_pipelines.proof.fact_tallies import fact_tally_periods
-
-        return fact_tally_periods(conn, spec, metric, zone, until, peers or {})
+    if spec.reports_facts:  # a ratio's peer is tallied by this function again
+        return fact_tally_periods(conn, spec, metric, zone, until, peers or {}, tally_periods)
     table = table_of(RECORD_MODELS[spec.object_type])
     entry = spec.field(metric.time_field)
     is_date = entry is not None and entry.type == "date"
