@@ -65,6 +65,11 @@ class IncrementalSpec(Frozen):
     window_days: pydantic.PositiveInt | None = pydantic.Field(
         None, description="At most this many days per window; a longer range is many windows."
     )
+    json_param: str | None = pydantic.Field(
+        None,
+        description="Query parameter carrying the window as one JSON object keyed by param and "
+        'end_param (Meta\'s time_range={"since":...,"until":...}).',
+    )
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "IncrementalSpec":
@@ -107,6 +112,8 @@ class IncrementalSpec(Frozen):
             errors.append("a window (end_param, window_days) needs a datetime cursor")
         if self.window_days is not None and not has_end:
             errors.append("window_days needs end_param or end_body_path (where the end goes)")
+        if self.json_param is not None and (self.param is None or self.end_body_path):
+            errors.append("json_param takes param and end_param (its keys), not a body path")
         return errors
 
     @property
