@@ -28,6 +28,9 @@ __all__ = [
 
 # Headers that carry credentials belong in `auth`, where they are read from the environment.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
+# ... and so do query parameters with these names (a token pasted into `params` would sit in
+# the spec file and in every URL a message shows).
+_SECRET_PARAMS = {"access_token", "api_key", "apikey", "client_secret", "refresh_token", "password"}
 
 
 class IncrementalSpec(Frozen):
@@ -201,6 +204,18 @@ class RestSource(Frozen):
                     "environment variable that holds it"
                 )
         return headers
+
+    @pydantic.field_validator("params")
+    @classmethod
+    def _no_secret_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for name in params:
+            if name.lower().replace("-", "_") in _SECRET_PARAMS:
+                raise ValueError(
+                    f"query parameter `{name}` carries credentials: declare it under `auth` "
+                    "(model api_key, api_key_location: query) with the environment variable "
+                    "that holds it"
+                )
+        return params
 
     @pydantic.model_validator(mode="after")
     def _body_needs_post(self) -> "RestSource":
