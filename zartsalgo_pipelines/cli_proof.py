@@ -176,7 +176,9 @@ def proof_show(
 def proof_explain(
     client: str, metric: str, period: dt.datetime, as_of: dt.datetime | None, as_json: bool
 ) -> None:
-    """Records counted, the batches they came from, excluded rows, the test, baseline, caveats."""
+    """Records counted, the batches they came from, excluded rows, the test, baseline, caveats.
+
+    METRIC is a metric's key, or PROVIDER.KEY where two providers declare one key."""
     with _rendered(as_of) as conn:
         try:
             found = explain(conn, _specs(), client, metric, period.date(), as_of)

@@ -12,6 +12,8 @@ Routes:
                                         of a manager account, rows per account and date window
     POST /v17/customers/<id>/googleAds:search   Google Ads search results per account and date
                                         range (``fake_google_ads``)
+    GET  /v19.0/act_<id>/insights       Meta's insights edge: a JSON `time_range`, `paging.next`
+                                        URLs repeating the access token (``fake_meta``)
 Faults are injected per request number (1-based, token requests not counted): any status,
 headers and body, or `hold` to answer only after the client's timeout.
 """
@@ -33,7 +35,7 @@ import pytest
 from zartsalgo_pipelines.settings import DEFS_DIR
 from zartsalgo_pipelines.specs.loading import load_spec_file
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines_tests import fake_google_ads, fake_reports
+from zartsalgo_pipelines_tests import fake_google_ads, fake_meta, fake_reports
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Seen:
     headers: dict[str, str]
     body: Any
     at: float  # time.monotonic() on arrival
+    raw_query: str = ""  # as sent: a parameter sent twice shows twice
 
 
 @dataclass
@@ -78,6 +81,8 @@ class FakeApi:
     report_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     report_accounts: list[dict[str, Any]] = field(default_factory=list)
     max_window_days: int = 31
+    # The Meta insights edge (fake_meta.py): rows by ad account id (without `act_`).
+    meta_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # OAuth2 refresh tokens: the one the token endpoint takes now; rotated on each use.
     refresh_token: str | None = None
     rotate_refresh_tokens: bool = True
@@ -141,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         now = time.monotonic()
         previous = api.api_requests()[-1].at if api.api_requests() else None
-        api.seen.append(Seen(method, parts.path, query, dict(self.headers), body, now))
+        api.seen.append(Seen(method, parts.path, query, dict(self.headers), body, now, parts.query))
         if parts.path == "/oauth/token":
             self._token(parse_qs(body))
             return
@@ -166,6 +171,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._items(parts.path.removeprefix("/items/"), query)
         elif parts.path.startswith("/reports/"):
             status, payload = fake_reports.answer(api, parts.path, query)
+            self._json(status, payload)
+        elif parts.path.startswith(fake_meta.PREFIX):
+            status, payload = fake_meta.answer(api, parts.path, query)
             self._json(status, payload)
         elif parts.path.startswith(fake_google_ads.PREFIX):
             status, payload = fake_google_ads.answer(api, parts.path, body)

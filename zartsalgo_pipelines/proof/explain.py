@@ -7,15 +7,15 @@ the same tables and functions the assets write with."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import proof_now
-from zartsalgo_pipelines.errors import ZartsalgoError
 from zartsalgo_pipelines.proof.baselines import FIRST_PERIOD
 from zartsalgo_pipelines.proof.cards import Card, headline, load_cards, sample_unit
 from zartsalgo_pipelines.proof.formatting import NO_VALUE, Formatter
+from zartsalgo_pipelines.proof.metric_lookup import NotFoundError, find_metric
 from zartsalgo_pipelines.proof.periods import Period, period_of
 from zartsalgo_pipelines.proof.visibility import HIDDEN_REASONS
 from zartsalgo_pipelines.proof.wording import baseline_label, no_baseline_text
@@ -43,12 +43,6 @@ _PUBLIC = (
     "data_through",
     "is_final",
 )
-
-
-class NotFoundError(ZartsalgoError, LookupError):
-    """No such client, metric or period; the message lists what exists."""
-
-    retryable: ClassVar[bool] = False
 
 
 def show(conn: sa.Connection, client: str, period: dt.date | None = None) -> dict[str, Any]:
@@ -98,15 +92,6 @@ def hidden_reason(card: Card) -> str:
     if card.visibility_reason == "other_side_hidden" and card.caveat:
         return f"{reason} ({card.caveat})"
     return reason
-
-
-def _find_metric(specs: list[ProviderSpec], key: str) -> tuple[ProviderSpec, MetricSpec]:
-    for spec in specs:
-        for metric in spec.metrics:
-            if metric.key == key:
-                return spec, metric
-    known = sorted(m.key for s in specs for m in s.metrics)
-    raise NotFoundError(f"unknown metric `{key}`; known: {', '.join(known)}")
 
 
 def baseline_periods(metric: MetricSpec, period: Period, kind: str) -> list[Period]:
@@ -245,7 +230,7 @@ def explain(
     """How the card of ``client``, ``metric_key`` and the period holding ``day`` came about
     (as of ``now``: the proof's clock, unless given)."""
     now = now or proof_now()
-    spec, metric = _find_metric(specs, metric_key)
+    spec, metric = find_metric(conn, specs, metric_key, client, day)
     period = period_of(metric.period, day)
     row = metric_row(conn, spec.key, metric.key, client, period.start)
     if row is None:

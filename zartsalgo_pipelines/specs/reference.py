@@ -5,7 +5,8 @@ what the models say now.
 
 - ``object types``: each object type, the table its rows land in, and every target with the
   field types that may fill it, its limit and whether it must be mapped as required;
-- ``fact tables``: the columns of the three tables reporting providers' facts are stored in.
+- ``fact tables``: the columns of the three tables reporting providers' facts are stored in;
+- ``next actions``: the text each status gets when a metric's `next_actions` leaves it unset.
 """
 
 import re
@@ -17,6 +18,7 @@ from sqlalchemy.dialects import mysql
 from zartsalgo_pipelines.settings import REPOSITORY_DIR
 from zartsalgo_pipelines.specs.consistency import COMPATIBLE_TYPES
 from zartsalgo_pipelines.specs.facts import FACT_OBJECT_TYPE, FactsSpec, MeasureSpec
+from zartsalgo_pipelines.specs.metrics import DEFAULT_NEXT_ACTIONS
 from zartsalgo_pipelines.specs.targets import (
     CURRENCY_CHECK,
     FACT_HOUR_CHECK,
@@ -140,7 +142,14 @@ _TYPE_NAMES: list[tuple[type, str]] = [
 ]
 
 
-GENERATED = {"object types": object_types, "fact tables": fact_tables}
+def next_actions() -> str:
+    """The default next action of each status, as a client reads it."""
+    lines = ["| status | next action |", "|---|---|"]
+    lines += [f"| `{status}` | {text} |" for status, text in DEFAULT_NEXT_ACTIONS.items()]
+    return "\n".join(lines) + "\n"
+
+
+GENERATED = {"object types": object_types, "fact tables": fact_tables, "next actions": next_actions}
 
 
 def render(text: str) -> str:

@@ -28,6 +28,9 @@ __all__ = [
 
 # Headers that carry credentials belong in `auth`, where they are read from the environment.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
+# ... and so do query parameters with these names (a token pasted into `params` would sit in
+# the spec file and in every URL a message shows).
+_SECRET_PARAMS = {"access_token", "api_key", "apikey", "client_secret", "refresh_token", "password"}
 
 
 class IncrementalSpec(Frozen):
@@ -64,6 +67,11 @@ class IncrementalSpec(Frozen):
     end_body_path: BodyPath | None = pydantic.Field(None, description="Or: where in the body.")
     window_days: pydantic.PositiveInt | None = pydantic.Field(
         None, description="At most this many days per window; a longer range is many windows."
+    )
+    json_param: str | None = pydantic.Field(
+        None,
+        description="Query parameter carrying the window as one JSON object keyed by param and "
+        'end_param (Meta\'s time_range={"since":...,"until":...}).',
     )
 
     @pydantic.model_validator(mode="after")
@@ -107,6 +115,8 @@ class IncrementalSpec(Frozen):
             errors.append("a window (end_param, window_days) needs a datetime cursor")
         if self.window_days is not None and not has_end:
             errors.append("window_days needs end_param or end_body_path (where the end goes)")
+        if self.json_param is not None and (self.param is None or self.end_body_path):
+            errors.append("json_param takes param and end_param (its keys), not a body path")
         return errors
 
     @property
@@ -194,6 +204,18 @@ class RestSource(Frozen):
                     "environment variable that holds it"
                 )
         return headers
+
+    @pydantic.field_validator("params")
+    @classmethod
+    def _no_secret_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for name in params:
+            if name.lower().replace("-", "_") in _SECRET_PARAMS:
+                raise ValueError(
+                    f"query parameter `{name}` carries credentials: declare it under `auth` "
+                    "(model api_key, api_key_location: query) with the environment variable "
+                    "that holds it"
+                )
+        return params
 
     @pydantic.model_validator(mode="after")
     def _body_needs_post(self) -> "RestSource":

@@ -21,7 +21,7 @@ from scipy import stats
 
 from zartsalgo_pipelines.pipeline.run import ingest_rows, open_direct_batch
 from zartsalgo_pipelines.proof.cards import Card
-from zartsalgo_pipelines.proof.explain import explain, show
+from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
 from zartsalgo_pipelines.proof.golive import mark_live, withdraw
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
@@ -221,3 +221,29 @@ def test_days_the_platform_may_restate_are_provisional(engine: sa.Engine) -> Non
     assert "Google Ads may still revise its last 3 days" in (recent.caveat or "")
     later = card(refresh(engine, [ads], NOW), "ad_spend")
     assert not later.has_caveat("provisional") and later.has_caveat("restatable")
+
+
+def test_explain_finds_the_platform_that_holds_a_metric_key_two_platforms_share(
+    engine: sa.Engine,
+) -> None:
+    """A second ad platform copied from `ads_google` (as provider_spec.md says to start one)
+    declares the same metric keys; `proof explain CLIENT ad_spend` reads the one with a value,
+    `ads_meta.ad_spend` names it, and two with values are named rather than one guessed."""
+    google, meta = ads_spec(), ads_spec(key="ads_meta", display_name="Meta Ads")
+    facts(engine, meta, [("2026-11-30", 1, 1_000_000_000, 400)])
+    go_live(engine, meta)
+    refresh(engine, [google, meta])
+    with engine.connect() as conn:
+        found = explain(conn, [google, meta], "acme-roofing", "ad_spend", W2)
+        assert (found["provider"], found["value"]) == ("ads_meta", "€1,000.00")
+        named = explain(conn, [google, meta], "acme-roofing", "ads_meta.ad_spend", W2)
+        assert named["provider"] == "ads_meta"
+    facts(engine, google, [("2026-12-01", 2, 500_000_000, 100)])
+    go_live(engine, google)
+    refresh(engine, [google, meta])
+    with engine.connect() as conn:
+        with pytest.raises(NotFoundError) as both:
+            explain(conn, [google, meta], "acme-roofing", "ad_spend", W2)
+        named = explain(conn, [google, meta], "acme-roofing", "ads_google.ad_spend", W2)
+    assert "ads_google.ad_spend, ads_meta.ad_spend" in str(both.value)
+    assert (named["provider"], named["value"]) == ("ads_google", "€500.00")

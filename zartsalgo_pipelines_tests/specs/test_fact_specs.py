@@ -257,9 +257,11 @@ def test_the_reference_tables_are_what_the_models_say() -> None:
         import dagster_mysql  # noqa: F401
 
     text = REFERENCE_PATH.read_text(encoding="utf-8")
-    assert blocks(text) == {"object types", "fact tables"}
+    assert blocks(text) == {"object types", "fact tables", "next actions"}
     assert text == render(text), (
         "run `python -m zartsalgo_pipelines.specs.reference` and commit docs/provider_spec.md"
     )
     for column in ("`measures.<name>`", "`dimensions.<name>`", "`metric_fact_revisions`"):
         assert column in text
+    # What a client reads when a spec leaves a status's next action unset, without Python.
+    assert "| `declining` | We will review the source with you and suggest a fix. |" in text

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from zartsalgo_pipelines.definitions import build_definitions
-from zartsalgo_pipelines.settings import DEFS_DIR
+from zartsalgo_pipelines.settings import DEFS_DIR, REPOSITORY_DIR
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_spec_file, load_specs
 
@@ -338,3 +338,22 @@ def test_every_error_of_a_spec_is_reported_at_once(tmp_path: Path) -> None:
     for line, (number, path, rule) in zip(lines, wanted, strict=True):
         assert line.startswith(f"{spec_file}:{number}: {path}: "), (line, number, path)
         assert rule in line, (line, rule)
+
+
+def test_a_token_pasted_into_params_is_refused_without_its_value(tmp_path: Path) -> None:
+    """Meta's docs show `?access_token=...`: pasted into `params` it would sit in the spec file
+    and in every URL a message shows, so it is refused, pointing to `auth`."""
+    example = (REPOSITORY_DIR / "docs" / "examples" / "ads_meta.defs.yaml").read_text("utf-8")
+    text = example.replace(
+        "      limit: 100\n", f"      limit: 100\n      access_token: {SECRET}\n"
+    )
+    spec_file = tmp_path / "defs.yaml"
+    spec_file.write_text(text, encoding="utf-8")
+    rule = r"`access_token` carries credentials: declare it under `auth`"
+    with pytest.raises(ProviderSpecError) as refused:
+        load_spec_file(spec_file)
+    found = str(refused.value)
+    assert re.search(
+        expected(spec_file, text, "params:", "attributes.source.rest_api.params", rule), found
+    )
+    assert SECRET not in found

@@ -224,6 +224,13 @@ INVALID = [
         "declare it under `auth`",
     ),
     (
+        "credential query parameter outside auth",
+        rest(params={"access_token": "EAAB-not-here"}),
+        r"source\.rest_api\.params",
+        "access_token",
+        "declare it under `auth`",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",

@@ -4,6 +4,7 @@ client at run time; nothing here reads the environment."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import requests.auth
@@ -35,6 +36,13 @@ class _QueryAuth(requests.auth.AuthBase):
         self.name, self.value = name, value
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        # A next-page link may carry the key already (Meta's `paging.next` does): replace it
+        # rather than send it twice, which some APIs refuse.
+        parts = urlsplit(request.url or "")
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        if any(name == self.name for name, _ in pairs):
+            query = urlencode([(name, value) for name, value in pairs if name != self.name])
+            request.url = urlunsplit(parts._replace(query=query))
         request.prepare_url(request.url, {self.name: self.value})
         return request
 

@@ -6,6 +6,7 @@ secrets, and says what was wrong; nothing here writes to the database
 
 import copy
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,10 @@ def first_request(
     if incremental is not None and window is not None:
         _put(request, incremental.param, incremental.body_path, window.start)
         _put(request, incremental.end_param, incremental.end_body_path, window.end)
+        if incremental.json_param:  # the window as one JSON object: Meta's `time_range`
+            keys = [k for k in (incremental.param, incremental.end_param) if k in request.params]
+            bounds = {k: request.params.pop(k) for k in keys}
+            request.params[incremental.json_param] = json.dumps(bounds, separators=(",", ":"))
     if account is not None and source.fan_out is not None:
         account.place(source.fan_out, request)
     return request

@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 import hypothesis.strategies as st
+import pydantic
 import pytest
 from hypothesis import given, settings
 
@@ -169,3 +170,23 @@ def test_windows_cover_the_range_once_each_within_its_days(
 def test_an_incremental_without_an_end_is_one_open_window() -> None:
     spec = IncrementalSpec.model_validate(REPORT)
     assert windows_of(spec, start_cursor(spec, None), NOW) == [Window("2025-09-01", None)]
+
+
+@pytest.mark.parametrize(
+    ("keys", "refused"),
+    [
+        ({"json_param": "time_range"}, False),  # Meta: time_range={"since":...,"until":...}
+        ({"json_param": "time_range", "end_param": None, "end_body_path": "until"}, True),
+        ({"json_param": "time_range", "param": None, "body_path": "since"}, True),
+    ],
+    ids=["query", "end-in-body", "start-in-body"],
+)
+def test_a_json_window_parameter_takes_its_keys_from_param_and_end_param(
+    keys: dict[str, Any], refused: bool
+) -> None:
+    incremental = {k: v for k, v in (WINDOWED | keys).items() if v is not None}
+    if refused:
+        with pytest.raises(pydantic.ValidationError, match="json_param takes param and end_param"):
+            IncrementalSpec.model_validate(incremental)
+    else:
+        assert IncrementalSpec.model_validate(incremental).json_param == "time_range"
