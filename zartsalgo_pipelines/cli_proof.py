@@ -25,9 +25,10 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import parse_instant, proof_now
+from zartsalgo_pipelines.errors import TooLongError
 from zartsalgo_pipelines.incidents.notify import notify
 from zartsalgo_pipelines.proof.explain import NotFoundError, explain, show
-from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
+from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, decide
 from zartsalgo_pipelines.proof.impact import refresh_impact
 from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
 from zartsalgo_pipelines.proof.notes import build_notes
@@ -238,12 +239,21 @@ def portal_go_live(
     specs = {s.key: s for s in _specs()}
     if provider not in specs:
         raise click.ClickException(f"unknown provider `{provider}`; known: {sorted(specs)}")
+    now = _clock()
     with _engine().begin() as conn:
         try:
-            decide = withdraw if undo else mark_live
-            row = decide(conn, specs[provider], decided_by=decided_by, note=note)
-        except GoLiveRefusedError as error:
+            row, events = decide(
+                conn,
+                list(specs.values()),
+                specs[provider],
+                live=not undo,
+                decided_by=decided_by,
+                note=note,
+                now=now,
+            )
+        except (GoLiveRefusedError, TooLongError) as error:
             raise click.ClickException(str(error)) from None
+    notify(events)  # after the commit: never announce what was rolled back
     _echo(
         as_json,
         {"provider": provider, **row},

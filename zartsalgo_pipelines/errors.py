@@ -23,3 +23,10 @@ class UnknownNameError(ZartsalgoError, ValueError):
     def __init__(self, what: str, name: object, valid: list[str]) -> None:
         super().__init__(f"unknown {what} {name!r}; valid names: {', '.join(valid)}")
         self.name, self.valid = name, valid
+
+
+class TooLongError(ZartsalgoError, ValueError):
+    """What a person typed (who, why, a note) does not fit its column: refused whole, never
+    cut, and nothing is written."""
+
+    retryable: ClassVar[bool] = False

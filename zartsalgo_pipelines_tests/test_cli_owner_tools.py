@@ -221,3 +221,17 @@ def test_the_ui_the_cli_and_the_portal_read_one_connection_status(
         assert "connection_status" not in tags, key
     raw = graph.get(dg.AssetKey(["crm_deals", "raw_extract"]))
     assert raw.tags["spec_status"] == "paused"
+
+
+def test_a_manual_entry_by_a_name_too_long_is_refused_and_writes_nothing(
+    db_url, engine, tmp_path
+) -> None:
+    sample = tmp_path / "one.jsonl"
+    sample.write_text(json.dumps(quote(1)) + "\n", encoding="utf-8")
+    name = "a" * 201  # data_import_batches.entered_by holds 200 characters
+    done = run(
+        db_url, tmp_path, "manual", "quote_request", str(sample), "--by", name, "--reason", "x"
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "entered_by is 201 characters; at most 200 fit" in done.stderr
+    assert count(engine, "data_import_batches") == 0

@@ -129,7 +129,10 @@ def test_preview_serve_answers_on_localhost_and_withdraw_hides(
         db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana", "--withdraw"
     )
     assert withdrawn.returncode == 0 and "withdrawn by ana" in withdrawn.stdout
-    assert run(db_url, data_dir, "portal", "refresh").returncode == 0
+    # No refresh in between: the stored cards followed the withdrawal as it returned.
+    with engine.connect() as conn:
+        shown = conn.execute(sa.text("SELECT COUNT(*) FROM portal_feed")).scalar_one()
+    assert shown == 0
     seen = json.loads(run(db_url, data_dir, "proof", "show", "acme-roofing", "--json").stdout)
     assert seen["cards"] == [] and {h["reason"] for h in seen["hidden"]} == {
         "the provider is not marked live by its owner yet"
@@ -199,3 +202,27 @@ def test_as_of_renders_another_day_and_stores_nothing(db_url, engine, data_dir, 
             )
         ).scalar_one()
     assert shown == "9 requests"  # 8 loaded + the one entered by hand
+
+
+def test_a_go_live_note_too_long_for_its_column_is_refused_not_cut(
+    db_url, engine, data_dir, make_spec
+) -> None:
+    spec = make_spec()
+    rows = [SourceRow("n.jsonl", 1, quote(1, submitted_at="2026-11-10T10:00:00Z"))]
+    ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "n.jsonl"), rows)
+    note = "reviewed " + "ä" * 495  # 504 characters: portal_go_live.note holds 500
+    refused = run(
+        db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana", "--note", note
+    )
+    assert refused.returncode == 1
+    assert "note is 504 characters; at most 500 fit" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM portal_go_live")).scalar_one() == 0
+    whole = run(
+        db_url, data_dir, "portal", "go-live", "quote_request", "--by", "ana", "--note", note[:500]
+    )
+    assert whole.returncode == 0, whole.stderr
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT note FROM portal_go_live")).scalar_one()
+    assert kept == note[:500]

@@ -78,7 +78,10 @@ class GoLiveConfig(dg.Config):
 def go_live_op(
     context: dg.OpExecutionContext, config: GoLiveConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> dict[str, Any]:
-    from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, mark_live, withdraw
+    from zartsalgo_pipelines.clock import proof_now
+    from zartsalgo_pipelines.errors import TooLongError
+    from zartsalgo_pipelines.incidents.notify import notify
+    from zartsalgo_pipelines.proof.golive import GoLiveRefusedError, decide
 
     specs = {s.key: s for s in portal_specs()}
     if config.provider not in specs:
@@ -86,10 +89,18 @@ def go_live_op(
     spec = specs[config.provider]
     with zartsalgo_db.engine().begin() as conn:
         try:
-            decide = withdraw if config.withdraw else mark_live
-            row = decide(conn, spec, decided_by=config.decided_by, note=config.note)
-        except GoLiveRefusedError as error:
+            row, events = decide(
+                conn,
+                list(specs.values()),
+                spec,
+                live=not config.withdraw,
+                decided_by=config.decided_by,
+                note=config.note,
+                now=proof_now(),
+            )
+        except (GoLiveRefusedError, TooLongError) as error:
             raise dg.Failure(str(error), allow_retries=False) from None
+    notify(events)  # after the commit
     context.add_output_metadata({k: str(v) for k, v in row.items()})
     return {k: str(v) for k, v in row.items()}
 

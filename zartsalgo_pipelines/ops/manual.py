@@ -15,7 +15,11 @@ from zartsalgo_pipelines.ops.direct import open_claimed_batch
 from zartsalgo_pipelines.ops.manual_files import manual_rows
 from zartsalgo_pipelines.pipeline.run import ingest_rows
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines.storage.import_batches import BatchReview, describe_batch
+from zartsalgo_pipelines.storage.import_batches import (
+    BatchReview,
+    describe_batch,
+    refuse_long_description,
+)
 
 
 def manual_entry(
@@ -35,6 +39,7 @@ def manual_entry(
     """
     if not entered_by.strip() or not reason.strip():
         raise ValueError("a manual entry needs who entered it (--by) and why (--reason)")
+    refuse_long_description(entered_by, reason)
     rows = manual_rows(spec, path)
     batch_id = open_claimed_batch(
         engine, spec, "manual", path.name, wait_seconds=wait_seconds, on_wait=on_wait

@@ -15,7 +15,12 @@ from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.dead_letters import close_open, mark_replayed, open_dead_letters
-from zartsalgo_pipelines.storage.import_batches import BatchReview, describe_batch, row_outcomes
+from zartsalgo_pipelines.storage.import_batches import (
+    BatchReview,
+    describe_batch,
+    refuse_long_description,
+    row_outcomes,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ def replay_dead_letters(
     While a sync ingests, waits up to ``wait_seconds`` and then raises
     ``BatchNotClaimedError``, having written nothing.
     """
+    refuse_long_description(requested_by, reason_contains or "replay")
     with engine.connect() as conn:
         found = open_dead_letters(conn, spec.key, ids=ids, reason_contains=reason_contains)
     letters = [(i, p) for i, p in found if not _size_only(p)]

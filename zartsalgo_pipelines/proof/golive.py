@@ -8,9 +8,15 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.errors import ZartsalgoError
+from zartsalgo_pipelines.incidents.alerts import AlertEvent
+from zartsalgo_pipelines.proof.notes import build_notes
+from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.import_batches import latest_batch
 from zartsalgo_pipelines.storage.proof.golive import record_go_live
+from zartsalgo_pipelines.tables import table_of
+from zartsalgo_pipelines.tables.limits import refuse_overlong
+from zartsalgo_pipelines.tables.proof import PortalGoLive
 
 
 class GoLiveRefusedError(ZartsalgoError, ValueError):
@@ -55,6 +61,27 @@ def withdraw(
     return row
 
 
+def decide(
+    conn: sa.Connection,
+    specs: list[ProviderSpec],
+    spec: ProviderSpec,
+    *,
+    live: bool,
+    decided_by: str,
+    note: str | None,
+    now: dt.datetime,
+) -> tuple[dict[str, Any], list[AlertEvent]]:
+    """Mark ``spec`` live (or withdraw it) and rebuild what a client reads, the cards and the
+    report notes, in the same transaction: a withdrawn provider is off the portal when this
+    returns, not at the next hourly refresh. (The owner's tasks and preview follow at the
+    next refresh.) Returns the decision and the incident events to announce after commit."""
+    decided = mark_live if live else withdraw
+    row = decided(conn, spec, decided_by=decided_by, note=note)
+    events = refresh_portal_cards(conn, specs, now).events
+    build_notes(conn, specs, now)
+    return row, events
+
+
 def _decision(
     spec: ProviderSpec,
     action: str,
@@ -63,13 +90,16 @@ def _decision(
     now: dt.datetime | None,
     batch_id: int | None,
 ) -> dict[str, Any]:
-    """One row of the gate's history: who decided what, when, after which batch."""
+    """One row of the gate's history: who decided what, when, after which batch (a name or
+    note too long for its column is refused, never cut)."""
+    decided_by = decided_by.strip()
+    refuse_overlong(table_of(PortalGoLive), {"decided_by": decided_by, "note": note})
     return {
         "provider_key": spec.key,
         "action": action,
-        "decided_by": decided_by.strip()[:200],
+        "decided_by": decided_by,
         "decided_at": now or utcnow(),
         "reviewed_batch_id": batch_id,
         "spec_version": spec.version,
-        "note": None if note is None else note[:500],
+        "note": note,
     }

@@ -16,6 +16,7 @@ from zartsalgo_pipelines.owners import BatchOwner, new_token
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage import batches as store
 from zartsalgo_pipelines.tables.core import batches, import_rows
+from zartsalgo_pipelines.tables.limits import refuse_overlong
 
 OUTCOMES = ("created", "updated", "failed", "duplicate", "ignored")
 
@@ -190,12 +191,17 @@ def row_outcomes(conn: sa.Connection, batch_id: int) -> dict[int, str]:
 
 
 def describe_batch(conn: sa.Connection, batch_id: int, entered_by: str, note: str) -> None:
-    """Record who started a hand-made batch (manual entry, replay) and why."""
+    """Record who started a hand-made batch (manual entry, replay) and why (checked to fit
+    by ``refuse_long_description`` before the batch was opened)."""
     conn.execute(
-        sa.update(batches)
-        .where(batches.c.id == batch_id)
-        .values(entered_by=entered_by[:200], note=note)
+        sa.update(batches).where(batches.c.id == batch_id).values(entered_by=entered_by, note=note)
     )
+
+
+def refuse_long_description(entered_by: str, note: str) -> None:
+    """``TooLongError`` when who or why does not fit its column: checked before a hand-made
+    batch opens, so nothing is written."""
+    refuse_overlong(batches, {"entered_by": entered_by, "note": note})
 
 
 def record_http(

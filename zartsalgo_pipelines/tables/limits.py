@@ -6,11 +6,14 @@ does not fit fails its row with a reason, the same on both databases. Nothing he
 copy of a number in the models: change a column there and the check follows.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
+
+from zartsalgo_pipelines.errors import TooLongError
 
 # MariaDB's JSON columns are LONGTEXT with a JSON_VALID check, which refuses a document nested
 # 32 levels deep (error 4040; MySQL's native JSON allows 100). A scalar is level 0, ``[]`` 1.
@@ -83,3 +86,19 @@ def column_limit(column: sa.Column[object]) -> ColumnLimit:
 def table_limits(table: sa.Table) -> dict[str, ColumnLimit]:
     """Every column's limit, by column name."""
     return {column.name: column_limit(column) for column in table.columns}
+
+
+def refuse_overlong(table: sa.Table, values: Mapping[str, str | None]) -> None:
+    """Raise ``TooLongError`` naming each value (by column) its column of ``table`` cannot hold
+    whole: a name or note typed by a person is refused, never cut to fit."""
+    problems = []
+    for name, value in values.items():
+        limit = column_limit(table.c[name])
+        if value is None:
+            continue
+        if limit.max_chars is not None and len(value) > limit.max_chars:
+            problems.append(f"{name} is {len(value)} characters; at most {limit.max_chars} fit")
+        elif limit.max_bytes is not None and len(value.encode()) > limit.max_bytes:
+            problems.append(f"{name} is {len(value.encode())} bytes; at most {limit.max_bytes} fit")
+    if problems:
+        raise TooLongError("; ".join(problems) + ": shorten it, nothing was written")

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zartsalgo_pipelines.storage import mysql_bulk
 from zartsalgo_pipelines.storage.engine import (
@@ -243,3 +245,19 @@ def _collation(url: str) -> str:
         ).scalar_one()
     engine.dispose()
     return str(found)
+
+
+@given(text=st.text(max_size=260))
+def test_a_typed_name_is_refused_exactly_when_its_column_cannot_hold_it_whole(text: str) -> None:
+    # batches.entered_by is VARCHAR(200) (characters), batches.note is TEXT (bytes).
+    from zartsalgo_pipelines.errors import TooLongError
+    from zartsalgo_pipelines.tables.core import batches
+    from zartsalgo_pipelines.tables.limits import refuse_overlong
+
+    try:
+        refuse_overlong(batches, {"entered_by": text, "note": text})
+    except TooLongError as error:
+        assert len(text) > 200
+        assert f"entered_by is {len(text)} characters; at most 200 fit" in str(error)
+    else:
+        assert len(text) <= 200
