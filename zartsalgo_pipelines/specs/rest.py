@@ -169,6 +169,23 @@ class HttpRetrySpec(Frozen):
     statuses: list[int] = pydantic.Field([429, 500, 502, 503, 504], min_length=0)
 
 
+class ErrorCodeRule(Frozen):
+    """An answer whose JSON body says what went wrong where its HTTP status does not: Meta's
+    Graph API answers throttling with HTTP 400 and `error.code` 17 or 80004, and an expired
+    token with 400 and code 190."""
+
+    status: int = pydantic.Field(ge=400, le=599, description="The HTTP status it comes with.")
+    path: JmesPath = pydantic.Field(description="JMESPath to the code in the body: error.code.")
+    values: list[int | str] = pydantic.Field(
+        min_length=1, description="The codes that mean it (compared as text: 17 and '17' match)."
+    )
+    means: Literal["rate_limited", "auth_failed"] = pydantic.Field(
+        description="rate_limited: waited out and retried like a 429 (within http_retries); "
+        "auth_failed: the credentials are refused, like a 401 (an OAuth2 token is fetched anew "
+        "once)."
+    )
+
+
 class RestSource(Frozen):
     """A provider's REST API, read page by page into a landed extract."""
 
@@ -192,6 +209,9 @@ class RestSource(Frozen):
     )
     fan_out: FanOutSpec | None = pydantic.Field(
         None, description="Call the source once per client account (listed or from a parent)."
+    )
+    error_codes: list[ErrorCodeRule] = pydantic.Field(
+        [], description="Answers whose body, not their status, says rate limited or refused."
     )
 
     @pydantic.field_validator("headers")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.run import process_extract
 from zartsalgo_pipelines.settings import REPOSITORY_DIR
+from zartsalgo_pipelines.sources.rest.errors import AuthFailedError, ExtractError, RateLimitedError
 from zartsalgo_pipelines.specs.loading import load_spec_file
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.fake_api import FakeApi, Fault
@@ -98,3 +99,31 @@ def test_the_worked_meta_example_syncs_every_account(engine: sa.Engine, meta: Fa
         "measures.spend (Amount spent): not a valid decimal; got 'n/a'" in r for r in reasons
     )
     assert any("join('|', [_account.id, campaign_id, date_start])` failed" in r for r in reasons)
+
+
+def test_a_throttle_answered_with_http_400_and_a_code_is_waited_out(
+    engine: sa.Engine, meta: FakeApi
+) -> None:
+    # The Graph API's throttling: HTTP 400, error code 17 (declared under error_codes).
+    throttled = Fault(
+        400, b'{"error": {"message": "(#17) User request limit reached", "code": 17}}'
+    )
+    meta.faults = {1: throttled, 2: throttled}
+    extract = extract_api(engine, meta_spec(meta), now=NOW)
+    assert extract.http["rate_limit_hits"] == 2 and extract.http["http_retries"] == 2
+    result = process_extract(engine, meta_spec(meta), extract.batch_id)
+    assert result.rows_created == sum(len(rows) for rows in meta.meta_rows.values()) - 2
+
+
+def test_an_expired_token_answered_with_http_400_and_code_190_is_a_refused_credential(
+    engine: sa.Engine, meta: FakeApi
+) -> None:
+    expired = b'{"error": {"message": "Error validating access token", "code": 190}}'
+    meta.faults = {1: Fault(400, expired)}
+    with pytest.raises(AuthFailedError, match=r"refused the credentials \(HTTP 400\)"):
+        extract_api(engine, meta_spec(meta), now=NOW)
+    # An undeclared code stays what its status says: a request the spec must change.
+    meta.faults = {n: Fault(400, b'{"error": {"code": 100}}') for n in range(1, 5)}
+    with pytest.raises(ExtractError, match=r"check source\.path, params and body") as raised:
+        extract_api(engine, meta_spec(meta), now=NOW)
+    assert not isinstance(raised.value, AuthFailedError | RateLimitedError)

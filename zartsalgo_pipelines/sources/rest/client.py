@@ -11,8 +11,8 @@ sync, a shared request budget, and a record of how often and how long it waited.
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -22,10 +22,11 @@ from requests.adapters import HTTPAdapter
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.sources.rest.auth import AuthContext, OAuth2ClientCredentials, build_auth
+from zartsalgo_pipelines.sources.rest.error_codes import meaning_of
 from zartsalgo_pipelines.sources.rest.errors import RetryBudgetExceededError
 from zartsalgo_pipelines.sources.rest.redaction import RedactingFilter, Redactor
 from zartsalgo_pipelines.specs.models import AuthSpec
-from zartsalgo_pipelines.specs.rest import HttpRetrySpec
+from zartsalgo_pipelines.specs.rest import ErrorCodeRule, HttpRetrySpec
 
 # Loggers urllib3 writes retried URLs to (query strings included); a filter applies only to
 # records logged on its own logger, so each one gets it.
@@ -144,6 +145,8 @@ class HttpSession:
     budget: RequestBudget
     timeout: float
     _filter: RedactingFilter
+    retries: HttpRetrySpec = field(default_factory=HttpRetrySpec)
+    error_codes: Sequence[ErrorCodeRule] = ()
 
     def __enter__(self) -> "HttpSession":
         return self
@@ -156,20 +159,45 @@ class HttpSession:
     def request(
         self, method: str, url: str, *, params: dict[str, Any] | None, body: Any
     ) -> requests.Response:
-        """One logical request (urllib3 retries inside it); 401 refreshes an OAuth2 token once."""
-        for attempt in range(2):
+        """One logical request (urllib3 retries inside it); a refusal (401, or a declared
+        `auth_failed` body code) fetches an OAuth2 token anew once; a declared `rate_limited`
+        body code is waited out and retried like a 429, within ``http_retries``."""
+        refreshed, throttled = False, 0
+        while True:
             self.stats.budget_wait_seconds += self.budget.acquire()
             self.stats.requests += 1
             response = self.session.request(
                 method, url, params=params, json=body, auth=self.auth, timeout=self.timeout
             )
-            refreshable = isinstance(self.auth, OAuth2ClientCredentials)
-            if response.status_code == 401 and refreshable and attempt == 0:
-                assert isinstance(self.auth, OAuth2ClientCredentials)
+            said = meaning_of(self.error_codes, response)
+            refused = response.status_code == 401 or said == "auth_failed"
+            if refused and isinstance(self.auth, OAuth2ClientCredentials) and not refreshed:
                 self.auth.invalidate()
+                refreshed = True
+                continue
+            if said == "rate_limited" and throttled < self.retries.max_retries:
+                throttled += 1
+                self._wait_out(response, throttled)
                 continue
             return response
-        return response
+
+    def _wait_out(self, response: requests.Response, attempt: int) -> None:
+        """Wait before retrying a throttled answer: its Retry-After, else the backoff; never
+        past the sync's total-wait cap."""
+        retries, stats = self.retries, self.stats
+        after = response.headers.get("Retry-After", "")
+        backoff = min(retries.backoff_factor * 2 ** (attempt - 1), retries.backoff_max_seconds)
+        planned = float(after) if after.isdigit() else backoff
+        waited = stats.rate_limit_wait_seconds + stats.retry_wait_seconds
+        if waited + planned > retries.max_total_wait_seconds:
+            raise RetryBudgetExceededError(
+                f"after {stats.retries} retries (HTTP {response.status_code}, a rate-limit code),"
+                f" waiting {planned:.0f} s more would pass http_retries.max_total_wait_seconds "
+                f"({retries.max_total_wait_seconds:g} s)"
+            )
+        stats.retries += 1
+        stats.rate_limit_hits += 1
+        stats.rate_limit_wait_seconds += self.budget.acquire(at_least=planned)
 
 
 def open_session(
@@ -179,6 +207,7 @@ def open_session(
     provider_key: str,
     min_interval: float,
     timeout: float,
+    error_codes: Sequence[ErrorCodeRule] = (),
 ) -> HttpSession:
     """A session with the spec's auth, retries and budget.
 
@@ -209,7 +238,9 @@ def open_session(
 
     context = AuthContext(session, timeout, provider_key, redactor, spend)
     http_auth = build_auth(auth, values, context)
-    return HttpSession(session, http_auth, redactor, stats, budget, timeout, log_filter)
+    return HttpSession(
+        session, http_auth, redactor, stats, budget, timeout, log_filter, retries, error_codes
+    )
 
 
 def _retry(retries: HttpRetrySpec, stats: HttpStats, budget: RequestBudget) -> BudgetedRetry:

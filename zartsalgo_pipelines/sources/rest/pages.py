@@ -40,6 +40,7 @@ def open_provider_session(spec: ProviderSpec) -> HttpSession:
         provider_key=spec.key,
         min_interval=source.rate_limit.min_interval_seconds,
         timeout=source.timeout_seconds,
+        error_codes=source.error_codes,
     )
 
 

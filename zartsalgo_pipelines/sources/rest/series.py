@@ -12,6 +12,7 @@ import requests
 from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter
 from zartsalgo_pipelines.sources import jsontext
 from zartsalgo_pipelines.sources.rest.client import HttpSession
+from zartsalgo_pipelines.sources.rest.error_codes import Meaning, meaning_of
 from zartsalgo_pipelines.sources.rest.errors import (
     AuthFailedError,
     ExtractError,
@@ -103,19 +104,24 @@ def _send(http: HttpSession, request: requests.Request, where: str) -> requests.
         ) from None
     if response.status_code >= 400 or response.status_code < 200:
         says = provider_says(response, http.redactor)
-        _classify_status(response.status_code, f"after {http.stats.retries} retries", where, says)
+        said = meaning_of(http.error_codes, response)
+        retries = f"after {http.stats.retries} retries"
+        _classify_status(response.status_code, retries, where, says, said)
     return response
 
 
-def _classify_status(status: int, retries: str, where: str, says: str) -> None:
-    """Raise the error of a non-2xx answer; ``says`` is the provider's own message, masked."""
-    if status in (401, 403):
+def _classify_status(
+    status: int, retries: str, where: str, says: str, said: Meaning | None = None
+) -> None:
+    """Raise the error of a non-2xx answer; ``says`` is the provider's own message, masked;
+    ``said`` what a declared error code in the body means."""
+    if status in (401, 403) or said == "auth_failed":
         raise AuthFailedError(
             f"{where}: the provider refused the credentials (HTTP {status}){says}",
             f"HTTP {status}",
         )
-    if status == 429:
-        raise RateLimitedError(f"{where}: still rate limited (HTTP 429) {retries}{says}")
+    if status == 429 or said == "rate_limited":
+        raise RateLimitedError(f"{where}: still rate limited (HTTP {status}) {retries}{says}")
     if status >= 500:
         raise UnreachableError(f"{where}: HTTP {status} {retries}{says}")
     raise ExtractError(f"{where}: HTTP {status}{says}; check source.path, params and body")

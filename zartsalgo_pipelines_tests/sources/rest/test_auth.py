@@ -17,7 +17,7 @@ from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import AuthFailedError, iter_pages, open_provider_session
 from zartsalgo_pipelines.sources.rest.auth import OAuth2ClientCredentials
 from zartsalgo_pipelines.specs.models import ProviderSpec
-from zartsalgo_pipelines_tests.fake_api import FakeApi
+from zartsalgo_pipelines_tests.fake_api import FakeApi, Fault
 from zartsalgo_pipelines_tests.helpers import quote
 from zartsalgo_pipelines_tests.sources.rest.helpers import read_all, rest_spec
 
@@ -271,3 +271,18 @@ def test_a_rotated_refresh_token_is_kept_where_the_next_run_finds_it(
     secrets = [*issued, "rt-first-consent", "rt-second-consent", oauth_api.refresh_token]
     logged = caplog.text + str(refused.value)
     assert not [s for s in secrets if s in logged]
+
+
+def test_a_declared_auth_failure_code_fetches_the_token_anew_once(
+    fake_api: FakeApi, make_spec: Callable[..., ProviderSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_api.items = [quote(n) for n in range(1, 10)]
+    fake_api.auth = ("oauth2", "client-1", "s3cret")
+    monkeypatch.setenv("T_CLIENT", "client-1")
+    monkeypatch.setenv("T_SECRET", "s3cret")
+    expired = b'{"error": {"message": "Error validating access token", "code": 190}}'
+    rule = {"status": 400, "path": "error.code", "values": [190], "means": "auth_failed"}
+    fake_api.faults = {3: Fault(400, expired)}  # the second page's first attempt
+    spec = _oauth_spec(make_spec, fake_api, error_codes=[rule])
+    assert len(read_all(spec)) == 9
+    assert fake_api.token_requests == 2  # one at the start, one after the code 190
