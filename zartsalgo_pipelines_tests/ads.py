@@ -15,6 +15,7 @@ SECRETS = {
     "GOOGLE_ADS_CLIENT_ID": "ads-client",
     "GOOGLE_ADS_CLIENT_SECRET": "ads-s3cret-value",
     "GOOGLE_ADS_REFRESH_TOKEN": "rt-first-refresh-token",
+    "GOOGLE_ADS_DEVELOPER_TOKEN": "dev-token-value",
 }
 
 

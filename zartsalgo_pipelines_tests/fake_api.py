@@ -81,6 +81,7 @@ class FakeApi:
     report_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     report_accounts: list[dict[str, Any]] = field(default_factory=list)
     max_window_days: int = 31
+    developer_token: str | None = None  # Google Ads: the developer-token header it wants
     # The Meta insights edge (fake_meta.py): rows by ad account id (without `act_`).
     meta_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # OAuth2 refresh tokens: the one the token endpoint takes now; rotated on each use.
@@ -176,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = fake_meta.answer(api, parts.path, query)
             self._json(status, payload)
         elif parts.path.startswith(fake_google_ads.PREFIX):
-            status, payload = fake_google_ads.answer(api, parts.path, body)
+            status, payload = fake_google_ads.answer(api, parts.path, body, dict(self.headers))
             self._json(status, payload)
         else:
             self._json(404, {"message": "no such route"})

@@ -4,11 +4,12 @@ API's `googleAds:search`: one customer account per request, results with `custom
 `nextPageToken` for the next page (sent back as `pageToken` in the body).
 
 Route:
-    POST /v17/customers/<id>/googleAds:search   body {query, dateRange: {startDate, endDate},
-                                                 pageToken}; rows dated in the range, both
-                                                 days included
-A range is refused with Google's own 400 shape when a bound is not a plain date or the range is
-longer than the fake's ``max_window_days``.
+    POST /v17/customers/<id>/googleAds:search   body {query, pageToken}, the range in the
+                                                 query: WHERE segments.date BETWEEN 'a' AND
+                                                 'b' (both days included); header
+                                                 developer-token (when the fake wants one)
+A query without such a range, or a range longer than the fake's ``max_window_days``, is refused
+with Google's own 400 shape; a missing or wrong developer token with its 401.
 """
 
 import datetime as dt
@@ -18,7 +19,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zartsalgo_pipelines_tests.fake_api import FakeApi
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The date range as Google takes it: inside the GAQL text (a bound that is not a plain date
+# does not match, and the request is refused as Google refuses a malformed query).
+_BETWEEN = re.compile(
+    r"segments\.date BETWEEN '(?P<since>\d{4}-\d{2}-\d{2})' AND '(?P<until>\d{4}-\d{2}-\d{2})'"
+)
 _ROUTE = re.compile(r"^/v17/customers/(?P<account>[^/]+)/googleAds:search$")
 PREFIX = "/v17/customers/"
 
@@ -58,7 +63,7 @@ def result(
     }
 
 
-def answer(api: "FakeApi", path: str, body: Any) -> tuple[int, Any]:
+def answer(api: "FakeApi", path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
     """Status and JSON body for a search request."""
     match = _ROUTE.match(path)
     if match is None or not isinstance(body, dict):
@@ -68,14 +73,18 @@ def answer(api: "FakeApi", path: str, body: Any) -> tuple[int, Any]:
         return 403, _error(
             403, "PERMISSION_DENIED", f"User doesn't have permission to access customer {account}."
         )
-    window = body.get("dateRange") or {}
-    since, until = str(window.get("startDate")), str(window.get("endDate"))
-    if not (_DATE.fullmatch(since) and _DATE.fullmatch(until)):
-        return 400, _error(400, "INVALID_ARGUMENT", "dateRange must be YYYY-MM-DD dates")
+    if api.developer_token is not None and headers.get("developer-token") != api.developer_token:
+        return 401, _error(401, "UNAUTHENTICATED", "The developer token is not valid.")
+    window = _BETWEEN.search(str(body.get("query") or ""))
+    if window is None:
+        return 400, _error(
+            400, "INVALID_ARGUMENT", "the query needs WHERE segments.date BETWEEN 'a' AND 'b'"
+        )
+    since, until = window["since"], window["until"]
     days = (dt.date.fromisoformat(until) - dt.date.fromisoformat(since)).days + 1
     if days > api.max_window_days:
         return 400, _error(
-            400, "INVALID_ARGUMENT", f"dateRange may span at most {api.max_window_days} days"
+            400, "INVALID_ARGUMENT", f"segments.date may span at most {api.max_window_days} days"
         )
     rows = [r for r in api.report_rows[account] if since <= r["segments"]["date"] <= until]
     start = int(body.get("pageToken") or 0)

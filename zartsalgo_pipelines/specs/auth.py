@@ -26,6 +26,10 @@ AUTH_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# An HTTP header name (RFC 9110 token characters that header names use in practice).
+HeaderName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+
+
 class AuthSpec(Frozen):
     """How the provider authenticates; secrets only by environment variable name."""
 
@@ -40,6 +44,12 @@ class AuthSpec(Frozen):
     api_key_location: Literal["header", "query"] = "header"
     token_url: Annotated[str, pydantic.StringConstraints(pattern=r"^https?://\S+$")] | None = (
         pydantic.Field(None, description="oauth2_*: the token endpoint.")
+    )
+    secret_headers: dict[HeaderName, EnvVarName] = pydantic.Field(
+        {},
+        description="Further headers that carry secrets, beside the model's own (Google Ads' "
+        "developer-token): header -> NAME of the environment variable holding the value. Sent "
+        "with every API request, never to token_url; masked like every credential.",
     )
 
     @pydantic.model_validator(mode="after")

@@ -1,7 +1,7 @@
 """The paginators of a `rest_api` source (and of its fan-out parent), by `type`, with the names
 dlt's `rest_api` users already know."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -108,3 +108,14 @@ Paginator = Annotated[
     | HeaderLinkPaginator,
     pydantic.Field(discriminator="type"),
 ]
+
+
+def body_value(body: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of a request body (numeric parts index lists), or None."""
+    value: Any = body
+    for key in path.split("."):
+        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -17,6 +17,7 @@ from zartsalgo_pipelines.specs.paginators import (
     Paginator,
     ParamValue,
     SinglePage,
+    body_value,
 )
 from zartsalgo_pipelines.specs.types import Frozen, JmesPath
 
@@ -73,6 +74,12 @@ class IncrementalSpec(Frozen):
         description="Query parameter carrying the window as one JSON object keyed by param and "
         'end_param (Meta\'s time_range={"since":...,"until":...}).',
     )
+    text_path: BodyPath | None = pydantic.Field(
+        None,
+        description="Or: a text in the body whose `{start}` and `{end}` are replaced by the "
+        "window's bounds (Google Ads' GAQL query: WHERE segments.date BETWEEN '{start}' AND "
+        "'{end}').",
+    )
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> "IncrementalSpec":
@@ -87,8 +94,9 @@ class IncrementalSpec(Frozen):
                 f"initial_value `{self.initial_value}` is not a {self.cursor_type} "
                 "(ISO 8601 for datetime, e.g. 2024-01-01T00:00:00Z or 2025-09-01)"
             )
-        if (self.param is None) == (self.body_path is None):
-            errors.append("incremental needs exactly one of param, body_path")
+        places = [self.param, self.body_path, self.text_path]
+        if sum(p is not None for p in places) != 1:
+            errors.append("incremental needs exactly one of param, body_path, text_path")
         if self.cursor_type == "integer" and self.send_as != "integer":
             errors.append("an integer cursor is sent as `integer`")
         if self.cursor_type == "datetime" and self.send_as == "integer":
@@ -108,7 +116,9 @@ class IncrementalSpec(Frozen):
             errors.append(
                 f"format `{self.format}` is not a strftime format of a date (e.g. %Y%m%d)"
             )
-        has_end = self.end_param is not None or self.end_body_path is not None
+        has_end = self.has_end
+        if self.text_path is not None and (self.end_param or self.end_body_path):
+            errors.append("with text_path the window's end is `{end}` in the text")
         if self.end_param is not None and self.end_body_path is not None:
             errors.append("the window's end goes in one place: end_param or end_body_path")
         if has_end and self.cursor_type != "datetime":
@@ -118,6 +128,11 @@ class IncrementalSpec(Frozen):
         if self.json_param is not None and (self.param is None or self.end_body_path):
             errors.append("json_param takes param and end_param (its keys), not a body path")
         return errors
+
+    @property
+    def has_end(self) -> bool:
+        """Whether each request names the window's end (so a range is read in windows)."""
+        return any(p is not None for p in (self.end_param, self.end_body_path, self.text_path))
 
     @property
     def date_format(self) -> str:
@@ -245,12 +260,20 @@ class RestSource(Frozen):
             getattr(self.paginator, "cursor_body_path", None),
             incremental.body_path if incremental else None,
             incremental.end_body_path if incremental else None,
+            incremental.text_path if incremental else None,
             self.fan_out.body_path if self.fan_out else None,
         ]
         if any(body_paths) and not uses_body:
             raise ValueError("a body_path (cursor, incremental, end, fan_out) needs a `body`")
         if uses_body and self.method != "POST":
             raise ValueError("a request `body` needs method POST")
+        if incremental is not None and incremental.text_path is not None:
+            text = body_value(self.body or {}, incremental.text_path)
+            if not isinstance(text, str) or "{start}" not in text or "{end}" not in text:
+                raise ValueError(
+                    f"incremental.text_path `{incremental.text_path}` must name a text of the "
+                    "body holding `{start}` and `{end}`"
+                )
         self._account_goes_somewhere()
         return self
 

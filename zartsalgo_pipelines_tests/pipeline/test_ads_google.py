@@ -7,6 +7,7 @@ or one dead letter, restated days keep their values before and after, the provid
 message reaches the owner, and no token is stored anywhere."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from zartsalgo_pipelines.pipeline.api_extract import extract_api
 from zartsalgo_pipelines.pipeline.run import process_extract
+from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest.errors import ExtractError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.storage.connections import stored_cursor
@@ -34,6 +36,7 @@ def google(fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     fake_api.auth = ("oauth2", SECRETS["GOOGLE_ADS_CLIENT_ID"], SECRETS["GOOGLE_ADS_CLIENT_SECRET"])
     fake_api.refresh_token = SECRETS["GOOGLE_ADS_REFRESH_TOKEN"]
     fake_api.rotate_refresh_tokens = False  # as Google: the same refresh token every time
+    fake_api.developer_token = SECRETS["GOOGLE_ADS_DEVELOPER_TOKEN"]
     fake_api.page_size = 25
     acme = [result(ACME, d, c) for d in days(START, NOW.date()) for c in (1, 2)]
     acme[10] = result(ACME, acme[10]["segments"]["date"], 2, cost_micros="12.5e6")
@@ -44,6 +47,13 @@ def google(fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     }
     fake_api.faults = {4: Fault(429, b'{"error": {"message": "quota"}}', {"Retry-After": "0"})}
     return fake_api
+
+
+def window(body: dict[str, Any]) -> tuple[str, str]:
+    """The (first, last) day a request's GAQL text asks for."""
+    found = re.search(r"BETWEEN '([\d-]+)' AND '([\d-]+)'", body["query"])
+    assert found, body["query"]
+    return found[1], found[2]
 
 
 def sync(engine: sa.Engine, spec: ProviderSpec) -> Any:
@@ -61,12 +71,12 @@ def test_every_client_account_in_windows_and_pages_becomes_facts(
     assert (review.rows_created, review.rows_failed) == (rows_in - 2, 2)
     # Three windows of at most 31 days for each account, each window paged by its cursor.
     requests = google.api_requests()
-    windows = {(s.body["dateRange"]["startDate"], s.body["dateRange"]["endDate"]) for s in requests}
+    windows = {window(s.body) for s in requests}
     assert windows == {("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-03-03")}
     january = [
         s.body.get("pageToken")
         for s in requests
-        if ACME in s.path and s.body["dateRange"]["startDate"] == "2026-01-01"
+        if ACME in s.path and window(s.body)[0] == "2026-01-01"
     ]
     assert list(dict.fromkeys(january)) == [None, "25", "50"]  # 62 rows in pages of 25
     refused, again = requests[3], requests[4]  # the 429, and the same request once more
@@ -119,7 +129,7 @@ def test_restated_days_come_back_updated_with_their_values_before(
         if row["segments"]["date"] >= "2026-03-01":
             row["metrics"]["conversions"] = 4.25
     _, second = sync(engine, spec)
-    starts = {s.body["dateRange"]["startDate"] for s in google.api_requests()}
+    starts = {window(s.body)[0] for s in google.api_requests()}
     assert starts == {"2026-02-28"}  # from the stored mark minus the 3-day lookback
     assert (second.rows_updated, second.rows_duplicate, second.rows_created) == (6, 3, 0)
     with engine.connect() as conn:
@@ -139,7 +149,7 @@ def test_a_window_the_api_refuses_fails_with_its_own_words(
 ) -> None:
     google.faults = {}
     google.max_window_days = 14  # this account's API allows two weeks at a time
-    with pytest.raises(ExtractError, match="dateRange may span at most 14 days"):
+    with pytest.raises(ExtractError, match=r"segments\.date may span at most 14 days"):
         sync(engine, ads_spec(google))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM metric_facts")).scalar_one() == 0
@@ -153,3 +163,16 @@ def test_no_token_or_secret_is_stored(engine: sa.Engine, google: FakeApi) -> Non
             text = str(conn.execute(sa.text(f"SELECT * FROM {table.name}")).all())
             assert not [s for s in secrets if s in text], table.name
     assert not [s for s in secrets if s in repr(extract)]
+
+
+def test_the_developer_token_goes_to_the_api_only_and_its_absence_is_named(
+    engine: sa.Engine, google: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync(engine, ads_spec(google))
+    developer = SECRETS["GOOGLE_ADS_DEVELOPER_TOKEN"]
+    assert all(s.headers.get("developer-token") == developer for s in google.api_requests())
+    token_calls = [s for s in google.seen if s.path == "/oauth/token"]
+    assert token_calls and all("developer-token" not in s.headers for s in token_calls)
+    monkeypatch.delenv("GOOGLE_ADS_DEVELOPER_TOKEN")
+    with pytest.raises(MissingSecretError, match="GOOGLE_ADS_DEVELOPER_TOKEN is not set"):
+        sync(engine, ads_spec(google))

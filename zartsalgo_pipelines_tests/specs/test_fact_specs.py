@@ -9,19 +9,22 @@ each one's targets, and the reference tables in docs/provider_spec.md are what t
 import contextlib
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 import yaml
 
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_spec_file, load_specs
+from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.specs.reference import REFERENCE_PATH, blocks, render
 from zartsalgo_pipelines.specs.schema import render as render_schema
 from zartsalgo_pipelines.specs.targets import OBJECT_TYPES, target_columns
-from zartsalgo_pipelines_tests.ads import ADS_DEFS
+from zartsalgo_pipelines_tests.ads import ADS_DEFS, shipped_ads
 from zartsalgo_pipelines_tests.conftest import SHIPPED_SPEC
 
 Edit = Callable[[dict[str, Any]], None]
@@ -265,3 +268,30 @@ def test_the_reference_tables_are_what_the_models_say() -> None:
         assert column in text
     # What a client reads when a spec leaves a status's next action unset, without Python.
     assert "| `declining` | We will review the source with you and suggest a fix. |" in text
+
+
+@pytest.mark.parametrize(
+    ("query", "incremental", "expected"),
+    [
+        ("SELECT x FROM campaign WHERE segments.date >= '{start}'", {}, "holding `{start}` and"),
+        ("SELECT x FROM campaign", {}, "holding `{start}` and `{end}`"),
+        (
+            "SELECT x WHERE segments.date BETWEEN '{start}' AND '{end}'",
+            {"end_body_path": "until"},
+            "with text_path the window's end is `{end}` in the text",
+        ),
+        (
+            "SELECT x WHERE segments.date BETWEEN '{start}' AND '{end}'",
+            {"param": "since"},
+            "exactly one of param, body_path, text_path",
+        ),
+    ],
+)
+def test_a_gaql_window_must_have_both_bounds_in_its_text(
+    query: str, incremental: dict[str, str], expected: str
+) -> None:
+    data = shipped_ads().model_dump()
+    data["source"]["body"]["query"] = query
+    data["source"]["incremental"] |= incremental
+    with pytest.raises(pydantic.ValidationError, match=re.escape(expected)):
+        ProviderSpec.model_validate(data)

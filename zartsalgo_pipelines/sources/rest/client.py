@@ -147,6 +147,9 @@ class HttpSession:
     _filter: RedactingFilter
     retries: HttpRetrySpec = field(default_factory=HttpRetrySpec)
     error_codes: Sequence[ErrorCodeRule] = ()
+    # auth.secret_headers with their values: sent with API requests only (never to a token
+    # endpoint, which shares the session), masked by the redactor like every credential.
+    secret_headers: dict[str, str] = field(default_factory=dict)
 
     def __enter__(self) -> "HttpSession":
         return self
@@ -167,7 +170,13 @@ class HttpSession:
             self.stats.budget_wait_seconds += self.budget.acquire()
             self.stats.requests += 1
             response = self.session.request(
-                method, url, params=params, json=body, auth=self.auth, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                json=body,
+                auth=self.auth,
+                timeout=self.timeout,
+                headers=self.secret_headers,
             )
             said = meaning_of(self.error_codes, response)
             refused = response.status_code == 401 or said == "auth_failed"
@@ -220,10 +229,14 @@ def open_session(
         role: settings.secret(env, f"auth.credentials.{role} of provider `{provider_key}`")
         for role, env in auth.credentials.items()
     }
+    headers = {
+        name: settings.secret(env, f"auth.secret_headers.{name} of provider `{provider_key}`")
+        for name, env in auth.secret_headers.items()
+    }
     query_names = (
         [auth.api_key_name] if auth.api_key_location == "query" and auth.api_key_name else []
     )
-    redactor = Redactor(list(values.values()), query_names)
+    redactor = Redactor([*values.values(), *headers.values()], query_names)
     stats = HttpStats()
     budget = RequestBudget(min_interval)
     session = _retrying_session(_retry(retries, stats, budget))
@@ -239,7 +252,16 @@ def open_session(
     context = AuthContext(session, timeout, provider_key, redactor, spend)
     http_auth = build_auth(auth, values, context)
     return HttpSession(
-        session, http_auth, redactor, stats, budget, timeout, log_filter, retries, error_codes
+        session,
+        http_auth,
+        redactor,
+        stats,
+        budget,
+        timeout,
+        log_filter,
+        retries,
+        error_codes,
+        headers,
     )
 
 

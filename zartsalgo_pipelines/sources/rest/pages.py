@@ -19,6 +19,7 @@ from zartsalgo_pipelines.sources.rest.paginators import set_body_path
 from zartsalgo_pipelines.sources.rest.series import PageGuard, follow
 from zartsalgo_pipelines.sources.rest.windows import Window, windows_of
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.specs.paginators import body_value
 from zartsalgo_pipelines.specs.rest import RestSource
 
 
@@ -94,6 +95,11 @@ def first_request(
             keys = [k for k in (incremental.param, incremental.end_param) if k in request.params]
             bounds = {k: request.params.pop(k) for k in keys}
             request.params[incremental.json_param] = json.dumps(bounds, separators=(",", ":"))
+        if incremental.text_path and isinstance(request.json, dict):  # Google Ads' GAQL text
+            text = str(body_value(request.json, incremental.text_path))
+            for placeholder, value in (("{start}", window.start), ("{end}", window.end)):
+                text = text.replace(placeholder, "" if value is None else str(value))
+            set_body_path(request.json, incremental.text_path, text)
     if account is not None and source.fan_out is not None:
         account.place(source.fan_out, request)
     return request

@@ -36,8 +36,9 @@ def windows_of(
     """
     if incremental is None or start is None:
         return [Window(None)]
-    has_end = incremental.end_param is not None or incremental.end_body_path is not None
-    if not has_end or not isinstance(start, dt.datetime):  # an integer cursor has no window
+    if not incremental.has_end or not isinstance(
+        start, dt.datetime
+    ):  # an integer cursor has no window
         return [Window(send_value(incremental, start))]
     now = now or dt.datetime.now(dt.UTC)
     if incremental.send_as == "date":
