@@ -11,7 +11,7 @@ sync, a shared request budget, and a record of how often and how long it waited.
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +160,13 @@ class HttpSession:
         self.session.close()
 
     def request(
-        self, method: str, url: str, *, params: dict[str, Any] | None, body: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """One logical request (urllib3 retries inside it); a refusal (401, or a declared
         `auth_failed` body code) fetches an OAuth2 token anew once; a declared `rate_limited`
@@ -176,7 +182,7 @@ class HttpSession:
                 json=body,
                 auth=self.auth,
                 timeout=self.timeout,
-                headers=self.secret_headers,
+                headers={**(headers or {}), **self.secret_headers},
             )
             said = meaning_of(self.error_codes, response)
             refused = response.status_code == 401 or said == "auth_failed"

@@ -89,7 +89,11 @@ def _describe(provider_key: str, http: HttpSession, request: requests.Request) -
 def _send(http: HttpSession, request: requests.Request, where: str) -> requests.Response:
     try:
         response = http.request(
-            request.method, request.url, params=request.params, body=request.json
+            request.method,
+            request.url,
+            params=request.params,
+            body=request.json,
+            headers=request.headers,
         )
     except RetryBudgetExceededError as error:
         raise RetryBudgetExceededError(f"{where}: {error}") from None
