@@ -64,4 +64,24 @@ class AuthSpec(Frozen):
             raise ValueError("auth model api_key needs api_key_name (the header or parameter)")
         if self.model in OAUTH2_MODELS and not self.token_url:
             raise ValueError(f"auth model {self.model} needs token_url")
+        self._secret_headers_apart()
         return self
+
+    def _secret_headers_apart(self) -> None:
+        # Header names are case-insensitive: two spellings of one name, or the model's own
+        # header, would leave one value silently overwritten on the wire.
+        own = self.model_header
+        seen: set[str] = set()
+        for name in self.secret_headers:
+            if name.lower() in seen or name.lower() == own:
+                whose = "its model's own header" if name.lower() == own else "named twice"
+                raise ValueError(f"auth.secret_headers `{name}` is {whose} (names ignore case)")
+            seen.add(name.lower())
+
+    @property
+    def model_header(self) -> str | None:
+        """The header the model itself sets (lower case), if any."""
+        if self.model == "api_key":
+            in_header = self.api_key_location == "header" and self.api_key_name
+            return self.api_key_name.lower() if in_header and self.api_key_name else None
+        return None if self.model == "none" else "authorization"

@@ -231,6 +231,41 @@ INVALID = [
         "declare it under `auth`",
     ),
     (
+        "secret header the model sets itself",
+        lambda a: a.update(
+            auth={
+                "model": "bearer",
+                "credentials": {"token": "T"},
+                "secret_headers": {"authorization": "OTHER"},
+            }
+        ),
+        r"auth",
+        "authorization",
+        "its model's own header",
+    ),
+    (
+        "secret header spelt twice",
+        lambda a: a.update(
+            auth={
+                "model": "none",
+                "secret_headers": {"Developer-Token": "A", "developer-token": "B"},
+            }
+        ),
+        r"auth",
+        "developer-token",
+        "named twice",
+    ),
+    (
+        "header both plain and secret",
+        lambda a: (
+            a.update(source=REST | {"headers": {"Developer-Token": "x"}}),
+            a.update(auth={"model": "none", "secret_headers": {"developer-token": "DEV"}}),
+        ),
+        r"source\.headers",
+        "Developer-Token",
+        "also in auth.secret_headers",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",
