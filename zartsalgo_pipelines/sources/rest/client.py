@@ -18,13 +18,13 @@ from typing import Any
 import requests
 import requests.auth
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.sources.rest.auth import AuthContext, OAuth2ClientCredentials, build_auth
 from zartsalgo_pipelines.sources.rest.error_codes import meaning_of
 from zartsalgo_pipelines.sources.rest.errors import RetryBudgetExceededError
 from zartsalgo_pipelines.sources.rest.redaction import RedactingFilter, Redactor
+from zartsalgo_pipelines.sources.rest.sessions import retrying_session
 from zartsalgo_pipelines.specs.models import AuthSpec
 from zartsalgo_pipelines.specs.rest import ErrorCodeRule, HttpRetrySpec
 
@@ -245,7 +245,10 @@ def open_session(
     redactor = Redactor([*values.values(), *headers.values()], query_names)
     stats = HttpStats()
     budget = RequestBudget(min_interval)
-    session = _retrying_session(_retry(retries, stats, budget))
+    # Credential headers beside `Authorization` (which requests drops itself) stay on the API's
+    # origin when a redirect leaves it.
+    own = [auth.model_header] if auth.model_header else []
+    session = retrying_session(_retry(retries, stats, budget), [*own, *headers])
     # urllib3 logs retried URLs (query strings included) at WARNING: mask them.
     log_filter = RedactingFilter(redactor)
     for name in _URLLIB3_LOGGERS:
@@ -285,13 +288,3 @@ def _retry(retries: HttpRetrySpec, stats: HttpStats, budget: RequestBudget) -> B
         budget=budget,
         max_total_wait=retries.max_total_wait_seconds,
     )
-
-
-def _retrying_session(retry: BudgetedRetry) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "zartsalgo-pipelines"
-    session.headers["Accept"] = "application/json"
-    return session

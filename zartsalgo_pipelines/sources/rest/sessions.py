@@ -1,0 +1,50 @@
+"""The ``requests`` session of a sync: urllib3's retries mounted, the default headers, and the
+credentials kept to the API's own origin.
+
+requests drops `Authorization` when a redirect leaves the host, and no other header: an API key
+in `X-Api-Key` or a secret header (Google Ads' `developer-token`) went along to wherever the
+provider's answer pointed. ``OriginBoundSession`` drops those too. A next-page link to another
+origin is refused by the paginator (``paginators.py``), as the auth hook would sign it."""
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``, lower case: where credentials may go."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class OriginBoundSession(requests.Session):
+    """A session that drops ``credential_headers`` where requests drops `Authorization`: on a
+    redirect to another host or port, or from https to http."""
+
+    def __init__(self, credential_headers: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.credential_headers = frozenset(credential_headers)
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.credential_headers:
+                prepared_request.headers.pop(name, None)
+
+
+def retrying_session(
+    retry: urllib3.Retry, credential_headers: Iterable[str] = ()
+) -> OriginBoundSession:
+    """A session retrying with ``retry`` on http and https, asking for JSON."""
+    session = OriginBoundSession(credential_headers)
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "zartsalgo-pipelines"
+    session.headers["Accept"] = "application/json"
+    return session
