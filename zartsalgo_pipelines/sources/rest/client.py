@@ -24,7 +24,7 @@ from zartsalgo_pipelines.sources.rest.auth import AuthContext, OAuth2ClientCrede
 from zartsalgo_pipelines.sources.rest.error_codes import meaning_of
 from zartsalgo_pipelines.sources.rest.errors import RetryBudgetExceededError
 from zartsalgo_pipelines.sources.rest.redaction import RedactingFilter, Redactor
-from zartsalgo_pipelines.sources.rest.sessions import retrying_session
+from zartsalgo_pipelines.sources.rest.sessions import retry_after, retrying_session
 from zartsalgo_pipelines.specs.models import AuthSpec
 from zartsalgo_pipelines.specs.rest import ErrorCodeRule, HttpRetrySpec
 
@@ -171,7 +171,9 @@ class HttpSession:
         """One logical request (urllib3 retries inside it); a refusal (401, or a declared
         `auth_failed` body code) fetches an OAuth2 token anew once; a declared `rate_limited`
         body code is waited out and retried like a 429, within ``http_retries``."""
-        refreshed, throttled = False, 0
+        # urllib3 retries inside each attempt count too: at most max_retries in all, not
+        # max_retries of its own per throttled answer.
+        refreshed, throttled, retries_before = False, 0, self.stats.retries
         while True:
             self.stats.budget_wait_seconds += self.budget.acquire()
             self.stats.requests += 1
@@ -190,7 +192,8 @@ class HttpSession:
                 self.auth.invalidate()
                 refreshed = True
                 continue
-            if said == "rate_limited" and throttled < self.retries.max_retries:
+            retried = self.stats.retries - retries_before
+            if said == "rate_limited" and retried < self.retries.max_retries:
                 throttled += 1
                 self._wait_out(response, throttled)
                 continue
@@ -200,9 +203,9 @@ class HttpSession:
         """Wait before retrying a throttled answer: its Retry-After, else the backoff; never
         past the sync's total-wait cap."""
         retries, stats = self.retries, self.stats
-        after = response.headers.get("Retry-After", "")
         backoff = min(retries.backoff_factor * 2 ** (attempt - 1), retries.backoff_max_seconds)
-        planned = float(after) if after.isdigit() else backoff
+        planned = retry_after(response)
+        planned = backoff if planned is None else planned
         waited = stats.rate_limit_wait_seconds + stats.retry_wait_seconds
         if waited + planned > retries.max_total_wait_seconds:
             raise RetryBudgetExceededError(

@@ -1,5 +1,5 @@
-"""The ``requests`` session of a sync: urllib3's retries mounted, the default headers, and the
-credentials kept to the API's own origin.
+"""The ``requests`` session of a sync: urllib3's retries mounted, the default headers, the
+credentials kept to the API's own origin; and an answer's Retry-After read as urllib3 reads it.
 
 requests drops `Authorization` when a redirect leaves the host, and no other header: an API key
 in `X-Api-Key` or a secret header (Google Ads' `developer-token`) went along to wherever the
@@ -48,3 +48,14 @@ def retrying_session(
     session.headers["User-Agent"] = "zartsalgo-pipelines"
     session.headers["Accept"] = "application/json"
     return session
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds an answer's Retry-After asks for, read as urllib3 reads it (ASCII digits or an
+    HTTP date); None when absent or unreadable (`soon`, `1.5`, or `\u00b2`, which
+    ``str.isdigit`` takes for a digit)."""
+    after = response.headers.get("Retry-After")
+    try:
+        return None if after is None else urllib3.Retry(0).parse_retry_after(after)
+    except urllib3.exceptions.InvalidHeader:
+        return None
