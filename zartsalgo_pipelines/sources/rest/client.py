@@ -235,11 +235,11 @@ def open_session(
         MissingSecretError: a credential's environment variable is not set (it is named).
     """
     values = {
-        role: settings.secret(env, f"auth.credentials.{role} of provider `{provider_key}`")
+        role: settings.credential(env, f"auth.credentials.{role} of provider `{provider_key}`")
         for role, env in auth.credentials.items()
     }
     headers = {
-        name: settings.secret(env, f"auth.secret_headers.{name} of provider `{provider_key}`")
+        name: settings.credential(env, f"auth.secret_headers.{name} of provider `{provider_key}`")
         for name, env in auth.secret_headers.items()
     }
     query_names = (

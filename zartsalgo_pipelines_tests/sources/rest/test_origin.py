@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import MalformedResponseError
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.fake_api import FakeApi, Fault, serving
@@ -66,3 +67,20 @@ def test_a_next_link_to_another_host_is_refused(
         with pytest.raises(MalformedResponseError, match=r"next link leads to another host"):
             read_all(spec)
         assert not elsewhere.seen
+
+
+@pytest.mark.parametrize("variable", ["T_KEY", "T_DEV"])
+def test_a_secret_with_a_line_break_is_named_not_reported_unreachable(
+    keyed: FakeApi,
+    make_spec: Callable[..., ProviderSpec],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    # A value read from a file keeps its newline; as a header it cannot be sent at all, and
+    # requests' InvalidHeader read as `unreachable` (retried, alerted) sent the owner to the
+    # network instead of the variable.
+    monkeypatch.setenv(variable, SECRETS[variable] + "\n")
+    with pytest.raises(MissingSecretError, match=f"{variable} holds a line break") as refused:
+        read_all(rest_spec(make_spec, keyed, auth=AUTH))
+    assert SECRETS[variable] not in str(refused.value)
+    assert keyed.seen == []
