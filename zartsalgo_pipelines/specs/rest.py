@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 
+from zartsalgo_pipelines.specs.auth import HeaderName
 from zartsalgo_pipelines.specs.fan_out import ACCOUNT_PLACEHOLDER, FanOutSpec
 from zartsalgo_pipelines.specs.paginators import (
     BodyPath,
@@ -27,6 +28,8 @@ __all__ = [
     "RateLimitSpec", "RestSource", "SinglePage",
 ]  # fmt: skip
 
+# A header value as it can go on the wire: one line, not starting with a space.
+HeaderValue = Annotated[str, pydantic.StringConstraints(pattern=r"^([^\s][^\r\n]*)?$")]
 # Headers that carry credentials belong in `auth`, where they are read from the environment.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
 # ... and so do query parameters with these names (a token pasted into `params` would sit in
@@ -209,7 +212,9 @@ class RestSource(Frozen):
     path: str = pydantic.Field("", description="Appended to base_url, e.g. /crm/v3/deals.")
     method: Literal["GET", "POST"] = "GET"
     params: dict[str, ParamValue] = {}
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = pydantic.Field(
+        {}, description="Sent with every API request (the fan-out parent's too); no secrets."
+    )
     body: dict[str, Any] | None = pydantic.Field(None, description="JSON body of a POST search.")
     timeout_seconds: pydantic.PositiveFloat = 30
     records_path: JmesPath = pydantic.Field(

@@ -266,6 +266,20 @@ INVALID = [
         "also in auth.secret_headers",
     ),
     (
+        "header value of two lines",
+        rest(headers={"login-customer-id": "123\r\nX-Injected: 1"}),
+        r"source\.rest_api\.headers",
+        "X-Injected",
+        "should match pattern",
+    ),
+    (
+        "header name with a space",
+        rest(headers={"login customer id": "123"}),
+        r"source\.rest_api\.headers",
+        "login customer id",
+        "should match pattern",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",
