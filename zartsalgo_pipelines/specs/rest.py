@@ -125,7 +125,7 @@ class IncrementalSpec(Frozen):
         if self.end_param is not None and self.end_body_path is not None:
             errors.append("the window's end goes in one place: end_param or end_body_path")
         if has_end and self.cursor_type != "datetime":
-            errors.append("a window (end_param, window_days) needs a datetime cursor")
+            errors.append("a window (end_param, end_body_path, text_path) needs a datetime cursor")
         if self.window_days is not None and not has_end:
             errors.append("window_days needs end_param or end_body_path (where the end goes)")
         if self.json_param is not None and (self.param is None or self.end_body_path):

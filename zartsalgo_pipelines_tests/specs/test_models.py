@@ -280,6 +280,23 @@ INVALID = [
         "should match pattern",
     ),
     (
+        "text_path window on an integer cursor",
+        rest(
+            method="POST",
+            body={"query": "WHERE id BETWEEN {start} AND {end}"},
+            incremental={
+                "cursor_path": "id",
+                "cursor_type": "integer",
+                "initial_value": "0",
+                "send_as": "integer",
+                "text_path": "query",
+            },
+        ),
+        r"source\.rest_api\.incremental",
+        "text_path",
+        "(end_param, end_body_path, text_path) needs a datetime cursor",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",
