@@ -297,6 +297,20 @@ INVALID = [
         "(end_param, end_body_path, text_path) needs a datetime cursor",
     ),
     (
+        "api key header name with a space",
+        lambda a: a.update(
+            auth={
+                "model": "api_key",
+                "credentials": {"api_key": "K"},
+                "api_key_name": "X Api Key",
+                "api_key_location": "header",
+            }
+        ),
+        r"auth",
+        "X Api Key",
+        "is not a header name",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",
