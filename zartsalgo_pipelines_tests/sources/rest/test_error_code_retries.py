@@ -47,3 +47,14 @@ def test_a_retry_after_date_is_honoured_up_to_the_cap(
     with pytest.raises(RetryBudgetExceededError, match=r"max_total_wait_seconds"):
         read_all(_spec(make_spec, fake_api, 400))
     assert len(fake_api.api_requests()) == 1  # it did not retry early
+
+
+def test_a_rate_limit_code_on_a_403_is_a_rate_limit_not_a_refused_credential(
+    fake_api: FakeApi, make_spec: Callable[..., ProviderSpec]
+) -> None:
+    # GitHub answers a spent rate limit with 403; the declared code says what it is, and a
+    # refused credential would mark the connection auth_failed and alert the owner.
+    fake_api.faults = {n: Fault(403, THROTTLED, {"Retry-After": "0"}) for n in range(1, 10)}
+    with pytest.raises(RateLimitedError, match=r"still rate limited \(HTTP 403\) after 3 retries"):
+        read_all(_spec(make_spec, fake_api, 403))
+    assert len(fake_api.api_requests()) == 1 + FAST_RETRIES["max_retries"]
