@@ -13,11 +13,18 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def origin(url: str) -> str:
-    """``scheme://host:port`` of ``url``, lower case: where credentials may go."""
+    """``scheme://host:port`` of ``url``, lower case, the default port filled in (`:443` named
+    or not is one origin): where credentials may go."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # not a port number: an origin of its own, never the API's
+        return f"{parts.scheme}://{parts.netloc}".lower()
+    return f"{parts.scheme}://{parts.hostname}:{port}".lower()
 
 
 class OriginBoundSession(requests.Session):

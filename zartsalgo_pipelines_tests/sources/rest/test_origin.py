@@ -9,6 +9,7 @@ import pytest
 
 from zartsalgo_pipelines.settings import MissingSecretError
 from zartsalgo_pipelines.sources.rest import MalformedResponseError
+from zartsalgo_pipelines.sources.rest.sessions import origin
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines_tests.fake_api import FakeApi, Fault, serving
 from zartsalgo_pipelines_tests.helpers import quote
@@ -84,3 +85,22 @@ def test_a_secret_with_a_line_break_is_named_not_reported_unreachable(
         read_all(rest_spec(make_spec, keyed, auth=AUTH))
     assert SECRETS[variable] not in str(refused.value)
     assert keyed.seen == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("https://graph.facebook.com/v19.0/x", "https://graph.facebook.com:443/v19.0/y", True),
+        ("https://API.example.com/a", "https://api.example.com/b?c=1", True),
+        ("http://api.example.com/a", "http://api.example.com:80/b", True),
+        ("https://api.example.com/a", "http://api.example.com/a", False),
+        ("https://api.example.com/a", "https://api.example.com:8443/a", False),
+        ("https://api.example.com/a", "https://api.example.com.evil.example/a", False),
+        ("https://api.example.com/a", "https://user@api.example.com/a", True),
+        ("https://api.example.com/a", "https://api.example.com:bad/a", False),
+    ],
+)
+def test_an_origin_is_scheme_host_and_port_with_default_ports_filled_in(
+    first: str, second: str, same: bool
+) -> None:
+    assert (origin(first) == origin(second)) is same
