@@ -128,8 +128,8 @@ class IncrementalSpec(Frozen):
             errors.append("a window (end_param, end_body_path, text_path) needs a datetime cursor")
         if self.window_days is not None and not has_end:
             errors.append("window_days needs end_param or end_body_path (where the end goes)")
-        if self.json_param is not None and (self.param is None or self.end_body_path):
-            errors.append("json_param takes param and end_param (its keys), not a body path")
+        if self.json_param is not None and (self.param is None or self.end_param is None):
+            errors.append("json_param takes param and end_param (its keys: both bounds go in it)")
         return errors
 
     @property

@@ -311,6 +311,21 @@ INVALID = [
         "is not a header name",
     ),
     (
+        "json_param without the window's end",
+        rest(
+            incremental={
+                "cursor_path": "date_start",
+                "initial_value": "2026-01-01",
+                "param": "since",
+                "json_param": "time_range",
+                "send_as": "date",
+            }
+        ),
+        r"source\.rest_api\.incremental",
+        "json_param",
+        "json_param takes param and end_param (its keys",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",
