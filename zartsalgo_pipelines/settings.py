@@ -125,3 +125,16 @@ def secret(env_var: str, purpose: str) -> str:
             "Dagster and the zartsalgo CLI run, e.g. in a .env file beside the webserver"
         )
     return value
+
+
+def credential(env_var: str, purpose: str) -> str:
+    """``secret``, for a value sent in an HTTP header or form: one line. A value read from a
+    file keeps its newline, and as a header it could not be sent at all (http.client's error
+    quotes the value; requests' read as `unreachable`)."""
+    value = secret(env_var, purpose)
+    if "\n" in value or "\r" in value:
+        raise MissingSecretError(
+            f"environment variable {env_var} holds a line break (needed for {purpose}); set "
+            "it without one (a value read from a file keeps its trailing newline)"
+        )
+    return value

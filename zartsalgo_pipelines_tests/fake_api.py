@@ -19,6 +19,7 @@ headers and body, or `hold` to answer only after the client's timeout.
 """
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -314,9 +315,9 @@ class _Server(ThreadingHTTPServer):
         self.api = api
 
 
-@pytest.fixture
-def fake_api() -> Iterator[FakeApi]:
-    api = FakeApi()
+@contextlib.contextmanager
+def serving(api: FakeApi) -> Iterator[FakeApi]:
+    """``api`` served on a port of its own (a second one is another origin)."""
     server = _Server(api)
     api.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
@@ -327,6 +328,12 @@ def fake_api() -> Iterator[FakeApi]:
     api.release.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeApi]:
+    with serving(FakeApi()) as api:
+        yield api
 
 
 TOKEN = "pat-na1-test-token"

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 
 import zartsalgo_pipelines
-from zartsalgo_pipelines.errors import UnknownNameError, ZartsalgoError
+from zartsalgo_pipelines.errors import TooLongError, UnknownNameError, ZartsalgoError
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.ops.manual_files import ManualFileError
 from zartsalgo_pipelines.pipeline.landing import LandingExistsError
@@ -45,6 +45,7 @@ CLASSES: list[tuple[type[ZartsalgoError], type[Exception] | None, bool]] = [
     (RateLimitedError, None, True),
     (PaginationLoopError, None, False),
     (UnknownNameError, ValueError, False),
+    (TooLongError, ValueError, False),
     (SchemaLevelError, None, False),
     (MissingSecretError, RuntimeError, False),
     (DeliveryRefusedError, None, False),

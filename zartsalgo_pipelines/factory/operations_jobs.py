@@ -63,6 +63,7 @@ class ReplayConfig(dg.Config):
 def replay_dead_letters_op(
     context: dg.OpExecutionContext, config: ReplayConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> None:
+    from zartsalgo_pipelines.errors import TooLongError
     from zartsalgo_pipelines.ops.replay import replay_dead_letters
     from zartsalgo_pipelines.storage.import_batches import BatchNotClaimedError
 
@@ -77,6 +78,8 @@ def replay_dead_letters_op(
             wait_seconds=LEASE_WAIT_SECONDS,
             on_wait=context.log.info,
         )
+    except TooLongError as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
     except BatchNotClaimedError as error:
         raise _busy(error) from error
     if result.review is None:

@@ -11,6 +11,7 @@ from zartsalgo_pipelines.clock import utcnow
 from zartsalgo_pipelines.factory.portal_assets import (
     GROUP,
     KEYS,
+    POOL,
     build_portal_assets,
     next_update,
     portal_specs,
@@ -74,7 +75,12 @@ class GoLiveConfig(dg.Config):
     withdraw: bool = pydantic.Field(False, description="Hide the provider's cards again.")
 
 
-@dg.op(description="Mark a provider live in the portal (or withdraw it); records who and when.")
+# In the portal's pool: it rebuilds the cards and notes, so it waits for a running refresh
+# (and a refresh for it) as the portal's own steps do (portal_assets.POOL).
+@dg.op(
+    description="Mark a provider live in the portal (or withdraw it); records who and when.",
+    pool=POOL,
+)
 def go_live_op(
     context: dg.OpExecutionContext, config: GoLiveConfig, zartsalgo_db: ZartsalgoDatabase
 ) -> dict[str, Any]:

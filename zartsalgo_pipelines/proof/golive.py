@@ -34,8 +34,6 @@ def mark_live(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Record that ``decided_by`` reviewed the latest successful batch and opens the portal."""
-    if not decided_by.strip():
-        raise GoLiveRefusedError("say who reviewed the sync (--by NAME)")
     batch_id = latest_batch(conn, spec.key, "succeeded")
     if batch_id is None:
         raise GoLiveRefusedError(
@@ -93,6 +91,8 @@ def _decision(
     """One row of the gate's history: who decided what, when, after which batch (a name or
     note too long for its column is refused, never cut)."""
     decided_by = decided_by.strip()
+    if not decided_by:  # a withdrawal too: the history says who decided each step
+        raise GoLiveRefusedError("say who decided it (--by NAME): the history keeps each step")
     refuse_overlong(table_of(PortalGoLive), {"decided_by": decided_by, "note": note})
     return {
         "provider_key": spec.key,

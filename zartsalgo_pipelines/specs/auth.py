@@ -1,5 +1,6 @@
 """The auth part of a spec: the model, its scopes and the environment variables of its secrets."""
 
+import re
 from typing import Annotated, Literal
 
 import pydantic
@@ -27,7 +28,8 @@ AUTH_ROLES: dict[str, tuple[str, ...]] = {
 
 
 # An HTTP header name (RFC 9110 token characters that header names use in practice).
-HeaderName = Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+HEADER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+HeaderName = Annotated[str, pydantic.StringConstraints(pattern=HEADER_NAME_PATTERN)]
 
 
 class AuthSpec(Frozen):
@@ -62,6 +64,32 @@ class AuthSpec(Frozen):
             )
         if self.model == "api_key" and not self.api_key_name:
             raise ValueError("auth model api_key needs api_key_name (the header or parameter)")
+        header = self.model == "api_key" and self.api_key_location == "header"
+        if header and not re.match(HEADER_NAME_PATTERN, self.api_key_name or ""):
+            # Refused at load: http.client would refuse it at the first request.
+            raise ValueError(
+                f"api_key_name `{self.api_key_name}` is not a header name (letters, digits, -)"
+            )
         if self.model in OAUTH2_MODELS and not self.token_url:
             raise ValueError(f"auth model {self.model} needs token_url")
+        self._secret_headers_apart()
         return self
+
+    def _secret_headers_apart(self) -> None:
+        # Header names are case-insensitive: two spellings of one name, or the model's own
+        # header, would leave one value silently overwritten on the wire.
+        own = self.model_header
+        seen: set[str] = set()
+        for name in self.secret_headers:
+            if name.lower() in seen or name.lower() == own:
+                whose = "its model's own header" if name.lower() == own else "named twice"
+                raise ValueError(f"auth.secret_headers `{name}` is {whose} (names ignore case)")
+            seen.add(name.lower())
+
+    @property
+    def model_header(self) -> str | None:
+        """The header the model itself sets (lower case), if any."""
+        if self.model == "api_key":
+            in_header = self.api_key_location == "header" and self.api_key_name
+            return self.api_key_name.lower() if in_header and self.api_key_name else None
+        return None if self.model == "none" else "authorization"

@@ -171,8 +171,24 @@ class ProviderSpec(Frozen):
                 )
             )
         errors += self._restate_errors()
+        errors += self._header_errors()
         raise_all(errors)
         return self
+
+    def _header_errors(self) -> list[SpecFieldError]:
+        """A header both in source.headers and auth.secret_headers: one of the two values
+        would be dropped on the wire without a word."""
+        if not isinstance(self.source, RestSource):
+            return []
+        secret = {name.lower() for name in self.auth.secret_headers}
+        return [
+            SpecFieldError(
+                ("source", "headers"),
+                f"source.headers `{name}` is also in auth.secret_headers: declare it once",
+            )
+            for name in self.source.headers
+            if name.lower() in secret
+        ]
 
     def _restate_errors(self) -> list[SpecFieldError]:
         """A period must stay open to late records for as long as records take to arrive, or

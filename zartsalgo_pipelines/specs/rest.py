@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 
+from zartsalgo_pipelines.specs.auth import HeaderName
 from zartsalgo_pipelines.specs.fan_out import ACCOUNT_PLACEHOLDER, FanOutSpec
 from zartsalgo_pipelines.specs.paginators import (
     BodyPath,
@@ -27,6 +28,8 @@ __all__ = [
     "RateLimitSpec", "RestSource", "SinglePage",
 ]  # fmt: skip
 
+# A header value as it can go on the wire: one line, not starting with a space.
+HeaderValue = Annotated[str, pydantic.StringConstraints(pattern=r"^([^\s][^\r\n]*)?$")]
 # Headers that carry credentials belong in `auth`, where they are read from the environment.
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
 # ... and so do query parameters with these names (a token pasted into `params` would sit in
@@ -122,11 +125,11 @@ class IncrementalSpec(Frozen):
         if self.end_param is not None and self.end_body_path is not None:
             errors.append("the window's end goes in one place: end_param or end_body_path")
         if has_end and self.cursor_type != "datetime":
-            errors.append("a window (end_param, window_days) needs a datetime cursor")
+            errors.append("a window (end_param, end_body_path, text_path) needs a datetime cursor")
         if self.window_days is not None and not has_end:
             errors.append("window_days needs end_param or end_body_path (where the end goes)")
-        if self.json_param is not None and (self.param is None or self.end_body_path):
-            errors.append("json_param takes param and end_param (its keys), not a body path")
+        if self.json_param is not None and (self.param is None or self.end_param is None):
+            errors.append("json_param takes param and end_param (its keys: both bounds go in it)")
         return errors
 
     @property
@@ -209,7 +212,9 @@ class RestSource(Frozen):
     path: str = pydantic.Field("", description="Appended to base_url, e.g. /crm/v3/deals.")
     method: Literal["GET", "POST"] = "GET"
     params: dict[str, ParamValue] = {}
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = pydantic.Field(
+        {}, description="Sent with every API request (the fan-out parent's too); no secrets."
+    )
     body: dict[str, Any] | None = pydantic.Field(None, description="JSON body of a POST search.")
     timeout_seconds: pydantic.PositiveFloat = 30
     records_path: JmesPath = pydantic.Field(

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.tables.core import dead_letters
+from zartsalgo_pipelines.tables.limits import refuse_overlong
 
 
 def open_dead_letters(
@@ -39,7 +40,10 @@ def mark_replayed(conn: sa.Connection, ids: Sequence[int], batch_id: int) -> Non
 def close_open(
     conn: sa.Connection, provider_key: str, ids: Sequence[int], *, state: str, note: str
 ) -> int:
-    """Close the provider's open dead letters among ``ids`` as ``state``; returns how many."""
+    """Close the provider's open dead letters among ``ids`` as ``state``; returns how many.
+    A note too long for its column raises ``TooLongError`` with nothing written (MySQL
+    refused it, SQLite kept it)."""
+    refuse_overlong(dead_letters, {"resolution_note": note})
     result = conn.execute(
         sa.update(dead_letters)
         .where(

@@ -38,3 +38,10 @@ def test_metadata_lists_keep_their_last_items_and_the_count(size: int) -> None:
         assert bounded == items
     else:
         assert bounded == {"count": size, "last": items[-METADATA_LIST_LIMIT:]}
+
+
+def test_the_go_live_job_rewrites_cards_inside_the_portal_pool() -> None:
+    """Go-live rebuilds the cards and notes (proof/golive.py decide): a portal step, one at a
+    time with the refresh, or both rewrite the same cards and open the same incident at once."""
+    job = build_definitions().resolve_job_def("portal_go_live")
+    assert {node.definition.pool for node in job.graph.nodes} == {"portal"}

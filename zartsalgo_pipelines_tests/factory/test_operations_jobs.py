@@ -84,3 +84,24 @@ def test_unknown_provider_fails_the_run_clearly(db_url) -> None:
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
     assert error is not None and "unknown provider `nope`" in error.message
+
+
+def test_a_replay_asked_by_a_name_too_long_fails_clearly_and_writes_nothing(
+    db_url, engine, write_export
+) -> None:
+    folder = write_export([quote(2, contact__email="nope")], "call.jsonl")
+    manual = {
+        "provider": "quote_request",
+        "path": str(folder / "call.jsonl"),
+        "entered_by": "ana@zartsalgo.example",
+        "reason": "form down",
+    }
+    assert run(manual_records_entry, db_url, "manual_entry_op", manual).success
+    config = {"provider": "quote_request", "requested_by": "a" * 201}
+    result = run(dead_letter_replay, db_url, "replay_dead_letters_op", config)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data
+    # A dg.Failure (its description, no retry), as for every refusal of the launchpad's jobs
+    assert failure.user_failure_data is not None
+    assert "entered_by is 201 characters; at most 200 fit" in failure.user_failure_data.description
+    assert count(engine, "data_import_batches") == 1  # the manual entry's only

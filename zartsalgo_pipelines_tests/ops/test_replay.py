@@ -5,6 +5,7 @@ with a note."""
 import pytest
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.errors import TooLongError
 from zartsalgo_pipelines.ops.replay import replay_dead_letters, resolve_dead_letters
 from zartsalgo_pipelines_tests.helpers import count, quote
 from zartsalgo_pipelines_tests.ops.seeding import load
@@ -64,3 +65,20 @@ def test_dead_letters_can_be_closed_by_hand(engine, make_spec) -> None:
     assert resolve_dead_letters(engine, spec, [letter], state="ignored", note="spam") == 1
     assert resolve_dead_letters(engine, spec, [letter], state="resolved", note="again") == 0
     assert replay_dead_letters(engine, spec).review is None  # nothing open
+
+
+def test_a_closing_note_too_long_for_its_column_is_refused_not_cut(engine, make_spec) -> None:
+    # resolution_note is TEXT: 65,535 bytes of UTF-8 on MySQL (which refused more with a bare
+    # DataError); SQLite kept it whole, so the two databases disagreed.
+    spec = make_spec()
+    load(engine, spec, [quote(1, contact__email="nope")])
+    with engine.connect() as conn:
+        letter = conn.execute(sa.text("SELECT id FROM integration_dead_letters")).scalar_one()
+    note = "\u20ac" * 21846  # 65,538 bytes
+    with pytest.raises(TooLongError, match="resolution_note is 65538 bytes; at most 65535 fit"):
+        resolve_dead_letters(engine, spec, [letter], state="ignored", note=note)
+    assert count(engine, "integration_dead_letters", "WHERE state = 'open'") == 1
+    assert resolve_dead_letters(engine, spec, [letter], state="ignored", note=note[1:]) == 1
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT resolution_note FROM integration_dead_letters"))
+        assert kept.scalar_one() == note[1:]

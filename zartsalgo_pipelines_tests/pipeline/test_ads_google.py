@@ -176,3 +176,14 @@ def test_the_developer_token_goes_to_the_api_only_and_its_absence_is_named(
     monkeypatch.delenv("GOOGLE_ADS_DEVELOPER_TOKEN")
     with pytest.raises(MissingSecretError, match="GOOGLE_ADS_DEVELOPER_TOKEN is not set"):
         sync(engine, ads_spec(google))
+
+
+def test_the_login_customer_id_header_the_comment_asks_for_is_sent(
+    engine: sa.Engine, google: FakeApi
+) -> None:
+    google.faults = {}
+    data = ads_spec(google).model_dump()
+    data["source"]["headers"] = {"login-customer-id": "9998887777"}
+    sync(engine, ProviderSpec.model_validate(data))
+    sent = google.api_requests()
+    assert sent and all(s.headers.get("login-customer-id") == "9998887777" for s in sent)

@@ -221,3 +221,14 @@ def test_a_metric_removed_from_the_spec_leaves_the_portal(engine, make_spec) -> 
         refresh_portal_cards(conn, [fewer], NOW)
         left = {c["metric_key"] for c in feed_rows(conn) if c["item_type"] == "card"}
     assert left == {"requests_received"}
+
+
+def test_a_withdrawal_says_who_decided_it_as_a_go_live_does(engine, make_spec) -> None:
+    spec = portal_spec(make_spec)
+    load(engine, spec, STANDARD)
+    with engine.begin() as conn:
+        mark_live(conn, spec, decided_by="ana@zartsalgo.example")
+    with engine.begin() as conn, pytest.raises(GoLiveRefusedError, match="say who"):
+        withdraw(conn, spec, decided_by="   ")
+    with engine.connect() as conn:
+        assert [r["action"] for r in go_live_history(conn, spec.key)] == ["live"]

@@ -231,6 +231,101 @@ INVALID = [
         "declare it under `auth`",
     ),
     (
+        "secret header the model sets itself",
+        lambda a: a.update(
+            auth={
+                "model": "bearer",
+                "credentials": {"token": "T"},
+                "secret_headers": {"authorization": "OTHER"},
+            }
+        ),
+        r"auth",
+        "authorization",
+        "its model's own header",
+    ),
+    (
+        "secret header spelt twice",
+        lambda a: a.update(
+            auth={
+                "model": "none",
+                "secret_headers": {"Developer-Token": "A", "developer-token": "B"},
+            }
+        ),
+        r"auth",
+        "developer-token",
+        "named twice",
+    ),
+    (
+        "header both plain and secret",
+        lambda a: (
+            a.update(source=REST | {"headers": {"Developer-Token": "x"}}),
+            a.update(auth={"model": "none", "secret_headers": {"developer-token": "DEV"}}),
+        ),
+        r"source\.headers",
+        "Developer-Token",
+        "also in auth.secret_headers",
+    ),
+    (
+        "header value of two lines",
+        rest(headers={"login-customer-id": "123\r\nX-Injected: 1"}),
+        r"source\.rest_api\.headers",
+        "X-Injected",
+        "should match pattern",
+    ),
+    (
+        "header name with a space",
+        rest(headers={"login customer id": "123"}),
+        r"source\.rest_api\.headers",
+        "login customer id",
+        "should match pattern",
+    ),
+    (
+        "text_path window on an integer cursor",
+        rest(
+            method="POST",
+            body={"query": "WHERE id BETWEEN {start} AND {end}"},
+            incremental={
+                "cursor_path": "id",
+                "cursor_type": "integer",
+                "initial_value": "0",
+                "send_as": "integer",
+                "text_path": "query",
+            },
+        ),
+        r"source\.rest_api\.incremental",
+        "text_path",
+        "(end_param, end_body_path, text_path) needs a datetime cursor",
+    ),
+    (
+        "api key header name with a space",
+        lambda a: a.update(
+            auth={
+                "model": "api_key",
+                "credentials": {"api_key": "K"},
+                "api_key_name": "X Api Key",
+                "api_key_location": "header",
+            }
+        ),
+        r"auth",
+        "X Api Key",
+        "is not a header name",
+    ),
+    (
+        "json_param without the window's end",
+        rest(
+            incremental={
+                "cursor_path": "date_start",
+                "initial_value": "2026-01-01",
+                "param": "since",
+                "json_param": "time_range",
+                "send_as": "date",
+            }
+        ),
+        r"source\.rest_api\.incremental",
+        "json_param",
+        "json_param takes param and end_param (its keys",
+    ),
+    (
         "bearer without token",
         lambda a: a.update(auth={"model": "bearer", "credentials": {}}),
         r"auth",

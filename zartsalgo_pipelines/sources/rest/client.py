@@ -11,20 +11,20 @@ sync, a shared request budget, and a record of how often and how long it waited.
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 import requests.auth
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.sources.rest.auth import AuthContext, OAuth2ClientCredentials, build_auth
 from zartsalgo_pipelines.sources.rest.error_codes import meaning_of
 from zartsalgo_pipelines.sources.rest.errors import RetryBudgetExceededError
 from zartsalgo_pipelines.sources.rest.redaction import RedactingFilter, Redactor
+from zartsalgo_pipelines.sources.rest.sessions import retry_after, retrying_session
 from zartsalgo_pipelines.specs.models import AuthSpec
 from zartsalgo_pipelines.specs.rest import ErrorCodeRule, HttpRetrySpec
 
@@ -160,12 +160,20 @@ class HttpSession:
         self.session.close()
 
     def request(
-        self, method: str, url: str, *, params: dict[str, Any] | None, body: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """One logical request (urllib3 retries inside it); a refusal (401, or a declared
         `auth_failed` body code) fetches an OAuth2 token anew once; a declared `rate_limited`
         body code is waited out and retried like a 429, within ``http_retries``."""
-        refreshed, throttled = False, 0
+        # urllib3 retries inside each attempt count too: at most max_retries in all, not
+        # max_retries of its own per throttled answer.
+        refreshed, throttled, retries_before = False, 0, self.stats.retries
         while True:
             self.stats.budget_wait_seconds += self.budget.acquire()
             self.stats.requests += 1
@@ -176,7 +184,7 @@ class HttpSession:
                 json=body,
                 auth=self.auth,
                 timeout=self.timeout,
-                headers=self.secret_headers,
+                headers={**(headers or {}), **self.secret_headers},
             )
             said = meaning_of(self.error_codes, response)
             refused = response.status_code == 401 or said == "auth_failed"
@@ -184,7 +192,8 @@ class HttpSession:
                 self.auth.invalidate()
                 refreshed = True
                 continue
-            if said == "rate_limited" and throttled < self.retries.max_retries:
+            retried = self.stats.retries - retries_before
+            if said == "rate_limited" and retried < self.retries.max_retries:
                 throttled += 1
                 self._wait_out(response, throttled)
                 continue
@@ -194,9 +203,9 @@ class HttpSession:
         """Wait before retrying a throttled answer: its Retry-After, else the backoff; never
         past the sync's total-wait cap."""
         retries, stats = self.retries, self.stats
-        after = response.headers.get("Retry-After", "")
         backoff = min(retries.backoff_factor * 2 ** (attempt - 1), retries.backoff_max_seconds)
-        planned = float(after) if after.isdigit() else backoff
+        planned = retry_after(response)
+        planned = backoff if planned is None else planned
         waited = stats.rate_limit_wait_seconds + stats.retry_wait_seconds
         if waited + planned > retries.max_total_wait_seconds:
             raise RetryBudgetExceededError(
@@ -226,11 +235,11 @@ def open_session(
         MissingSecretError: a credential's environment variable is not set (it is named).
     """
     values = {
-        role: settings.secret(env, f"auth.credentials.{role} of provider `{provider_key}`")
+        role: settings.credential(env, f"auth.credentials.{role} of provider `{provider_key}`")
         for role, env in auth.credentials.items()
     }
     headers = {
-        name: settings.secret(env, f"auth.secret_headers.{name} of provider `{provider_key}`")
+        name: settings.credential(env, f"auth.secret_headers.{name} of provider `{provider_key}`")
         for name, env in auth.secret_headers.items()
     }
     query_names = (
@@ -239,7 +248,10 @@ def open_session(
     redactor = Redactor([*values.values(), *headers.values()], query_names)
     stats = HttpStats()
     budget = RequestBudget(min_interval)
-    session = _retrying_session(_retry(retries, stats, budget))
+    # Credential headers beside `Authorization` (which requests drops itself) stay on the API's
+    # origin when a redirect leaves it.
+    own = [auth.model_header] if auth.model_header else []
+    session = retrying_session(_retry(retries, stats, budget), [*own, *headers])
     # urllib3 logs retried URLs (query strings included) at WARNING: mask them.
     log_filter = RedactingFilter(redactor)
     for name in _URLLIB3_LOGGERS:
@@ -279,13 +291,3 @@ def _retry(retries: HttpRetrySpec, stats: HttpStats, budget: RequestBudget) -> B
         budget=budget,
         max_total_wait=retries.max_total_wait_seconds,
     )
-
-
-def _retrying_session(retry: BudgetedRetry) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "zartsalgo-pipelines"
-    session.headers["Accept"] = "application/json"
-    return session

@@ -66,7 +66,8 @@ def accounts_of(source: RestSource, http: HttpSession, guard: PageGuard) -> list
     assert fan_out.parent is not None  # exactly one of the two, checked at load
     parent = fan_out.parent
     url = source.base_url.rstrip("/") + "/" + parent.path.lstrip("/")
-    request = requests.Request("GET", url, params=dict(parent.params))
+    # The parent is an endpoint of the same API: the source's headers go with it too.
+    request = requests.Request("GET", url, headers=dict(source.headers), params=dict(parent.params))
     id_of = compile_safe_getter(parent.id_path)
     client_of = compile_safe_getter(parent.client_key_path) if parent.client_key_path else None
     found: dict[str, Account] = {}

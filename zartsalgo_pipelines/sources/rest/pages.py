@@ -85,7 +85,11 @@ def first_request(
     and the account id (if any) put where the spec says; the paginator adds its own."""
     url = source.base_url.rstrip("/") + ("/" + source.path.lstrip("/") if source.path else "")
     request = requests.Request(
-        source.method, url, params=dict(source.params), json=copy.deepcopy(source.body)
+        source.method,
+        url,
+        headers=dict(source.headers),
+        params=dict(source.params),
+        json=copy.deepcopy(source.body),
     )
     incremental = source.incremental
     if incremental is not None and window is not None:

@@ -16,6 +16,7 @@ from zartsalgo_pipelines.sources.rest.errors import (
     MalformedResponseError,
     PaginationLoopError,
 )
+from zartsalgo_pipelines.sources.rest.sessions import origin
 from zartsalgo_pipelines.specs import rest as rest_specs
 
 Getter = Callable[[Any], Any]
@@ -165,6 +166,12 @@ class _NextLink(BasePaginator):
         if not isinstance(link, str):
             raise MalformedResponseError("the next link is not a URL string")
         url = urljoin(response.url, link)
+        if origin(url) != origin(self.request.url):
+            # The auth hook signs whatever URL it is given: never another host's.
+            raise MalformedResponseError(
+                f"the next link leads to another host ({origin(url)}); credentials go to "
+                f"{origin(self.request.url)} only"
+            )
         self._guard_repeat(url, "next link")
         self.request.url = url
         self.request.params = None  # the link carries the query of the next page

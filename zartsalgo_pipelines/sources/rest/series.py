@@ -89,7 +89,11 @@ def _describe(provider_key: str, http: HttpSession, request: requests.Request) -
 def _send(http: HttpSession, request: requests.Request, where: str) -> requests.Response:
     try:
         response = http.request(
-            request.method, request.url, params=request.params, body=request.json
+            request.method,
+            request.url,
+            params=request.params,
+            body=request.json,
+            headers=request.headers,
         )
     except RetryBudgetExceededError as error:
         raise RetryBudgetExceededError(f"{where}: {error}") from None
@@ -114,13 +118,16 @@ def _classify_status(
     status: int, retries: str, where: str, says: str, said: Meaning | None = None
 ) -> None:
     """Raise the error of a non-2xx answer; ``says`` is the provider's own message, masked;
-    ``said`` what a declared error code in the body means."""
+    ``said`` what a declared error code in the body means: it wins over the status (GitHub
+    says a spent rate limit with 403, which alone reads as refused credentials)."""
+    if said == "rate_limited":
+        raise RateLimitedError(f"{where}: still rate limited (HTTP {status}) {retries}{says}")
     if status in (401, 403) or said == "auth_failed":
         raise AuthFailedError(
             f"{where}: the provider refused the credentials (HTTP {status}){says}",
             f"HTTP {status}",
         )
-    if status == 429 or said == "rate_limited":
+    if status == 429:
         raise RateLimitedError(f"{where}: still rate limited (HTTP {status}) {retries}{says}")
     if status >= 500:
         raise UnreachableError(f"{where}: HTTP {status} {retries}{says}")

@@ -197,3 +197,23 @@ def test_check_connection_shows_the_providers_400_message(
     check = check_connection(engine, spec, Path("."))
     assert check.result == "unexpected_response"
     assert "HTTP 400" in check.detail and DATE_MESSAGE in check.detail
+
+
+def test_source_headers_go_with_every_api_request_the_parent_s_too(
+    reports: FakeApi, make_spec: Callable[..., ProviderSpec]
+) -> None:
+    reports.report_accounts = [{"customer": {"id": "111-222-3333"}, "labels": {"client": "a"}}]
+    fan_out = {
+        "parent": {
+            "path": "/reports/accounts",
+            "records_path": "accounts",
+            "id_path": "customer.id",
+            "client_key_path": "labels.client",
+        }
+    }
+    headers = {"login-customer-id": "9998887777"}
+    spec = report_spec(make_spec, reports, fan_out=fan_out, headers=headers)
+    read(spec, dt.datetime(2026, 8, 25, tzinfo=dt.UTC))
+    sent = [{k.lower(): v for k, v in s.headers.items()} for s in reports.api_requests()]
+    assert {s.path for s in reports.api_requests()} >= {"/reports/accounts"}
+    assert len(sent) > 1 and all(h.get("login-customer-id") == "9998887777" for h in sent)
