@@ -47,11 +47,11 @@ def direct_sync() -> None:
     from zartsalgo_pipelines.pipeline.pending import process_pending
     from zartsalgo_pipelines.pipeline.run import extract_files
     from zartsalgo_pipelines.proof.impact import refresh_impact
-    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
     from zartsalgo_pipelines.proof.notes import build_notes
     from zartsalgo_pipelines.proof.payload_scan import scan
     from zartsalgo_pipelines.proof.preview import write_preview
     from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
+    from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
     from zartsalgo_pipelines.proof.tasks import refresh_tasks
     from zartsalgo_pipelines.specs.loading import load_specs
     from zartsalgo_pipelines.storage.engine import create_engine
@@ -64,8 +64,8 @@ def direct_sync() -> None:
     process_pending(engine, loaded.spec)
     with engine.connect() as conn:
         dead_letter_summary(conn, PROVIDER)
-    with engine.begin() as conn:
-        refresh_client_metrics(conn, loaded.spec)
+    with engine.begin() as conn:  # as the client_metrics asset: every client, marks done
+        refresh_marked_metrics(conn, loaded.spec, marked_only=False)
     with engine.begin() as conn:
         refresh_portal_cards(conn, specs)
         refresh_impact(conn, specs, lambda spec: None)

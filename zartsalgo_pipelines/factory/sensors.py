@@ -176,10 +176,12 @@ def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"{spec.key}_webhook_deliveries",
         job=job,
-        # The daemon evaluates the sensor every 5 s: one indexed COUNT of waiting deliveries and
-        # one read of the provider's not-begun runs a tick, so a pushed request reaches the
-        # client's card seconds after it is answered.
-        minimum_interval_seconds=5,
+        # Evaluated on every pass of the daemon's sensor loop, which runs every 5 s: one
+        # indexed COUNT of waiting deliveries and one read of the provider's not-begun runs a
+        # tick. Not 5 here: with the sensors in threads (both dagster.yaml files) a pass comes
+        # a hair under 5 s after the last tick, so an interval of 5 skipped every other pass
+        # and a delivery waited up to 10 s for its run to be requested.
+        minimum_interval_seconds=2,
         default_status=dg.DefaultSensorStatus.RUNNING
         if spec.status == "connected"
         else dg.DefaultSensorStatus.STOPPED,
