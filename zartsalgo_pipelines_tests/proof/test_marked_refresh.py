@@ -6,6 +6,11 @@ marked) leaves exactly the rows a full rebuild would: every client_metrics row a
 portal card, column for column, but for the moment each was computed. The full rebuild is
 run in a transaction that is rolled back, on SQLite and MySQL.
 
+The same with a second provider whose ratio reads the first (the shipped `ads_google`: cost per
+quote request divides a client's ad spend by its quote requests of the same week): each batch
+is either provider's, ads batches send and restate a client's daily spend, and the ratio's
+cards are compared too.
+
 The proof is rendered an hour after the batches, so each batch's sync moment is what the
 cards' `data_through` shows (it moves on every card of the provider, marked or not)."""
 
@@ -30,10 +35,17 @@ from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
 from zartsalgo_pipelines.tables import Base
 from zartsalgo_pipelines.tables.core import cards, client_metrics
+from zartsalgo_pipelines_tests.ads import ACME, NORDLICHT, ads_spec
+from zartsalgo_pipelines_tests.fake_google_ads import result
 from zartsalgo_pipelines_tests.helpers import quote
 from zartsalgo_pipelines_tests.proof.portal_helpers import portal_spec
 
 CLIENTS = ("acme-roofing", "casa-verde", "nordlicht-solar")
+ACCOUNTS = {
+    0: (ACME, "acme-roofing"),
+    1: (NORDLICHT, "nordlicht-solar"),
+    2: (NORDLICHT, "nordlicht-solar"),
+}
 IGNORED = {"id", "computed_at"}  # when a row was computed, not what it says
 _IDS = itertools.count(1)
 
@@ -65,6 +77,7 @@ rows = st.builds(
     target=st.integers(0, 50),
 )
 batches = st.lists(st.lists(rows, min_size=1, max_size=4), min_size=1, max_size=5)
+SEED = Row("new", 0, 2, 0, True, 0)  # a first request two weeks back: a synced provider
 
 
 def _record(row: Row, week_start: dt.date, external_id: str) -> dict[str, Any]:
@@ -100,6 +113,19 @@ def _batch_records(
     return records
 
 
+def _ad_records(batch: list[Row], week_start: dt.date) -> list[dict[str, Any]]:
+    """A day's spend of a client's campaign per row (the same day and campaign again restates
+    it); casa-verde runs no ads, so its rows go to nordlicht-solar's account."""
+    records = []
+    for row in batch:
+        account, client = ACCOUNTS[row.client]
+        day = week_start - dt.timedelta(weeks=row.week) + dt.timedelta(days=row.day)
+        cost = (row.day + 1) * (1 + row.target % 5) * 1_000_000
+        found = result(account, str(day), row.target % 3, cost_micros=cost, clicks=10 + row.target)
+        records.append(found | {"_account": {"id": account, "client_key": client}})
+    return records
+
+
 def _ingest(engine: sa.Engine, spec: ProviderSpec, records: list[dict[str, Any]]) -> None:
     source = [SourceRow("hook.jsonl", i, r) for i, r in enumerate(records, start=1)]
     ingest_rows(engine, spec, open_direct_batch(engine, spec, "file", "hook.jsonl"), source)
@@ -116,15 +142,52 @@ def _snapshot(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-def _full_rebuild(engine: sa.Engine, spec: ProviderSpec, now: dt.datetime) -> dict[str, Any]:
+def _full_rebuild(engine: sa.Engine, specs: list[ProviderSpec], now: dt.datetime) -> dict[str, Any]:
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            refresh_client_metrics(conn, spec, now)
-            refresh_portal_cards(conn, [spec], now)
+            for spec in specs:
+                refresh_client_metrics(conn, spec, now)
+            refresh_portal_cards(conn, specs, now)
             return _snapshot(conn)
         finally:
             transaction.rollback()
+
+
+def _check_after_each_batch(
+    engine: sa.Engine,
+    specs: list[ProviderSpec],
+    sequence: list[tuple[ProviderSpec, list[dict[str, Any]]]],
+    now: dt.datetime,
+) -> None:
+    """Ingest each batch, refresh as its provider's run would, compare with a full rebuild."""
+    for number, (spec, records) in enumerate(sequence, start=1):
+        _ingest(engine, spec, records)
+        with engine.begin() as conn:  # the batch's run: its client_metrics, then the portal
+            refresh_marked_metrics(conn, spec, now)
+            refresh_portal_cards(conn, specs, now, marked_only=True)
+        with engine.connect() as conn:
+            marked = _snapshot(conn)
+        full = _full_rebuild(engine, specs, now)
+        for table in full:
+            assert marked[table] == full[table], f"{table} after batch {number}"
+
+
+def _start(
+    engine: sa.Engine,
+    specs: list[ProviderSpec],
+    seeds: list[list[dict[str, Any]]],
+    now: dt.datetime,
+) -> None:
+    """Synced providers, live in the portal, their cards built."""
+    _empty(engine)
+    for spec, records in zip(specs, seeds, strict=True):
+        _ingest(engine, spec, records)
+    with engine.begin() as conn:
+        for spec in specs:
+            mark_live(conn, spec, decided_by="ana@zartsalgo.example", now=now)
+            refresh_marked_metrics(conn, spec, now, marked_only=False)
+        refresh_portal_cards(conn, specs, now)
 
 
 def _empty(engine: sa.Engine) -> None:
@@ -133,28 +196,41 @@ def _empty(engine: sa.Engine) -> None:
             conn.execute(table.delete())
 
 
+def _moment() -> tuple[dt.datetime, dt.date]:
+    """The proof's moment, an hour after the batches, and the Monday of its week."""
+    now = utcnow().replace(microsecond=0) + dt.timedelta(hours=1)
+    return now, now.date() - dt.timedelta(days=now.weekday())
+
+
 @PROFILE
 @given(sequence=batches)
 def test_marked_refresh_equals_full_rebuild(
     engine: sa.Engine, make_spec: Callable[..., ProviderSpec], sequence: list[list[Row]]
 ) -> None:
     spec = portal_spec(make_spec)
-    _empty(engine)
-    now = utcnow().replace(microsecond=0) + dt.timedelta(hours=1)
-    week_start = now.date() - dt.timedelta(days=now.weekday())
     stored: dict[str, dict[str, Any]] = {}
-    _ingest(engine, spec, _batch_records([Row("new", 0, 2, 0, True, 0)], week_start, stored))
-    with engine.begin() as conn:  # a synced provider, live in the portal, its cards built
-        mark_live(conn, spec, decided_by="ana@zartsalgo.example", now=now)
-        refresh_marked_metrics(conn, spec, now, marked_only=False)
-        refresh_portal_cards(conn, [spec], now)
-    for number, batch in enumerate(sequence, start=1):
-        _ingest(engine, spec, _batch_records(batch, week_start, stored))
-        with engine.begin() as conn:  # what a webhook run does after its batch
-            refresh_marked_metrics(conn, spec, now)
-            refresh_portal_cards(conn, [spec], now, marked_only=True)
-        with engine.connect() as conn:
-            marked = _snapshot(conn)
-        full = _full_rebuild(engine, spec, now)
-        for table in full:
-            assert marked[table] == full[table], f"{table} after batch {number} of {sequence}"
+    now, week = _moment()
+    _start(engine, [spec], [_batch_records([SEED], week, stored)], now)
+    batches = [(spec, _batch_records(batch, week, stored)) for batch in sequence]
+    _check_after_each_batch(engine, [spec], batches, now)
+
+
+@PROFILE
+@given(sequence=st.lists(st.tuples(st.booleans(), st.lists(rows, min_size=1, max_size=4)),
+                         min_size=1, max_size=5))  # fmt: skip
+def test_marked_refresh_equals_full_rebuild_across_providers(
+    engine: sa.Engine,
+    make_spec: Callable[..., ProviderSpec],
+    sequence: list[tuple[bool, list[Row]]],
+) -> None:
+    quotes = portal_spec(make_spec, timezone="Europe/Berlin")  # the ads' zone, as a ratio needs
+    ads = ads_spec()
+    stored: dict[str, dict[str, Any]] = {}
+    now, week = _moment()
+    seeds = [_ad_records([SEED], week), _batch_records([SEED], week, stored)]
+    _start(engine, [ads, quotes], seeds, now)
+    batches = [
+        (ads, _ad_records(batch, week)) if is_ads else (quotes, _batch_records(batch, week, stored))
+        for is_ads, batch in sequence
+    ]
+    _check_after_each_batch(engine, [ads, quotes], batches, now)
