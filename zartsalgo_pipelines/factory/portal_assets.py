@@ -133,29 +133,26 @@ def build_portal_assets(
     ]
 
 
+CARD_CHECKS = [
+    dg.AssetCheckSpec(
+        "cards_complete",
+        asset=KEYS["portal_cards"],
+        description="Every card has source, baseline, current value, status and next action.",
+    ),
+    dg.AssetCheckSpec(
+        "no_raw_payload_values",
+        asset=KEYS["portal_cards"],
+        blocking=True,
+        description="No email, phone, name, message or external id of the "
+        "covered batches' raw payloads is in a portal-facing table.",
+    ),
+]
+
+
 def _portal_cards_asset(
     common: dict[str, Any], metric_keys: Sequence[dg.AssetKey]
 ) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=KEYS["portal_cards"],
-        deps=list(metric_keys),
-        check_specs=[
-            dg.AssetCheckSpec(
-                "cards_complete",
-                asset=KEYS["portal_cards"],
-                description="Every card has source, baseline, current value, "
-                "status and next action.",
-            ),
-            dg.AssetCheckSpec(
-                "no_raw_payload_values",
-                asset=KEYS["portal_cards"],
-                blocking=True,
-                description="No email, phone, name, message or external id of the "
-                "covered batches' raw payloads is in a portal-facing table.",
-            ),
-        ],
-        **common,
-    )
+    @dg.asset(key=KEYS["portal_cards"], deps=list(metric_keys), check_specs=CARD_CHECKS, **common)
     def portal_cards(
         context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.MaterializeResult:

@@ -78,8 +78,7 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
             | dg.AssetSelection.groups(PORTAL_GROUP),
             description=f"Map stored {spec.display_name} webhook deliveries, then refresh the "
             "dead letters, metrics and the portal.",
-            # The tags the webhook sensor finds a queued run by, and that make its
-            # client_metrics and portal rebuild only the clients its batches marked.
+            # How the sensor finds its queued runs; the marked clients only (asset_shared.py).
             tags={"provider": spec.key, TRIGGER_TAG: WEBHOOK_TRIGGER},
         )
         jobs.append(webhook_job)
