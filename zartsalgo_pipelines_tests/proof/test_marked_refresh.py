@@ -33,6 +33,7 @@ from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
 from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.specs.models import ProviderSpec
+from zartsalgo_pipelines.storage.proof.refresh_marks import read_marks
 from zartsalgo_pipelines.tables import Base
 from zartsalgo_pipelines.tables.core import cards, client_metrics
 from zartsalgo_pipelines_tests.ads import ACME, NORDLICHT, ads_spec
@@ -234,3 +235,29 @@ def test_marked_refresh_equals_full_rebuild_across_providers(
         for is_ads, batch in sequence
     ]
     _check_after_each_batch(engine, [ads, quotes], batches, now)
+
+
+def test_a_run_that_died_before_its_portal_loses_no_refresh(
+    engine: sa.Engine, make_spec: Callable[..., ProviderSpec]
+) -> None:
+    """casa-verde's batch is stored and its run dies before client_metrics and the portal; its
+    marks were committed with its records, so the next run (acme-roofing's) rebuilds both."""
+    spec = portal_spec(make_spec)
+    stored: dict[str, dict[str, Any]] = {}
+    now, week = _moment()
+    _start(engine, [spec], [_batch_records([SEED], week, stored)], now)
+    _ingest(engine, spec, _batch_records([Row("new", 1, 1, 0, True, 0)], week, stored))
+    with engine.connect() as conn:
+        assert read_marks(conn).named_clients() == {"casa-verde"}
+    later = [(spec, _batch_records([Row("new", 0, 1, 2, False, 0)], week, stored))]
+    _check_after_each_batch(engine, [spec], later, now)
+    with engine.connect() as conn:
+        assert read_marks(conn).ids == ()
+        shown = conn.execute(
+            sa.select(cards.c.sample_size).where(
+                cards.c.client_key == "casa-verde",
+                cards.c.metric_key == "requests_received",
+                cards.c.period_start == week - dt.timedelta(weeks=1),
+            )
+        ).scalar_one()
+    assert shown == 1
