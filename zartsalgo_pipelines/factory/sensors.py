@@ -5,6 +5,7 @@ sweep stuck batches and alert on failed runs in a row. Webhook deliveries: reque
 Each sensor imports the code it calls in its body, as the assets do: a code server loads the
 definitions without the pipeline's, the storage's or the alerting code (docs/performance.md)."""
 
+import datetime as dt
 from typing import Any
 
 import dagster as dg
@@ -150,13 +151,19 @@ NOT_BEGUN = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
 ]
+# A run requested longer ago than this and still not begun is not waited for: one whose launch
+# died stays STARTING until run monitoring fails it (minutes), and deliveries must not wait
+# that long behind it.
+WAITING_RUN_PATIENCE = dt.timedelta(minutes=2)
 
 
 def waiting_webhook_run(instance: dg.DagsterInstance, spec: ProviderSpec) -> str | None:
-    """The id of a webhook run of the provider that has not begun, if there is one."""
+    """The id of a recent webhook run of the provider that has not begun, if there is one."""
     found = instance.get_run_records(
         filters=dg.RunsFilter(
-            statuses=NOT_BEGUN, tags={"provider": spec.key, TRIGGER_TAG: WEBHOOK_TRIGGER}
+            statuses=NOT_BEGUN,
+            tags={"provider": spec.key, TRIGGER_TAG: WEBHOOK_TRIGGER},
+            created_after=utcnow() - WAITING_RUN_PATIENCE,
         ),
         limit=1,
     )
