@@ -56,11 +56,14 @@ def fact_tally_periods(
     zone: str,
     until: dt.datetime | None,
     peers: Mapping[str, ProviderSpec],
+    clients: frozenset[str] | None = None,
 ) -> Tallies:
-    """Per client (every client with facts), per period: the tally of ``metric``."""
+    """Per client (every client with facts, or those of ``clients``), per period: the tally
+    of ``metric``."""
     last_day = None if until is None else local_date(until, zone)
     found: Tallies = defaultdict(dict)
-    scope = fact_scope(spec, metric, last_day=last_day)
+    keys = None if clients is None else tuple(sorted(clients))
+    scope = fact_scope(spec, metric, last_day=last_day, client_keys=keys)
     for bucket in day_buckets(conn, scope, own_measures(metric)):
         tally = found[bucket.client_key].setdefault(period_of(metric.period, bucket.day), Tally())
         tally.records += bucket.rows
@@ -74,7 +77,7 @@ def fact_tally_periods(
                 tally.values = (period.end - period.start).days + 1  # days without facts: 0
     if metric.measure == "ratio":
         if metric.peer is not None:
-            _add_peer(conn, metric, metric.peer, zone, until, peers, found)
+            _add_peer(conn, metric, (zone, until, clients), peers, found)
         for tallies in found.values():
             for tally in tallies.values():
                 _test_sides(spec, metric, tally)
@@ -108,20 +111,22 @@ def _side_sum(side: RatioSide | None, bucket: DayBucket) -> Decimal:
 def _add_peer(
     conn: sa.Connection,
     metric: MetricSpec,
-    ref: MetricRef,
-    zone: str,
-    until: dt.datetime | None,
+    when: tuple[str, dt.datetime | None, frozenset[str] | None],
     peers: Mapping[str, ProviderSpec],
     found: Tallies,
 ) -> None:
-    """The other provider's count for each of this provider's clients and periods."""
+    """The other provider's count for each of this provider's clients and periods (``when``:
+    the zone, the moment and the clients tallied)."""
+    ref = metric.peer
+    assert ref is not None
     peer = peers.get(ref.provider)
     counted = next((m for m in peer.metrics if m.key == ref.metric), None) if peer else None
     if peer is None or counted is None:
         raise MissingPeerError(
             f"metric `{metric.key}` reads `{ref.ref}`, which was not given; known: {sorted(peers)}"
         )
-    for client, periods in tally_periods(conn, peer, counted, zone, until).items():
+    zone, until, clients = when
+    for client, periods in tally_periods(conn, peer, counted, zone, until, clients=clients).items():
         if client not in found:
             continue  # a client without facts here has no such card
         for period, other in periods.items():

@@ -97,10 +97,8 @@ def compute_metric(
     current_period = period_of(metric.period, local_date(now, zone))
     oldest = period_of(metric.period, local_date(now - HORIZON, zone))
     cards: list[MetricCard] = []
-    found = tally_periods(conn, spec, metric, zone, now, peers)
+    found = tally_periods(conn, spec, metric, zone, now, peers, clients)
     for client, tallies in sorted(found.items()):
-        if clients is not None and client not in clients:
-            continue
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
         launch = launch_period(metric, history, zone, live_since)

@@ -82,9 +82,8 @@ def _cells(
     a client's failed rows are placed among its own periods only)."""
     zone = metric.timezone or spec.timezone
     records: Counter = Counter()
-    for client, tallies in tally_periods(conn, spec, every_record(metric), zone, now).items():
-        if clients is not None and client not in clients:
-            continue
+    tallied = tally_periods(conn, spec, every_record(metric), zone, now, clients=clients)
+    for client, tallies in tallied.items():
         for period, tally in tallies.items():
             records[(client, period.start)] = tally.records
     cells = {(r["client_key"], as_date(r["period_start"])) for r in rows}
