@@ -120,15 +120,15 @@ def load_samples(url: str, specs: list[LoadedSpec]) -> None:
     """Each provider the demo shows from its sample export (``shows_sample``): land and map the
     sample as a `sample` batch, then its client_metrics (the sync job skips a paused provider)."""
     from zartsalgo_pipelines.pipeline.samples import load_sample
-    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+    from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
 
     engine = create_engine(url)
     for loaded in specs:
         if not shows_sample(loaded.spec):
             continue
         load_sample(engine, loaded.spec, loaded.folder)
-        with engine.begin() as conn:
-            refresh_client_metrics(conn, loaded.spec)
+        with engine.begin() as conn:  # every client; the sample batch's marks are then done
+            refresh_marked_metrics(conn, loaded.spec, marked_only=False)
     engine.dispose()
 
 

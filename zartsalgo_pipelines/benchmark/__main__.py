@@ -12,6 +12,16 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(part) for part in text.split(",")]
+    except ValueError:
+        rates = []
+    if not rates or any(not rate > 0 for rate in rates):
+        raise argparse.ArgumentTypeError(f"expected rates above 0 like 1,5, got {text!r}")
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="zartsalgo_pipelines benchmark")
     parser.add_argument("--rows", type=int, default=300_000)
@@ -29,8 +39,23 @@ def main() -> None:
         action="store_true",
         help="the reporting path: daily ad-platform fact rows into metric facts (throughput)",
     )
-    parser.add_argument("--deliveries", type=int, default=40, help="webhooks posted (--latency)")
-    parser.add_argument("--rate", type=float, default=1.0, help="deliveries a second (--latency)")
+    parser.add_argument(
+        "--rates",
+        type=_rates,
+        default="1,5",
+        help="webhook deliveries a second, one steady stream per rate in turn (--latency)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="how long each rate posts (--latency; shorten for a quick run)",
+    )
+    parser.add_argument(
+        "--webhooks-only",
+        action="store_true",
+        help="the webhook streams alone, without the sync, load and command-line figures",
+    )
     parser.add_argument(
         "--repeat",
         type=_at_least_one,
@@ -40,12 +65,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.latency:
         from zartsalgo_pipelines.benchmark import latency
+        from zartsalgo_pipelines.benchmark.webhook_latency import Rate
 
-        print(
-            json.dumps(
-                latency.run(args.database_url, args.specs, args.deliveries, args.rate, args.repeat)
-            )
+        rates = [Rate(per_second, args.seconds) for per_second in args.rates]
+        summary = latency.run(
+            args.database_url, args.specs, rates, args.repeat, webhooks_only=args.webhooks_only
         )
+        print(json.dumps(summary))
     elif args.facts:
         from zartsalgo_pipelines.benchmark import facts
 

@@ -1,7 +1,7 @@
 """What a data team feels every day: small-sync overhead, definitions load, webhook to portal.
 
-    python -m zartsalgo_pipelines.benchmark --latency [--database-url URL] [--deliveries 40]
-        [--repeat 3]
+    python -m zartsalgo_pipelines.benchmark --latency [--database-url URL] [--rates 1,5]
+        [--seconds 60] [--repeat 3] [--webhooks-only]
 
 1. small sync: the ``quote_request`` demo export for 2026-12-07 (written for the run; what was
    there is put back afterwards) synced by its ``quote_request_sync`` job, the
@@ -18,10 +18,11 @@
    processes, beside `python -c pass` in the same run (``benchmark/cli_latency.py``); medians
    of ``--repeat`` rounds.
 4. webhook to portal: the receiver (``zartsalgo webhooks serve``) and the Dagster daemon run
-   against a scratch instance and database; deliveries are posted at a steady rate; for each,
-   the time from its 2xx answer to its record being stored (the record's ``created_at``) and to
-   the client's portal card being computed after it (``portal_cards.computed_at``); every
-   delivery must end as exactly one import row.
+   against a scratch instance and database; deliveries are posted at each steady rate in turn
+   (``--rates`` a second, ``--seconds`` each); for each, the time from its 2xx answer to its
+   record being stored (the record's ``created_at``) and to a reader first seeing the client's
+   portal card computed after it (``portal_cards.computed_at``); every delivery must end as
+   exactly one import row.
 The last line printed is one JSON object.
 """
 
@@ -37,7 +38,7 @@ from typing import Any
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.benchmark.children import PROVIDER, child_env, end_children, timed
 from zartsalgo_pipelines.benchmark.cli_latency import measure_cli
-from zartsalgo_pipelines.benchmark.webhook_latency import measure_webhooks
+from zartsalgo_pipelines.benchmark.webhook_latency import Rate, measure_webhooks
 
 
 def direct_sync() -> None:
@@ -46,11 +47,11 @@ def direct_sync() -> None:
     from zartsalgo_pipelines.pipeline.pending import process_pending
     from zartsalgo_pipelines.pipeline.run import extract_files
     from zartsalgo_pipelines.proof.impact import refresh_impact
-    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
     from zartsalgo_pipelines.proof.notes import build_notes
     from zartsalgo_pipelines.proof.payload_scan import scan
     from zartsalgo_pipelines.proof.preview import write_preview
     from zartsalgo_pipelines.proof.refresh import refresh_portal_cards
+    from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
     from zartsalgo_pipelines.proof.tasks import refresh_tasks
     from zartsalgo_pipelines.specs.loading import load_specs
     from zartsalgo_pipelines.storage.engine import create_engine
@@ -63,8 +64,8 @@ def direct_sync() -> None:
     process_pending(engine, loaded.spec)
     with engine.connect() as conn:
         dead_letter_summary(conn, PROVIDER)
-    with engine.begin() as conn:
-        refresh_client_metrics(conn, loaded.spec)
+    with engine.begin() as conn:  # as the client_metrics asset: every client, marks done
+        refresh_marked_metrics(conn, loaded.spec, marked_only=False)
     with engine.begin() as conn:
         refresh_portal_cards(conn, specs)
         refresh_impact(conn, specs, lambda spec: None)
@@ -162,10 +163,15 @@ def _median_of(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(
-    server_url: str | None, specs: int, deliveries: int, rate: float, repeat: int = 3
+    server_url: str | None,
+    specs: int,
+    rates: list[Rate],
+    repeat: int = 3,
+    *,
+    webhooks_only: bool = False,
 ) -> dict[str, Any]:
     """Every measurement (the command line's on SQLite, the rest on the given database server);
-    prints them and returns the summary.
+    prints them and returns the summary. ``webhooks_only``: the webhook streams alone.
 
     The sync and the definitions load are measured ``repeat`` times, alternating, and their
     medians reported: one sample of a few seconds moves with whatever else the machine does."""
@@ -178,22 +184,33 @@ def run(
         folder.mkdir(parents=True, exist_ok=True)
         return scratch_database(server_url, folder)
 
+    syncs: list[dict[str, float]] = []
+    loads: list[dict[str, Any]] = []
+    cli: dict[str, float] = {}
     try:
         # The same export whatever the date: the figures do not move with the calendar.
         with demo_export(EXAMPLE_DAY):
-            syncs, loads = [], []
-            for attempt in range(repeat):
+            for attempt in range(0 if webhooks_only else repeat):
                 syncs.append(measure_sync(scratch, workdir / f"sync-{attempt}"))
                 loads.append(measure_definitions_load(specs, workdir / f"load-{attempt}"))
-            sync, load = _median_of(syncs), _median_of(loads)
-            cli = measure_cli(workdir / "cli", repeat)
-            hooks = measure_webhooks(scratch, workdir, deliveries, 1 / rate, deadline=300)
+            if not webhooks_only:
+                cli = measure_cli(workdir / "cli", repeat)
+            hooks = measure_webhooks(scratch, workdir, rates, deadline=300)
     finally:
         end_children()
         shutil.rmtree(workdir, ignore_errors=True)
+    summary: dict[str, Any] = {} if webhooks_only else _process_figures(syncs, loads, cli, specs)
+    return summary | _webhook_figures(hooks) | {"repeats": repeat, "load_average": os.getloadavg()}
+
+
+def _process_figures(
+    syncs: list[dict[str, float]], loads: list[dict[str, Any]], cli: dict[str, float], specs: int
+) -> dict[str, Any]:
+    """Print the sync, definitions-load and command-line figures; their summary."""
+    sync, load = _median_of(syncs), _median_of(loads)
     ratio = statistics.median(s["dagster"] / s["direct"] for s in syncs)
     print(
-        f"small sync (medians of {repeat}): Dagster {sync['dagster']:.1f} s, direct "
+        f"small sync (medians of {len(syncs)}): Dagster {sync['dagster']:.1f} s, direct "
         f"{sync['direct']:.1f} s; ratio {ratio:.1f}x, the median of "
         + ", ".join(f"{s['dagster'] / s['direct']:.1f}x" for s in syncs)
     )
@@ -204,13 +221,9 @@ def run(
         f"({load[f'{specs}_specs_after_dagster']:.2f} s after `import dagster`)"
     )
     print(
-        f"command line (medians of {repeat}): `zartsalgo --help` {cli['cli_help_s']:.2f} s, "
+        f"command line (medians of {len(syncs)}): `zartsalgo --help` {cli['cli_help_s']:.2f} s, "
         f"`zartsalgo status` {cli['cli_status_s']:.2f} s; `python -c pass` "
         f"{cli['python_pass_s']:.2f} s"
-    )
-    print(
-        f"webhook -> stored: {hooks['stored']}; -> card: {hooks['card']}; "
-        f"{hooks['accounted']} of {deliveries} deliveries accounted exactly once"
     )
     return {
         "sync_dagster_s": round(sync["dagster"], 2),
@@ -222,14 +235,42 @@ def run(
         "definitions_heavy_imports": load["shipped_heavy_imports"],
         "definitions_specs": specs,
         **cli,
-        "webhook_stored_p50_s": hooks["stored"]["p50"],
-        "webhook_stored_p95_s": hooks["stored"]["p95"],
-        "webhook_p50_s": hooks["card"]["p50"],
-        "webhook_p95_s": hooks["card"]["p95"],
-        "webhook_max_s": hooks["card"]["max"],
-        "webhook_deliveries": deliveries,
-        "webhook_accounted": hooks["accounted"],
-        "repeats": repeat,
+    }
+
+
+def _webhook_figures(hooks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Print each rate's webhook figures; their summary."""
+    for hook in hooks:
+        card, stored = hook["card"], hook["stored"]
+        print(
+            f"webhook at {hook['rate']}: -> card p50 {card['p50']} s, p95 {card['p95']} s, "
+            f"max {card['max']} s (-> stored p50 {stored['p50']} s, p95 {stored['p95']} s); "
+            f"{hook['accounted']} of {hook['deliveries']} deliveries accounted exactly once"
+        )
+        runs = hook["runs"]
+        print(
+            f"  {runs['runs']} webhook runs, requested {runs['between_requests_s']} s apart "
+            f"(medians): request -> run started {runs['request_to_start_s']} s (queue, "
+            f"launch), started -> records {runs['start_to_records_s']} s, -> cards "
+            f"{runs['start_to_cards_s']} s"
+        )
+    return {
+        "webhooks": [
+            {
+                "rate": h["rate"],
+                "deliveries": h["deliveries"],
+                "accounted": h["accounted"],
+                "card_p50_s": h["card"]["p50"],
+                "card_p95_s": h["card"]["p95"],
+                "card_max_s": h["card"]["max"],
+                "stored_p50_s": h["stored"]["p50"],
+                "stored_p95_s": h["stored"]["p95"],
+                "runs": h["runs"],
+            }
+            for h in hooks
+        ],
+        "webhook_deliveries": sum(h["deliveries"] for h in hooks),
+        "webhook_accounted": sum(h["accounted"] for h in hooks),
     }
 
 

@@ -23,6 +23,17 @@ SPEC_STATUS_TAG = "spec_status"
 # items only (the count says how many there were), so no value grows with the backlog.
 METADATA_LIST_LIMIT = 20
 
+# The webhook ingest job's runs carry this tag: their client_metrics and portal rebuild only
+# the clients the run's batches marked (proof/refresh_scope.py); every other run, the hourly
+# portal refresh included, rebuilds everything (what time alone changes).
+TRIGGER_TAG = "trigger"
+WEBHOOK_TRIGGER = "webhook"
+
+
+def marked_only(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run rebuilds only what its batches marked (a webhook run)."""
+    return context.run.tags.get(TRIGGER_TAG) == WEBHOOK_TRIGGER
+
 
 def bounded_list(items: list[Any]) -> dict[str, Any] | list[Any]:
     """``items`` itself when short, else its last METADATA_LIST_LIMIT items and the count."""

@@ -103,10 +103,10 @@ def _numbers_follow(
     """A hand-made batch changes the provider's numbers as a sync would: its client metrics
     are recomputed and reported, so the portal follows (the `portal_follows_client_metrics`
     sensor), however the sources are doing."""
-    from zartsalgo_pipelines.proof.metrics import refresh_client_metrics
+    from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
 
-    with engine.begin() as conn:
-        written = refresh_client_metrics(conn, _provider(provider).spec)
+    with engine.begin() as conn:  # every client; the batch's marks are then done
+        written = refresh_marked_metrics(conn, _provider(provider).spec, marked_only=False)
     context.log_event(
         dg.AssetMaterialization(
             asset_key=dg.AssetKey([provider, "client_metrics"]),

@@ -3,7 +3,7 @@ client_metrics back above the tolerance) and client_metrics."""
 
 import dagster as dg
 
-from zartsalgo_pipelines.factory.asset_shared import ProviderAssets
+from zartsalgo_pipelines.factory.asset_shared import ProviderAssets, marked_only
 from zartsalgo_pipelines.factory.checks import (
     gate_check,
     gate_spec,
@@ -85,17 +85,20 @@ def build_client_metrics(shared: ProviderAssets) -> dg.AssetsDefinition:
     def client_metrics(
         context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
     ) -> dg.MaterializeResult:
-        from zartsalgo_pipelines.proof.metrics import latest_metrics_table, refresh_client_metrics
+        from zartsalgo_pipelines.proof.metric_table import latest_metrics_table
+        from zartsalgo_pipelines.proof.refresh_scope import refresh_marked_metrics
 
         # Materialized alone, no blocking check upstream holds this step: judge the gate here.
         verdict = gate_verdict(context.instance, keys["mapped_records"])
         if verdict.above:
             raise dg.Failure(verdict.closed_reason(spec.key), allow_retries=False)
 
+        # A webhook run recomputes the clients its batches marked; any other run, every client.
         with zartsalgo_db.engine().begin() as conn:
-            cards = refresh_client_metrics(conn, spec)
+            cards = refresh_marked_metrics(conn, spec, marked_only=marked_only(context))
         return dg.MaterializeResult(
             metadata={
+                "marked_only": marked_only(context),
                 "cards": len(cards),
                 "dagster/row_count": len(cards),
                 "latest": dg.MetadataValue.md(latest_metrics_table(spec, cards)),

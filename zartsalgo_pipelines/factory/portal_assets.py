@@ -12,6 +12,7 @@ from dagster._utils.schedules import cron_string_iterator  # no public cron iter
 
 from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.clock import proof_now
+from zartsalgo_pipelines.factory.asset_shared import marked_only
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase, database_kind
 from zartsalgo_pipelines.specs.errors import ProviderSpecError
 from zartsalgo_pipelines.specs.loading import load_specs
@@ -91,6 +92,14 @@ def _scan_result(findings: list["Finding"]) -> dg.AssetCheckResult:
     )
 
 
+def _rebuilt(clients: frozenset[str] | None) -> str:
+    if clients is None:
+        return "all"
+    named = sorted(clients)
+    more = f" and {len(named) - LATEST_ROWS} more" if len(named) > LATEST_ROWS else ""
+    return (", ".join(named[:LATEST_ROWS]) + more) or "none"
+
+
 def _latest_table(cards: list["Card"]) -> str:
     latest: dict[tuple[str, str, str], Card] = {}
     for card in cards:
@@ -124,30 +133,29 @@ def build_portal_assets(
     ]
 
 
+CARD_CHECKS = [
+    dg.AssetCheckSpec(
+        "cards_complete",
+        asset=KEYS["portal_cards"],
+        description="Every card has source, baseline, current value, status and next action.",
+    ),
+    dg.AssetCheckSpec(
+        "no_raw_payload_values",
+        asset=KEYS["portal_cards"],
+        blocking=True,
+        description="No email, phone, name, message or external id of the "
+        "covered batches' raw payloads is in a portal-facing table.",
+    ),
+]
+
+
 def _portal_cards_asset(
     common: dict[str, Any], metric_keys: Sequence[dg.AssetKey]
 ) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=KEYS["portal_cards"],
-        deps=list(metric_keys),
-        check_specs=[
-            dg.AssetCheckSpec(
-                "cards_complete",
-                asset=KEYS["portal_cards"],
-                description="Every card has source, baseline, current value, "
-                "status and next action.",
-            ),
-            dg.AssetCheckSpec(
-                "no_raw_payload_values",
-                asset=KEYS["portal_cards"],
-                blocking=True,
-                description="No email, phone, name, message or external id of the "
-                "covered batches' raw payloads is in a portal-facing table.",
-            ),
-        ],
-        **common,
-    )
-    def portal_cards(zartsalgo_db: ZartsalgoDatabase) -> dg.MaterializeResult:
+    @dg.asset(key=KEYS["portal_cards"], deps=list(metric_keys), check_specs=CARD_CHECKS, **common)
+    def portal_cards(
+        context: dg.AssetExecutionContext, zartsalgo_db: ZartsalgoDatabase
+    ) -> dg.MaterializeResult:
         """What clients see for every metric and period: formatted values, the baseline used,
         status, next action and visibility (visible / caveated / hidden with the reason)."""
         from zartsalgo_pipelines.incidents.notify import notify
@@ -157,7 +165,9 @@ def _portal_cards_asset(
 
         specs = portal_specs()
         with zartsalgo_db.engine().begin() as conn:
-            refreshed = refresh_portal_cards(conn, specs)
+            # A webhook run rebuilds the clients its batches marked, when that equals a full
+            # rebuild; every other run (the hourly refresh: what time changes) rebuilds all.
+            refreshed = refresh_portal_cards(conn, specs, marked_only=marked_only(context))
             refresh_impact(conn, specs, next_update)
             findings = scan(conn, specs)
         notify(refreshed.events)  # after the commit: never announce what was rolled back
@@ -167,6 +177,7 @@ def _portal_cards_asset(
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(cards),
+                "clients_rebuilt": _rebuilt(refreshed.clients),
                 "latest": dg.MetadataValue.md(_latest_table(cards)),
                 "by_status": dg.MetadataValue.json(counts["by_status"]),
                 "by_visibility": dg.MetadataValue.json(counts["by_visibility"]),

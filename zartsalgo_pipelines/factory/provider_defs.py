@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from zartsalgo_pipelines.factory.asset_shared import TRIGGER_TAG, WEBHOOK_TRIGGER
 from zartsalgo_pipelines.factory.assets import asset_keys, build_provider_assets
 from zartsalgo_pipelines.factory.executors import celery_available, celery_executor
 from zartsalgo_pipelines.factory.portal import GROUP as PORTAL_GROUP
@@ -77,7 +78,8 @@ def build_provider_defs(spec: ProviderSpec, spec_dir: Path) -> dg.Definitions:
             | dg.AssetSelection.groups(PORTAL_GROUP),
             description=f"Map stored {spec.display_name} webhook deliveries, then refresh the "
             "dead letters, metrics and the portal.",
-            tags={"provider": spec.key, "trigger": "webhook"},
+            # How the sensor finds its queued runs; the marked clients only (asset_shared.py).
+            tags={"provider": spec.key, TRIGGER_TAG: WEBHOOK_TRIGGER},
         )
         jobs.append(webhook_job)
         sensors.append(build_webhook_sensor(spec, webhook_job))

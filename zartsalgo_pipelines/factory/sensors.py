@@ -5,11 +5,13 @@ sweep stuck batches and alert on failed runs in a row. Webhook deliveries: reque
 Each sensor imports the code it calls in its body, as the assets do: a code server loads the
 definitions without the pipeline's, the storage's or the alerting code (docs/performance.md)."""
 
+import datetime as dt
 from typing import Any
 
 import dagster as dg
 
 from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.factory.asset_shared import TRIGGER_TAG, WEBHOOK_TRIGGER
 from zartsalgo_pipelines.factory.liveness import run_liveness
 from zartsalgo_pipelines.factory.provider_runs import provider_job_names, provider_runs
 from zartsalgo_pipelines.factory.resources import ZartsalgoDatabase
@@ -140,23 +142,58 @@ def build_run_health_sensor(spec: ProviderSpec) -> dg.SensorDefinition:
     return run_health
 
 
+# A webhook run that has not begun yet takes every delivery waiting when its mapped_records
+# starts (pipeline/deliveries.py), so while one is queued, launched or starting a delivery has a
+# run already: the sensor asks for no other. A started run may be past its claim; then the next
+# delivery gets a run of its own (which a run key per newest delivery keeps to one).
+NOT_BEGUN = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+]
+# A run requested longer ago than this and still not begun is not waited for: one whose launch
+# died stays STARTING until run monitoring fails it (minutes), and deliveries must not wait
+# that long behind it.
+WAITING_RUN_PATIENCE = dt.timedelta(minutes=2)
+
+
+def waiting_webhook_run(instance: dg.DagsterInstance, spec: ProviderSpec) -> str | None:
+    """The id of a recent webhook run of the provider that has not begun, if there is one."""
+    found = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=NOT_BEGUN,
+            tags={"provider": spec.key, TRIGGER_TAG: WEBHOOK_TRIGGER},
+            created_after=utcnow() - WAITING_RUN_PATIENCE,
+        ),
+        limit=1,
+    )
+    return found[0].dagster_run.run_id if found else None
+
+
 def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
     """Turns stored webhook deliveries into runs of the provider's mapped records.
 
-    The run key is the newest stored delivery id, so one burst of deliveries asks for one run;
-    the run itself claims deliveries, so a delivery is processed once however many runs start.
+    Deliveries that arrive while one of the provider's webhook runs is queued join it (the
+    run claims every waiting delivery when it starts), so a steady stream gives one run per
+    run's length, not one per delivery or sensor tick. The run key is the newest stored
+    delivery id; the run itself claims deliveries, so a delivery is processed once however
+    many runs start.
     """
 
     @dg.sensor(
         name=f"{spec.key}_webhook_deliveries",
         job=job,
-        # The daemon evaluates the sensor every 5 s: one indexed COUNT of waiting deliveries a
-        # tick, so a pushed request reaches the client's card seconds after it is answered.
-        minimum_interval_seconds=5,
+        # Evaluated on every pass of the daemon's sensor loop, which runs every 5 s: one
+        # indexed COUNT of waiting deliveries and one read of the provider's not-begun runs a
+        # tick. Not 5 here: with the sensors in threads (both dagster.yaml files) a pass comes
+        # a hair under 5 s after the last tick, so an interval of 5 skipped every other pass
+        # and a delivery waited up to 10 s for its run to be requested.
+        minimum_interval_seconds=2,
         default_status=dg.DefaultSensorStatus.RUNNING
         if spec.status == "connected"
         else dg.DefaultSensorStatus.STOPPED,
-        description=f"Requests a `{spec.key}` mapped-records run when webhook deliveries wait.",
+        description=f"Requests a `{spec.key}` mapped-records run when webhook deliveries wait "
+        "and none of its webhook runs is queued.",
     )
     def webhook_deliveries(
         context: dg.SensorEvaluationContext, zartsalgo_db: ZartsalgoDatabase
@@ -173,11 +210,18 @@ def build_webhook_sensor(spec: ProviderSpec, job: Any) -> dg.SensorDefinition:
             pending = pending_deliveries(conn, spec.key)
         if not pending.count:
             return dg.SensorResult(skip_reason="no webhook delivery waiting", cursor=context.cursor)
+        queued = waiting_webhook_run(context.instance, spec)
+        if queued is not None:
+            return dg.SensorResult(
+                skip_reason=f"{pending.count} webhook deliveries wait; run {queued} has not "
+                "begun and takes them when it starts",
+                cursor=context.cursor,
+            )
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
                     run_key=f"{spec.key}-deliveries-to-{pending.newest_id}",
-                    tags={"trigger": "webhook", "pending_deliveries": str(pending.count)},
+                    tags={TRIGGER_TAG: WEBHOOK_TRIGGER, "pending_deliveries": str(pending.count)},
                 )
             ],
             cursor=str(pending.newest_id),

@@ -6,7 +6,7 @@ action and its visibility. Stored in ``portal_cards``; the portal reads them thr
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -123,9 +123,17 @@ def load_cards(
     client_key: str | None = None,
     provider_key: str | None = None,
     shown_only: bool = False,
+    client_keys: Collection[str] | None = None,
 ) -> list[Card]:
-    """Stored cards, oldest period first (``shown_only``: through the portal_feed view)."""
-    rows = card_rows(conn, client_key=client_key, provider_key=provider_key, shown_only=shown_only)
+    """Stored cards, oldest period first (``shown_only``: through the portal_feed view;
+    ``client_keys``: of these clients only)."""
+    rows = card_rows(
+        conn,
+        client_key=client_key,
+        provider_key=provider_key,
+        shown_only=shown_only,
+        client_keys=client_keys,
+    )
     return [Card.from_row(r) for r in rows]
 
 

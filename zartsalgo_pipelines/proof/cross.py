@@ -36,14 +36,20 @@ def shows_sample(spec: ProviderSpec) -> bool:
     return settings.demo_samples() and spec.sample is not None and spec.status != "connected"
 
 
-def refresh_cross_metrics(conn: sa.Connection, specs: list[ProviderSpec], now: dt.datetime) -> None:
-    """Recompute every metric that reads another provider among ``specs``."""
+def refresh_cross_metrics(
+    conn: sa.Connection,
+    specs: list[ProviderSpec],
+    now: dt.datetime,
+    clients: frozenset[str] | None = None,
+) -> None:
+    """Recompute every metric that reads another provider among ``specs`` (for ``clients``
+    only, if given: a client's ratio reads that client's numbers on both sides)."""
     peers = {spec.key: spec for spec in specs}
     for spec in specs:
         cross = [m for m in spec.metrics if m.peer is not None and m.peer.provider in peers]
         if cross:
             narrowed = spec.model_copy(update={"metrics": cross})
-            refresh_client_metrics(conn, narrowed, now, peers=peers)
+            refresh_client_metrics(conn, narrowed, now, peers=peers, clients=clients)
 
 
 def settle_cross_cards(

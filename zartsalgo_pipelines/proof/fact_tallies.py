@@ -26,7 +26,18 @@ from zartsalgo_pipelines.storage.proof.fact_buckets import DayBucket, FactScope,
 Tallies = dict[str, dict[Period, Tally]]
 # How another provider's metric is tallied (``tallies.tally_periods``, given by the caller, as
 # it in turn calls this module for a provider of facts).
-TallyOf = Callable[[sa.Connection, ProviderSpec, MetricSpec, str, dt.datetime | None], Tallies]
+TallyOf = Callable[
+    [
+        sa.Connection,
+        ProviderSpec,
+        MetricSpec,
+        str,
+        dt.datetime | None,
+        Mapping[str, ProviderSpec] | None,
+        frozenset[str] | None,
+    ],
+    Tallies,
+]
 
 
 class MissingPeerError(ZartsalgoError, LookupError):
@@ -60,12 +71,14 @@ def fact_tally_periods(
     until: dt.datetime | None,
     peers: Mapping[str, ProviderSpec],
     tally_of: TallyOf,
+    clients: frozenset[str] | None = None,
 ) -> Tallies:
-    """Per client (every client with facts), per period: the tally of ``metric`` (a peer's
-    count tallied by ``tally_of``)."""
+    """Per client (every client with facts, or those of ``clients``), per period: the tally
+    of ``metric`` (a peer's count tallied by ``tally_of``)."""
     last_day = None if until is None else local_date(until, zone)
     found: Tallies = defaultdict(dict)
-    scope = fact_scope(spec, metric, last_day=last_day)
+    keys = None if clients is None else tuple(sorted(clients))
+    scope = fact_scope(spec, metric, last_day=last_day, client_keys=keys)
     for bucket in day_buckets(conn, scope, own_measures(metric)):
         tally = found[bucket.client_key].setdefault(period_of(metric.period, bucket.day), Tally())
         tally.records += bucket.rows
@@ -79,7 +92,7 @@ def fact_tally_periods(
                 tally.values = (period.end - period.start).days + 1  # days without facts: 0
     if metric.measure == "ratio":
         if metric.peer is not None:
-            _add_peer(conn, metric, metric.peer, zone, until, peers, found, tally_of)
+            _add_peer(conn, metric, (zone, until, clients), peers, found, tally_of)
         for tallies in found.values():
             for tally in tallies.values():
                 _test_sides(spec, metric, tally)
@@ -113,21 +126,23 @@ def _side_sum(side: RatioSide | None, bucket: DayBucket) -> Decimal:
 def _add_peer(
     conn: sa.Connection,
     metric: MetricSpec,
-    ref: MetricRef,
-    zone: str,
-    until: dt.datetime | None,
+    when: tuple[str, dt.datetime | None, frozenset[str] | None],
     peers: Mapping[str, ProviderSpec],
     found: Tallies,
     tally_of: TallyOf,
 ) -> None:
-    """The other provider's count for each of this provider's clients and periods."""
+    """The other provider's count for each of this provider's clients and periods (``when``:
+    the zone, the moment and the clients tallied)."""
+    ref = metric.peer
+    assert ref is not None
     peer = peers.get(ref.provider)
     counted = next((m for m in peer.metrics if m.key == ref.metric), None) if peer else None
     if peer is None or counted is None:
         raise MissingPeerError(
             f"metric `{metric.key}` reads `{ref.ref}`, which was not given; known: {sorted(peers)}"
         )
-    for client, periods in tally_of(conn, peer, counted, zone, until).items():
+    zone, until, clients = when
+    for client, periods in tally_of(conn, peer, counted, zone, until, None, clients).items():
         if client not in found:
             continue  # a client without facts here has no such card
         for period, other in periods.items():

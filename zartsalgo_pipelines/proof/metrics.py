@@ -48,7 +48,6 @@ __all__ = [
     "MetricCard",
     "compute_metric",
     "decide_status",
-    "latest_metrics_table",
     "refresh_client_metrics",
 ]
 
@@ -89,14 +88,16 @@ def compute_metric(
     now: dt.datetime,
     live_since: dt.datetime | None = None,
     peers: Mapping[str, ProviderSpec] | None = None,
+    clients: frozenset[str] | None = None,
 ) -> list[MetricCard]:
     """Every (client, period) of one metric from the client's first period to the current one
-    (``peers``: the providers a cross-provider ratio reads, by key)."""
+    (``peers``: the providers a cross-provider ratio reads, by key; ``clients``: these only).
+    A client's values read its own records alone, so a subset gives the same values."""
     zone = metric.timezone or spec.timezone
     current_period = period_of(metric.period, local_date(now, zone))
     oldest = period_of(metric.period, local_date(now - HORIZON, zone))
     cards: list[MetricCard] = []
-    found = tally_periods(conn, spec, metric, zone, now, peers)
+    found = tally_periods(conn, spec, metric, zone, now, peers, clients)
     for client, tallies in sorted(found.items()):
         first = min(tallies, key=lambda p: p.start)
         history = History(metric, tallies, first, now)
@@ -210,13 +211,15 @@ def refresh_client_metrics(
     *,
     rewrite_final: bool = False,
     peers: Mapping[str, ProviderSpec] | None = None,
+    clients: frozenset[str] | None = None,
 ) -> list[MetricCard]:
     """Recompute every metric of ``spec``; write the values that are not final, or that later
     batches added records to. With
     ``rewrite_final`` (rendering another moment, in a transaction that is rolled back): every
     period anew, and nothing stored for another moment. A ratio reading another provider is
     computed only with that provider among ``peers`` (the portal refresh computes it,
-    ``proof/cross.py``)."""
+    ``proof/cross.py``). ``clients``: these clients only (those a batch marked,
+    ``proof/refresh.py``)."""
     now = now or proof_now()
     live = go_live_since(conn, spec.key)
     written: list[MetricCard] = []
@@ -226,7 +229,8 @@ def refresh_client_metrics(
         if metric.peer is not None and metric.peer.provider not in (peers or {}):
             continue
         final = {} if rewrite_final else final_periods(conn, spec.key, metric.key)
-        fresh = [c for c in compute_metric(conn, spec, metric, now, live, peers) if _open(c, final)]
+        computed = compute_metric(conn, spec, metric, now, live, peers, clients)
+        fresh = [c for c in computed if _open(c, final)]
         written += fresh
         write_client_metrics(conn, [_row(spec, metric, c, now) for c in fresh])
     return written
@@ -276,24 +280,3 @@ def _row(
         "no_baseline_reason": card.no_baseline_reason,
         "computed_at": now,
     }
-
-
-def latest_metrics_table(spec: ProviderSpec, cards: list[MetricCard], rows: int = 10) -> str:
-    """Markdown of the newest value per client and metric, labelled and formatted by unit."""
-    metrics = {m.key: m for m in spec.metrics}
-    words = Formatter(spec.locale)
-    newest: dict[tuple[str, str], MetricCard] = {}
-    for card in sorted(cards, key=lambda c: c.period_start):
-        newest[(card.client_key, card.metric_key)] = card
-    lines = []
-    for c in list(newest.values())[:rows]:
-        metric = metrics[c.metric_key]
-        lines.append(
-            f"| {c.client_key} | {metric.label} | {c.period.label(spec.locale)} | "
-            f"{words.value(c.baseline_value, metric.unit_info)} | "
-            f"{words.value(c.current_value, metric.unit_info)} | {c.status} |"
-        )
-    return (
-        "| client | metric | period | baseline | current | status |\n"
-        "|---|---|---|---|---|---|\n" + "\n".join(lines)
-    )

@@ -26,17 +26,20 @@ def tally_periods(
     zone: str,
     until: dt.datetime | None = None,
     peers: Mapping[str, ProviderSpec] | None = None,
+    clients: frozenset[str] | None = None,
 ) -> dict[str, dict[Period, Tally]]:
-    """Per client, per period of ``metric``: its records' tally (up to ``until``, if given).
-    A reporting provider's facts are tallied by ``proof/fact_tallies.py`` (``peers``: the
-    providers a cross-provider ratio reads)."""
+    """Per client (of ``clients`` only, if given), per period of ``metric``: its records'
+    tally (up to ``until``, if given). A reporting provider's facts are tallied by
+    ``proof/fact_tallies.py`` (``peers``: the providers a cross-provider ratio reads)."""
     if spec.reports_facts:  # a ratio's peer is tallied by this function again
-        return fact_tally_periods(conn, spec, metric, zone, until, peers or {}, tally_periods)
+        return fact_tally_periods(
+            conn, spec, metric, zone, until, peers or {}, tally_periods, clients
+        )
     table = table_of(RECORD_MODELS[spec.object_type])
     entry = spec.field(metric.time_field)
     is_date = entry is not None and entry.type == "date"
     found: dict[str, dict[Period, Tally]] = defaultdict(dict)
-    for bucket in metric_buckets(conn, table, spec.key, metric, is_date, until):
+    for bucket in metric_buckets(conn, table, spec.key, metric, is_date, until, clients):
         if is_date:
             day = dt.date.fromisoformat(bucket.slot[:10])
         else:

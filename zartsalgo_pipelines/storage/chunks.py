@@ -17,6 +17,7 @@ from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.chunk_writes.dead_letters import write_dead_letters
 from zartsalgo_pipelines.storage.chunk_writes.facts import write_facts
 from zartsalgo_pipelines.storage.chunk_writes.import_rows import write_import_rows
+from zartsalgo_pipelines.storage.chunk_writes.marks import mark_touched_clients
 from zartsalgo_pipelines.storage.chunk_writes.records import driver_rows, write_records
 from zartsalgo_pipelines.storage.chunk_writes.versions import link_new_objects, write_versions
 from zartsalgo_pipelines.storage.import_batches import add_counts
@@ -42,6 +43,7 @@ def write_chunk(
     """Store one planned chunk in the caller's transaction; return its outcome counts."""
     job = ChunkWrite(spec, batch_id, plan.first_row_number, chunk, utcnow())
     write_import_rows(conn, job, plan.statuses)
+    mark_touched_clients(conn, job, plan.latest, set(plan.created))
     if plan.latest:
         write = write_facts if spec.reports_facts else write_records
         write(conn, job, plan.latest, set(plan.created))

@@ -5,6 +5,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zartsalgo_pipelines.clock import utcnow
+from zartsalgo_pipelines.storage.proof.refresh_marks import mark_batch_provider, mark_clients
 from zartsalgo_pipelines.tables.core import dead_letters
 from zartsalgo_pipelines.tables.limits import refuse_overlong
 
@@ -35,6 +37,8 @@ def mark_replayed(conn: sa.Connection, ids: Sequence[int], batch_id: int) -> Non
         .where(dead_letters.c.id.in_(list(ids)))
         .values(state="replayed", replayed_batch_id=batch_id)
     )
+    # A letter leaves the failed rows of its client's periods: which client is in its payload.
+    mark_batch_provider(conn, batch_id, utcnow())
 
 
 def close_open(
@@ -53,4 +57,6 @@ def close_open(
         )
         .values(state=state, resolution_note=note)
     )
+    if result.rowcount:
+        mark_clients(conn, provider_key, [None], utcnow(), metrics_done=True)
     return result.rowcount or 0

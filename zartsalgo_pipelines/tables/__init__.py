@@ -42,6 +42,8 @@ from zartsalgo_pipelines.tables.proof import (
     IncidentAlert,
     PortalCard,
     PortalGoLive,
+    PortalRefreshMark,
+    PortalRefreshState,
     ReportNote,
 )
 from zartsalgo_pipelines.tables.providers import (
@@ -83,6 +85,8 @@ __all__ = [
     "MetricFactValue",
     "PortalCard",
     "PortalGoLive",
+    "PortalRefreshMark",
+    "PortalRefreshState",
     "ProviderId",
     "ProviderTime",
     "QuoteRequest",

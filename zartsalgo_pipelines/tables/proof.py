@@ -1,4 +1,5 @@
-"""The proof tables: client metrics, incidents, portal cards, report notes, tasks, go-live.
+"""The proof tables: client metrics, incidents, portal cards, report notes, tasks, go-live,
+what the next portal refresh must rebuild.
 
 Portal-facing tables (``client_metrics``, ``portal_cards``, ``report_notes`` and the
 ``portal_feed`` view) never carry provider payloads."""
@@ -182,6 +183,34 @@ class PortalGoLive(Base):
     reviewed_batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     spec_version: Mapped[str] = mapped_column(sa.String(64))
     note: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class PortalRefreshMark(Base):
+    """A client whose portal cards a batch changed (``client_key`` None: every client of the
+    provider), written in the transaction that wrote the records. The provider's next
+    client_metrics recomputes the marked clients and sets ``metrics_done``; every portal
+    refresh rebuilds the marked clients' cards and deletes the marks that are done."""
+
+    __tablename__ = "portal_refresh_marks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider_key: Mapped[str] = mapped_column(sa.String(64))
+    client_key: Mapped[str | None] = mapped_column(sa.String(64))
+    batch_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # None: a change by hand
+    marked_at: Mapped[dt.datetime]
+    metrics_done: Mapped[bool] = mapped_column(server_default=sa.false())
+
+
+class PortalRefreshState(Base):
+    """What held for every card of a provider when its cards were last refreshed (a hash of
+    its go-live, connection, staleness, incidents, silence and spec): a refresh of marked
+    clients alone is only as good as the full one while this has not changed."""
+
+    __tablename__ = "portal_refresh_state"
+
+    provider_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    refreshed_at: Mapped[dt.datetime]
 
 
 # The portal's one read path: only visible and caveated cards and notes (a view, so a hidden

@@ -1,6 +1,7 @@
 """Aggregates over the record tables that metrics and their explanations are built from."""
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,9 +60,11 @@ def metric_buckets(
     metric: MetricSpec,
     is_date: bool,
     until: dt.datetime | None = None,
+    clients: Collection[str] | None = None,
 ) -> list[Bucket]:
     """One GROUP BY over the provider's records: counts, present, matching and sums per slot;
-    with ``until``, only records whose own time is not after it (the proof as of a moment)."""
+    with ``until``, only records whose own time is not after it (the proof as of a moment);
+    with ``clients``, only theirs (a refresh of the clients a batch marked)."""
     time = table.c[metric.time_field]
     slot = _slot(time, conn.dialect.name, is_date).label("slot")
     field = table.c[metric.field] if metric.field else None
@@ -92,6 +95,8 @@ def metric_buckets(
     )
     if until is not None:
         query = query.where(time <= (until.date() if is_date else until))
+    if clients is not None:
+        query = query.where(table.c.client_key.in_(sorted(clients)))
     query = _filtered(query, table, metric)
     return [
         Bucket(

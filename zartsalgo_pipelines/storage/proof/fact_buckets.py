@@ -32,6 +32,7 @@ class FactScope:
     filter: MetricFilter | None = None
     currency: str | None = None
     client_key: str | None = None
+    client_keys: tuple[str, ...] | None = None  # these clients' only (a marked refresh)
     first_day: dt.date | None = None
     last_day: dt.date | None = None  # included
 
@@ -81,6 +82,8 @@ def scoped(query: sa.Select[Any], scope: FactScope) -> sa.Select[Any]:
     query = query.where(facts.c.provider_key == scope.provider_key)
     if scope.client_key is not None:
         query = query.where(facts.c.client_key == scope.client_key)
+    if scope.client_keys is not None:
+        query = query.where(facts.c.client_key.in_(scope.client_keys))
     if scope.first_day is not None:
         query = query.where(facts.c.fact_date >= scope.first_day)
     if scope.last_day is not None:

@@ -1,7 +1,7 @@
 """Reads and writes of ``client_metrics``: the computed values, final periods, batch range."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +37,10 @@ def write_client_metrics(conn: sa.Connection, rows: Sequence[dict[str, Any]]) ->
     upsert_all_columns(conn, client_metrics, rows, key=PERIOD_KEY, keep=["period"])
 
 
-def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[dict[str, Any]]:
+def metric_rows(
+    conn: sa.Connection, provider_key: str | None = None, client_keys: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Stored metric values (of one provider; of ``client_keys`` only, if given)."""
     query = sa.select(client_metrics).order_by(
         client_metrics.c.provider_key,
         client_metrics.c.client_key,
@@ -46,6 +49,8 @@ def metric_rows(conn: sa.Connection, provider_key: str | None = None) -> list[di
     )
     if provider_key:
         query = query.where(client_metrics.c.provider_key == provider_key)
+    if client_keys is not None:
+        query = query.where(client_metrics.c.client_key.in_(sorted(client_keys)))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
