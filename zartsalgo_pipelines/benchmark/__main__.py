@@ -12,6 +12,15 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
+def _mapping_paths(text: str) -> list[str]:
+    paths = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in paths if p not in settings.MAPPING_PATHS]
+    if not paths or unknown or len(set(paths)) != len(paths):
+        valid = ", ".join(settings.MAPPING_PATHS)
+        raise argparse.ArgumentTypeError(f"expected distinct paths out of {valid}, got {text!r}")
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="zartsalgo_pipelines benchmark")
     parser.add_argument("--rows", type=int, default=300_000)
@@ -28,6 +37,13 @@ def main() -> None:
         "--facts",
         action="store_true",
         help="the reporting path: daily ad-platform fact rows into metric facts (throughput)",
+    )
+    parser.add_argument(
+        "--paths",
+        type=_mapping_paths,
+        default=list(settings.MAPPING_PATHS),
+        help="mapping paths to load the export with, side by side, comma-separated "
+        "(default: columnar,rows; the first one's figures are the summary's own)",
     )
     parser.add_argument("--deliveries", type=int, default=40, help="webhooks posted (--latency)")
     parser.add_argument("--rate", type=float, default=1.0, help="deliveries a second (--latency)")
