@@ -35,7 +35,7 @@ DEFAULT_CHUNK_SIZE = 8000
 # the row path for any row they are not sure of) or `rows` (every row in Python).
 MAPPING_PATH_ENV = "ZARTSALGO_MAPPING_PATH"
 MAPPING_PATHS = ("columnar", "rows")
-DEFAULT_MAPPING_PATH = "rows"
+DEFAULT_MAPPING_PATH = "columnar"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 # The families of processes this one belongs to (zartsalgo_pipelines/process_family.py).
 PROCESS_FAMILY_ENV = "ZARTSALGO_PROCESS_FAMILY"
