@@ -67,8 +67,7 @@ class FieldMap:
 
     def __init__(self, spec: ProviderSpec, *, columnar: bool | None = None) -> None:
         self.spec = spec
-        # The columnar path (mapping/columnar.py) or the row path; the setting decides unless
-        # the caller does (the differential test runs both).
+        # The columnar path (mapping/columnar.py) unless the setting or the caller says rows.
         self.columnar = settings.columnar_mapping() if columnar is None else columnar
         self.columnar_rows = 0  # rows the columnar path mapped itself (the benchmark says)
         self.columns = {e.target: FieldColumn(e) for e in spec.fields}
@@ -179,11 +178,11 @@ class FieldMap:
         return None
 
     def _validate(
-        self, chunk: MappedChunk, candidates: list[int], *, refuse_missing: bool = True
+        self, chunk: MappedChunk, candidates: list[int], only: pa.DataFrameSchema | None = None
     ) -> None:
         records = [chunk.rows[i].record or {} for i in candidates]
         columns = {target: column.read(records) for target, column in self.columns.items()}
-        if refuse_missing:  # the columnar path asked it of the whole chunk already
+        if only is None:  # else the columnar path's rows: it checked the whole chunk for this
             self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
 
@@ -217,8 +216,9 @@ class FieldMap:
                 problems.append((int(p), check, value))
             note(target, problems)
         frame = pd.DataFrame(typed, index=candidates)
+        schema, checked = (self.schema, frame) if only is None else (only, frame[[*only.columns]])
         try:
-            self.schema.validate(frame, lazy=True)
+            schema.validate(checked, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             self._collect(errors.failure_cases, columns, candidates, failures)
         # every spec maps external_id (checked when the spec loads)
