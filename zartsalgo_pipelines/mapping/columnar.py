@@ -2,9 +2,9 @@
 
 The row path (``FieldMap._validate``) handles every value in Python and then hands the typed
 frame to pandera. Here each column is converted to Arrow in one call and its common values
-(texts without surrounding whitespace, JSON numbers, booleans) are cast, value-mapped and
-checked as column operations; what it does not handle as a column (a number sent as text, a
-number with ``scale``, a time) goes through the row path's own cast for that column, unchanged.
+(texts without surrounding whitespace, JSON numbers, ids) are cast, value-mapped and checked
+as column operations; what it does not cast itself (a number sent as text or with ``scale``, a
+time, a boolean) goes through the row path's own cast, which works on a column too, unchanged.
 
 A row is taken here only when every one of its values is plain and passes every check of its
 field; any other row (a failed cast, a failed check, a failed source expression, an id the id
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pyarrow
+import pyarrow
 import pyarrow.compute as pc
 
 from zartsalgo_pipelines.jsonpaths import ExpressionFailure
@@ -241,7 +241,5 @@ def _passes(check: pa.Check, series: pd.Series, missing: np.ndarray) -> np.ndarr
     """One check over the column: missing values pass (pandera's ``ignore_na``)."""
     output = check(series).check_output  # only the given values, labelled by position
     ok = missing.copy()
-    passed: Callable[[Any], bool] = bool
-    labels = output.index.to_numpy()
-    ok[labels] = [passed(v) if v is not pd.NA else False for v in output.tolist()]
+    ok[output.index.to_numpy()] = output.to_numpy(dtype=bool, na_value=False)
     return ok
