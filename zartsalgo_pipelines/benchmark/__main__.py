@@ -39,6 +39,12 @@ def main() -> None:
         help="the reporting path: daily ad-platform fact rows into metric facts (throughput)",
     )
     parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="a first load on each mapping path with the CPU and wall time of its steps, per "
+        "thread (where the time goes, without a profiler's slowdown)",
+    )
+    parser.add_argument(
         "--paths",
         type=_mapping_paths,
         default=list(settings.MAPPING_PATHS),
@@ -62,6 +68,10 @@ def main() -> None:
                 latency.run(args.database_url, args.specs, args.deliveries, args.rate, args.repeat)
             )
         )
+    elif args.timeline:
+        from zartsalgo_pipelines.benchmark import timeline
+
+        timeline.run_timeline(args)
     elif args.facts:
         from zartsalgo_pipelines.benchmark import facts
 
