@@ -69,7 +69,7 @@ class FieldMap:
         self.spec = spec
         # The columnar path (mapping/columnar.py) unless the setting or the caller says rows.
         self.columnar = settings.columnar_mapping() if columnar is None else columnar
-        self.columnar_rows = 0  # rows the columnar path mapped itself (the benchmark says)
+        self.columnar_rows = 0  # rows the columnar path mapped itself (the tests ask)
         self.columns = {e.target: FieldColumn(e) for e in spec.fields}
         self.labels = {e.target: e.label for e in spec.fields}
         self.types = {e.target: e.type for e in spec.fields}
