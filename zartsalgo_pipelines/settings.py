@@ -31,6 +31,11 @@ REPOSITORY_DIR = PACKAGE_DIR.parent
 # 8,000: the per-chunk costs (lookups, pandera's per-column failure reports, a GC pass) are
 # spread over more rows (-13 % time a row against 5,000) at ~340 MB peak (README, benchmark).
 DEFAULT_CHUNK_SIZE = 8000
+# Which mapping path maps a chunk (docs/performance.md): `columnar` (Arrow column operations,
+# the row path for any row they are not sure of) or `rows` (every row in Python).
+MAPPING_PATH_ENV = "ZARTSALGO_MAPPING_PATH"
+MAPPING_PATHS = ("columnar", "rows")
+DEFAULT_MAPPING_PATH = "rows"
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 # The families of processes this one belongs to (zartsalgo_pipelines/process_family.py).
 PROCESS_FAMILY_ENV = "ZARTSALGO_PROCESS_FAMILY"
@@ -72,6 +77,21 @@ def chunk_size() -> int:
     if value < 1:
         raise ValueError(f"{CHUNK_SIZE_ENV} must be a positive integer, got {raw!r}")
     return value
+
+
+def mapping_path() -> str:
+    """``columnar`` or ``rows``: how the field map maps a chunk (the outcomes are the same)."""
+    raw = os.environ.get(MAPPING_PATH_ENV) or DEFAULT_MAPPING_PATH
+    if raw not in MAPPING_PATHS:
+        raise ValueError(
+            f"{MAPPING_PATH_ENV} must be one of {', '.join(MAPPING_PATHS)}, got {raw!r}"
+        )
+    return raw
+
+
+def columnar_mapping() -> bool:
+    """Whether chunks are mapped by the columnar path (``mapping/columnar.py``)."""
+    return mapping_path() == "columnar"
 
 
 def dagster_home() -> Path:

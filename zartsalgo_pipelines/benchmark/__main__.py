@@ -22,7 +22,16 @@ def _rates(text: str) -> list[float]:
     return rates
 
 
-def main() -> None:
+def _mapping_paths(text: str) -> list[str]:
+    paths = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in paths if p not in settings.MAPPING_PATHS]
+    if not paths or unknown or len(set(paths)) != len(paths):
+        valid = ", ".join(settings.MAPPING_PATHS)
+        raise argparse.ArgumentTypeError(f"expected distinct paths out of {valid}, got {text!r}")
+    return paths
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="zartsalgo_pipelines benchmark")
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--database-url", default=None, help="a MySQL server URL (default SQLite)")
@@ -57,12 +66,29 @@ def main() -> None:
         help="the webhook streams alone, without the sync, load and command-line figures",
     )
     parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="a first load on each mapping path with the CPU and wall time of its steps, per "
+        "thread (where the time goes, without a profiler's slowdown)",
+    )
+    parser.add_argument(
+        "--paths",
+        type=_mapping_paths,
+        default=list(settings.MAPPING_PATHS),
+        help="mapping paths to load the export with, side by side, comma-separated "
+        "(default: columnar,rows; the first one's figures are the summary's own)",
+    )
+    parser.add_argument(
         "--repeat",
         type=_at_least_one,
         default=3,
         help="sync and definitions-load samples, at least 1 (--latency)",
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     if args.latency:
         from zartsalgo_pipelines.benchmark import latency
         from zartsalgo_pipelines.benchmark.webhook_latency import Rate
@@ -72,6 +98,10 @@ def main() -> None:
             args.database_url, args.specs, rates, args.repeat, webhooks_only=args.webhooks_only
         )
         print(json.dumps(summary))
+    elif args.timeline:
+        from zartsalgo_pipelines.benchmark import timeline
+
+        timeline.run_timeline(args)
     elif args.facts:
         from zartsalgo_pipelines.benchmark import facts
 

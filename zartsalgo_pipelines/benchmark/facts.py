@@ -149,11 +149,15 @@ def run_facts(args: argparse.Namespace) -> None:
             floor_rows, floor_seconds = measure_floor(url, quotes, records, args.chunk_size)
             spec = load_spec(export_dir, args.chunk_size, ADS_SPEC)
             fact_floor = measure_fact_floor(url, spec, export, args.chunk_size)
-            first = run_pipeline(url, export_dir, args.chunk_size, workdir / "data", ADS_SPEC)
+            first = run_pipeline(
+                url, export_dir, args.chunk_size, workdir / "data", ADS_SPEC, args.paths[0]
+            )
             bound = None
             if url.startswith("mysql"):
                 bound = measure_write_bound(url, workdir, FACT_TABLES)
-            rerun = run_pipeline(url, export_dir, args.chunk_size, workdir / "data", ADS_SPEC)
+            rerun = run_pipeline(
+                url, export_dir, args.chunk_size, workdir / "data", ADS_SPEC, args.paths[0]
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     measured = {

@@ -60,11 +60,19 @@ def load_spec(export_dir: Path, chunk_size: int, shipped: Path = SHIPPED_SPEC) -
 
 
 def _pipeline_child(
-    url: str, export_dir: str, chunk_size: int, data_dir: str, out: Any, shipped: str
+    url: str,
+    export_dir: str,
+    chunk_size: int,
+    data_dir: str,
+    out: Any,
+    shipped: str,
+    mapping_path: str | None,
 ) -> None:
     import os
 
     os.environ[settings.DATA_DIR_ENV] = data_dir  # this process only: landing under workdir
+    if mapping_path is not None:  # through the setting, as a deployment chooses it
+        os.environ[settings.MAPPING_PATH_ENV] = mapping_path
     engine = create_engine(url)
     spec = load_spec(Path(export_dir), chunk_size, Path(shipped))
     cpu, started = cpu_seconds(), time.perf_counter()
@@ -105,12 +113,18 @@ def peak_rss_mb() -> float:
 
 
 def run_pipeline(
-    url: str, export_dir: Path, chunk_size: int, data_dir: Path, shipped: Path = SHIPPED_SPEC
+    url: str,
+    export_dir: Path,
+    chunk_size: int,
+    data_dir: Path,
+    shipped: Path = SHIPPED_SPEC,
+    mapping_path: str | None = None,
 ) -> dict[str, Any]:
-    """The pipeline on the export, in a spawned process (its peak RSS is its own)."""
+    """The pipeline on the export, in a spawned process (its peak RSS is its own), on the
+    mapping path the setting names unless ``mapping_path`` does."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    args = (url, str(export_dir), chunk_size, str(data_dir), send, str(shipped))
+    args = (url, str(export_dir), chunk_size, str(data_dir), send, str(shipped), mapping_path)
     child = context.Process(target=_pipeline_child, args=args)
     child.start()
     result = receive.recv()
@@ -175,9 +189,12 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
             floor_rows, floor_seconds = measure_floor(
                 url, load_spec(export_dir, args.chunk_size), export, args.chunk_size
             )
-            first = run_pipeline(url, export_dir, args.chunk_size, workdir / "data")
-            bound = measure_write_bound(url, workdir) if url.startswith("mysql") else None
-            rerun = run_pipeline(url, export_dir, args.chunk_size, workdir / "data")
+            paths = {args.paths[0]: _load_twice(args, url, export_dir, workdir, args.paths[0])}
+            for path in args.paths[1:]:  # each path's first load into an empty database
+                (workdir / path).mkdir()
+                with scratch_database(args.database_url, workdir / path) as path_url:
+                    upgrade_head(path_url)
+                    paths[path] = _load_twice(args, path_url, export_dir, workdir, path)
         definitions = measure_definitions(args.specs, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -186,8 +203,20 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         "scratch_database": scratch,
         "floor_rows": floor_rows,
         "floor_seconds": floor_seconds,
-        "first": first,
-        "bound": bound,
-        "rerun": rerun,
+        **paths[args.paths[0]],  # the first path's first load, write bound and re-run
+        "paths": paths,
         "definitions": definitions,
     }
+
+
+def _load_twice(
+    args: argparse.Namespace, url: str, export_dir: Path, workdir: Path, path: str
+) -> dict[str, Any]:
+    """A first load and a re-run on one mapping path (the write bound after the first load,
+    on MySQL, for the first path only: it measures the server, not the path)."""
+    first = run_pipeline(url, export_dir, args.chunk_size, workdir / "data", mapping_path=path)
+    bound = None
+    if url.startswith("mysql") and path == args.paths[0]:
+        bound = measure_write_bound(url, workdir)
+    rerun = run_pipeline(url, export_dir, args.chunk_size, workdir / "data", mapping_path=path)
+    return {"first": first, "bound": bound, "rerun": rerun}

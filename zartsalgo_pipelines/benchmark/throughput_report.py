@@ -19,7 +19,41 @@ def figures_of(rows: int, measured: dict[str, Any]) -> dict[str, Any]:
         "bound_rate": rows / bound_seconds if bound_seconds else None,
         "bound_us": {t: round(s * 1e6 / rows, 1) for t, s in bound.items()} if bound else None,
         "peak": max(first["peak_rss_mb"], rerun["peak_rss_mb"]),
+        "paths": {
+            path: _path_figures(rows, runs, measured["floor_rows"] / measured["floor_seconds"])
+            for path, runs in measured.get("paths", {}).items()
+        },
     }
+
+
+def _path_figures(rows: int, runs: dict[str, Any], floor_rate: float) -> dict[str, Any]:
+    """One mapping path's first load and re-run: rows/s, ratio to the floor, CPU, peak RSS."""
+    figures: dict[str, Any] = {}
+    for run in ("first", "rerun"):
+        measured = runs[run]
+        rate = rows / measured["seconds"]
+        figures[run] = {
+            "rows_per_s": round(rate),
+            "ratio": round(rate / floor_rate, 3),
+            "cpu_us_per_row": round(measured["cpu_seconds"] * 1e6 / rows, 1),
+            "wall_us_per_row": round(measured["seconds"] * 1e6 / rows, 1),
+            "peak_rss_mb": round(measured["peak_rss_mb"]),
+        }
+    return figures
+
+
+def print_paths(figures: dict[str, Any]) -> None:
+    """The mapping paths side by side, each loading the same export into an empty database."""
+    print("mapping paths, each into an empty database (first load | re-run):")
+    for path, runs in figures["paths"].items():
+        first, rerun = runs["first"], runs["rerun"]
+        print(
+            f"  {path:9s} first {first['rows_per_s']:>7,} rows/s ({first['ratio']:.2f}x floor), "
+            f"CPU {first['cpu_us_per_row']:.0f} us a row ({first['wall_us_per_row']:.0f} wall), "
+            f"peak {first['peak_rss_mb']} MB | re-run {rerun['rows_per_s']:>7,} rows/s "
+            f"({rerun['ratio']:.2f}x), CPU {rerun['cpu_us_per_row']:.0f} us, "
+            f"peak {rerun['peak_rss_mb']} MB"
+        )
 
 
 def print_report(
@@ -39,7 +73,8 @@ def print_report(
         f"= {floor_rate:,.0f} rows/s ({1e6 / floor_rate:.0f} us a row)"
     )
     print(
-        f"pipeline: {args.rows:,} rows in {first['seconds']:.2f} s = {first_rate:,.0f} rows/s "
+        f"pipeline ({args.paths[0]}): {args.rows:,} rows in {first['seconds']:.2f} s = "
+        f"{first_rate:,.0f} rows/s "
         f"({first_rate / floor_rate:.2f}x floor); review {review}"
     )
     print(
@@ -72,6 +107,8 @@ def print_report(
         )
     peak = figures["peak"]
     print(f"peak RSS of the pipeline process: {peak:.0f} MB")
+    if figures["paths"]:
+        print_paths(figures)
     print(
         f"definitions with {args.specs} provider specs: {definitions['seconds']:.2f} s "
         f"({definitions['assets']} assets)"
@@ -107,4 +144,6 @@ def summary(
         "peak_rss_mb": round(peak),
         "definitions_load_s": round(definitions["seconds"], 2),
         "definitions_specs": args.specs,
+        "mapping_path": args.paths[0],
+        "paths": figures["paths"],
     }

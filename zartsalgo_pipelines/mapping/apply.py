@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from zartsalgo_pipelines import settings
 from zartsalgo_pipelines.jsonpaths import ExpressionFailure, compile_safe_getter, top_level_key
 from zartsalgo_pipelines.mapping.bounds import (
     REASON_MAX_CHARS,
@@ -22,6 +23,7 @@ from zartsalgo_pipelines.mapping.bounds import (
     too_large,
 )
 from zartsalgo_pipelines.mapping.casting import cast, failed_check
+from zartsalgo_pipelines.mapping.columnar import validate_columnar
 from zartsalgo_pipelines.mapping.columns import FieldColumn, Problem
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
 from zartsalgo_pipelines.mapping.ids import normalise_id
@@ -63,8 +65,11 @@ _CHECK_NAMES = {"not_nullable": "required"}
 class FieldMap:
     """A provider's field map, compiled once and applied to many chunks."""
 
-    def __init__(self, spec: ProviderSpec) -> None:
+    def __init__(self, spec: ProviderSpec, *, columnar: bool | None = None) -> None:
         self.spec = spec
+        # The columnar path (mapping/columnar.py) unless the setting or the caller says rows.
+        self.columnar = settings.columnar_mapping() if columnar is None else columnar
+        self.columnar_rows = 0  # rows the columnar path mapped itself (the tests ask)
         self.columns = {e.target: FieldColumn(e) for e in spec.fields}
         self.labels = {e.target: e.label for e in spec.fields}
         self.types = {e.target: e.type for e in spec.fields}
@@ -148,7 +153,9 @@ class FieldMap:
                 chunk.external_ids[index] = self.external_id(row.record)
                 continue
             candidates.append(index)
-        if candidates:
+        if candidates and self.columnar:
+            validate_columnar(self, chunk, candidates)
+        elif candidates:
             self._validate(chunk, candidates)
         return chunk
 
@@ -177,10 +184,13 @@ class FieldMap:
                 return why
         return None
 
-    def _validate(self, chunk: MappedChunk, candidates: list[int]) -> None:
+    def _validate(
+        self, chunk: MappedChunk, candidates: list[int], only: pa.DataFrameSchema | None = None
+    ) -> None:
         records = [chunk.rows[i].record or {} for i in candidates]
         columns = {target: column.read(records) for target, column in self.columns.items()}
-        self._refuse_missing_required(columns, chunk, candidates)
+        if only is None:  # else the columnar path's rows: it checked the whole chunk for this
+            self._refuse_missing_required(columns, chunk, candidates)
         failures: dict[int, list[Failure]] = {}
 
         def note(target: str, problems: list[Problem]) -> None:
@@ -213,8 +223,9 @@ class FieldMap:
                 problems.append((int(p), check, value))
             note(target, problems)
         frame = pd.DataFrame(typed, index=candidates)
+        schema, checked = (self.schema, frame) if only is None else (only, frame[[*only.columns]])
         try:
-            self.schema.validate(frame, lazy=True)
+            schema.validate(checked, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             self._collect(errors.failure_cases, columns, candidates, failures)
         # every spec maps external_id (checked when the spec loads)

@@ -18,8 +18,19 @@ import orjson
 JSONDecodeError = orjson.JSONDecodeError  # a subclass of json.JSONDecodeError and ValueError
 
 # The longest integers orjson keeps exact are 2**64 - 1 (20 digits) and -2**63 (19 digits).
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
+# In bytes, every ASCII digit made a `0`: a run of 19 digits is then a run of 19 zeros, which
+# `in` finds in C. The regex `[0-9]{19}` took 6 us of a 660-byte line (it tries a match at
+# every digit), more than parsing the line; this takes under 1.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_NINETEEN_ZEROS = b"0" * 19
+
+
+def has_long_digits(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 19 or more ASCII digits (``[0-9]{19}``)."""
+    return _NINETEEN_ZEROS in data.translate(_DIGITS_AS_ZERO)
+
+
 NOT_JSON_CONSTANTS = "NaN, Infinity and -Infinity are not JSON"
 
 
@@ -32,7 +43,7 @@ def loads(data: bytes | str) -> Any:
     """Parse one JSON document; raises ``JSONDecodeError`` when it is not JSON."""
     value = orjson.loads(data)
     if isinstance(data, bytes):
-        exact = _LONG_DIGITS.search(data) is None
+        exact = not has_long_digits(data)
     else:
         exact = _LONG_DIGITS_TEXT.search(data) is None
     if exact:

@@ -61,6 +61,13 @@ def test_benchmark_on_sqlite_prints_the_summary() -> None:
     assert summary["write_bound_us_per_row"] is None
     assert summary["pipeline_ratio"] > 0 and summary["rerun_ratio"] > 0
     assert summary["pipeline_cpu_us_per_row"] > 0 and summary["rerun_cpu_us_per_row"] > 0
+    # Both mapping paths side by side, each into an empty database; the first is the summary's.
+    assert list(summary["paths"]) == ["columnar", "rows"]
+    assert summary["mapping_path"] == "columnar"
+    for runs in summary["paths"].values():
+        for run in (runs["first"], runs["rerun"]):
+            assert run["ratio"] > 0 and run["cpu_us_per_row"] > 0 and run["peak_rss_mb"] > 0
+    assert summary["paths"]["columnar"]["first"]["rows_per_s"] == summary["pipeline_rows_per_s"]
 
 
 @pytest.mark.mysql

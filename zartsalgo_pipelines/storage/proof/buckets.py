@@ -97,24 +97,32 @@ def metric_buckets(
         query = query.where(time <= (until.date() if is_date else until))
     if clients is not None:
         query = query.where(table.c.client_key.in_(sorted(clients)))
-    query = _filtered(query, table, metric)
-    return [
-        Bucket(
-            client_key=client,
-            slot=str(slot_text),
-            records=int(records),
-            present=int(present or 0),
-            matching=int(match or 0),
-            total=None if total is None else Decimal(str(total)),
-            squares=None if squares is None else Decimal(str(squares)),
-            values=int(present or 0),
-            first_batch_id=first,
-            last_batch_id=last,
-        )
-        for client, slot_text, records, present, match, total, squares, first, last in (
-            conn.execute(query)
-        )
-    ]
+    return [_bucket(*row) for row in conn.execute(_filtered(query, table, metric))]
+
+
+def _bucket(
+    client: str,
+    slot_text: object,
+    records: int,
+    present: int | None,
+    match: int | None,
+    total: object,
+    squares: object,
+    first: int | None,
+    last: int | None,
+) -> Bucket:
+    return Bucket(
+        client_key=client,
+        slot=str(slot_text),
+        records=int(records),
+        present=int(present or 0),
+        matching=int(match or 0),
+        total=None if total is None else Decimal(str(total)),
+        squares=None if squares is None else Decimal(str(squares)),
+        values=int(present or 0),
+        first_batch_id=first,
+        last_batch_id=last,
+    )
 
 
 def records_by_batch(
