@@ -8,7 +8,7 @@ with one bad row leniently, so it does not block the provider; a batch that fail
 still does. Unparseable rows have a check of their own. The asset kinds name the database in use.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,6 @@ from zartsalgo_pipelines_tests.helpers import count, quote
 
 SOURCE = {"kind": "file", "path": "*.jsonl", "format": "jsonl"}
 EMAIL = "contact_email_field_map"
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 def run(

@@ -12,12 +12,10 @@ runs by default; the portal keeps its pool."""
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import dagster as dg
-import pytest
 
-from zartsalgo_pipelines.definitions import build_definitions
 from zartsalgo_pipelines.factory.portal import (
     FOLLOW_RUN_TAGS,
     FOLLOW_SENSOR,
@@ -28,18 +26,6 @@ from zartsalgo_pipelines.factory.portal import (
 
 PORTAL = set(KEYS.values())
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-@pytest.fixture
-def definitions(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dg.Definitions:
-    monkeypatch.setenv("ZARTSALGO_DATABASE_URL", db_url)  # the resource the definitions build
-    return build_definitions()
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 class Ticks:

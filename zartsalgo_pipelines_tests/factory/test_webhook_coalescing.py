@@ -7,15 +7,12 @@ When the run executes, its one webhook batch accounts every delivery exactly onc
 next tick finds nothing waiting. Once the run has begun, a new delivery gets a run of its own."""
 
 import json
-from collections.abc import Iterator
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import execute_run
 
-from zartsalgo_pipelines.definitions import build_definitions
 from zartsalgo_pipelines.factory.resources import RESOURCE_KEY, ZartsalgoDatabase
 from zartsalgo_pipelines.storage.deliveries import store_delivery
 from zartsalgo_pipelines_tests.helpers import count, quote
@@ -23,18 +20,6 @@ from zartsalgo_pipelines_tests.helpers import count, quote
 PROVIDER = "quote_request"
 DELIVERIES = 6
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-@pytest.fixture
-def definitions(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dg.Definitions:
-    monkeypatch.setenv("ZARTSALGO_DATABASE_URL", db_url)  # the resource the definitions build
-    return build_definitions()
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as instance:
-        yield instance
 
 
 def tick(definitions: dg.Definitions, instance: dg.DagsterInstance, db_url: str) -> dg.SensorResult:
