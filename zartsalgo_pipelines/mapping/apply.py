@@ -5,13 +5,12 @@ Every row of the chunk leaves with exactly one outcome: ``ignored`` (a spec igno
 Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pandera.pandas as pa
 
 from zartsalgo_pipelines import settings
@@ -26,6 +25,7 @@ from zartsalgo_pipelines.mapping.casting import cast, failed_check
 from zartsalgo_pipelines.mapping.columnar import validate_columnar
 from zartsalgo_pipelines.mapping.columns import FieldColumn, Problem
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.failures import FailureCase, schema_failures
 from zartsalgo_pipelines.mapping.ids import normalise_id
 from zartsalgo_pipelines.mapping.outcomes import (
     DUPLICATE,
@@ -80,6 +80,8 @@ class FieldMap:
         self._raw_id = compile_safe_getter(id_entry.source)
         self.casefold = {e.target for e in spec.fields if e.casefold}
         self.schema: pa.DataFrameSchema = build_schema(spec)
+        # False: the schema's failures from pandera's lazy report (the tests compare the two)
+        self.own_failure_cases = True
 
     def external_id(self, record: Any) -> str | None:
         """The record's external id under the id rule (``mapping/ids.py``); None if unusable
@@ -202,6 +204,7 @@ class FieldMap:
         for target, column in self.columns.items():
             note(target, column.failed_expressions(columns[target]))
         ids = self._normalise_ids(columns, candidates, failures)
+        labels = pd.Index(candidates)  # once: each series gets the same index object
         typed = {}
         for target, values in columns.items():
             column = self.columns[target]
@@ -212,7 +215,7 @@ class FieldMap:
             values, outside = column.map_values(values)
             note(target, outside)
             series, bad = cast(values, self.types[target], column.rules)
-            series.index = candidates
+            series.index = labels
             typed[target] = series
             problems = []
             for p in np.flatnonzero(bad):
@@ -222,12 +225,10 @@ class FieldMap:
                 )
                 problems.append((int(p), check, value))
             note(target, problems)
-        frame = pd.DataFrame(typed, index=candidates)
+        frame = pd.DataFrame(typed, index=labels)
         schema, checked = (self.schema, frame) if only is None else (only, frame[[*only.columns]])
-        try:
-            schema.validate(checked, lazy=True)
-        except pandera.errors.SchemaErrors as errors:
-            self._collect(errors.failure_cases, columns, candidates, failures)
+        cases = schema_failures(schema, checked, self.spec.key, own=self.own_failure_cases)
+        self._collect(cases, columns, candidates, failures)
         # every spec maps external_id (checked when the spec loads)
         for index, external_id in zip(candidates, ids, strict=True):
             chunk.external_ids[index] = external_id
@@ -260,21 +261,14 @@ class FieldMap:
 
     def _collect(
         self,
-        cases: pd.DataFrame,
+        cases: Iterable[FailureCase],
         columns: dict[str, list[Any]],
         candidates: list[int],
         failures: dict[int, list[Failure]],
     ) -> None:
-        if cases["index"].isna().any():
-            first = cases[cases["index"].isna()].iloc[0]
-            raise SchemaLevelError(
-                f"Provider `{self.spec.key}`: the field map failed as a whole on "
-                f"`{first['column']}`: {first['check']} ({first['failure_case']})"
-            )
-        position = {index: p for p, index in enumerate(candidates)}
-        for row_index, column, check_text in cases[["index", "column", "check"]].itertuples(
-            index=False, name=None
-        ):
+        """The schema's failure cases as the rows' failures: a row's first failure per field."""
+        position = {index: p for p, index in enumerate(candidates)} if cases else {}
+        for row_index, column, check_text in cases:
             index, target = int(row_index), str(column)
             if any(f.field == target for f in failures.get(index, [])):
                 continue  # already failed to cast; the check on NA adds nothing
