@@ -21,6 +21,7 @@ the two on random columns and checks.
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
@@ -74,10 +75,12 @@ def failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failu
     cases: list[FailureCase] = []
     for name, column in schema.columns.items():
         series = frame[name]
-        if not _dtype_matches(column, series):
-            return None
         if not column.nullable and series.hasnans:
             cases.extend((label, name, NOT_NULLABLE) for label in series.index[series.isna()])
+        mistyped = _mistyped_labels(column, series)
+        if mistyped is None:
+            return None
+        cases.extend((label, name, f"dtype('{column.dtype}')") for label in mistyped)
         for check in column.checks:
             failed = _failed_labels(check, series)
             if failed is None:
@@ -118,12 +121,16 @@ def _plain_column(column: pa.Column) -> bool:
     )
 
 
-def _dtype_matches(column: pa.Column, series: pd.Series) -> bool:
-    """pandera's dtype check passes for the whole column (as a single verdict)."""
+def _mistyped_labels(column: pa.Column, series: pd.Series) -> pd.Index | None:
+    """The labels of the values pandera's dtype check fails (a verdict per value: a string
+    dtype gives one); None when it fails the column as a whole."""
     if column.dtype is None:
-        return True
-    verdict = column.dtype.check(Engine.dtype(series.dtype), series)
-    return isinstance(verdict, bool) and verdict
+        return series.index[:0]
+    verdict: Any = column.dtype.check(Engine.dtype(series.dtype), series)
+    if isinstance(verdict, bool | np.bool_):
+        return series.index[:0] if verdict else None
+    passed = verdict.astype(bool)
+    return series.index[:0] if passed.all() else series[~passed].index
 
 
 def _failed_labels(check: pa.Check, series: pd.Series) -> pd.Index | None:
