@@ -88,9 +88,8 @@ def frames(draw: st.DrawFn, hostile: bool) -> tuple[pa.DataFrameSchema, pd.DataF
         column_checks = draw(checks(draw(st.sampled_from(TYPES)) if hostile else declared))
         values = draw(st.lists(st.none() | VALUES[held], min_size=size, max_size=size))
         name = f"c{number}"
-        columns[name] = pa.Column(
-            DTYPES[declared], checks=draw(st.permutations(column_checks)), nullable=draw(st.booleans())
-        )
+        ordered = draw(st.permutations(column_checks))
+        columns[name] = pa.Column(DTYPES[declared], checks=ordered, nullable=draw(st.booleans()))
         data[name] = pd.Series(values, dtype=DTYPES[held], index=labels)
     schema = pa.DataFrameSchema(columns, name="random", strict=True, coerce=False)
     return schema, pd.DataFrame(data, index=pd.Index(labels, dtype="int64"))
@@ -150,9 +149,11 @@ def _mapped(spec: ProviderSpec, rows: list[SourceRow], columnar: bool, own: bool
     except SchemaLevelError as error:
         return str(error)
     frame = chunk.valid
-    dtypes = [str(t) for t in frame.dtypes]
-    valid = (list(frame.columns), list(frame.index), [frame[c].tolist() for c in frame], dtypes)
-    failures = {i: [(f.field, f.check, repr(f.value)) for f in fs] for i, fs in chunk.failures.items()}
+    typed = [(str(frame[c].dtype), repr(frame[c].tolist())) for c in frame]  # repr: NaN
+    valid = (list(frame.columns), list(frame.index), typed)
+    failures = {
+        i: [(f.field, f.check, repr(f.value)) for f in fs] for i, fs in chunk.failures.items()
+    }
     return chunk.outcomes, chunk.reasons, failures, chunk.external_ids, chunk.contexts, valid
 
 
