@@ -5,7 +5,7 @@ Every row of the chunk leaves with exactly one outcome: ``ignored`` (a spec igno
 Whether a valid row is created, updated or a duplicate is for storage to decide.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -25,7 +25,7 @@ from zartsalgo_pipelines.mapping.casting import cast, failed_check
 from zartsalgo_pipelines.mapping.columnar import validate_columnar
 from zartsalgo_pipelines.mapping.columns import FieldColumn, Problem
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
-from zartsalgo_pipelines.mapping.failures import FailureCase, schema_failures
+from zartsalgo_pipelines.mapping.failures import add_failures, schema_failures
 from zartsalgo_pipelines.mapping.ids import normalise_id
 from zartsalgo_pipelines.mapping.outcomes import (
     DUPLICATE,
@@ -58,8 +58,6 @@ __all__ = [
     "dead_letter_payload",
     "payload_hash",
 ]
-
-_CHECK_NAMES = {"not_nullable": "required"}
 
 
 class FieldMap:
@@ -228,7 +226,7 @@ class FieldMap:
         frame = pd.DataFrame(typed, index=labels)
         schema, checked = (self.schema, frame) if only is None else (only, frame[[*only.columns]])
         cases = schema_failures(schema, checked, self.spec.key, own=self.own_failure_cases)
-        self._collect(cases, columns, candidates, failures)
+        add_failures(cases, columns, candidates, failures)
         # every spec maps external_id (checked when the spec loads)
         for index, external_id in zip(candidates, ids, strict=True):
             chunk.external_ids[index] = external_id
@@ -258,23 +256,6 @@ class FieldMap:
                 failures.setdefault(index, []).append(Failure.of("external_id", refused, value))
             ids.append(external_id)
         return ids
-
-    def _collect(
-        self,
-        cases: Iterable[FailureCase],
-        columns: dict[str, list[Any]],
-        candidates: list[int],
-        failures: dict[int, list[Failure]],
-    ) -> None:
-        """The schema's failure cases as the rows' failures: a row's first failure per field."""
-        position = {index: p for p, index in enumerate(candidates)} if cases else {}
-        for row_index, column, check_text in cases:
-            index, target = int(row_index), str(column)
-            if any(f.field == target for f in failures.get(index, [])):
-                continue  # already failed to cast; the check on NA adds nothing
-            check = _CHECK_NAMES.get(str(check_text), str(check_text))
-            value = columns[target][position[index]]
-            failures.setdefault(index, []).append(Failure.of(target, check, value))
 
     def _refuse_missing_required(
         self, columns: dict[str, list[Any]], chunk: MappedChunk, candidates: list[int]

@@ -29,11 +29,13 @@ from pandera.config import ValidationDepth, get_config_context
 from pandera.engines.pandas_engine import Engine
 
 from zartsalgo_pipelines.mapping.errors import SchemaLevelError
+from zartsalgo_pipelines.mapping.outcomes import Failure
 
 # (row index label, column, the check as the report names it); the labels are the frame's
 FailureCase = tuple[Any, str, str]
-# What the report names a failed required check.
+# What the report names a failed required check, and what a dead letter names it.
 NOT_NULLABLE = "not_nullable"
+_CHECK_NAMES = {NOT_NULLABLE: "required"}
 
 
 def schema_failures(
@@ -55,6 +57,24 @@ def schema_failures(
             f"`{first['column']}`: {first['check']} ({first['failure_case']})"
         )
     return report[["index", "column", "check"]].itertuples(index=False, name=None)
+
+
+def add_failures(
+    cases: Iterable[FailureCase],
+    columns: dict[str, list[Any]],
+    candidates: list[int],
+    failures: dict[int, list[Failure]],
+) -> None:
+    """The schema's failure cases as the rows' failures (``candidates``: the frame's labels;
+    ``columns``: the values as read, positional): a row's first failure per field only."""
+    position = {index: p for p, index in enumerate(candidates)} if cases else {}
+    for row_index, column, check_text in cases:
+        index, target = int(row_index), str(column)
+        if any(f.field == target for f in failures.get(index, [])):
+            continue  # already failed to cast; the check on NA adds nothing
+        check = _CHECK_NAMES.get(str(check_text), str(check_text))
+        value = columns[target][position[index]]
+        failures.setdefault(index, []).append(Failure.of(target, check, value))
 
 
 def pandera_failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame | None:
