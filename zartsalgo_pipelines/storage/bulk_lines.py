@@ -39,14 +39,19 @@ def constant(value: Any) -> pa.Scalar:
     return pa.scalar(mysql_bulk.field(value).encode(), BYTES)
 
 
-def texts(values: Sequence[str | None]) -> pa.Array:
-    """Texts (None for missing) as escaped fields."""
-    return _escaped(pa.array(values, pa.large_string()).cast(BYTES))
+def texts(values: Sequence[Any]) -> pa.Array:
+    """Texts (None for missing) as escaped fields; a list holding anything else is formatted
+    value by value, as ``mysql_bulk.field`` formats it."""
+    try:
+        array = pa.array(values, pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([mysql_bulk.field(v) for v in values], pa.large_string()).cast(BYTES)
+    return _escaped(array.cast(BYTES))
 
 
-def integers(values: Iterable[int]) -> pa.Array:
-    """Integers (row numbers, positions) as fields."""
-    return pa.array(values, pa.int64()).cast(pa.string()).cast(BYTES)
+def integers(values: Iterable[int | None]) -> pa.Array:
+    """Integers (row numbers, positions, hours; None for missing) as fields."""
+    return pc.fill_null(pa.array(values, pa.int64()).cast(pa.string()).cast(BYTES), _NULL)
 
 
 def payloads(values: Sequence[bytes]) -> pa.Array:

@@ -65,6 +65,12 @@ def test_texts_and_payloads_are_escaped_as_field_and_json_field(values: list[str
     assert built == expected
 
 
+def test_values_that_are_not_texts_are_formatted_as_field_formats_them() -> None:
+    values = [7, None, "a\tb", dt.date(2026, 12, 8), True, 2.5]
+    expected = b"".join(mysql_bulk.field(value).encode() + b"\n" for value in values)
+    assert bulk_lines.file_lines([bulk_lines.texts(values)]) == expected
+
+
 def test_a_field_left_missing_is_refused_not_dropped() -> None:
     import pyarrow as pa
 
