@@ -40,6 +40,9 @@ _SPACES = "".join(f"\\x{{{c:04X}}}" for c in range(sys.maxunicode + 1) if chr(c)
 _EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"
 # A float holds every integer up to this exactly; beyond it the row path's float() rounds.
 _EXACT_INTEGERS = 2**53
+# Columns of only these types are plain texts / numbers as they stand.
+_TEXTS = frozenset({str, type(None)})
+_FLOATS = frozenset({float, type(None)})
 
 # (typed column for every candidate, positional; mask of the candidates it is sure of)
 Typed = tuple[pd.Series, np.ndarray]
@@ -98,7 +101,9 @@ def _typed_column(column: FieldColumn, field_type: str, values: list[Any], fold:
         series, ok = _number_column(column, field_type, values)
     else:  # booleans, times and dates: the row path's cast is a column operation already
         series, ok = _rows_cast(column, field_type, values, fold)
-    if column.may_fail:  # a source expression that failed on a record fails that row
+    # A source expression that failed on a record fails that row (``set(map(type, ...))``
+    # tells in C whether any did: a generator a value cost more than the test).
+    if column.may_fail and ExpressionFailure in set(map(type, values)):
         ok &= np.fromiter((type(v) is not ExpressionFailure for v in values), bool, len(values))
     return series, ok
 
@@ -131,7 +136,10 @@ def _delegate(
 def _strings(values: list[Any]) -> tuple[pyarrow.Array, np.ndarray]:
     """Texts as an Arrow array (blank as missing), and which values are texts (or missing)
     without surrounding whitespace: those the row path's ``strip() or None`` keeps as sent."""
-    plain = np.fromiter((type(v) is str or v is None for v in values), bool, len(values))
+    if set(map(type, values)) <= _TEXTS:  # the usual column: no value to look at one by one
+        plain = np.ones(len(values), dtype=bool)
+    else:
+        plain = np.fromiter((type(v) is str or v is None for v in values), bool, len(values))
     texts = values if plain.all() else _only(values, plain)
     try:
         array = pyarrow.array(texts, type=pyarrow.string())
@@ -203,16 +211,18 @@ def _number_column(column: FieldColumn, field_type: str, values: list[Any]) -> T
     """JSON numbers as floats (an integer field: whole ones as integers) as a column; a
     number sent as text, a boolean, an integer a float cannot hold exactly, a fraction for an
     integer field: through the row path."""
-    plain = np.fromiter(
-        (
-            type(v) is float
-            or v is None
-            or (type(v) is int and -_EXACT_INTEGERS <= v <= _EXACT_INTEGERS)
-            for v in values
-        ),
-        dtype=bool,
-        count=len(values),
-    )
+    plain = np.ones(len(values), dtype=bool)
+    if not set(map(type, values)) <= _FLOATS:
+        plain = np.fromiter(
+            (
+                type(v) is float
+                or v is None
+                or (type(v) is int and -_EXACT_INTEGERS <= v <= _EXACT_INTEGERS)
+                for v in values
+            ),
+            dtype=bool,
+            count=len(values),
+        )
     numbers = values if plain.all() else _only(values, plain)
     floats = pyarrow.array(numbers, type=pyarrow.float64()).to_numpy(zero_copy_only=False)
     if field_type == "integer":
