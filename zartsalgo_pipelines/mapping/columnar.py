@@ -36,8 +36,7 @@ if TYPE_CHECKING:
     from zartsalgo_pipelines.mapping.apply import FieldMap
 
 # What ``str.strip()`` removes (``str.isspace``: 29 code points, beyond Unicode's White_Space).
-_SPACES = "".join(f"\\x{{{c:04X}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace())
-_EDGE_SPACE = f"^[{_SPACES}]|[{_SPACES}]$"
+_SPACES = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 # A float holds every integer up to this exactly; beyond it the row path's float() rounds.
 _EXACT_INTEGERS = 2**53
 # Columns of only these types are plain texts / numbers as they stand.
@@ -146,7 +145,10 @@ def _strings(values: list[Any]) -> tuple[pyarrow.Array, np.ndarray]:
     except (pyarrow.ArrowException, UnicodeError):  # a lone surrogate: not UTF-8 at all
         plain &= np.fromiter((v is None or _utf8(v) for v in texts), bool, len(texts))
         array = pyarrow.array(_only(values, plain), type=pyarrow.string())
-    edged = pc.match_substring_regex(array, _EDGE_SPACE).fill_null(False)
+    # A text with one of them at an edge is what trimming them shortens: a seventh of the
+    # time of the regular expression ``^[...]|[...]$`` over the same texts.
+    trimmed = pc.utf8_trim(array, characters=_SPACES)
+    edged = pc.not_equal(pc.binary_length(trimmed), pc.binary_length(array)).fill_null(False)
     plain &= ~edged.to_numpy(zero_copy_only=False)
     blank = pc.equal(pc.binary_length(array), 0).fill_null(False)
     return pc.if_else(blank, pyarrow.scalar(None, pyarrow.string()), array), plain
