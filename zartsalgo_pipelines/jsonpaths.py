@@ -10,6 +10,7 @@ cost more than the database writes. The tests check the closures against ``jmesp
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import jmespath
@@ -78,13 +79,31 @@ def _field(key: str) -> Getter:
     return lambda value: value.get(key) if isinstance(value, dict) else None
 
 
+def _keys(keys: list[str]) -> Getter:
+    """``a.b.c`` as one closure: a chain of ``_field`` closures cost a call per key and per link
+    (the filter in ``answers[?field.ref=='x']`` runs it for every item of every record)."""
+    if len(keys) == 1:
+        return _field(keys[0])
+
+    def get(value: Any) -> Any:
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    return get
+
+
 def _then(first: Getter, second: Getter) -> Getter:
     return lambda value: second(first(value))
 
 
-def _index(base: Getter, position: int) -> Getter:
+def _index(base: Getter | None, position: int) -> Getter:
+    """``base[position]``; ``base`` None is the current value (``| [0]``), spared a call."""
+
     def get(value: Any) -> Any:
-        items = base(value)
+        items = value if base is None else base(value)
         if not isinstance(items, list):
             return None
         try:
@@ -96,13 +115,15 @@ def _index(base: Getter, position: int) -> Getter:
 
 
 def _projection(base: Getter, each: Getter, keep: Getter | None = None) -> Getter:
+    """``base[*].each``, or ``base[?keep].each``; ``keep`` returns a bool (``_test``)."""
+
     def get(value: Any) -> Any:
         items = base(value)
         if not isinstance(items, list):
             return None
         out = []
         for item in items:
-            if keep is not None and not _truthy(keep(item)):
+            if keep is not None and not keep(item):
                 continue
             result = each(item)
             if result is not None:
@@ -112,10 +133,37 @@ def _projection(base: Getter, each: Getter, keep: Getter | None = None) -> Gette
     return get
 
 
+def _test(node: dict[str, Any]) -> Getter:
+    """A filter's condition as a closure returning a bool (a comparator returns one already)."""
+    if node["type"] == "comparator" and node["value"] in {"eq", "ne"}:
+        return _compile(node)
+    condition = _compile(node)
+    return lambda value: _truthy(condition(value))
+
+
+def _comparator(node: dict[str, Any]) -> Getter:
+    """``==`` / ``!=``; against a literal text (``ref=='service'``) a plain ``==`` is JMESPath's
+    equality, since no boolean equals a text, with no literal closure called per value."""
+    left_node, right_node = node["children"]
+    if left_node["type"] == "literal":
+        left_node, right_node = right_node, left_node  # equality is symmetric
+    left = _compile(left_node)
+    if right_node["type"] == "literal" and type(right_node["value"]) is str:
+        text = right_node["value"]
+        if node["value"] == "eq":
+            return lambda value: left(value) == text
+        return lambda value: left(value) != text
+    right = _compile(right_node)
+    if node["value"] == "eq":
+        return lambda value: _equals(left(value), right(value))
+    return lambda value: not _equals(left(value), right(value))
+
+
 def _compile(node: dict[str, Any]) -> Getter:
     kind, children = node["type"], node.get("children", [])
-    if kind == "field":
-        return _field(node["value"])
+    keys = _field_chain(node)
+    if keys is not None:
+        return _keys(keys)
     if kind in {"identity", "current"}:
         return lambda value: value
     if kind == "literal":
@@ -127,16 +175,14 @@ def _compile(node: dict[str, Any]) -> Getter:
             getter = _then(getter, _compile(child))
         return getter
     if kind == "index_expression" and children[1]["type"] == "index":
-        return _index(_compile(children[0]), children[1]["value"])
+        current = children[0]["type"] in {"identity", "current"}
+        return _index(None if current else _compile(children[0]), children[1]["value"])
     if kind == "projection":
         return _projection(_compile(children[0]), _compile(children[1]))
     if kind == "filter_projection":
-        return _projection(_compile(children[0]), _compile(children[1]), _compile(children[2]))
+        return _projection(_compile(children[0]), _compile(children[1]), _test(children[2]))
     if kind == "comparator" and node["value"] in {"eq", "ne"}:
-        left, right = _compile(children[0]), _compile(children[1])
-        if node["value"] == "eq":
-            return lambda value: _equals(left(value), right(value))
-        return lambda value: not _equals(left(value), right(value))
+        return _comparator(node)
     if kind == "multi_select_list":
         getters = [_compile(child) for child in children]
         return lambda value: None if value is None else [get(value) for get in getters]
@@ -189,16 +235,35 @@ def compile_column(expression: str) -> ColumnGetter:
     """
     keys = _field_chain(dict(jmespath.compile(expression).parsed))
     if keys is None:
-        # Any other expression may raise on some record (a function given a null): that
-        # record's value is an ExpressionFailure, the others are evaluated as usual.
-        get = compile_safe_getter(expression)
-        return lambda records: [get(r) for r in records]
+        return _records_column(expression)
 
     def column(records: list[Any]) -> list[Any]:
         values = records
         for key in keys:
-            values = [v.get(key) if isinstance(v, dict) else None for v in values]
+            try:
+                # dict.get mapped in C: a third of the comprehension's time. It raises for a
+                # value that is not a dict (a missing object is None), and then the step is
+                # taken again value by value.
+                values = list(map(dict.get, values, repeat(key)))
+            except TypeError:
+                values = [v.get(key) if isinstance(v, dict) else None for v in values]
         return values
+
+    return column
+
+
+def _records_column(expression: str) -> ColumnGetter:
+    """Any other expression, record by record. It may raise on some record (a function given
+    a null): that record's value is then an ExpressionFailure, the others are evaluated as
+    usual. Evaluation is pure, so the chunk is evaluated without a ``try`` per record first and
+    again record by record only when some record raised."""
+    get, safe = compile_getter(expression), compile_safe_getter(expression)
+
+    def column(records: list[Any]) -> list[Any]:
+        try:
+            return [get(r) for r in records]
+        except Exception:  # whatever it is, it is one record's failure: find which
+            return [safe(r) for r in records]
 
     return column
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -29,6 +30,11 @@ MYSQL_SERVER_URL = os.environ.get(
     "ZARTSALGO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
 SHIPPED_SPEC = DEFS_DIR / "quote_request" / "defs.yaml"
+
+# No test depends on the machine's speed: hypothesis' default deadline (200 ms an example) is a
+# timing threshold, which a loaded machine crossed. Every @settings inherits this profile.
+hypothesis.settings.register_profile("zartsalgo", deadline=None)
+hypothesis.settings.load_profile("zartsalgo")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -144,6 +144,7 @@ def run_facts(args: argparse.Namespace) -> None:
         write_jsonl(generate_records(args.rows), records)
         with scratch_database(args.database_url, workdir) as url:
             upgrade_head(url)
+            scratch = sa.engine.make_url(url).database
             print(f"database: {mask_url(url)}")
             quotes = load_spec(records.parent, args.chunk_size)
             floor_rows, floor_seconds = measure_floor(url, quotes, records, args.chunk_size)
@@ -170,7 +171,7 @@ def run_facts(args: argparse.Namespace) -> None:
     figures = figures_of(args.rows, measured)
     figures["fact_floor_rate"] = fact_floor[0] / fact_floor[1]
     _print(args, measured, figures)
-    print(json.dumps(_summary(args, figures, first, rerun)))
+    print(json.dumps(_summary(args, figures, first, rerun) | {"scratch_database": scratch}))
 
 
 def _print(args: argparse.Namespace, measured: dict[str, Any], figures: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ from zartsalgo_pipelines.mapping.outcomes import (
     KnownFailure,
     MappedChunk,
     dead_letter_payload,
+    fingerprints,
     payload_hash,
 )
 from zartsalgo_pipelines.mapping.schema import build_schema
@@ -96,8 +97,7 @@ class FieldMap:
 
     def fingerprints(self, rows: Sequence[SourceRow]) -> tuple[list[bytes], list[str]]:
         """Canonical payload and its hash per row (an unparseable line hashes its text)."""
-        payloads = [canonical_json(r.record if r.error is None else r.raw_text) for r in rows]
-        return payloads, [payload_hash(p) for p in payloads]
+        return fingerprints(rows)
 
     def apply(
         self,

@@ -106,6 +106,19 @@ def canonical_text(value: Any) -> str:
     return canonical_json(value).decode()
 
 
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def canonical_payloads(records: list[Any]) -> list[bytes]:
+    """``canonical_json`` of each record, in one comprehension: the call a row cost a tenth of
+    the work. A record orjson refuses sends the list through ``canonical_json`` one by one."""
+    dumps, option = orjson.dumps, _CANONICAL
+    try:
+        return [bytes(memoryview(dumps(r, option=option, default=str))) for r in records]
+    except (orjson.JSONEncodeError, TypeError):
+        return [canonical_json(r) for r in records]
+
+
 def canonical_json(record: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the same record hashes the same in any key order.
 
@@ -116,9 +129,7 @@ def canonical_json(record: Any) -> bytes:
     send; the standard library writes those the same way, only slower.
     """
     try:
-        payload = orjson.dumps(
-            record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
-        )
+        payload = orjson.dumps(record, option=_CANONICAL, default=str)
     except (orjson.JSONEncodeError, TypeError):
         text = json.dumps(
             record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str

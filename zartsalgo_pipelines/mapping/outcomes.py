@@ -13,7 +13,13 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from zartsalgo_pipelines.mapping.bounds import TOO_DEEP_KEY, bounded, kept_or_marker, shown
+from zartsalgo_pipelines.mapping.bounds import (
+    TOO_DEEP_KEY,
+    bounded,
+    canonical_payloads,
+    kept_or_marker,
+    shown,
+)
 from zartsalgo_pipelines.sources.files import SourceRow
 from zartsalgo_pipelines.tables.limits import JSON_MAX_DEPTH, ROW_PAYLOAD_MAX_BYTES
 
@@ -111,3 +117,11 @@ def dead_letter_payload(chunk: "MappedChunk", index: int) -> str:
 
 def payload_hash(payload: bytes) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def fingerprints(rows: Sequence[SourceRow]) -> tuple[list[bytes], list[str]]:
+    """Canonical payload and its hash per row (an unparseable line hashes its text): each is
+    ``canonical_json`` and ``payload_hash``, without two Python calls a row."""
+    payloads = canonical_payloads([r.record if r.error is None else r.raw_text for r in rows])
+    blake2b = hashlib.blake2b
+    return payloads, [blake2b(p, digest_size=16).hexdigest() for p in payloads]

@@ -50,20 +50,24 @@ def plan_chunk(chunk: MappedChunk, known: KnownVersions, first_row_number: int) 
     chunk, or a caller's overlay, sees them.
     """
     plan = ChunkPlan(first_row_number, list(chunk.outcomes), {}, [], [])
-    for index in chunk.valid.index:
-        external_id = chunk.external_ids[index]
+    # Bound once: the loop runs for every valid row. ``tolist`` gives the index's ints in one
+    # call (iterating a pandas index boxes them one by one).
+    statuses, ids, hashes = plan.statuses, chunk.external_ids, chunk.hashes
+    known_hashes, known_ids = known.hashes, known.ids
+    for index in chunk.valid.index.tolist():
+        external_id = ids[index]
         assert external_id is not None  # required by every spec (checked at load)
-        digest = chunk.hashes[index]
-        if digest in known.hashes:
-            plan.statuses[index] = "duplicate"  # this exact payload was stored before
+        digest = hashes[index]
+        if digest in known_hashes:
+            statuses[index] = "duplicate"  # this exact payload was stored before
             continue
-        if external_id in known.ids:
-            plan.statuses[index] = "updated"
+        if external_id in known_ids:
+            statuses[index] = "updated"
         else:
-            plan.statuses[index] = "created"
+            statuses[index] = "created"
             plan.created.append(external_id)
-            known.ids.add(external_id)
-        known.hashes.add(digest)
+            known_ids.add(external_id)
+        known_hashes.add(digest)
         plan.latest[external_id] = index
         plan.changed.append(index)
     return plan
@@ -113,6 +117,6 @@ def known_versions(
     if not revalidate_failures:
         failed = known_failures(conn, spec, sorted(set(fingerprints[1]) - hashes))
     chunk = field_map.apply(rows, hashes, failed_before=failed, fingerprints=fingerprints)
-    candidates = {chunk.external_ids[i] for i in chunk.valid.index} - {None}
+    candidates = {chunk.external_ids[i] for i in chunk.valid.index.tolist()} - {None}
     ids = (candidates & pending.ids) | existing_ids(conn, spec, candidates - pending.ids)
     return chunk, KnownVersions(hashes, ids)

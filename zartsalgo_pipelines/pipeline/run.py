@@ -166,9 +166,14 @@ def landed_rows(spec: ProviderSpec, landing: Path) -> Iterator[SourceRow]:
 
 
 def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    """Lists of ``size`` rows; the generator keeps no reference to the list it handed out, so
+    the caller's ``del`` frees the chunk's parsed records at once. Held here until the next
+    chunk was read, they were walked by the per-chunk GC pass and freed only then."""
     iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
+    held = [list(itertools.islice(iterator, size))]
+    while held[0]:
+        yield held.pop()
+        held.append(list(itertools.islice(iterator, size)))
 
 
 def ingest_rows(

@@ -45,11 +45,15 @@ def write_chunk(
     write_import_rows(conn, job, plan.statuses)
     mark_touched_clients(conn, job, plan.latest, set(plan.created))
     if plan.latest:
-        write = write_facts if spec.reports_facts else write_records
-        write(conn, job, plan.latest, set(plan.created))
+        created = set(plan.created)
+        if spec.reports_facts:
+            write_facts(conn, job, plan.latest, created)
+            new_ids = None
+        else:
+            new_ids = write_records(conn, job, plan.latest, created)
         write_versions(conn, job, plan.changed)
         if plan.created:
-            link_new_objects(conn, job)
+            link_new_objects(conn, job, new_ids)
     write_dead_letters(conn, job)
     counts = Counter(plan.statuses)
     counts.pop(VALID, None)

@@ -156,6 +156,26 @@ def load_file(
         )
 
 
+def loaded_ids(conn: sa.Connection, table_name: str, rows: int) -> int | None:
+    """The id the file's first line got, right after a LOAD DATA of ``rows`` lines into
+    ``table_name``, when its lines are proven to have got consecutive ids in file order; else
+    None (the caller then matches rows by their keys).
+
+    The proof, whatever ``innodb_autoinc_lock_mode`` and whoever else inserts: the statement's
+    ``rows`` ids are distinct, increase line by line, and the first is ``LAST_INSERT_ID()``; if
+    the largest id this transaction can see is ``first + rows - 1``, its ``rows`` ids fill
+    ``first .. first + rows - 1`` exactly (another writer's id inside that range would leave
+    one of them outside it). ``auto_increment_increment`` above 1 or an interleaved writer's ids
+    in between fail the test, never silently.
+    """
+    first, largest = conn.exec_driver_sql(
+        f"SELECT LAST_INSERT_ID(), MAX(id) FROM `{table_name}`"
+    ).one()
+    if not first or largest != first + rows - 1:
+        return None
+    return int(first)
+
+
 def _warnings(conn: sa.Connection) -> str:
     # SELECT @@warning_count leaves the warnings of the statement before it in place.
     warnings = conn.exec_driver_sql("SHOW WARNINGS LIMIT 3").all()

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.tables.base import Base, BigId, ProviderId, table_of
+from zartsalgo_pipelines.tables.base import Base, BigId, JsonText, ProviderId, table_of
 
 # Fifteen digits, six after the point: what the mapping's numbers keep exactly on their way from
 # the provider's text through a float (15 significant digits always survive one), so a value is
@@ -47,7 +47,7 @@ class MetricFact(Base):
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     dimensions: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # Provider fields the map does not name: kept as context, never shown in the portal.
-    source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    source_context: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

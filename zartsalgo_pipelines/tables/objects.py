@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.tables.base import Base, BigId, ProviderId, ProviderTime
+from zartsalgo_pipelines.tables.base import Base, BigId, JsonText, ProviderId, ProviderTime
 
 
 class IntegrationExternalObject(Base):
@@ -25,7 +25,7 @@ class IntegrationExternalObject(Base):
     # of the same export leaves this table untouched.
     last_seen_at: Mapped[dt.datetime]
     source_updated_at: Mapped[dt.datetime | None] = mapped_column(ProviderTime)
-    raw_payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # internal only
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(JsonText)  # internal only
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
 
 

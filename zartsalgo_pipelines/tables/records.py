@@ -7,7 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zartsalgo_pipelines.tables.base import Base, BigId, LongText, ProviderId, ProviderTime
+from zartsalgo_pipelines.tables.base import (
+    Base,
+    BigId,
+    JsonText,
+    LongText,
+    ProviderId,
+    ProviderTime,
+)
 from zartsalgo_pipelines.tables.facts import MetricFact
 
 
@@ -34,7 +41,7 @@ class QuoteRequest(Base):
     message: Mapped[str | None] = mapped_column(LongText)
     source_page: Mapped[str | None] = mapped_column(sa.String(500))
     # Provider fields the map does not name: kept as context, never shown in the portal.
-    source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    source_context: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -58,7 +65,7 @@ class CrmDeal(Base):
     close_date: Mapped[dt.date | None]
     source_created_at: Mapped[dt.datetime] = mapped_column(ProviderTime)
     source_updated_at: Mapped[dt.datetime | None] = mapped_column(ProviderTime)
-    source_context: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    source_context: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
     last_batch_id: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

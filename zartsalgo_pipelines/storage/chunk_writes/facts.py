@@ -16,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from zartsalgo_pipelines.specs.facts import DIMENSION_PREFIX, MEASURE_PREFIX
-from zartsalgo_pipelines.storage import mysql_bulk
+from zartsalgo_pipelines.storage import bulk_lines, mysql_bulk
 from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
 from zartsalgo_pipelines.storage.chunk_writes.records import (
     context_json,
@@ -103,17 +103,21 @@ def _fact_rows(job: ChunkWrite, columns: dict[str, Any], first: int, last: int) 
 def _load_new_facts(
     conn: sa.Connection, job: ChunkWrite, columns: dict[str, Any], count: int
 ) -> None:
-    """LOAD DATA the first ``count`` facts of ``columns``, lines built column by column."""
-    field = mysql_bulk.field
-    tail = f"\t{field(job.spec.key)}\t{job.batch_id}\t{field(job.now)}\t{field(job.now)}\n"
-    lines = [
-        f"{field(e)}\t{field(c)}\t{d.isoformat()}\t{field(h)}\t{field(cur)}\t{field(dim)}"
-        f"\t{field(ctx)}{tail}"
-        for e, c, d, h, cur, dim, ctx in zip(
-            *(columns[n][:count] for n in FACT_COLUMNS[:7]), strict=True
-        )
-    ]
-    mysql_bulk.load_text(conn, facts.name, FACT_COLUMNS, "".join(lines))
+    """LOAD DATA the first ``count`` facts of ``columns``, the file built by Arrow."""
+    constant = bulk_lines.constant
+    lines = bulk_lines.file_lines(
+        [
+            bulk_lines.texts(columns["external_id"][:count]),
+            bulk_lines.texts(columns["client_key"][:count]),
+            bulk_lines.texts([d.isoformat() for d in columns["fact_date"][:count]]),
+            bulk_lines.integers(columns["fact_hour"][:count]),
+            bulk_lines.texts(columns["currency"][:count]),
+            bulk_lines.texts(columns["dimensions"][:count]),
+            bulk_lines.texts(columns["source_context"][:count]),
+            *(constant(v) for v in (job.spec.key, job.batch_id, job.now, job.now)),
+        ]
+    )
+    mysql_bulk.load_text(conn, facts.name, FACT_COLUMNS, lines)
 
 
 def _plain(series: pd.Series) -> list[Any]:
@@ -176,10 +180,8 @@ def _load_values(
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {stage} (external_id VARCHAR(191) COLLATE utf8mb4_bin, {columns})"
     )
-    field = mysql_bulk.field
-    lines = "".join(
-        "\t".join([field(e), *(field(v) for v in vs)]) + "\n"
-        for e, *vs in zip(ids, *measures.values(), strict=True)
+    lines = bulk_lines.file_lines(
+        [bulk_lines.texts(ids), *(bulk_lines.texts(values) for values in measures.values())]
     )
     mysql_bulk.load_text(conn, stage, ["external_id", *(f"m{n}" for n in range(len(names)))], lines)
     _insert_values(conn, job, f"{stage} AS v", {}, names)

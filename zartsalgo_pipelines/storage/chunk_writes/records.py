@@ -1,17 +1,20 @@
 """A chunk's records and their external objects: plain inserts for new ones, upserts for known."""
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pandas as pd
 import sqlalchemy as sa
 
-from zartsalgo_pipelines.storage import mysql_bulk
-from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite
+from zartsalgo_pipelines.storage import bulk_lines, mysql_bulk
+from zartsalgo_pipelines.storage.chunk_writes import ChunkWrite, NewIds
 from zartsalgo_pipelines.storage.upsert import NEW, insert_many, upsert
 from zartsalgo_pipelines.tables import RECORD_MODELS, table_of
 from zartsalgo_pipelines.tables.core import external_objects as objects
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The order the file lines of ``_load_new_records`` follow.
 EXTERNAL_OBJECT_COLUMNS = [c.name for c in objects.columns if c.name != "id"]
@@ -34,21 +37,28 @@ def driver_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def write_records(
     conn: sa.Connection, job: ChunkWrite, latest: dict[str, int], created: set[str]
-) -> None:
+) -> NewIds | None:
     """Write the newest version of each changed object. Objects first seen in this chunk are
     plain inserts (nothing can clash: records, objects and versions commit together), which the
-    MySQL bulk path loads straight into the table; known ones are upserts."""
+    MySQL bulk path loads straight into the table; known ones are upserts. Returns the new
+    rows' ids when they are known without a lookup (the MySQL bulk path, ``NewIds``)."""
     new = [index for external_id, index in latest.items() if external_id in created]
     known = [index for external_id, index in latest.items() if external_id not in created]
     records_table = table_of(RECORD_MODELS[job.spec.object_type])
+    new_ids = None
     if conn.dialect.name == "mysql" and len(new) >= mysql_bulk.BULK_MIN_ROWS:
-        _load_new_records(conn, job, new)
+        new_ids = _load_new_records(conn, job, new)
     elif new:
         records, externals = _record_rows(job, new)
         insert_many(conn, records_table, records)
         insert_many(conn, objects, externals)
-    if not known:
-        return  # a chunk of only new objects slices no frame for the upserts
+    if known:  # a chunk of only new objects slices no frame for the upserts
+        _upsert_known_records(conn, job, known)
+    return new_ids
+
+
+def _upsert_known_records(conn: sa.Connection, job: ChunkWrite, known: list[int]) -> None:
+    records_table = table_of(RECORD_MODELS[job.spec.object_type])
     records, externals = _record_rows(job, known)
     mapped = [e.target for e in job.spec.fields]
     upsert(
@@ -118,43 +128,50 @@ def external_object_row(job: ChunkWrite, index: int, updated_at: Any) -> dict[st
     }
 
 
-def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) -> None:
-    """The MySQL path for new records and their external objects: file lines built column by
-    column (``mysql_bulk.column_texts``), never a dict per row. Half of a first load's Python
-    time had gone into building, merging and escaping those dicts."""
+def _load_new_records(conn: sa.Connection, job: ChunkWrite, indexes: list[int]) -> NewIds | None:
+    """The MySQL path for new records and their external objects: the files built column by
+    column in Arrow (``storage/bulk_lines.py``), never a dict, a call or a line per row; the
+    ids both loads gave, when proven consecutive (``mysql_bulk.loaded_ids``)."""
     spec, batch_id, _, chunk, now = job
-    field = mysql_bulk.field
     frame = chunk.valid.loc[indexes]
-    texts = {name: mysql_bulk.column_texts(frame[name]) for name in frame.columns}
-    contexts = [field(context_json(chunk.contexts.get(index))) for index in indexes]
-    system = f"\t{field(spec.key)}\t{batch_id}\t{field(now)}\t{field(now)}\n"
-    records = "".join(
-        "\t".join(parts) + system for parts in zip(*texts.values(), contexts, strict=True)
-    )
+    fields = {name: bulk_lines.series(frame[name]) for name in frame.columns}
+    contexts = bulk_lines.texts([context_json(chunk.contexts.get(index)) for index in indexes])
+    system = [bulk_lines.constant(value) for value in (spec.key, batch_id, now, now)]
+    records_table = table_of(RECORD_MODELS[spec.object_type]).name
     mysql_bulk.load_text(
         conn,
-        table_of(RECORD_MODELS[spec.object_type]).name,
-        [*texts, "source_context", "provider_key", "last_batch_id", "created_at", "updated_at"],
-        records,
+        records_table,
+        [*fields, "source_context", "provider_key", "last_batch_id", "created_at", "updated_at"],
+        bulk_lines.file_lines([*fields.values(), contexts, *system]),
     )
-    load_new_objects(conn, job, indexes, texts.get("source_updated_at"))
+    records_first = mysql_bulk.loaded_ids(conn, records_table, len(indexes))
+    load_new_objects(conn, job, indexes, fields.get("source_updated_at"))
+    objects_first = mysql_bulk.loaded_ids(conn, objects.name, len(indexes))
+    if records_first is None or objects_first is None:
+        return None
+    return NewIds(records_first, objects_first, len(indexes))
 
 
 def load_new_objects(
-    conn: sa.Connection, job: ChunkWrite, indexes: list[int], updated_at: list[str] | None
+    conn: sa.Connection, job: ChunkWrite, indexes: list[int], updated_at: "pa.Array | None"
 ) -> None:
-    """LOAD DATA the external objects of rows ``indexes`` (``updated_at``: field texts)."""
+    """LOAD DATA the external objects of rows ``indexes`` (``updated_at``: their
+    ``source_updated_at`` as fields, None when the objects have none)."""
     spec, batch_id, _, chunk, now = job
-    field = mysql_bulk.field
-    # Bytes lines: the payloads are UTF-8 already and go into the file as they are.
-    head = f"{field(spec.key)}\t{field(spec.object_type)}\t"
-    seen = f"{field(now)}\t{field(now)}"
-    updated_at = updated_at or [mysql_bulk.NULL] * len(indexes)
-    tail = f"\t{batch_id}\n".encode()
-    lines = (
-        f"{head}{field(chunk.external_ids[i])}\t{chunk.hashes[i]}\t{seen}\t{updated}\t".encode()
-        + mysql_bulk.json_field(chunk.payloads[i])
-        + tail
-        for i, updated in zip(indexes, updated_at, strict=True)
+    constant = bulk_lines.constant
+    seen = constant(now)
+    lines = bulk_lines.file_lines(
+        [
+            constant(spec.key),
+            constant(spec.object_type),
+            bulk_lines.texts([chunk.external_ids[i] for i in indexes]),
+            bulk_lines.texts([chunk.hashes[i] for i in indexes]),
+            seen,
+            seen,
+            constant(None) if updated_at is None else updated_at,
+            # The payloads are UTF-8 already and go into the file as they are.
+            bulk_lines.payloads([chunk.payloads[i] for i in indexes]),
+            constant(batch_id),
+        ]
     )
-    mysql_bulk.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, b"".join(lines))
+    mysql_bulk.load_text(conn, objects.name, EXTERNAL_OBJECT_COLUMNS, lines)
