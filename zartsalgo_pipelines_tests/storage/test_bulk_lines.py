@@ -16,7 +16,7 @@ from zartsalgo_pipelines.storage import bulk_lines, mysql_bulk
 # Texts built from the characters the format gives a meaning to, and a few beyond ASCII.
 TEXTS = st.none() | st.text(alphabet=st.sampled_from(list("aZ \\\t\n\r\"'N0é❄漢")), max_size=8)
 STAMPS = st.none() | st.datetimes(
-    min_value=dt.datetime(1000, 1, 1),
+    min_value=dt.datetime(1, 1, 1),
     max_value=dt.datetime(9999, 12, 31),
     timezones=st.just(dt.UTC),
 )
