@@ -57,7 +57,7 @@ def integers(values: Iterable[int | None]) -> pa.Array:
 
 def payloads(values: Sequence[bytes]) -> pa.Array:
     """Compact JSON payloads (orjson's UTF-8 bytes) as fields: JSON escapes control characters
-    itself, so only its backslashes are doubled (``mysql_bulk.json_field``)."""
+    itself, so only its backslashes are doubled."""
     array = pa.array(values, BYTES)
     return pc.replace_substring(array, b"\\", b"\\\\")
 
@@ -73,7 +73,7 @@ def series(values: pd.Series) -> pa.Array:
         flags = pa.array(values, pa.bool_())
         return pc.fill_null(pc.if_else(flags, b"1", b"0").cast(BYTES), _NULL)
     if pd.api.types.is_integer_dtype(dtype):
-        return pc.fill_null(pa.array(values, pa.int64()).cast(pa.string()).cast(BYTES), _NULL)
+        return integers(pa.array(values, pa.int64()))
     if pd.api.types.is_float_dtype(dtype):
         # Python's own texts (Arrow's shortest digits switch to exponents at other
         # magnitudes): a number's text never holds a character to escape.

@@ -44,13 +44,6 @@ def _text(value: str) -> str:
     return value
 
 
-def json_field(payload: bytes) -> bytes:
-    """Compact JSON (orjson's output) as a field, kept as UTF-8 bytes: JSON escapes control
-    characters itself, so only its backslashes need doubling. (Decoded, a payload with one
-    character beyond Latin-1 became a str of two or four bytes a character.)"""
-    return payload.replace(b"\\", b"\\\\") if b"\\" in payload else payload
-
-
 def field(value: Any) -> str:
     """One value in LOAD DATA's text format (MySQL parses dates, decimals and numbers)."""
     if value is None:
